@@ -6,6 +6,8 @@ engine takes a ``Schema`` so it can be tested without a database.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -86,3 +88,175 @@ class Schema:
                 for lab in labels
             ),
         )
+
+
+NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+RESERVED_NAMES = frozenset({"and", "or", "not", "in", "between", "true", "false"})
+MAX_FEATURES = 200
+MAX_LABELS = 100
+MAX_CHOICES = 200
+
+
+def _name_problem(name: Any, field: str) -> dict[str, str] | None:
+    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+        return {
+            "field": field,
+            "code": "invalid_name",
+            "message": "A name starts with a letter and has only letters, digits and _ "
+            "(at most 64 characters).",
+        }
+    if name.lower() in RESERVED_NAMES:
+        return {"field": field, "code": "reserved_name", "message": f"{name!r} is a keyword."}
+    return None
+
+
+def schema_problems(features: list[dict], labels: list[dict]) -> list[dict[str, str]]:
+    """Everything wrong with a schema given as the API's JSON (an empty list when valid).
+
+    Checks names (identifiers, not keywords, unique across features), kinds, choices
+    (non-empty, unique strings), number bounds (min < max) and at least two labels.
+    """
+    problems: list[dict[str, str]] = []
+    if not features:
+        problems.append(
+            {
+                "field": "features",
+                "code": "required",
+                "message": "A schema needs at least one feature.",
+            }
+        )
+    if len(features) > MAX_FEATURES:
+        problems.append(
+            {
+                "field": "features",
+                "code": "too_many",
+                "message": f"At most {MAX_FEATURES} features.",
+            }
+        )
+    seen: set[str] = set()
+    for index, feature in enumerate(features):
+        field = f"features.{index}"
+        name = feature.get("name")
+        problem = _name_problem(name, f"{field}.name")
+        if problem:
+            problems.append(problem)
+        elif name in seen:
+            problems.append(
+                {
+                    "field": f"{field}.name",
+                    "code": "duplicate",
+                    "message": f"Feature {name!r} is defined twice.",
+                }
+            )
+        seen.add(name)
+        problems.extend(_feature_kind_problems(feature, field))
+    if len(labels) < 2:
+        problems.append(
+            {"field": "labels", "code": "too_few", "message": "A schema needs at least two labels."}
+        )
+    if len(labels) > MAX_LABELS:
+        problems.append(
+            {"field": "labels", "code": "too_many", "message": f"At most {MAX_LABELS} labels."}
+        )
+    label_names: set[str] = set()
+    for index, label in enumerate(labels):
+        name = label.get("name")
+        # Labels are what a coach says ("toss in front"), never referenced in conditions,
+        # so they may contain spaces.
+        if not isinstance(name, str) or not name.strip() or len(name) > 64:
+            problems.append(
+                {
+                    "field": f"labels.{index}.name",
+                    "code": "invalid_name",
+                    "message": "A label name is 1 to 64 characters.",
+                }
+            )
+        elif name in label_names:
+            problems.append(
+                {
+                    "field": f"labels.{index}.name",
+                    "code": "duplicate",
+                    "message": f"Label {name!r} is defined twice.",
+                }
+            )
+        label_names.add(name)
+    return problems
+
+
+def _feature_kind_problems(feature: dict, field: str) -> list[dict[str, str]]:
+    kind = feature.get("kind")
+    if kind not in FEATURE_KINDS:
+        return [
+            {
+                "field": f"{field}.kind",
+                "code": "invalid_choice",
+                "message": f"kind must be one of {', '.join(FEATURE_KINDS)}.",
+            }
+        ]
+    problems = []
+    if kind == "number":
+        low, high = feature.get("min"), feature.get("max")
+        for bound_name, bound in (("min", low), ("max", high)):
+            if bound is not None and (
+                isinstance(bound, bool)
+                or not isinstance(bound, int | float)
+                or not math.isfinite(bound)
+            ):
+                problems.append(
+                    {
+                        "field": f"{field}.{bound_name}",
+                        "code": "invalid",
+                        "message": f"{bound_name} must be a finite number.",
+                    }
+                )
+        if not problems and low is not None and high is not None and low >= high:
+            problems.append(
+                {
+                    "field": f"{field}.max",
+                    "code": "invalid_range",
+                    "message": "max must be greater than min.",
+                }
+            )
+    if kind == "category":
+        choices = feature.get("choices") or []
+        if not choices:
+            problems.append(
+                {
+                    "field": f"{field}.choices",
+                    "code": "required",
+                    "message": "A category feature needs its choices.",
+                }
+            )
+        elif len(choices) > MAX_CHOICES:
+            problems.append(
+                {
+                    "field": f"{field}.choices",
+                    "code": "too_many",
+                    "message": f"At most {MAX_CHOICES} choices.",
+                }
+            )
+        elif not all(isinstance(c, str) and c and len(c) <= 100 for c in choices):
+            problems.append(
+                {
+                    "field": f"{field}.choices",
+                    "code": "invalid",
+                    "message": "Choices are non-empty strings (at most 100 chars).",
+                }
+            )
+        elif len(set(choices)) != len(choices):
+            problems.append(
+                {
+                    "field": f"{field}.choices",
+                    "code": "duplicate",
+                    "message": "Choices must be unique.",
+                }
+            )
+    elif feature.get("choices"):
+        problems.append(
+            {
+                "field": f"{field}.choices",
+                "code": "invalid",
+                "message": "Only category features have choices.",
+            }
+        )
+    return problems

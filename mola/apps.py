@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MolaConfig(AppConfig):
+    name = "mola"
+    verbose_name = "MOLA"

@@ -1,0 +1,184 @@
+"""Spaces, members and the three kinds of teaching, with their immutable revisions.
+
+Behaviour lives in ``teaching.services`` (writes) and ``teaching.selectors`` (reads); the
+models hold data and a few small facts about it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings as django_settings
+from django.db import models
+
+from mola.engine.schema import Schema
+
+
+class Role(models.TextChoices):
+    TEACHER = "teacher"
+    MODERATOR = "moderator"
+    OWNER = "owner"
+
+
+class Expertise(models.TextChoices):
+    NOVICE = "novice"
+    INTERMEDIATE = "intermediate"
+    EXPERT = "expert"
+    MASTER = "master"
+
+
+class Status(models.TextChoices):
+    PROPOSED = "proposed"  # by a novice, waiting for a trusted member's endorsement
+    ACTIVE = "active"
+    RETIRED = "retired"
+    REJECTED = "rejected"
+
+
+# Statuses whose teachings exist for the language and for consensus (a proposed concept can
+# already be named by a rule; a retired one cannot).
+LIVE_STATUSES = (Status.PROPOSED, Status.ACTIVE)
+
+
+class Space(models.Model):
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    features = models.JSONField(default=list)
+    labels = models.JSONField(default=list)
+    settings = models.JSONField(default=dict)
+    # Grows by at least one on every teaching change; incremented under a row lock.
+    teaching_revision = models.PositiveBigIntegerField(default=0)
+    created_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    @property
+    def schema(self) -> Schema:
+        return Schema.from_dicts(self.features, self.labels)
+
+    @property
+    def reviews_novices(self) -> bool:
+        return bool(self.settings.get("review_novice_teachings", True))
+
+
+class Membership(models.Model):
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.TEACHER)
+    expertise = models.CharField(
+        max_length=16, choices=Expertise.choices, default=Expertise.NOVICE
+    )
+    expertise_verified_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["space", "user"], name="one_membership_per_space")
+        ]
+        ordering = ["joined_at", "id"]
+
+    @property
+    def moderates(self) -> bool:
+        return self.role in (Role.MODERATOR, Role.OWNER)
+
+    @property
+    def is_trusted(self) -> bool:
+        """May endorse proposed teachings."""
+        return self.moderates or self.expertise in (Expertise.EXPERT, Expertise.MASTER)
+
+
+class Teaching(models.Model):
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="+")
+    author = models.ForeignKey(django_settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    # The space's teaching_revision at this teaching's last change.
+    revision = models.PositiveBigIntegerField(default=0)
+    # Part of an open contradiction; kept current by the consensus app.
+    disputed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    kind: str = ""
+
+    class Meta:
+        abstract = True
+        ordering = ["id"]
+
+
+class Concept(Teaching):
+    kind = "concept"
+    name = models.CharField(max_length=64)
+    definition = models.TextField()
+    description = models.TextField(blank=True, default="")
+
+    class Meta(Teaching.Meta):
+        indexes = [models.Index(fields=["space", "status"], name="concept_space_status")]
+
+
+class Rule(Teaching):
+    kind = "rule"
+    condition = models.TextField()
+    label = models.CharField(max_length=64)
+    rationale = models.TextField(blank=True, default="")
+
+    class Meta(Teaching.Meta):
+        indexes = [models.Index(fields=["space", "status"], name="rule_space_status")]
+
+
+class Example(Teaching):
+    kind = "example"
+    features = models.JSONField()
+    label = models.CharField(max_length=64)
+    note = models.TextField(blank=True, default="")
+    refutes = models.ForeignKey(
+        Rule, null=True, blank=True, on_delete=models.PROTECT, related_name="counterexamples"
+    )
+    evaluation = models.BooleanField(default=False)
+
+    class Meta(Teaching.Meta):
+        indexes = [models.Index(fields=["space", "status"], name="example_space_status")]
+
+
+TEACHING_MODELS: dict[str, type[Teaching]] = {"concept": Concept, "rule": Rule, "example": Example}
+
+
+class Action(models.TextChoices):
+    CREATE = "create"
+    EDIT = "edit"
+    RETIRE = "retire"
+    REVERT = "revert"
+    ENDORSE = "endorse"
+    REJECT = "reject"
+    ROLLBACK = "rollback"
+    RESOLVE = "resolve"
+
+
+class TeachingRevision(models.Model):
+    """One immutable change of one teaching: who, when, what it became (full content)."""
+
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="revisions")
+    kind = models.CharField(max_length=16)
+    teaching_id = models.PositiveBigIntegerField()
+    revision = models.PositiveBigIntegerField()  # the space's teaching_revision it made
+    action = models.CharField(max_length=16, choices=Action.choices)
+    author = models.ForeignKey(django_settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    content = models.JSONField()
+    note = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["revision", "id"]
+        indexes = [
+            models.Index(fields=["space", "kind", "teaching_id"], name="revision_teaching"),
+            models.Index(fields=["space", "author", "revision"], name="revision_author"),
+        ]

@@ -1,0 +1,43 @@
+"""Who may do what in a space. Each ``check_*`` returns the membership or raises."""
+
+from __future__ import annotations
+
+from teaching.models import Membership, Space, Teaching
+from mola.errors import NotAllowed
+
+
+def membership_of(*, space: Space, user) -> Membership | None:
+    if user is None or not user.is_authenticated:
+        return None
+    return Membership.objects.filter(space=space, user=user).first()
+
+
+def check_member(*, space: Space, user) -> Membership:
+    membership = membership_of(space=space, user=user)
+    if membership is None:
+        raise NotAllowed(f"Only members of {space.slug} can do this; join the space first.",
+                         code="not_a_member")
+    return membership
+
+
+def check_moderator(*, space: Space, user) -> Membership:
+    membership = check_member(space=space, user=user)
+    if not membership.moderates:
+        raise NotAllowed("Only moderators and owners can do this.", code="not_a_moderator")
+    return membership
+
+
+def check_owner(*, space: Space, user) -> Membership:
+    membership = check_member(space=space, user=user)
+    if membership.role != "owner":
+        raise NotAllowed("Only the space's owners can do this.", code="not_an_owner")
+    return membership
+
+
+def check_can_edit(*, teaching: Teaching, user) -> Membership:
+    """The author, a moderator or an owner may edit or retire a teaching."""
+    membership = check_member(space=teaching.space, user=user)
+    if teaching.author_id != user.id and not membership.moderates:
+        raise NotAllowed("Only the author or a moderator can change this teaching.",
+                         code="not_the_author")
+    return membership
