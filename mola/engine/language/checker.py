@@ -1,0 +1,294 @@
+"""Syntax tree → checked tree: resolve names against the schema and concepts, check types.
+
+Features and concepts share one namespace. When a feature and a concept have the same name
+the feature wins: the schema is the space's ground truth and a concept must not be able to
+silently change what an existing feature name means in every other condition.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from mola.engine.language.errors import ConditionError
+from mola.engine.language.intervals import INF, Interval, format_number
+from mola.engine.language.nodes import (
+    AllOf,
+    And,
+    AnyOf,
+    Between,
+    Bool,
+    BoolTest,
+    Checked,
+    ChoiceTest,
+    Compare,
+    ConceptRef,
+    Const,
+    InList,
+    IntervalTest,
+    Name,
+    Negation,
+    Not,
+    Number,
+    NumberSetTest,
+    Operand,
+    Or,
+    String,
+    Syntax,
+)
+from mola.engine.schema import Feature, Schema
+
+if TYPE_CHECKING:
+    from mola.engine.language.condition import Condition
+
+# ``5 < x`` means ``x > 5``.
+FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+LITERAL_WORDS = {Number: "a number", String: "a text", Bool: "true or false"}
+
+
+class Checker:
+    """Checks one syntax tree; afterwards ``features`` and ``concepts`` hold what it used.
+
+    Preconditions: ``concepts`` maps names to conditions compiled for the same schema.
+    """
+
+    def __init__(self, schema: Schema, concepts: Mapping[str, Condition]) -> None:
+        self.schema = schema
+        self.concept_conditions = concepts
+        self.features: set[str] = set()
+        self.concepts: set[str] = set()
+
+    def check(self, node: Syntax) -> Checked:
+        if isinstance(node, And):
+            return AllOf(tuple(self.check(item) for item in node.items))
+        if isinstance(node, Or):
+            return AnyOf(tuple(self.check(item) for item in node.items))
+        if isinstance(node, Not):
+            return Negation(self.check(node.item))
+        if isinstance(node, Compare):
+            return self._compare(node)
+        if isinstance(node, Between):
+            return self._between(node)
+        if isinstance(node, InList):
+            return self._in_list(node)
+        return self._bare(node)
+
+    # --- names ---------------------------------------------------------------------------
+
+    def _resolve(self, name: Name) -> Feature | Condition | None:
+        # Never look a name up anywhere but these two mappings; dunder-ish names are simply
+        # unknown, whatever a mapping may contain.
+        if name.name.startswith("_") or "__" in name.name:
+            return None
+        feature = self.schema.feature(name.name)
+        if feature is not None:
+            self.features.add(feature.name)
+            return feature
+        concept = self.concept_conditions.get(name.name)
+        if concept is not None:
+            self.concepts.add(name.name)
+            self.features.update(concept.features)
+        return concept
+
+    def _known(self, name: Name) -> Feature | Condition:
+        target = self._resolve(name)
+        if target is None:
+            raise self._unknown(name)
+        return target
+
+    def _unknown(self, name: Name) -> ConditionError:
+        candidates = [*self.schema.feature_names, *self.concept_conditions]
+        suggestion = _nearest(name.name, candidates)
+        message = f"{name.name[:64]!r} is not a feature or concept of this space."
+        if suggestion:
+            message += f" Did you mean {suggestion!r}?"
+        return ConditionError("unknown_name", message, name.position, suggestion)
+
+    def _bare(self, node: Operand) -> Checked:
+        if isinstance(node, Bool):
+            return Const(node.value)
+        if not isinstance(node, Name):
+            raise ConditionError(
+                "not_a_predicate",
+                f"{LITERAL_WORDS[type(node)].capitalize()} alone is not a condition.",
+                node.position,
+            )
+        target = self._known(node)
+        if not isinstance(target, Feature):
+            return ConceptRef(node.name)
+        if target.kind == "boolean":
+            return BoolTest(target.name, True)
+        example = (
+            f'{target.name} == "{target.choices[0]}"' if target.choices else f"{target.name} > 0"
+        )
+        raise ConditionError(
+            "not_a_predicate",
+            f"{target.name} is a {target.kind}, not true/false: compare it, e.g. {example}.",
+            node.position,
+        )
+
+    # --- comparisons ---------------------------------------------------------------------
+
+    def _compare(self, node: Compare) -> Checked:
+        left, op, right = node.left, node.op, node.right
+        if isinstance(left, Name) and isinstance(right, Name):
+            self._two_names(left, right, node.position)
+        if not isinstance(left, Name):
+            if not isinstance(right, Name):
+                raise _bad_comparison(node.position)
+            left, op, right = right, FLIPPED[op], left
+        target = self._known(left)
+        if not isinstance(target, Feature) or target.kind == "boolean":
+            return self._truth_compare(left, target, op, right, node.position)
+        if target.kind == "number":
+            return _number_compare(target, op, self._number(target, right))
+        return self._choice_compare(target, op, right, node.position)
+
+    def _two_names(self, left: Name, right: Name, position: int) -> None:
+        """``a == b`` with two names is always an error; say the most useful one."""
+        left_target, right_target = self._resolve(left), self._resolve(right)
+        for subject, value in ((left_target, right), (right_target, left)):
+            if isinstance(subject, Feature) and value.name in subject.choices:
+                raise _unquoted_choice(value)
+        if left_target is None:
+            raise self._unknown(left)
+        if right_target is None:
+            raise self._unknown(right)
+        raise _bad_comparison(position)
+
+    def _truth_compare(
+        self, subject: Name, target: Feature | Condition, op: str, value: Operand, position: int
+    ) -> Checked:
+        if not isinstance(value, Bool):
+            raise _type_mismatch(subject.name, "true or false", value)
+        if op not in ("==", "!="):
+            raise _bad_operator(subject.name, "true/false", "== or !=", position)
+        return self._truth_test(subject.name, target, value.value == (op == "=="))
+
+    def _truth_test(self, name: str, target: Feature | Condition, value: bool) -> Checked:
+        if isinstance(target, Feature):
+            return BoolTest(name, value)
+        return ConceptRef(name) if value else Negation(ConceptRef(name))
+
+    def _number(self, feature: Feature, value: Operand) -> float:
+        if not isinstance(value, Number):
+            raise _type_mismatch(feature.name, "a number", value)
+        return value.value
+
+    def _choice(self, feature: Feature, value: Operand) -> str:
+        if isinstance(value, Name) and value.name in feature.choices:
+            raise _unquoted_choice(value)
+        if not isinstance(value, String):
+            raise _type_mismatch(feature.name, "one of its choices in double quotes", value)
+        if value.value not in feature.choices:
+            suggestion = _nearest(value.value, feature.choices)
+            message = f"{value.value[:64]!r} is not a choice of {feature.name}."
+            message += f" Did you mean {suggestion!r}?" if suggestion else ""
+            message += f" Choices: {', '.join(feature.choices[:20])}."
+            raise ConditionError("unknown_choice", message, value.position, suggestion)
+        return value.value
+
+    def _choice_compare(self, feature: Feature, op: str, value: Operand, position: int) -> Checked:
+        if op not in ("==", "!="):
+            raise _bad_operator(feature.name, "category", "==, !=, in or not in", position)
+        test = ChoiceTest(feature.name, frozenset({self._choice(feature, value)}))
+        return test if op == "==" else Negation(test)
+
+    def _between(self, node: Between) -> Checked:
+        if not isinstance(node.subject, Name):
+            raise _bad_comparison(node.subject.position)
+        target = self._known(node.subject)
+        if not isinstance(target, Feature) or target.kind != "number":
+            raise _bad_operator(node.subject.name, _kind(target), "a number feature", node.position)
+        low, high = self._number(target, node.low), self._number(target, node.high)
+        if low > high:
+            raise ConditionError(
+                "empty_range",
+                f"between {format_number(low)} and {format_number(high)} holds no value: "
+                "write the smaller number first.",
+                node.low.position,
+            )
+        return IntervalTest(target.name, Interval(low, high, True, True))
+
+    def _in_list(self, node: InList) -> Checked:
+        if not isinstance(node.subject, Name):
+            raise _bad_comparison(node.subject.position)
+        target = self._known(node.subject)
+        if isinstance(target, Feature) and target.kind == "number":
+            test: Checked = NumberSetTest(
+                target.name, frozenset(self._number(target, item) for item in node.items)
+            )
+        elif isinstance(target, Feature) and target.kind == "category":
+            choices = frozenset(self._choice(target, item) for item in node.items)
+            test = ChoiceTest(target.name, choices)
+        else:
+            test = self._truth_in(node.subject, target, node.items)
+        return Negation(test) if node.negated else test
+
+    def _truth_in(
+        self, subject: Name, target: Feature | Condition, items: tuple[Operand, ...]
+    ) -> Checked:
+        values = set()
+        for item in items:
+            if not isinstance(item, Bool):
+                raise _type_mismatch(subject.name, "true or false", item)
+            values.add(item.value)
+        if len(values) != 1:
+            return Const(bool(values))  # [true, false] always holds, [] never
+        return self._truth_test(subject.name, target, values.pop())
+
+
+def _kind(target: Feature | Condition) -> str:
+    return target.kind if isinstance(target, Feature) else "concept"
+
+
+def _nearest(word: str, candidates: object) -> str | None:
+    options = list(candidates)  # type: ignore[call-overload]
+    lowered = {option.lower(): option for option in options}
+    if word.lower() in lowered:
+        return lowered[word.lower()]
+    matches = difflib.get_close_matches(word[:100], options, n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def _number_compare(feature: Feature, op: str, value: float) -> Checked:
+    if op == "!=":
+        return Negation(IntervalTest(feature.name, Interval.point(value)))
+    interval = {
+        "<": Interval(-INF, value, False, False),
+        "<=": Interval(-INF, value, False, True),
+        ">": Interval(value, INF, False, False),
+        ">=": Interval(value, INF, True, False),
+        "==": Interval.point(value),
+    }[op]
+    return IntervalTest(feature.name, interval)
+
+
+def _type_mismatch(name: str, wanted: str, value: Operand) -> ConditionError:
+    got = f"the name {value.name[:64]!r}" if isinstance(value, Name) else LITERAL_WORDS[type(value)]
+    return ConditionError(
+        "type_mismatch", f"{name} is compared with {wanted}, not with {got}.", value.position
+    )
+
+
+def _unquoted_choice(value: Name) -> ConditionError:
+    quoted = f'"{value.name}"'
+    return ConditionError(
+        "type_mismatch",
+        f"Write the choice in double quotes: {quoted}.",
+        value.position,
+        quoted,
+    )
+
+
+def _bad_operator(name: str, kind: str, allowed: str, position: int) -> ConditionError:
+    return ConditionError("bad_operator", f"{name} is a {kind}; use {allowed} with it.", position)
+
+
+def _bad_comparison(position: int) -> ConditionError:
+    return ConditionError(
+        "bad_comparison",
+        "Compare a feature or concept with a value, e.g. toss_height_cm > 60.",
+        position,
+    )

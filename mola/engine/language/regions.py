@@ -1,0 +1,315 @@
+"""Exact regions of a schema's feature space: finite unions of boxes.
+
+A box constrains some features (an interval for a number, a set of choices for a category,
+a set of truth values for a boolean) and leaves the others free over their whole domain.
+Regions are closed under intersection, union and complement, so "can these two rules fire
+on the same case?" is ``a.intersect(b).is_empty()``, answered exactly, with a witness.
+
+Invariants every Region keeps: each box is non-empty, every constraint lies inside its
+feature's domain (number min/max, category choices) and no constraint equals the whole
+domain (those are dropped), so ``Box({})`` is everything and ``()`` is nothing.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+import numpy as np
+
+from mola.engine.language.errors import ConditionError
+from mola.engine.language.intervals import INF, Interval
+from mola.engine.schema import Feature, Schema
+from mola.engine.table import Table
+
+MAX_BOXES = 512
+# Past these sizes the quadratic clean-ups cost more than they save; the cap still holds.
+_SUBSUME_LIMIT = 256
+_MERGE_LIMIT = 96
+
+Constraint = Union[Interval, frozenset[str], frozenset[bool]]  # noqa: UP007
+Domains = Mapping[str, Constraint]
+
+
+@dataclass(frozen=True)
+class Box:
+    """Constraints by feature name; a feature not mentioned is unconstrained."""
+
+    constraints: Mapping[str, Constraint]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "constraints", types.MappingProxyType(dict(self.constraints)))
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self.constraints.items()))
+
+
+@dataclass(frozen=True)
+class Region:
+    """A union of boxes over one schema (no boxes = empty). Build with ``everything``,
+    ``nothing`` or ``where`` and combine with the set operations."""
+
+    boxes: tuple[Box, ...]
+    schema: Schema = field(repr=False, compare=False)
+    domains: Domains = field(repr=False, compare=False, default_factory=dict)
+
+    # --- construction --------------------------------------------------------------------
+
+    @classmethod
+    def everything(cls, schema: Schema, domains: Domains | None = None) -> Region:
+        return cls((Box({}),), schema, domains or schema_domains(schema))
+
+    @classmethod
+    def nothing(cls, schema: Schema, domains: Domains | None = None) -> Region:
+        return cls((), schema, domains or schema_domains(schema))
+
+    @classmethod
+    def where(
+        cls, schema: Schema, constraints: Mapping[str, Constraint], domains: Domains | None = None
+    ) -> Region:
+        """The one box ``constraints`` (clipped to the schema's domains; may be empty)."""
+        domains = domains or schema_domains(schema)
+        box = _normalised_box(constraints, domains)
+        return cls(() if box is None else (box,), schema, domains)
+
+    def _with(self, boxes: Iterable[Box]) -> Region:
+        return Region(_simplified(list(boxes), self.domains), self.schema, self.domains)
+
+    # --- set algebra ---------------------------------------------------------------------
+
+    def is_empty(self) -> bool:
+        return not self.boxes
+
+    def is_everything(self) -> bool:
+        return any(not box.constraints for box in self.boxes)
+
+    def union(self, other: Region) -> Region:
+        return self._with([*self.boxes, *other.boxes])
+
+    def intersect(self, other: Region) -> Region:
+        pieces: list[Box] = []
+        for a in self.boxes:
+            for b in other.boxes:
+                box = _intersect_boxes(a, b)
+                if box is not None:
+                    pieces.append(box)
+            if len(pieces) > 4 * MAX_BOXES:
+                raise _too_complex()
+        return self._with(pieces)
+
+    def complement(self) -> Region:
+        """Everything in the schema's domain outside this region (exact)."""
+        result = Region.everything(self.schema, self.domains)
+        for box in self.boxes:
+            result = result.intersect(self._with(_box_complement(box, self.domains)))
+            if result.is_empty():
+                break
+        return result
+
+    def contains(self, other: Region) -> bool:
+        """Whether every point of ``other`` lies in this region (exact)."""
+        if other.is_empty() or self.is_everything():
+            return True
+        if all(
+            any(_box_contains(mine, theirs, self.domains) for mine in self.boxes)
+            for theirs in other.boxes
+        ):
+            return True  # the cheap sufficient test; the exact one follows
+        return other.intersect(self.complement()).is_empty()
+
+    def equivalent(self, other: Region) -> bool:
+        """Whether both regions hold exactly the same points."""
+        return self.contains(other) and other.contains(self)
+
+    # --- reading -------------------------------------------------------------------------
+
+    def contains_table(self, table: Table) -> np.ndarray:
+        """Boolean array: which rows of ``table`` lie in the region (vectorised)."""
+        result = np.zeros(table.n_rows, dtype=bool)
+        for box in self.boxes:
+            mask = np.ones(table.n_rows, dtype=bool)
+            for name, constraint in box.constraints.items():
+                mask &= constraint_mask(self.schema.feature(name), constraint, table.column(name))
+            result |= mask
+        return result
+
+    def witness(self) -> dict[str, Any] | None:
+        """A point inside the region (feature name → value), or None when it is empty."""
+        from mola.engine.language.region_text import box_witness
+
+        return box_witness(self.boxes[0], self.schema, self.domains) if self.boxes else None
+
+    def describe(self) -> str:
+        """The region in words a coach reads, e.g. ``toss_height_cm is 60-75 and serve_type
+        is jump; or fatigued is true``."""
+        from mola.engine.language.region_text import describe_region
+
+        return describe_region(self)
+
+
+def schema_domains(schema: Schema) -> dict[str, Constraint]:
+    """Each feature's whole domain: its number range, its choices, or both truth values."""
+    return {feature.name: feature_domain(feature) for feature in schema.features}
+
+
+def feature_domain(feature: Feature) -> Constraint:
+    if feature.kind == "number":
+        low = -INF if feature.min is None else feature.min
+        high = INF if feature.max is None else feature.max
+        return Interval(low, high, feature.min is not None, feature.max is not None)
+    if feature.kind == "category":
+        return frozenset(feature.choices)
+    return frozenset({False, True})
+
+
+def constraint_mask(
+    feature: Feature | None, constraint: Constraint, column: np.ndarray
+) -> np.ndarray:
+    """Which values of ``column`` satisfy ``constraint`` (column typed as in ``Table``)."""
+    if isinstance(constraint, Interval):
+        return constraint.mask(column)
+    if feature is not None and feature.kind == "category":
+        codes = [i for i, choice in enumerate(feature.choices) if choice in constraint]
+        return np.isin(column, np.array(codes, dtype=column.dtype))
+    if constraint == frozenset({True}):
+        return column.astype(bool, copy=True)
+    if constraint == frozenset({False}):
+        return ~column.astype(bool)
+    return np.full(column.shape, bool(constraint))
+
+
+# --- boxes -------------------------------------------------------------------------------
+
+
+def _too_complex() -> ConditionError:
+    return ConditionError(
+        "too_complex",
+        f"This condition splits into more than {MAX_BOXES} separate cases; simplify it.",
+    )
+
+
+def _is_empty(constraint: Constraint) -> bool:
+    return constraint.is_empty() if isinstance(constraint, Interval) else not constraint
+
+
+def _meet(a: Constraint, b: Constraint) -> Constraint:
+    if isinstance(a, Interval):
+        return a.intersect(b)  # type: ignore[arg-type]
+    return a & b  # type: ignore[operator]
+
+
+def _covers(a: Constraint, b: Constraint) -> bool:
+    """Whether constraint ``a`` holds every value of ``b``."""
+    if isinstance(a, Interval):
+        return a.contains(b)  # type: ignore[arg-type]
+    return a >= b  # type: ignore[operator]
+
+
+def _normalised_box(constraints: Mapping[str, Constraint], domains: Domains) -> Box | None:
+    kept: dict[str, Constraint] = {}
+    for name, constraint in constraints.items():
+        domain = domains[name]
+        clipped = _meet(constraint, domain)
+        if _is_empty(clipped):
+            return None
+        if not _covers(clipped, domain):
+            kept[name] = clipped
+    return Box(kept)
+
+
+def _intersect_boxes(a: Box, b: Box) -> Box | None:
+    merged = dict(a.constraints)
+    for name, constraint in b.constraints.items():
+        if name in merged:
+            constraint = _meet(merged[name], constraint)
+            if _is_empty(constraint):
+                return None
+        merged[name] = constraint
+    return Box(merged)
+
+
+def _box_contains(outer: Box, inner: Box, domains: Domains) -> bool:
+    return all(
+        _covers(constraint, inner.constraints.get(name, domains[name]))
+        for name, constraint in outer.constraints.items()
+    )
+
+
+def _box_complement(box: Box, domains: Domains) -> list[Box]:
+    """Boxes whose union is the domain minus ``box`` (one per way of leaving it)."""
+    pieces: list[Box] = []
+    for name, constraint in box.constraints.items():
+        domain = domains[name]
+        if isinstance(constraint, Interval):
+            pieces.extend(Box({name: part}) for part in constraint.complement_within(domain))
+        else:
+            rest = domain - constraint  # type: ignore[operator]
+            if rest:
+                pieces.append(Box({name: rest}))
+    return pieces
+
+
+def _merged_boxes(a: Box, b: Box) -> Box | None:
+    """The union of ``a`` and ``b`` as one box when they differ in one feature, else None."""
+    if a.constraints.keys() != b.constraints.keys():
+        return None
+    differing = [name for name, c in a.constraints.items() if b.constraints[name] != c]
+    if len(differing) != 1:
+        return None
+    name = differing[0]
+    first, second = a.constraints[name], b.constraints[name]
+    if isinstance(first, Interval):
+        joined = first.merge(second)  # type: ignore[arg-type]
+        if joined is None:
+            return None
+    else:
+        joined = first | second  # type: ignore[operator]
+    return Box({**a.constraints, name: joined})
+
+
+def _simplified(boxes: list[Box], domains: Domains) -> tuple[Box, ...]:
+    """Drop duplicate and contained boxes and merge neighbours; raise past MAX_BOXES."""
+    boxes = list(dict.fromkeys(boxes))
+    if any(not box.constraints for box in boxes):
+        return (Box({}),)
+    if len(boxes) <= _SUBSUME_LIMIT:
+        boxes = _without_contained(boxes, domains)
+    if len(boxes) <= _MERGE_LIMIT and _merge_pass(boxes, domains):
+        boxes = _without_contained(boxes, domains)
+    if len(boxes) > MAX_BOXES:
+        raise _too_complex()
+    return tuple(boxes)
+
+
+def _without_contained(boxes: list[Box], domains: Domains) -> list[Box]:
+    # Sequential, so of two boxes holding the same points (written differently) one stays.
+    kept: list[Box] = []
+    for box in boxes:
+        if any(_box_contains(other, box, domains) for other in kept):
+            continue
+        kept = [other for other in kept if not _box_contains(box, other, domains)]
+        kept.append(box)
+    return kept
+
+
+def _merge_pass(boxes: list[Box], domains: Domains) -> bool:
+    """Merge pairs of boxes in place until none merge; whether anything merged."""
+    changed, merged_any = True, False
+    while changed:
+        changed = False
+        i = 0
+        while i < len(boxes):
+            j = i + 1
+            while j < len(boxes):
+                joined = _merged_boxes(boxes[i], boxes[j])
+                if joined is None:
+                    j += 1
+                    continue
+                boxes[i] = _normalised_box(joined.constraints, domains) or joined
+                del boxes[j]
+                changed = merged_any = True
+                j = i + 1  # the grown box may now merge with ones already passed
+            i += 1
+    return merged_any

@@ -1,0 +1,134 @@
+"""Rows of feature values as numpy columns, and the checks a row must pass first.
+
+A ``Table`` is what the condition evaluator and the learners read: one column per schema
+feature, typed so that comparisons run vectorised (no per-row Python).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mola.engine.schema import Feature, Schema
+
+
+@dataclass(frozen=True)
+class Table:
+    """Columns keyed by feature name, all of length ``n_rows``.
+
+    number → float64; category → int32 codes indexing ``feature.choices`` (-1 for a value that
+    is not a choice); boolean → bool.
+    """
+
+    columns: dict[str, np.ndarray]
+    n_rows: int
+
+    def column(self, name: str) -> np.ndarray:
+        """The column of feature ``name``; a ``ValueError`` names the missing feature."""
+        try:
+            return self.columns[name]
+        except KeyError:
+            raise ValueError(f"The table has no column {name!r}.") from None
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one field of a row; ``code`` is stable, ``message`` is for people."""
+
+    field: str
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "code": self.code, "message": self.message}
+
+
+def table_from_rows(schema: Schema, rows: Sequence[Mapping[str, Any]]) -> Table:
+    """Build a table from rows already accepted by ``validate_row``.
+
+    A missing value becomes NaN / -1 / False so that a half-valid row never crashes here;
+    callers that care validate first.
+    """
+    columns = {f.name: _column(f, [row.get(f.name) for row in rows]) for f in schema.features}
+    return Table(columns=columns, n_rows=len(rows))
+
+
+def _column(feature: Feature, values: list[Any]) -> np.ndarray:
+    if feature.kind == "number":
+        return np.array([float(v) if _is_number(v) else math.nan for v in values], dtype=np.float64)
+    if feature.kind == "category":
+        codes = {choice: index for index, choice in enumerate(feature.choices)}
+        return np.array([codes.get(v, -1) if isinstance(v, str) else -1 for v in values], np.int32)
+    return np.array([v is True for v in values], dtype=bool)
+
+
+def _is_number(value: Any) -> bool:
+    # bool is a subclass of int in Python, but True is not a measurement.
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def validate_row(schema: Schema, row: Mapping[str, Any]) -> list[FieldError]:
+    """Everything wrong with one row of feature values (an empty list when valid).
+
+    Every schema feature must be present; unknown keys are refused so that a typo in a
+    feature name never silently drops a value.
+    """
+    errors = [
+        FieldError(str(name), "unknown_feature", f"{name!r} is not a feature of this space.")
+        for name in row
+        if not isinstance(name, str) or schema.feature(name) is None
+    ]
+    for feature in schema.features:
+        if feature.name not in row:
+            errors.append(
+                FieldError(
+                    feature.name, "missing_feature", f"A value for {feature.name} is needed."
+                )
+            )
+            continue
+        error = _value_error(feature, row[feature.name])
+        if error is not None:
+            errors.append(error)
+    return errors
+
+
+def _value_error(feature: Feature, value: Any) -> FieldError | None:
+    if feature.kind == "number":
+        return _number_error(feature, value)
+    if feature.kind == "category":
+        if not isinstance(value, str):
+            return FieldError(feature.name, "wrong_type", f"{feature.name} takes a text choice.")
+        if value not in feature.choices:
+            return FieldError(
+                feature.name,
+                "unknown_choice",
+                f"{value!r} is not a choice of {feature.name} ({', '.join(feature.choices)}).",
+            )
+        return None
+    if not isinstance(value, bool):
+        return FieldError(feature.name, "wrong_type", f"{feature.name} takes true or false.")
+    return None
+
+
+def _number_error(feature: Feature, value: Any) -> FieldError | None:
+    if not _is_number(value):
+        return FieldError(feature.name, "wrong_type", f"{feature.name} takes a number.")
+    try:
+        number = float(value)
+    except OverflowError:  # a huge int
+        number = math.inf
+    if not math.isfinite(number):
+        return FieldError(feature.name, "wrong_type", f"{feature.name} takes a finite number.")
+    if feature.min is not None and number < feature.min:
+        return FieldError(
+            feature.name, "out_of_range", f"{feature.name} is at least {feature.min:g}."
+        )
+    if feature.max is not None and number > feature.max:
+        return FieldError(
+            feature.name, "out_of_range", f"{feature.name} is at most {feature.max:g}."
+        )
+    return None
