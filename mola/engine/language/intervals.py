@@ -9,7 +9,7 @@ gap and no overlap), while the open/closed flags keep what the coach wrote for `
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -24,33 +24,30 @@ class Interval:
     high: float = INF
     low_closed: bool = False
     high_closed: bool = False
+    # The smallest and largest float64 inside (±inf when unbounded), computed once: region
+    # algebra compares them millions of times.
+    first: float = field(init=False, repr=False, compare=False)
+    last: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # Normalise so that equal sets written differently compare equal where cheap.
-        object.__setattr__(self, "low", float(self.low))
-        object.__setattr__(self, "high", float(self.high))
-        if math.isinf(self.low):
-            object.__setattr__(self, "low_closed", False)
-        if math.isinf(self.high):
-            object.__setattr__(self, "high_closed", False)
+        low, high = float(self.low), float(self.high)
+        low_closed = self.low_closed and not math.isinf(low)
+        high_closed = self.high_closed and not math.isinf(high)
+        first = low if low_closed or math.isinf(low) else math.nextafter(low, INF)
+        last = high if high_closed or math.isinf(high) else math.nextafter(high, -INF)
+        for name, value in (
+            ("low", low),
+            ("high", high),
+            ("low_closed", low_closed),
+            ("high_closed", high_closed),
+            ("first", first),
+            ("last", last),
+        ):
+            object.__setattr__(self, name, value)
 
     @classmethod
     def point(cls, value: float) -> Interval:
         return cls(value, value, True, True)
-
-    @property
-    def first(self) -> float:
-        """The smallest float64 in the interval (-inf when unbounded below)."""
-        if self.low_closed or math.isinf(self.low):
-            return self.low
-        return math.nextafter(self.low, INF)
-
-    @property
-    def last(self) -> float:
-        """The largest float64 in the interval (inf when unbounded above)."""
-        if self.high_closed or math.isinf(self.high):
-            return self.high
-        return math.nextafter(self.high, -INF)
 
     def is_empty(self) -> bool:
         return self.first > self.last or self.first == INF or self.last == -INF
