@@ -83,7 +83,10 @@ class Region:
         return not self.boxes
 
     def is_everything(self) -> bool:
-        return any(not box.constraints for box in self.boxes)
+        """Whether the region holds every point of the schema's domain (exact)."""
+        if any(not box.constraints for box in self.boxes):
+            return True  # the normal form of everything; the exact test follows
+        return self.complement().is_empty()
 
     def union(self, other: Region) -> Region:
         return self._with([*self.boxes, *other.boxes])
@@ -110,7 +113,7 @@ class Region:
 
     def contains(self, other: Region) -> bool:
         """Whether every point of ``other`` lies in this region (exact)."""
-        if other.is_empty() or self.is_everything():
+        if other.is_empty() or any(not box.constraints for box in self.boxes):
             return True
         if all(
             any(_box_contains(mine, theirs, self.domains) for mine in self.boxes)
