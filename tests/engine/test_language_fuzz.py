@@ -17,7 +17,7 @@ from mola.engine.language import (
 from mola.engine.schema import Schema
 
 FUZZ_SETTINGS = settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 VOCABULARY = [
     "toss_height_cm", "elbow_angle", "serve_type", "fatigued", "high_toss", "unknown",

@@ -17,7 +17,7 @@ from tests.engine.reference import reference_evaluate
 from tests.engine.strategies import World, condition_texts, rows, worlds
 
 PROPERTY_SETTINGS = settings(
-    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 

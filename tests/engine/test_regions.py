@@ -37,6 +37,12 @@ def region(text: str, schema: Schema, concepts: dict | None = None) -> Region:
         ('serve_type != "jump"', "serve_type is not jump"),
         ("toss_height_cm > 60", "toss_height_cm is above 60 cm"),  # max 200 goes unsaid
         ("fatigued or elbow_angle < 0", "elbow_angle is below 0; or fatigued is true"),
+        ("elbow_angle != 5", "elbow_angle is not 5"),
+        ("elbow_angle not in [1, 2]", "elbow_angle is none of 1, 2"),
+        (
+            "toss_height_cm between 10 and 50 and toss_height_cm != 20",
+            "toss_height_cm is 10\u201350 cm except 20 cm",
+        ),
         ("true", "every case"),
         ("fatigued and not fatigued", "no case"),
     ],

@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import LarkError, UnexpectedInput
+from lark.exceptions import UnexpectedInput
 
 from mola.engine.language.errors import MAX_DEPTH, MAX_NUMBER, MAX_TEXT_LENGTH, ConditionError
 from mola.engine.language.nodes import (
@@ -55,8 +55,11 @@ def parse(text: str) -> Syntax:
         raise
     except UnexpectedInput as error:
         raise describe_lark_error(error, text) from None
-    except (LarkError, RecursionError, UnicodeError, ValueError) as error:
-        raise ConditionError("syntax_error", f"The condition cannot be read ({error}).") from None
+    except RecursionError:
+        raise _too_deep(0) from None
+    except Exception as error:  # LarkError, UnicodeError, ...: never anything but ours
+        message = f"The condition cannot be read ({type(error).__name__})."
+        raise ConditionError("syntax_error", message) from None
     _check_tree_depth(tree)
     return tree
 

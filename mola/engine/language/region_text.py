@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 from mola.engine.language.intervals import Interval, format_number
+from mola.engine.language.regions import Box, Constraint, Domains, Region
 from mola.engine.schema import Feature, Schema
-
-if TYPE_CHECKING:
-    from mola.engine.language.regions import Box, Constraint, Domains, Region
 
 BOX_SEPARATOR = "; or "
 EN_DASH = "\u2013"  # en dash: the typographic range a coach reads
@@ -21,18 +20,77 @@ def describe_region(region: Region) -> str:
     if region.is_everything():
         return "every case"
     return BOX_SEPARATOR.join(
-        describe_box(box, region.schema, region.domains) for box in region.boxes
+        describe_box(box, region.schema, region.domains, holes)
+        for box, holes in _with_holes(list(region.boxes))
     )
 
 
-def describe_box(box: Box, schema: Schema, domains: Domains) -> str:
-    """The box's constraints in schema order, joined with "and"."""
-    parts = [
-        _describe_constraint(feature, box.constraints[feature.name], domains[feature.name])
-        for feature in schema.features
-        if feature.name in box.constraints
-    ]
+def describe_box(
+    box: Box, schema: Schema, domains: Domains, holes: Mapping[str, Holes] | None = None
+) -> str:
+    """The box's constraints in schema order, joined with "and"; ``holes`` are single
+    values a number feature must avoid ("elbow_angle is not 5")."""
+    holes = holes or {}
+    parts = []
+    for feature in schema.features:
+        if feature.name not in box.constraints:
+            continue
+        constraint, domain = box.constraints[feature.name], domains[feature.name]
+        if feature.name not in holes:
+            parts.append(_describe_constraint(feature, constraint, domain))
+            continue
+        unit = f" {feature.unit}" if feature.unit else ""
+        points = ", ".join(format_number(v) for v in sorted(holes[feature.name])) + unit
+        if constraint.contains(domain):  # type: ignore[union-attr]
+            not_words = "not" if len(holes[feature.name]) == 1 else "none of"
+            parts.append(f"{feature.name} is {not_words} {points}")
+        else:
+            parts.append(f"{_describe_constraint(feature, constraint, domain)} except {points}")
     return " and ".join(parts)
+
+
+Holes = tuple[float, ...]
+Described = tuple[Box, dict[str, Holes]]
+
+
+def _with_holes(boxes: list[Box]) -> list[Described]:
+    """Join the pieces ``!=`` and ``not in`` leave (x < 5; or x > 5) so they read as
+    "x is not 5": two boxes equal but for one interval, meeting at a point both exclude."""
+    described: list[Described] = [(box, {}) for box in boxes]
+    fused_any = True
+    while fused_any:
+        fused_any = False
+        for i in range(len(described)):
+            for j in range(i + 1, len(described)):
+                fused = _fuse_around_point(described[i], described[j])
+                if fused is not None:
+                    described[i] = fused
+                    del described[j]
+                    fused_any = True
+                    break
+            if fused_any:
+                break
+    return described
+
+
+def _fuse_around_point(a: Described, b: Described) -> Described | None:
+    (box_a, holes_a), (box_b, holes_b) = a, b
+    if box_a.constraints.keys() != box_b.constraints.keys():
+        return None
+    differing = [n for n, c in box_a.constraints.items() if box_b.constraints[n] != c]
+    if len(differing) != 1 or not set(holes_a) | set(holes_b) <= set(differing):
+        return None
+    name = differing[0]
+    low, high = box_a.constraints[name], box_b.constraints[name]
+    if not isinstance(low, Interval) or not isinstance(high, Interval):
+        return None
+    if low.low > high.low:
+        low, high = high, low
+    if low.high != high.low or low.high_closed or high.low_closed:
+        return None
+    joined = Interval(low.low, high.high, low.low_closed, high.high_closed)
+    holes = (*holes_a.get(name, ()), *holes_b.get(name, ()), low.high)
+    return Box({**box_a.constraints, name: joined}), {name: holes}
 
 
 def _describe_constraint(feature: Feature, constraint: Constraint, domain: Constraint) -> str:

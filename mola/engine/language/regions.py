@@ -38,12 +38,16 @@ class Box:
     """Constraints by feature name; a feature not mentioned is unconstrained."""
 
     constraints: Mapping[str, Constraint]
+    _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "constraints", types.MappingProxyType(dict(self.constraints)))
+        constraints = types.MappingProxyType(dict(self.constraints))
+        object.__setattr__(self, "constraints", constraints)
+        # Hashed once: simplification de-duplicates boxes through dicts all the time.
+        object.__setattr__(self, "_hash", hash(frozenset(constraints.items())))
 
     def __hash__(self) -> int:
-        return hash(frozenset(self.constraints.items()))
+        return self._hash
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,10 @@ class Region:
     boxes: tuple[Box, ...]
     schema: Schema = field(repr=False, compare=False)
     domains: Domains = field(repr=False, compare=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.domains:  # built by hand as Region(boxes, schema)
+            object.__setattr__(self, "domains", schema_domains(self.schema))
 
     # --- construction --------------------------------------------------------------------
 
@@ -75,12 +83,19 @@ class Region:
         return cls(() if box is None else (box,), schema, domains)
 
     def _with(self, boxes: Iterable[Box]) -> Region:
-        return Region(_simplified(list(boxes), self.domains), self.schema, self.domains)
+        boxes = list(boxes)
+        if len(boxes) > 1:
+            boxes = list(_simplified(boxes, self.domains))
+        return Region(tuple(boxes), self.schema, self.domains)
 
     # --- set algebra ---------------------------------------------------------------------
 
     def is_empty(self) -> bool:
         return not self.boxes
+
+    def is_everything_form(self) -> bool:
+        """Whether the region is written as everything (one unconstrained box): cheap."""
+        return len(self.boxes) == 1 and not self.boxes[0].constraints
 
     def is_everything(self) -> bool:
         """Whether the region holds every point of the schema's domain (exact)."""
@@ -106,7 +121,11 @@ class Region:
         """Everything in the schema's domain outside this region (exact)."""
         result = Region.everything(self.schema, self.domains)
         for box in self.boxes:
-            result = result.intersect(self._with(_box_complement(box, self.domains)))
+            # One box's complement needs no clean-up: its pieces each leave the box through
+            # a different feature (or on either side of one interval), so none contains or
+            # merges with another.
+            pieces = Region(tuple(_box_complement(box, self.domains)), self.schema, self.domains)
+            result = pieces if result.is_everything_form() else result.intersect(pieces)
             if result.is_empty():
                 break
         return result
