@@ -12,9 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mola.engine.language import Condition, compile_condition
+from mola.engine.schema import Schema
 from mola.engine.table import table_from_rows, validate_row
 from tests.engine.reference import reference_evaluate
-from tests.engine.strategies import World, condition_texts, rows, worlds
+from tests.engine.strategies import World, condition_texts, number_text, rows, worlds
 
 PROPERTY_SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -122,9 +123,6 @@ def test_describe_and_witness_never_fail(case) -> None:
     st.sampled_from(["<", "<=", ">", ">=", "==", "!="]),
 )
 def test_a_comparison_and_its_opposite_split_every_boundary(value: float, op: str) -> None:
-    from mola.engine.schema import Schema
-    from tests.engine.strategies import number_text
-
     schema = Schema.from_dicts([{"name": "x", "kind": "number"}], [{"name": "a"}, {"name": "b"}])
     opposite = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}[op]
     one = compile_condition(f"x {op} {number_text(value)}", schema)
