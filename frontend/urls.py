@@ -1,1 +1,72 @@
-urlpatterns: list = []
+"""The web pages. Namespaced ``frontend:`` so their names never clash with the API's."""
+
+from __future__ import annotations
+
+from django.urls import include, path, register_converter
+
+from frontend.views import (
+    accounts,
+    admin,
+    examples,
+    members,
+    placeholders,
+    playground,
+    spaces,
+    teach,
+)
+
+
+class KindConverter:
+    regex = "concept|rule|example"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(KindConverter, "kind")
+
+app_name = "frontend"
+
+space_urls = [
+    path("", spaces.dashboard, name="dashboard"),
+    path("join/", spaces.join, name="join"),
+    path("status/", spaces.model_status, name="model-status"),
+    path("teach/", teach.teach, name="teach"),
+    path("teach/check/", teach.check, name="check"),
+    path("teach/preview/", teach.preview, name="preview"),
+    path("rules/new/", teach.rule_create, name="rule-create"),
+    path("concepts/new/", teach.concept_create, name="concept-create"),
+    path("t/<kind:kind>/<int:teaching_id>/", teach.teaching_detail, name="teaching"),
+    path("t/<kind:kind>/<int:teaching_id>/retire/", teach.teaching_retire, name="teaching-retire"),
+    path("t/<kind:kind>/<int:teaching_id>/revert/", teach.teaching_revert, name="teaching-revert"),
+    path("examples/", examples.example_list, name="examples"),
+    path("examples/new/", examples.example_create, name="example-create"),
+    path("playground/", playground.playground, name="playground"),
+    path("playground/predict/", playground.playground_predict, name="predict"),
+    path("members/", members.member_list, name="members"),
+    path("members/<str:username>/", members.member_profile, name="member"),
+    path("members/<str:username>/update/", members.member_update, name="member-update"),
+    path("members/<str:username>/rollback/", members.member_rollback, name="member-rollback"),
+    path("review/", members.review_queue, name="review"),
+    path("review/<kind:kind>/<int:teaching_id>/", members.review_decide, name="review-decide"),
+    path("keys/", admin.api_keys, name="keys"),
+    path("settings/", admin.space_settings, name="settings"),
+    # Kept for the consensus and community apps (see views/placeholders.py).
+    path("contradictions/", placeholders.contradictions, name="contradictions"),
+    path("threads/", placeholders.threads, name="threads"),
+    path("threads/<int:thread_id>/", placeholders.thread, name="thread"),
+    path("contributors/", placeholders.contributors, name="contributors"),
+    path("audit/", placeholders.audit, name="audit"),
+]
+
+urlpatterns = [
+    path("", spaces.home, name="home"),
+    path("signup/", accounts.signup, name="signup"),
+    path("login/", accounts.login_view, name="login"),
+    path("logout/", accounts.logout_view, name="logout"),
+    path("notifications/", placeholders.notifications, name="notifications"),
+    path("spaces/<slug:slug>/", include(space_urls)),
+]

@@ -1,0 +1,93 @@
+"""Small template helpers for the pages: problems by field, percentages, lookups."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def problems_for(errors: Mapping[str, list] | None, field: str) -> list:
+    """The problems of exactly ``field`` (``__all__`` for the form's own)."""
+    return list((errors or {}).get(field, []))
+
+
+@register.filter
+def problems_under(errors: Mapping[str, list] | None, prefix: str) -> list:
+    """The problems of ``prefix`` and of every field below it (``features.3.name``)."""
+    return [
+        p
+        for name, items in (errors or {}).items()
+        if name == prefix or name.startswith(prefix + ".")
+        for p in items
+    ]
+
+
+@register.filter
+def get(mapping: Any, key: Any) -> Any:
+    if isinstance(mapping, Mapping):
+        return mapping.get(key, mapping.get(str(key)))
+    return None
+
+
+@register.filter
+def percent(value: Any, digits: int = 0) -> str:
+    try:
+        return f"{float(value) * 100:.{int(digits)}f} %"
+    except (TypeError, ValueError):
+        return "—"
+
+
+@register.filter
+def width_percent(value: Any) -> str:
+    """A CSS width for a bar, from a probability between 0 and 1."""
+    try:
+        return f"{min(max(float(value), 0.0), 1.0) * 100:.1f}%"
+    except (TypeError, ValueError):
+        return "0%"
+
+
+@register.filter
+def seconds(value: Any) -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    return f"{number:.2f} s" if number < 10 else f"{number:.0f} s"
+
+
+@register.filter
+def feature_value(features: Mapping[str, Any], name: str) -> str:
+    value = (features or {}).get(name)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "—" if value is None else str(value)
+
+
+@register.inclusion_tag("frontend/_field_errors.html")
+def field_errors(errors: Mapping[str, list] | None, field: str, input_id: str = "") -> dict:
+    """The problems of ``field``, in an element the input names with aria-describedby."""
+    return {"problems": problems_for(errors, field), "input_id": input_id}
+
+
+PAST = {
+    "create": "created",
+    "edit": "edited",
+    "retire": "retired",
+    "revert": "reverted",
+    "endorse": "endorsed",
+    "reject": "rejected",
+    "rollback": "rolled back",
+    "resolve": "resolved",
+}
+
+
+@register.filter
+def past_tense(action: str) -> str:
+    return PAST.get(action, action)

@@ -1,0 +1,1 @@
+"""The web pages, one module per area. Views are thin: fetch, check, call a service, render."""

@@ -1,0 +1,85 @@
+"""What every page of a space shares: who may see it, and how domain errors are shown."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from mola.errors import MolaError, NotAllowed, NotFound
+from teaching import selectors
+from teaching.models import Membership, Space
+from teaching.services.access import membership_of
+
+SpaceView = Callable[..., HttpResponse]
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def error_page(
+    request: HttpRequest,
+    error: MolaError,
+    *,
+    space: Space | None = None,
+    membership: Membership | None = None,
+) -> HttpResponse:
+    """A 403/404/409 page (or fragment, for htmx) that says what went wrong and why."""
+    template = "frontend/_problems.html" if is_htmx(request) else "frontend/error.html"
+    context = {
+        "space": space,
+        "membership": membership,
+        "problems": error.problems,
+        "status": error.status,
+    }
+    return render(request, template, context, status=error.status)
+
+
+def space_page(view: SpaceView) -> SpaceView:
+    """Load the space and the caller's membership, or send them where they can go.
+
+    Anonymous visitors go to the login page; signed-in outsiders get a 403 page that
+    offers to join. Domain errors raised by the view (not allowed, not found) become pages.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        try:
+            space = selectors.space_get(slug=slug)
+        except NotFound as exc:
+            return error_page(request, exc)
+        membership = membership_of(space=space, user=request.user)
+        if membership is None:
+            return render(request, "frontend/space_join.html", {"space": space}, status=403)
+        try:
+            return view(request, space, membership, *args, **kwargs)
+        except (NotAllowed, NotFound) as exc:
+            return error_page(request, exc, space=space, membership=membership)
+
+    return wrapper
+
+
+def require(allowed: bool, message: str, code: str = "permission_denied") -> None:
+    if not allowed:
+        raise NotAllowed(message, code=code)
+
+
+def page(
+    request: HttpRequest,
+    template: str,
+    space: Space,
+    membership: Membership,
+    tab: str,
+    status: int = 200,
+    **context: Any,
+) -> HttpResponse:
+    """Render a page of a space with what the layout needs."""
+    base = {"space": space, "membership": membership, "tab": tab}
+    return render(request, template, {**base, **context}, status=status)

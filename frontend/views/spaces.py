@@ -1,0 +1,103 @@
+"""The space list, joining a space, the dashboard and its live model status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from frontend import queries
+from frontend.charts import accuracy_chart
+from frontend.rule_preview import rule_coverage
+from frontend.views.common import error_page, page, space_page
+from mola.errors import MolaError
+from teaching import selectors
+from teaching.models import Membership, Space
+from teaching.services.spaces import member_join
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return render(request, "frontend/landing.html")
+    mine = {m.space_id: m for m in selectors.memberships_of(user=request.user)}
+    spaces = [(space, mine.get(space.pk)) for space in selectors.space_list()]
+    return render(request, "frontend/space_list.html", {"spaces": spaces})
+
+
+@require_POST
+def join(request: HttpRequest, slug: str) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(f"/spaces/{slug}/")
+    try:
+        space = selectors.space_get(slug=slug)
+        member_join(space=space, user=request.user)
+    except MolaError as exc:
+        if getattr(exc, "problems", [{}])[0].get("code") != "already_member":
+            return error_page(request, exc)
+    return redirect("frontend:dashboard", slug=slug)
+
+
+def rule_metrics(metrics: dict[str, Any], rule_id: int) -> dict[str, Any]:
+    """The serving model's figures for one rule, whichever shape the engine reports them in
+    (``{"rules": {"<id>": {...}}}`` or ``{"rules": [{"id": n, ...}]}``); {} when absent."""
+    rules = (metrics or {}).get("rules")
+    if isinstance(rules, dict):
+        found = rules.get(str(rule_id), rules.get(rule_id))
+        return found if isinstance(found, dict) else {}
+    if isinstance(rules, list):
+        return next((r for r in rules if isinstance(r, dict) and r.get("id") == rule_id), {})
+    return {}
+
+
+def rule_rows(space: Space, metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    rules = list(queries.live_rules(space=space))
+    coverage = rule_coverage(space=space, rules=rules)
+    rows = []
+    for rule in rules:
+        covered, agreeing = coverage.get(rule.pk, (0, 0))
+        figures = rule_metrics(metrics, rule.pk)
+        rows.append(
+            {
+                "rule": rule,
+                "covered": figures.get("coverage", covered),
+                "agreeing": agreeing,
+                "reliability": figures.get("reliability"),
+            }
+        )
+    return rows
+
+
+@space_page
+def dashboard(request: HttpRequest, space: Space, membership: Membership) -> HttpResponse:
+    status = selectors.model_status(space=space)
+    versions = list(selectors.version_list(space=space)[:60])
+    return page(
+        request,
+        "frontend/dashboard.html",
+        space,
+        membership,
+        "dashboard",
+        model=status,
+        chart=accuracy_chart(versions),
+        versions=versions[:8],
+        rules=rule_rows(space, status["metrics"]),
+        activity=queries.recent_revisions(space=space),
+        counts=queries.teaching_counts(space=space),
+    )
+
+
+@space_page
+def model_status(request: HttpRequest, space: Space, membership: Membership) -> HttpResponse:
+    """The status badge, polled by htmx. When the serving version differs from the one the
+    page last saw (``?seen=``), the response triggers ``model-updated`` on the page, which
+    the playground listens to so its prediction follows the new model."""
+    status = selectors.model_status(space=space)
+    response = render(request, "frontend/_model_status.html", {"space": space, "model": status})
+    seen = request.GET.get("seen")
+    if seen is not None and seen != str(status["version"] or ""):
+        response["HX-Trigger"] = "model-updated"
+    return response

@@ -1,0 +1,89 @@
+"""Every page renders for every role: 200, or the right redirect or 403 — never a 500."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.frontend.conftest import ROLES
+
+MEMBERS = {"novice", "teacher", "moderator", "owner"}
+TRUSTED = {"moderator", "owner"}  # the fixtures' novice and teacher are not experts
+
+
+def space_pages(taught) -> dict[str, set[str]]:
+    """Path → roles that get a 200 (other members get 403)."""
+    s = "/spaces/serve"
+    rule, concept, example = taught["rule"].pk, taught["concept"].pk, taught["example"].pk
+    everyone = MEMBERS
+    return {
+        f"{s}/": everyone,
+        f"{s}/teach/": everyone,
+        f"{s}/t/rule/{rule}/": everyone,
+        f"{s}/t/concept/{concept}/": everyone,
+        f"{s}/t/example/{example}/": everyone,
+        f"{s}/examples/": everyone,
+        f"{s}/examples/?label=no+cue&author=teacher&status=active": everyone,
+        f"{s}/playground/": everyone,
+        f"{s}/members/": everyone,
+        f"{s}/members/teacher/": everyone,
+        f"{s}/members/owner/": everyone,
+        f"{s}/review/": TRUSTED,
+        f"{s}/keys/": TRUSTED,
+        f"{s}/settings/": TRUSTED,
+        f"{s}/contradictions/": everyone,
+        f"{s}/threads/": everyone,
+        f"{s}/threads/1/": everyone,
+        f"{s}/contributors/": everyone,
+        f"{s}/audit/": everyone,
+        f"{s}/status/": everyone,
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_space_page_answers_each_role(role, client_as, taught):
+    client = client_as(role)
+    for path, allowed in space_pages(taught).items():
+        response = client.get(path)
+        if role == "anonymous":
+            assert response.status_code == 302, path
+            assert response["Location"].startswith("/login/?next="), path
+        elif role == "outsider":
+            assert response.status_code == 403, path
+            assert b"Join" in response.content, path
+        else:
+            expected = 200 if role in allowed else 403
+            assert response.status_code == expected, (path, response.status_code)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_site_pages_answer_each_role(role, client_as, taught):
+    client = client_as(role)
+    for path in ("/", "/login/", "/signup/"):
+        assert client.get(path).status_code == 200, path
+    notifications = client.get("/notifications/")
+    assert notifications.status_code == (302 if role == "anonymous" else 200)
+
+
+@pytest.mark.parametrize("role", sorted(MEMBERS))
+def test_fragments_answer_members(role, client_as, taught):
+    client = client_as(role)
+    s = "/spaces/serve"
+    assert client.post(f"{s}/teach/check/", {"condition": "high_toss"}).status_code == 200
+    preview = client.post(f"{s}/teach/preview/", {"condition": "high_toss", "label": "no cue"})
+    assert preview.status_code == 200
+    predict = client.post(
+        f"{s}/playground/predict/", {"f-toss_height_cm": "50"}, HTTP_HX_REQUEST="true"
+    )
+    assert predict.status_code == 200
+
+
+def test_an_unknown_space_is_a_404(client_as, taught):
+    assert client_as("teacher").get("/spaces/nowhere/").status_code == 404
+
+
+def test_an_unknown_teaching_is_a_404(client_as, taught):
+    assert client_as("teacher").get("/spaces/serve/t/rule/99999/").status_code == 404
+
+
+def test_an_unknown_member_is_a_404(client_as, taught):
+    assert client_as("teacher").get("/spaces/serve/members/nobody/").status_code == 404
