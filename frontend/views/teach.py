@@ -161,8 +161,17 @@ def check(request: HttpRequest, space: Space, membership: Membership) -> HttpRes
             "excerpt": excerpt,
             "target": request.POST.get("target", ""),
             "kind": "definition" if source == "definition" else "condition",
+            "fix_with": _replacement(problem, excerpt),
         },
     )
+
+
+def _replacement(problem: dict[str, Any] | None, excerpt: dict[str, str] | None) -> str:
+    """What the "Use …" button puts in place of the token: a choice keeps its quotes."""
+    if not problem or not problem.get("suggestion") or not excerpt:
+        return ""
+    quoted = excerpt["token"].startswith('"')
+    return f'"{problem["suggestion"]}"' if quoted else problem["suggestion"]
 
 
 @space_page
