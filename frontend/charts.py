@@ -27,6 +27,7 @@ class LineChart:
     width: int = WIDTH
     height: int = HEIGHT
     gridlines: list[tuple[float, str]] = field(default_factory=list)
+    metric: str = "accuracy"
 
     @property
     def polyline(self) -> str:
@@ -49,14 +50,22 @@ class LineChart:
         return self.points[-1] if self.points else None
 
 
-def accuracy_chart(versions: Iterable, metric: str = "accuracy") -> LineChart:
+def accuracy_chart(versions: Iterable) -> LineChart:
+    """Accuracy on the held-out evaluation examples; without any, the cross-validated
+    accuracy on the training examples (the chart says which)."""
+    versions = list(versions)
+    chart = metric_chart(versions, "accuracy")
+    return chart if chart.points else metric_chart(versions, "cv_accuracy")
+
+
+def metric_chart(versions: Iterable, metric: str) -> LineChart:
     """Ready versions, oldest first, with ``metrics[metric]`` between 0 and 1."""
     values = [
         (v.version, float(v.metrics[metric]))
         for v in sorted(versions, key=lambda v: v.version)
         if v.status == "ready" and isinstance((v.metrics or {}).get(metric), int | float)
     ]
-    chart = LineChart()
+    chart = LineChart(metric=metric)
     plot_height = HEIGHT - PAD_TOP - PAD_BOTTOM
     plot_width = WIDTH - PAD_LEFT - PAD_RIGHT
     chart.gridlines = [

@@ -50,6 +50,11 @@ def space_page(view: SpaceView) -> SpaceView:
     @wraps(view)
     def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
+            if is_htmx(request):  # a poll or a check after the session ended: leave the page
+                response = HttpResponse(status=204)
+                current = request.headers.get("HX-Current-URL", "/")
+                response["HX-Redirect"] = redirect_to_login(current)["Location"]
+                return response
             return redirect_to_login(request.get_full_path())
         try:
             space = selectors.space_get(slug=slug)

@@ -54,21 +54,19 @@ def rule_metrics(metrics: dict[str, Any], rule_id: int) -> dict[str, Any]:
 
 
 def rule_rows(space: Space, metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """Live rules with the examples they cover (counted here over the live examples, so
+    proposed rules get figures too) and the serving model's reliability for each."""
     rules = list(queries.live_rules(space=space))
     coverage = rule_coverage(space=space, rules=rules)
-    rows = []
-    for rule in rules:
-        covered, agreeing = coverage.get(rule.pk, (0, 0))
-        figures = rule_metrics(metrics, rule.pk)
-        rows.append(
-            {
-                "rule": rule,
-                "covered": figures.get("coverage", covered),
-                "agreeing": agreeing,
-                "reliability": figures.get("reliability"),
-            }
-        )
-    return rows
+    return [
+        {
+            "rule": rule,
+            "covered": coverage.get(rule.pk, (0, 0))[0],
+            "agreeing": coverage.get(rule.pk, (0, 0))[1],
+            "reliability": rule_metrics(metrics, rule.pk).get("reliability"),
+        }
+        for rule in rules
+    ]
 
 
 @space_page

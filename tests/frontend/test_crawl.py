@@ -87,3 +87,13 @@ def test_an_unknown_teaching_is_a_404(client_as, taught):
 
 def test_an_unknown_member_is_a_404(client_as, taught):
     assert client_as("teacher").get("/spaces/serve/members/nobody/").status_code == 404
+
+
+def test_an_htmx_poll_after_logout_sends_the_page_to_login(client_as, taught):
+    response = client_as("anonymous").get(
+        "/spaces/serve/status/",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL="http://testserver/spaces/serve/",
+    )
+    assert response.status_code == 204
+    assert response["HX-Redirect"].startswith("/login/?next=")
