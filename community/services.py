@@ -41,8 +41,6 @@ def token_obtain(*, username: str, password: str) -> str:
     """The user's API token, created on first use. Wrong credentials are one error for both."""
     user = authenticate(username=username, password=password)
     if user is None or not user.is_active:
-        raise InvalidInput(
-            "Wrong username or password.", code="invalid_credentials", field=None
-        )
+        raise InvalidInput("Wrong username or password.", code="invalid_credentials", field=None)
     token, _ = Token.objects.get_or_create(user=user)
     return token.key

@@ -24,8 +24,9 @@ class MolaError(Exception):
     ) -> None:
         super().__init__(message or (problems[0]["message"] if problems else ""))
         if problems is None:
-            problems = [{"field": field, "code": code or self.default_code, "message": message,
-                         **extra}]
+            problems = [
+                {"field": field, "code": code or self.default_code, "message": message, **extra}
+            ]
         self.problems = problems
 
     def prefixed(self, prefix: str) -> MolaError:

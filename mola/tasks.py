@@ -4,7 +4,7 @@ from celery import shared_task
 from django.core.cache import cache
 
 
-@shared_task(name="mola.echo", time_limit=10)
+@shared_task(name="mola.echo", time_limit=10, soft_time_limit=8)
 def echo(token: str) -> str:
     """Write ``token`` where the sender can see it, and return it.
 

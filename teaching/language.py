@@ -1,7 +1,7 @@
 """The condition language applied to a space: its compiled concepts, and errors as API errors.
 
-Compiled concepts are cached per (space, teaching_revision): every concept or schema change
-bumps the revision, so a cached entry can never be stale.
+Compiled concepts are cached by content (the schema and every live definition), so a cached
+entry can never be stale, whatever transaction rolled back.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from mola.errors import InvalidInput
 from teaching.models import LIVE_STATUSES, Concept, Space
 
 _CACHE_SIZE = 64
-_cache: OrderedDict[tuple[int, int], dict[str, Condition]] = OrderedDict()
+_cache: OrderedDict[tuple, dict[str, Condition]] = OrderedDict()
 _cache_lock = Lock()
 
 
@@ -63,12 +63,13 @@ def live_concept_definitions(space: Space) -> dict[str, str]:
 
 
 def space_concepts(space: Space) -> dict[str, Condition]:
-    key = (space.pk, space.teaching_revision)
+    definitions = live_concept_definitions(space)
+    key = (repr(space.features), tuple(sorted(definitions.items())))
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    compiled = compile_concepts(space.schema, live_concept_definitions(space))
+    compiled = compile_concepts(space.schema, definitions)
     with _cache_lock:
         _cache[key] = compiled
         while len(_cache) > _CACHE_SIZE:
@@ -81,7 +82,8 @@ def compile_in_space(
 ) -> Condition:
     """Compile a rule condition or concept definition, or raise a 400 naming ``field``."""
     try:
-        return compile_condition(text, space.schema, space_concepts(space) if concepts is None
-                                 else concepts)
+        return compile_condition(
+            text, space.schema, space_concepts(space) if concepts is None else concepts
+        )
     except ConditionError as exc:
         raise condition_error(exc, field) from exc

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings as django_settings
 from django.db import models
+from rest_framework_api_key.models import AbstractAPIKey
 
 from mola.engine.schema import Schema
 
@@ -72,11 +73,12 @@ class Membership(models.Model):
         django_settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.TEACHER)
-    expertise = models.CharField(
-        max_length=16, choices=Expertise.choices, default=Expertise.NOVICE
-    )
+    expertise = models.CharField(max_length=16, choices=Expertise.choices, default=Expertise.NOVICE)
     expertise_verified_by = models.ForeignKey(
-        django_settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        django_settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     joined_at = models.DateTimeField(auto_now_add=True)
@@ -99,7 +101,9 @@ class Membership(models.Model):
 
 class Teaching(models.Model):
     space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="+")
-    author = models.ForeignKey(django_settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     # The space's teaching_revision at this teaching's last change.
     revision = models.PositiveBigIntegerField(default=0)
@@ -171,7 +175,9 @@ class TeachingRevision(models.Model):
     teaching_id = models.PositiveBigIntegerField()
     revision = models.PositiveBigIntegerField()  # the space's teaching_revision it made
     action = models.CharField(max_length=16, choices=Action.choices)
-    author = models.ForeignKey(django_settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     content = models.JSONField()
     note = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -181,4 +187,89 @@ class TeachingRevision(models.Model):
         indexes = [
             models.Index(fields=["space", "kind", "teaching_id"], name="revision_teaching"),
             models.Index(fields=["space", "author", "revision"], name="revision_author"),
+        ]
+
+
+class ModelStatus(models.TextChoices):
+    TRAINING = "training"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class ModelVersion(models.Model):
+    """One model trained from one teaching revision of a space. Immutable once ready.
+
+    ``version`` numbers go up with the teaching revision they were trained from, so the
+    newest ready version is always the one trained from the newest revision.
+    """
+
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="model_versions")
+    version = models.PositiveIntegerField()
+    teaching_revision = models.PositiveBigIntegerField()
+    status = models.CharField(max_length=16, choices=ModelStatus.choices)
+    artifact = models.BinaryField(null=True, blank=True, editable=False)
+    metrics = models.JSONField(default=dict)
+    timings = models.JSONField(default=dict)
+    contributors = models.JSONField(default=list)
+    teachings = models.JSONField(default=dict)  # {"rule": [ids], "concept": [...], ...}
+    error = models.TextField(blank=True, default="")
+    requested_at = models.DateTimeField(null=True, blank=True)
+    trained_at = models.DateTimeField(null=True, blank=True)
+    training_seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["space", "version"], name="one_version_number"),
+        ]
+
+
+class TrainingState(models.Model):
+    """The retrain queue of one space, claimed with conditional UPDATEs.
+
+    ``wanted_revision`` is the newest revision a retrain was asked for; a worker claims the
+    space by setting ``running_since`` where it is null, trains the newest revision, and
+    releases; a burst of requests while it trains collapses into one more training.
+    """
+
+    space = models.OneToOneField(Space, on_delete=models.CASCADE, related_name="training")
+    wanted_revision = models.PositiveBigIntegerField(default=0)
+    trained_revision = models.PositiveBigIntegerField(default=0)
+    running_since = models.DateTimeField(null=True, blank=True)
+    running_revision = models.PositiveBigIntegerField(null=True, blank=True)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    trainings = models.PositiveIntegerField(default=0)
+
+
+class SpaceApiKey(AbstractAPIKey):
+    """A client's key: reads the model and predicts, in its own space only."""
+
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="api_keys")
+    created_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "space API key"
+
+
+class RulePrecedence(models.Model):
+    """Where both rules fire, ``winner``'s label wins over ``loser``'s (the model honours it).
+
+    Recorded by a moderator's resolution or by confirming a rule as an exception.
+    """
+
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="precedences")
+    winner = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="+")
+    loser = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["winner", "loser"], name="one_precedence_per_pair")
         ]

@@ -2,10 +2,105 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
-from teaching.models import Membership
+from mola.errors import NotFound
+from teaching.models import TEACHING_MODELS, Membership, Space, Teaching, TeachingRevision
 
 
 def memberships_of(*, user) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user).select_related("space").order_by("space__slug")
+
+
+def space_list() -> QuerySet[Space]:
+    return Space.objects.annotate(member_count=Count("memberships")).order_by("slug")
+
+
+def space_get(*, slug: str) -> Space:
+    space = space_list().filter(slug=slug).first()
+    if space is None:
+        raise NotFound(f"No space {slug!r}.")
+    return space
+
+
+def member_list(*, space: Space) -> QuerySet[Membership]:
+    return Membership.objects.filter(space=space).select_related("user")
+
+
+def teaching_list(*, space: Space, kind: str, filters: dict[str, str]) -> QuerySet[Teaching]:
+    """Teachings of one kind, newest first, filtered by status, author, label, disputed."""
+    queryset = TEACHING_MODELS[kind].objects.filter(space=space).select_related("author")
+    if filters.get("status"):
+        queryset = queryset.filter(status__in=filters["status"].split(","))
+    if filters.get("author"):
+        queryset = queryset.filter(author__username=filters["author"])
+    if filters.get("label") and kind != "concept":
+        queryset = queryset.filter(label=filters["label"])
+    if filters.get("disputed") in ("true", "false"):
+        queryset = queryset.filter(disputed=filters["disputed"] == "true")
+    if kind == "example" and filters.get("evaluation") in ("true", "false"):
+        queryset = queryset.filter(evaluation=filters["evaluation"] == "true")
+    if kind == "example" and filters.get("refutes"):
+        queryset = queryset.filter(refutes_id=filters["refutes"])
+    return queryset.order_by("-id")
+
+
+def teaching_history(*, space: Space, kind: str, teaching_id: int) -> QuerySet[TeachingRevision]:
+    return (
+        TeachingRevision.objects.filter(space=space, kind=kind, teaching_id=teaching_id)
+        .select_related("author")
+        .order_by("revision", "id")
+    )
+
+
+def model_status(*, space: Space) -> dict:
+    """What ``GET /model`` says: the serving version and whether a training is under way."""
+    from teaching.models import ModelStatus, ModelVersion, TrainingState
+
+    serving = (
+        ModelVersion.objects.filter(space=space, status=ModelStatus.READY)
+        .defer("artifact")
+        .order_by("-teaching_revision", "-version")
+        .first()
+    )
+    state = TrainingState.objects.filter(space=space).first()
+    last = ModelVersion.objects.filter(space=space).defer("artifact").order_by("-version").first()
+    if state and (state.running_since or state.wanted_revision > state.trained_revision):
+        status = "training"
+    elif (
+        last is not None
+        and last.status == ModelStatus.FAILED
+        and last != serving
+        and (serving is None or last.teaching_revision > serving.teaching_revision)
+    ):
+        status = "failed"
+    elif serving is not None:
+        status = "ready"
+    else:
+        status = "untrained"
+    return {
+        "version": serving.version if serving else None,
+        "status": status,
+        "teaching_revision": serving.teaching_revision if serving else None,
+        "latest_teaching_revision": space.teaching_revision,
+        "trained_at": serving.trained_at if serving else None,
+        "training_seconds": serving.training_seconds if serving else None,
+        "metrics": serving.metrics if serving else {},
+        "contributors": serving.contributors if serving else [],
+        "error": last.error if status == "failed" else "",
+    }
+
+
+def version_list(*, space: Space):
+    from teaching.models import ModelVersion
+
+    return ModelVersion.objects.filter(space=space).defer("artifact").order_by("-version")
+
+
+def version_get(*, space: Space, version: int):
+    from teaching.models import ModelVersion
+
+    found = ModelVersion.objects.filter(space=space, version=version).defer("artifact").first()
+    if found is None:
+        raise NotFound(f"No model version {version} in {space.slug}.")
+    return found

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from teaching.models import Membership, Space, Teaching
 from mola.errors import NotAllowed
+from teaching.models import Membership, Space, Teaching
 
 
 def membership_of(*, space: Space, user) -> Membership | None:
@@ -15,8 +15,9 @@ def membership_of(*, space: Space, user) -> Membership | None:
 def check_member(*, space: Space, user) -> Membership:
     membership = membership_of(space=space, user=user)
     if membership is None:
-        raise NotAllowed(f"Only members of {space.slug} can do this; join the space first.",
-                         code="not_a_member")
+        raise NotAllowed(
+            f"Only members of {space.slug} can do this; join the space first.", code="not_a_member"
+        )
     return membership
 
 
@@ -38,6 +39,7 @@ def check_can_edit(*, teaching: Teaching, user) -> Membership:
     """The author, a moderator or an owner may edit or retire a teaching."""
     membership = check_member(space=teaching.space, user=user)
     if teaching.author_id != user.id and not membership.moderates:
-        raise NotAllowed("Only the author or a moderator can change this teaching.",
-                         code="not_the_author")
+        raise NotAllowed(
+            "Only the author or a moderator can change this teaching.", code="not_the_author"
+        )
     return membership

@@ -51,11 +51,10 @@ def commit_change(
     """Bump the revision, record one revision per teaching, schedule what follows."""
     revision = revision_bump(space=space)
     for teaching in teachings:
-        revision_record(teaching=teaching, revision=revision, action=action, author=author,
-                        note=note)
-    teaching_changed(
-        space_id=space.pk, revision=revision, refs=[(t.kind, t.pk) for t in teachings]
-    )
+        revision_record(
+            teaching=teaching, revision=revision, action=action, author=author, note=note
+        )
+    teaching_changed(space_id=space.pk, revision=revision, refs=[(t.kind, t.pk) for t in teachings])
     return revision
 
 
@@ -73,10 +72,12 @@ def teaching_retire(*, space: Space, kind: str, teaching_id: int, user) -> tuple
             if dependents:
                 raise Conflict(
                     f"Concept {teaching.name!r} is used by other teachings; change them first.",
-                    code="concept_in_use", teachings=dependents,
+                    code="concept_in_use",
+                    teachings=dependents,
                 )
         teaching.status = Status.RETIRED
         teaching.save(update_fields=["status", "updated_at"])
-        revision = commit_change(space=space, teachings=[teaching], action=Action.RETIRE,
-                                 author=user)
+        revision = commit_change(
+            space=space, teachings=[teaching], action=Action.RETIRE, author=user
+        )
     return teaching, revision

@@ -14,8 +14,13 @@ from django.db import transaction
 from mola.engine.language import ConditionError, referenced_names
 from mola.engine.schema import NAME_PATTERN, RESERVED_NAMES
 from mola.errors import Conflict, InvalidInput
-from teaching.language import compile_in_space, compile_concepts, concept_graph, condition_error
-from teaching.language import live_concept_definitions
+from teaching.language import (
+    compile_concepts,
+    compile_in_space,
+    concept_graph,
+    condition_error,
+    live_concept_definitions,
+)
 from teaching.models import LIVE_STATUSES, Action, Concept, Rule, Space
 from teaching.services.access import check_can_edit, check_member
 from teaching.services.common import commit_change, initial_status, locked_teaching
@@ -26,17 +31,16 @@ def _check_name(space: Space, name: str, *, exclude_id: int | None = None) -> No
     if not NAME_PATTERN.match(name) or name.lower() in RESERVED_NAMES:
         raise InvalidInput(
             "A concept name starts with a letter and has only letters, digits and _.",
-            code="invalid_name", field="name",
+            code="invalid_name",
+            field="name",
         )
     if space.schema.feature(name) is not None:
-        raise InvalidInput(f"{name!r} is a feature of the schema.", code="name_taken",
-                           field="name")
+        raise InvalidInput(f"{name!r} is a feature of the schema.", code="name_taken", field="name")
     clash = Concept.objects.filter(space=space, name=name, status__in=LIVE_STATUSES)
     if exclude_id is not None:
         clash = clash.exclude(pk=exclude_id)
     if clash.exists():
-        raise InvalidInput(f"A concept {name!r} exists already.", code="name_taken",
-                           field="name")
+        raise InvalidInput(f"A concept {name!r} exists already.", code="name_taken", field="name")
 
 
 def _check_definition(space: Space, name: str, definition: str, *, old_name: str | None) -> None:
@@ -56,11 +60,16 @@ def _check_definition(space: Space, name: str, definition: str, *, old_name: str
         cycle = None
     if cycle:
         path = " → ".join([edge[0] for edge in cycle] + [cycle[0][0]])
-        raise InvalidInput(f"Concepts may not depend on themselves: {path}.",
-                           code="concept_cycle", field="definition", cycle=path)
+        raise InvalidInput(
+            f"Concepts may not depend on themselves: {path}.",
+            code="concept_cycle",
+            field="definition",
+            cycle=path,
+        )
     others = {n: d for n, d in definitions.items() if n != name}
-    compile_in_space(definition, space=space, field="definition",
-                     concepts=compile_concepts(space.schema, others))
+    compile_in_space(
+        definition, space=space, field="definition", concepts=compile_concepts(space.schema, others)
+    )
 
 
 def concept_dependents(*, space: Space, name: str) -> list[dict[str, Any]]:
@@ -94,11 +103,16 @@ def concept_create(
         _check_name(space, name)
         _check_definition(space, name, definition, old_name=None)
         concept = Concept.objects.create(
-            space=space, author=user, name=name, definition=definition,
-            description=description, status=initial_status(space=space, membership=membership),
+            space=space,
+            author=user,
+            name=name,
+            definition=definition,
+            description=description,
+            status=initial_status(space=space, membership=membership),
         )
-        revision = commit_change(space=space, teachings=[concept], action=Action.CREATE,
-                                 author=user)
+        revision = commit_change(
+            space=space, teachings=[concept], action=Action.CREATE, author=user
+        )
     return concept, revision
 
 
@@ -119,13 +133,16 @@ def concept_update(
         dependents = concept_dependents(space=space, name=concept.name)
         if name != concept.name:
             if dependents:
-                raise Conflict("Other teachings use this concept by name; rename refused.",
-                               code="concept_in_use", field="name", teachings=dependents)
+                raise Conflict(
+                    "Other teachings use this concept by name; rename refused.",
+                    code="concept_in_use",
+                    field="name",
+                    teachings=dependents,
+                )
             _check_name(space, name, exclude_id=concept.pk)
         _check_definition(space, name, definition, old_name=concept.name)
         concept.name, concept.definition = name, definition
         concept.description = changes.get("description", concept.description)
         concept.save()
-        revision = commit_change(space=space, teachings=[concept], action=Action.EDIT,
-                                 author=user)
+        revision = commit_change(space=space, teachings=[concept], action=Action.EDIT, author=user)
     return concept, revision, dependents

@@ -36,8 +36,7 @@ def _restore(space: Space, teaching: Teaching, content: dict[str, Any]) -> None:
             from teaching.services.concepts import _check_definition, _check_name
 
             _check_name(space, content["name"], exclude_id=teaching.pk)
-            _check_definition(space, content["name"], content["definition"],
-                              old_name=teaching.name)
+            _check_definition(space, content["name"], content["definition"], old_name=teaching.name)
         elif isinstance(teaching, Rule):
             from teaching.services.rules import rule_check
 
@@ -45,21 +44,27 @@ def _restore(space: Space, teaching: Teaching, content: dict[str, Any]) -> None:
         else:
             from teaching.services.examples import example_check
 
-            example_check(space=space, features=content["features"], label=content["label"],
-                          refutes=content["refutes"])
+            example_check(
+                space=space,
+                features=content["features"],
+                label=content["label"],
+                refutes=content["refutes"],
+            )
     elif isinstance(teaching, Concept) and teaching.status in LIVE_STATUSES:
         from teaching.services.concepts import concept_dependents
 
         if concept_dependents(space=space, name=teaching.name):
-            raise Conflict(f"Concept {teaching.name!r} is in use; it cannot be retired.",
-                           code="concept_in_use")
+            raise Conflict(
+                f"Concept {teaching.name!r} is in use; it cannot be retired.", code="concept_in_use"
+            )
     for field, value in content.items():
         setattr(teaching, "refutes_id" if field == "refutes" else field, value)
     teaching.save()
 
 
-def teaching_revert(*, space: Space, kind: str, teaching_id: int, user,
-                    revision: int) -> tuple[Teaching, int]:
+def teaching_revert(
+    *, space: Space, kind: str, teaching_id: int, user, revision: int
+) -> tuple[Teaching, int]:
     """Make a teaching what it was at ``revision`` of its history, as a new revision."""
     with transaction.atomic():
         space, teaching = locked_teaching(space=space, kind=kind, teaching_id=teaching_id)
@@ -70,13 +75,19 @@ def teaching_revert(*, space: Space, kind: str, teaching_id: int, user,
         if target is None:
             raise NotFound(f"This {kind} has no revision {revision}.", field="revision")
         _restore(space, teaching, target.content)
-        new_revision = commit_change(space=space, teachings=[teaching], action=Action.REVERT,
-                                     author=user, note=f"reverted to revision {revision}")
+        new_revision = commit_change(
+            space=space,
+            teachings=[teaching],
+            action=Action.REVERT,
+            author=user,
+            note=f"reverted to revision {revision}",
+        )
     return teaching, new_revision
 
 
-def member_rollback(*, space: Space, user, username: str,
-                    since: datetime | None = None) -> tuple[list[Teaching], int | None]:
+def member_rollback(
+    *, space: Space, user, username: str, since: datetime | None = None
+) -> tuple[list[Teaching], int | None]:
     """Undo every teaching revision ``username`` made in the space (since a time).
 
     Each touched teaching goes back to its last revision by someone else before the
@@ -100,13 +111,19 @@ def member_rollback(*, space: Space, user, username: str,
         touched: list[Teaching] = []
         # Concepts last: restoring rules first frees the concepts they named.
         order = {"example": 0, "rule": 1, "concept": 2}
-        for (kind, teaching_id), revision in sorted(first_change.items(),
-                                                    key=lambda item: order[item[0][0]]):
+        for (kind, teaching_id), revision in sorted(
+            first_change.items(), key=lambda item: order[item[0][0]]
+        ):
             teaching = {"concept": Concept, "rule": Rule, "example": Example}[kind].objects.get(
-                pk=teaching_id)
-            before = TeachingRevision.objects.filter(
-                space=space, kind=kind, teaching_id=teaching_id, revision__lt=revision
-            ).order_by("-revision", "-id").first()
+                pk=teaching_id
+            )
+            before = (
+                TeachingRevision.objects.filter(
+                    space=space, kind=kind, teaching_id=teaching_id, revision__lt=revision
+                )
+                .order_by("-revision", "-id")
+                .first()
+            )
             content = dict(before.content) if before else {"status": Status.RETIRED}
             if before is None and teaching.status not in LIVE_STATUSES:
                 continue
@@ -119,6 +136,11 @@ def member_rollback(*, space: Space, user, username: str,
             touched.append(teaching)
         if not touched:
             return [], None
-        revision = commit_change(space=space, teachings=touched, action=Action.ROLLBACK,
-                                 author=user, note=f"rollback of {username}")
+        revision = commit_change(
+            space=space,
+            teachings=touched,
+            action=Action.ROLLBACK,
+            author=user,
+            note=f"rollback of {username}",
+        )
     return touched, revision

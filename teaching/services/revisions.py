@@ -32,14 +32,21 @@ def teaching_content(teaching: Teaching) -> dict[str, Any]:
     """Everything a revision must keep to restore the teaching as it was."""
     content: dict[str, Any] = {"status": teaching.status}
     if teaching.kind == "concept":
-        content.update(name=teaching.name, definition=teaching.definition,
-                       description=teaching.description)
+        content.update(
+            name=teaching.name, definition=teaching.definition, description=teaching.description
+        )
     elif teaching.kind == "rule":
-        content.update(condition=teaching.condition, label=teaching.label,
-                       rationale=teaching.rationale)
+        content.update(
+            condition=teaching.condition, label=teaching.label, rationale=teaching.rationale
+        )
     else:
-        content.update(features=teaching.features, label=teaching.label, note=teaching.note,
-                       refutes=teaching.refutes_id, evaluation=teaching.evaluation)
+        content.update(
+            features=teaching.features,
+            label=teaching.label,
+            note=teaching.note,
+            refutes=teaching.refutes_id,
+            evaluation=teaching.evaluation,
+        )
     return content
 
 

@@ -18,8 +18,9 @@ from teaching.services.revisions import space_lock
 def rule_check(*, space: Space, condition: str, label: str) -> Condition:
     """Validate a rule's condition and label; return the compiled condition."""
     if label not in space.schema.label_names:
-        raise InvalidInput(f"{label!r} is not a label of this space.", code="unknown_label",
-                           field="label")
+        raise InvalidInput(
+            f"{label!r} is not a label of this space.", code="unknown_label", field="label"
+        )
     return compile_in_space(condition, space=space, field="condition")
 
 
@@ -31,11 +32,14 @@ def rule_create(
         membership = check_member(space=space, user=user)
         rule_check(space=space, condition=condition, label=label)
         rule = Rule.objects.create(
-            space=space, author=user, condition=condition, label=label, rationale=rationale,
+            space=space,
+            author=user,
+            condition=condition,
+            label=label,
+            rationale=rationale,
             status=initial_status(space=space, membership=membership),
         )
-        revision = commit_change(space=space, teachings=[rule], action=Action.CREATE,
-                                 author=user)
+        revision = commit_change(space=space, teachings=[rule], action=Action.CREATE, author=user)
     return rule, revision
 
 
@@ -51,6 +55,5 @@ def rule_update(*, space: Space, user, rule_id: int, **changes: Any) -> tuple[Ru
         rule.condition, rule.label = condition, label
         rule.rationale = changes.get("rationale", rule.rationale)
         rule.save()
-        revision = commit_change(space=space, teachings=[rule], action=Action.EDIT,
-                                 author=user)
+        revision = commit_change(space=space, teachings=[rule], action=Action.EDIT, author=user)
     return rule, revision

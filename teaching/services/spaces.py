@@ -33,24 +33,35 @@ def _check_schema(features: list[dict], labels: list[dict]) -> None:
 
 
 def space_create(
-    *, user, slug: str, name: str, features: list[dict], labels: list[dict],
-    description: str = "", settings: dict | None = None,
+    *,
+    user,
+    slug: str,
+    name: str,
+    features: list[dict],
+    labels: list[dict],
+    description: str = "",
+    settings: dict | None = None,
 ) -> Space:
     """Create a space; its creator becomes its owner (and is trusted as a master)."""
     _check_schema(features, labels)
     try:
         with transaction.atomic():
             space = Space.objects.create(
-                slug=slug, name=name, description=description, features=features,
-                labels=labels, settings={**DEFAULT_SETTINGS, **(settings or {})},
+                slug=slug,
+                name=name,
+                description=description,
+                features=features,
+                labels=labels,
+                settings={**DEFAULT_SETTINGS, **(settings or {})},
                 created_by=user,
             )
             Membership.objects.create(
                 space=space, user=user, role=Role.OWNER, expertise=Expertise.MASTER
             )
     except IntegrityError as exc:
-        raise Conflict(f"A space {slug!r} exists already.", code="slug_taken",
-                       field="slug") from exc
+        raise Conflict(
+            f"A space {slug!r} exists already.", code="slug_taken", field="slug"
+        ) from exc
     return space
 
 
@@ -73,7 +84,9 @@ def space_update(*, space: Space, user, **changes: Any) -> Space:
             if broken:
                 raise Conflict(
                     "The schema change would break teachings that depend on it.",
-                    code="schema_in_use", field="features", teachings=broken,
+                    code="schema_in_use",
+                    field="features",
+                    teachings=broken,
                 )
             space.features, space.labels = features, labels
         for field in ("name", "description"):
@@ -120,7 +133,11 @@ def member_join(*, space: Space, user) -> Membership:
 
 
 def member_update(
-    *, space: Space, user, username: str, role: str | None = None,
+    *,
+    space: Space,
+    user,
+    username: str,
+    role: str | None = None,
     expertise: str | None = None,
 ) -> Membership:
     """Moderators set expertise (verifying it) and make teachers moderators; owners
@@ -128,7 +145,8 @@ def member_update(
     actor = check_moderator(space=space, user=user)
     membership = (
         Membership.objects.filter(space=space, user__username=username)
-        .select_related("user").first()
+        .select_related("user")
+        .first()
     )
     if membership is None:
         raise NotFound(f"{username} is not a member of {space.slug}.", field="username")
@@ -137,11 +155,13 @@ def member_update(
             touches_owner = Role.OWNER in (role, membership.role)
             if touches_owner and actor.role != Role.OWNER:
                 raise NotAllowed("Only owners make or unmake owners.", code="not_an_owner")
-            if membership.role == Role.OWNER and not Membership.objects.filter(
-                space=space, role=Role.OWNER
-            ).exclude(pk=membership.pk).exists():
-                raise Conflict("A space needs at least one owner.", code="last_owner",
-                               field="role")
+            if (
+                membership.role == Role.OWNER
+                and not Membership.objects.filter(space=space, role=Role.OWNER)
+                .exclude(pk=membership.pk)
+                .exists()
+            ):
+                raise Conflict("A space needs at least one owner.", code="last_owner", field="role")
             membership.role = role
         if expertise is not None:
             membership.expertise = expertise
@@ -157,5 +177,11 @@ def space_get(*, slug: str) -> Space:
     return space
 
 
-__all__ = ["check_member", "member_join", "member_update", "space_create", "space_get",
-           "space_update"]
+__all__ = [
+    "check_member",
+    "member_join",
+    "member_update",
+    "space_create",
+    "space_get",
+    "space_update",
+]

@@ -10,36 +10,42 @@ from teaching.services.access import check_member
 from teaching.services.common import commit_change, locked_teaching
 
 
-def _review(*, space: Space, kind: str, teaching_id: int, user, accept: bool,
-            note: str = "") -> tuple[Teaching, int]:
+def _review(
+    *, space: Space, kind: str, teaching_id: int, user, accept: bool, note: str = ""
+) -> tuple[Teaching, int]:
     with transaction.atomic():
         space, teaching = locked_teaching(space=space, kind=kind, teaching_id=teaching_id)
         membership = check_member(space=space, user=user)
         if not membership.is_trusted:
-            raise NotAllowed("Only expert or master members and moderators review teachings.",
-                             code="not_trusted")
+            raise NotAllowed(
+                "Only expert or master members and moderators review teachings.", code="not_trusted"
+            )
         if teaching.author_id == user.id:
             raise NotAllowed("Nobody reviews their own teaching.", code="own_teaching")
         if teaching.status != Status.PROPOSED:
-            raise Conflict(f"This {kind} is {teaching.status}, not proposed.",
-                           code="not_proposed")
+            raise Conflict(f"This {kind} is {teaching.status}, not proposed.", code="not_proposed")
         teaching.status = Status.ACTIVE if accept else Status.REJECTED
         teaching.save(update_fields=["status", "updated_at"])
         action = Action.ENDORSE if accept else Action.REJECT
-        revision = commit_change(space=space, teachings=[teaching], action=action,
-                                 author=user, note=note)
+        revision = commit_change(
+            space=space, teachings=[teaching], action=action, author=user, note=note
+        )
     return teaching, revision
 
 
-def teaching_endorse(*, space: Space, kind: str, teaching_id: int, user,
-                     note: str = "") -> tuple[Teaching, int]:
+def teaching_endorse(
+    *, space: Space, kind: str, teaching_id: int, user, note: str = ""
+) -> tuple[Teaching, int]:
     """A trusted member accepts a proposed teaching: it becomes active and reaches the model."""
-    return _review(space=space, kind=kind, teaching_id=teaching_id, user=user, accept=True,
-                   note=note)
+    return _review(
+        space=space, kind=kind, teaching_id=teaching_id, user=user, accept=True, note=note
+    )
 
 
-def teaching_reject(*, space: Space, kind: str, teaching_id: int, user,
-                    note: str = "") -> tuple[Teaching, int]:
+def teaching_reject(
+    *, space: Space, kind: str, teaching_id: int, user, note: str = ""
+) -> tuple[Teaching, int]:
     """A trusted member turns a proposed teaching down; it stays in history, rejected."""
-    return _review(space=space, kind=kind, teaching_id=teaching_id, user=user, accept=False,
-                   note=note)
+    return _review(
+        space=space, kind=kind, teaching_id=teaching_id, user=user, accept=False, note=note
+    )

@@ -25,12 +25,31 @@ class Command(BaseCommand):
         port = settings.PORT
         host = os.environ.get("HOST", "127.0.0.1")
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "mola", "worker", "--loglevel=INFO",
-             "--concurrency=2", "--without-gossip", "--without-mingle"],
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "mola",
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=2",
+                "--without-gossip",
+                "--without-mingle",
+            ],
         )
         web = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "mola.wsgi", f"--bind={host}:{port}",
-             "--workers=2", "--threads=4", "--access-logfile=-", "--graceful-timeout=5"],
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "mola.wsgi",
+                f"--bind={host}:{port}",
+                "--workers=2",
+                "--threads=4",
+                "--access-logfile=-",
+                "--graceful-timeout=5",
+            ],
         )
         self._announce(host, port)
         self._wait(web, worker)
@@ -49,7 +68,7 @@ class Command(BaseCommand):
     def _wait(self, *processes: subprocess.Popen) -> None:
         stopping = False
 
-        def stop(signum, frame):  # noqa: ARG001 - signal handler signature
+        def stop(signum, frame):
             nonlocal stopping
             stopping = True
 

@@ -1,0 +1,168 @@
+"""Spaces, schemas, members and client keys."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from mola.api.pagination import Pagination
+from teaching import selectors
+from teaching.models import Expertise, Role
+from teaching.services import keys as key_services
+from teaching.services import spaces as services
+
+
+class FeatureSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=64)
+    kind = serializers.ChoiceField(choices=["number", "category", "boolean"])
+    description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    unit = serializers.CharField(required=False, allow_blank=True, max_length=32)
+    min = serializers.FloatField(required=False, allow_null=True)
+    max = serializers.FloatField(required=False, allow_null=True)
+    choices = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, max_length=200
+    )
+
+
+class LabelSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=64)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class SettingsSerializer(serializers.Serializer):
+    review_novice_teachings = serializers.BooleanField(required=False)
+
+
+class SpaceOutputSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    features = serializers.ListField(child=serializers.DictField())
+    labels = serializers.ListField(child=serializers.DictField())
+    settings = serializers.DictField()
+    teaching_revision = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    members = serializers.IntegerField(source="member_count", required=False)
+
+
+def _clean(items: list[dict]) -> list[dict]:
+    """Drop unset optional keys so the stored schema holds only what was given."""
+    return [{k: v for k, v in item.items() if v is not None} for item in items]
+
+
+class SpaceListApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        slug = serializers.SlugField(max_length=64)
+        name = serializers.CharField(max_length=200)
+        description = serializers.CharField(
+            required=False, allow_blank=True, default="", max_length=5000
+        )
+        features = FeatureSerializer(many=True, max_length=200)
+        labels = LabelSerializer(many=True, max_length=100)
+        settings = SettingsSerializer(required=False)
+
+    @extend_schema(responses={200: SpaceOutputSerializer(many=True)})
+    def get(self, request):
+        paginator = Pagination()
+        page = paginator.paginate_queryset(selectors.space_list(), request, view=self)
+        return paginator.get_paginated_response(SpaceOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: SpaceOutputSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        values["features"] = _clean(values["features"])
+        values["labels"] = _clean(values["labels"])
+        space = services.space_create(user=request.user, **values)
+        return Response(SpaceOutputSerializer(space).data, status=status.HTTP_201_CREATED)
+
+
+class SpaceDetailApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=200, required=False)
+        description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+        features = FeatureSerializer(many=True, required=False, max_length=200)
+        labels = LabelSerializer(many=True, required=False, max_length=100)
+        settings = SettingsSerializer(required=False)
+
+    @extend_schema(responses={200: SpaceOutputSerializer})
+    def get(self, request, slug: str):
+        return Response(SpaceOutputSerializer(selectors.space_get(slug=slug)).data)
+
+    @extend_schema(request=InputSerializer, responses={200: SpaceOutputSerializer})
+    def patch(self, request, slug: str):
+        space = selectors.space_get(slug=slug)
+        data = self.InputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        for key in ("features", "labels"):
+            if key in values:
+                values[key] = _clean(values[key])
+        space = services.space_update(space=space, user=request.user, **values)
+        return Response(SpaceOutputSerializer(space).data)
+
+
+class MemberOutputSerializer(serializers.Serializer):
+    username = serializers.CharField(source="user.username")
+    role = serializers.CharField()
+    expertise = serializers.CharField()
+    expertise_verified = serializers.SerializerMethodField()
+    joined_at = serializers.DateTimeField()
+
+    def get_expertise_verified(self, membership) -> bool:
+        return membership.expertise_verified_by_id is not None
+
+
+class MemberListApi(APIView):
+    @extend_schema(responses={200: MemberOutputSerializer(many=True)})
+    def get(self, request, slug: str):
+        space = selectors.space_get(slug=slug)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(selectors.member_list(space=space), request, view=self)
+        return paginator.get_paginated_response(MemberOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=None, responses={201: MemberOutputSerializer})
+    def post(self, request, slug: str):
+        space = selectors.space_get(slug=slug)
+        membership = services.member_join(space=space, user=request.user)
+        return Response(MemberOutputSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+
+class MemberDetailApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        role = serializers.ChoiceField(choices=Role.choices, required=False)
+        expertise = serializers.ChoiceField(choices=Expertise.choices, required=False)
+
+    @extend_schema(request=InputSerializer, responses={200: MemberOutputSerializer})
+    def patch(self, request, slug: str, username: str):
+        space = selectors.space_get(slug=slug)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.member_update(
+            space=space, user=request.user, username=username, **data.validated_data
+        )
+        return Response(MemberOutputSerializer(membership).data)
+
+
+class KeyCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=50)
+
+    class OutputSerializer(serializers.Serializer):
+        name = serializers.CharField()
+        key = serializers.CharField()
+        prefix = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    def post(self, request, slug: str):
+        space = selectors.space_get(slug=slug)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        api_key, key = key_services.api_key_create(
+            space=space, user=request.user, name=data.validated_data["name"]
+        )
+        body = {"name": api_key.name, "key": key, "prefix": api_key.prefix}
+        return Response(body, status=status.HTTP_201_CREATED)

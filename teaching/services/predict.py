@@ -1,0 +1,106 @@
+"""Answering clients: load the serving model (cached per process) and predict with reasons.
+
+Web processes keep a few unpickled models in memory keyed by version id; versions are
+immutable, so a cached one is never stale, and a newly published version is picked up by
+the next request without a restart.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from threading import Lock
+from typing import Any
+
+from mola.engine.table import table_from_rows, validate_row
+from mola.errors import Conflict, InvalidInput, NotFound, TooLarge
+from teaching.models import ModelStatus, ModelVersion, Space
+
+MAX_INSTANCES = 10_000
+_CACHE_SIZE = 8
+_models: OrderedDict[int, Any] = OrderedDict()
+_models_lock = Lock()
+
+
+def serving_version(*, space: Space, version: int | None = None) -> ModelVersion:
+    """The newest ready version, or the pinned one."""
+    versions = ModelVersion.objects.filter(space=space, status=ModelStatus.READY).defer("artifact")
+    if version is not None:
+        found = versions.filter(version=version).first()
+        if found is None:
+            raise NotFound(f"No ready model version {version} in {space.slug}.", field="version")
+        return found
+    found = versions.order_by("-teaching_revision", "-version").first()
+    if found is None:
+        raise Conflict(
+            "This space has no trained model yet; teach it something first.", code="untrained"
+        )
+    return found
+
+
+def load_model(version: ModelVersion):
+    """The version's TaughtModel, unpickled once per process."""
+    from mola.engine.learning import TaughtModel
+
+    with _models_lock:
+        model = _models.get(version.pk)
+        if model is not None:
+            _models.move_to_end(version.pk)
+            return model
+    artifact = ModelVersion.objects.values_list("artifact", flat=True).get(pk=version.pk)
+    model = TaughtModel.from_bytes(bytes(artifact))
+    with _models_lock:
+        _models[version.pk] = model
+        while len(_models) > _CACHE_SIZE:
+            _models.popitem(last=False)
+    return model
+
+
+def instances_check(*, space: Space, instances: Any) -> list[dict[str, Any]]:
+    """Refuse anything but a list of valid rows, naming the instance index and field."""
+    if not isinstance(instances, list) or not instances:
+        raise InvalidInput(
+            "instances is a non-empty list of feature objects.", code="invalid", field="instances"
+        )
+    if len(instances) > MAX_INSTANCES:
+        raise TooLarge(
+            f"At most {MAX_INSTANCES} instances per call.", code="too_many", field="instances"
+        )
+    schema = space.schema
+    problems = []
+    for index, row in enumerate(instances):
+        if not isinstance(row, dict):
+            problems.append(
+                {
+                    "field": f"instances.{index}",
+                    "code": "invalid",
+                    "message": "An instance is an object of feature values.",
+                    "index": index,
+                }
+            )
+            continue
+        for p in validate_row(schema, row):
+            problems.append(
+                {
+                    "field": f"instances.{index}.{p.field}",
+                    "code": p.code,
+                    "message": p.message,
+                    "index": index,
+                }
+            )
+        if len(problems) >= 50:  # enough to fix the client; don't build a huge body
+            break
+    if problems:
+        raise InvalidInput(problems=problems)
+    return instances
+
+
+def predict(*, space: Space, instances: Any, version: int | None = None) -> dict[str, Any]:
+    rows = instances_check(space=space, instances=instances)
+    serving = serving_version(space=space, version=version)
+    model = load_model(serving)
+    explanations = model.explain(table_from_rows(space.schema, rows))
+    return {
+        "model_version": serving.version,
+        "teaching_revision": serving.teaching_revision,
+        "predictions": [e.as_dict() for e in explanations],
+    }

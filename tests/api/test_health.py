@@ -1,0 +1,21 @@
+import pytest
+
+
+@pytest.mark.worker
+def test_healthz_reports_database_broker_and_a_live_worker(client, celery_worker, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "broker": "ok", "worker": "ok"}
+
+
+def test_healthz_says_the_worker_is_down_when_none_runs(client, db, settings):
+    # A broker URL nobody listens on: the broker is down, and so no worker can answer.
+    from mola.celery import app
+
+    original = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    try:
+        body = client.get("/healthz").json()
+    finally:
+        app.conf.broker_url = original
+    assert body == {"database": "ok", "broker": "down", "worker": "down"}

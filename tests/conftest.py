@@ -1,0 +1,103 @@
+"""Fixtures shared by every test: named people, API clients, a demo-like space, a real worker.
+
+The people are the same everywhere: ``owner`` (owns the space), ``moderator``, ``expert``,
+``teacher`` (intermediate), ``novice``, and ``outsider`` (not a member).
+"""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import SPACE_FEATURES, SPACE_LABELS, make_user
+from tests.worker import CeleryWorker
+
+
+@pytest.fixture
+def api():
+    """Make an API client acting as ``user`` (a User, an API key string, or None)."""
+
+    def client(user=None) -> APIClient:
+        c = APIClient()
+        if isinstance(user, str):
+            c.credentials(HTTP_AUTHORIZATION=f"Api-Key {user}")
+        elif user is not None:
+            from rest_framework.authtoken.models import Token
+
+            token, _ = Token.objects.get_or_create(user=user)
+            c.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return c
+
+    return client
+
+
+@pytest.fixture
+def owner(db):
+    return make_user("owner")
+
+
+@pytest.fixture
+def outsider(db):
+    return make_user("outsider")
+
+
+@pytest.fixture
+def space(owner):
+    from teaching.services.spaces import space_create
+
+    return space_create(
+        user=owner, slug="serve", name="Serve cues", features=SPACE_FEATURES, labels=SPACE_LABELS
+    )
+
+
+def _member(space, owner, username: str, role: str, expertise: str):
+    from teaching.services.spaces import member_join, member_update
+
+    user = make_user(username)
+    member_join(space=space, user=user)
+    member_update(space=space, user=owner, username=username, role=role, expertise=expertise)
+    return user
+
+
+@pytest.fixture
+def moderator(space, owner):
+    return _member(space, owner, "moderator", "moderator", "expert")
+
+
+@pytest.fixture
+def expert(space, owner):
+    return _member(space, owner, "expert", "teacher", "expert")
+
+
+@pytest.fixture
+def teacher(space, owner):
+    return _member(space, owner, "teacher", "teacher", "intermediate")
+
+
+@pytest.fixture
+def novice(space, owner):
+    return _member(space, owner, "novice", "teacher", "novice")
+
+
+@pytest.fixture
+def api_key(space, owner):
+    from teaching.services.keys import api_key_create
+
+    _, key = api_key_create(space=space, user=owner, name="client")
+    return key
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A real ``celery worker`` process on the test database and the configured broker."""
+    with django_db_blocker.unblock():
+        worker = CeleryWorker()
+        worker.start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The real hasher is slow on purpose; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
