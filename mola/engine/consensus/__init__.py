@@ -1,0 +1,41 @@
+"""The consensus core: find contradictory teachings, explain them, group them into threads.
+
+Plain Python (numpy, networkx), no Django. The ``consensus`` app loads teachings through
+selectors, builds the items below, and stores what comes back.
+"""
+
+from mola.engine.consensus.index import ConsensusIndex, refreshed
+from mola.engine.consensus.items import (
+    CONCEPT_DUPLICATE,
+    EXAMPLE_CONFLICT,
+    KINDS,
+    RULE_EXAMPLE,
+    RULE_EXCEPTION,
+    RULE_OVERLAP,
+    ConceptItem,
+    Contradiction,
+    ExampleItem,
+    Ref,
+    RuleItem,
+    contradiction_key,
+)
+from mola.engine.consensus.threads import ThreadGroup, group_into_threads
+
+__all__ = [
+    "CONCEPT_DUPLICATE",
+    "EXAMPLE_CONFLICT",
+    "KINDS",
+    "RULE_EXAMPLE",
+    "RULE_EXCEPTION",
+    "RULE_OVERLAP",
+    "ConceptItem",
+    "ConsensusIndex",
+    "Contradiction",
+    "ExampleItem",
+    "Ref",
+    "RuleItem",
+    "ThreadGroup",
+    "contradiction_key",
+    "group_into_threads",
+    "refreshed",
+]

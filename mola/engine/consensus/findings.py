@@ -1,0 +1,206 @@
+"""Turn one pair of teachings the index found in conflict into a ``Contradiction``.
+
+Every builder orders the pair by ``Ref`` first, so the same pair gives the same witness,
+text and severity whichever teaching was checked: incremental results equal from-scratch.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from mola.engine.consensus.geometry import overlap, point_region, span_region, within, words
+from mola.engine.consensus.items import (
+    CONCEPT_DUPLICATE,
+    EXAMPLE_CONFLICT,
+    RULE_EXAMPLE,
+    RULE_EXCEPTION,
+    RULE_OVERLAP,
+    ConceptItem,
+    Contradiction,
+    ExampleItem,
+    Ref,
+    contradiction_key,
+    teaching_name,
+    teaching_words,
+)
+from mola.engine.consensus.severity import (
+    EXPECTED_WEIGHT,
+    KIND_WEIGHT,
+    evidence_note,
+    severity,
+    suspect_note,
+)
+
+if TYPE_CHECKING:
+    from mola.engine.consensus.index import ConsensusIndex, RuleState
+
+NEAR_FACTOR = 0.8  # nearly the same case is a little less certain than exactly the same
+
+
+def rule_pair(index: ConsensusIndex, x: RuleState, y: RuleState) -> Contradiction:
+    """Two rules with different labels whose regions meet (precondition)."""
+    a, b = (x, y) if x.item.id < y.item.id else (y, x)
+    region = overlap(a.item.region, b.item.region)
+    a_in_b = within(a.item.region, b.item.region, a.hull, b.hull)
+    b_in_a = within(b.item.region, a.item.region, b.hull, a.hull)
+    kind = RULE_EXCEPTION if a_in_b != b_in_a else RULE_OVERLAP
+    facts_a, facts_b = index.facts(a), index.facts(b)
+    counts = index.label_counts(facts_a.examples & facts_b.examples)
+    standings = (facts_a.standing, facts_b.standing)
+    names = (teaching_name(a.item), teaching_name(b.item))
+    text = words(region)
+    value = severity(
+        KIND_WEIGHT[kind],
+        examples=sum(counts.values()),
+        side_a=counts[a.label],
+        side_b=counts[b.label],
+        recent_share=_share(index, facts_a.recent & facts_b.recent),
+        standings=standings,
+    )
+    notes = [suspect_note(n, s) for n, s in zip(names, standings, strict=True) if s.suspect]
+    if kind == RULE_EXCEPTION:
+        specific, general = names if a_in_b else names[::-1]
+        notes.append(
+            f"{specific.capitalize()} covers only part of {general}'s cases and gives another "
+            "label there: probably a deliberate exception, which a moderator can confirm "
+            f"({specific} takes precedence)."
+        )
+    elif a_in_b:
+        notes.append("Both rules cover exactly the same cases but give different labels.")
+    else:
+        notes.append(f"Both rules apply when {text}.")
+    notes.append(evidence_note(names, counts[a.label], counts[b.label]))
+    teachings = (a.item.ref, b.item.ref)
+    return Contradiction(
+        kind=kind,
+        teachings=teachings,
+        witness=index.witnesses.of(region),
+        region_text=text,
+        evidence=_evidence(index, counts, (a.label, b.label)),
+        severity=value,
+        note=" ".join(notes),
+        key=contradiction_key(kind, teachings),
+        summary=f"{teaching_words(a.item, first=True)}, {teaching_words(b.item, first=False)}, "
+        f"when {text}",
+    )
+
+
+def rule_example(index: ConsensusIndex, rule: RuleState, example: ExampleItem) -> Contradiction:
+    """An example inside the rule's region with another label (precondition)."""
+    facts = index.facts(rule)
+    counts, standing = facts.counts, facts.standing
+    example_label = index.label_code(example.label)
+    expected = example.refutes == rule.item.id
+    region = point_region(index.schema, dict(example.point), index.domains)
+    text = words(region)
+    rule_name, example_name = teaching_name(rule.item), teaching_name(example)
+    value = severity(
+        EXPECTED_WEIGHT if expected else KIND_WEIGHT[RULE_EXAMPLE],
+        examples=facts.standing.examples,
+        side_a=counts[rule.label],
+        side_b=counts[example_label],
+        recent_share=_share(index, facts.recent),
+        standings=(standing,),
+    )
+    notes = [suspect_note(rule_name, standing)] if standing.suspect else []
+    notes.append(
+        f"{example_name.capitalize()} lies inside {rule_name}'s region but is labelled "
+        f"{example.label}."
+    )
+    if expected:
+        notes.append(
+            f"It was written as a counterexample to {rule_name}, so the disagreement is "
+            "deliberate: record it, no dispute needed."
+        )
+    else:
+        notes.append(
+            evidence_note(
+                (rule_name, f"the label {example.label}"),
+                counts[rule.label],
+                counts[example_label],
+            )
+        )
+    teachings = tuple(sorted((rule.item.ref, example.ref)))
+    return Contradiction(
+        kind=RULE_EXAMPLE,
+        teachings=teachings,
+        witness=_point(index, example),
+        region_text=text,
+        evidence=_evidence(index, counts, (rule.label, example_label)),
+        severity=value,
+        note=" ".join(notes),
+        key=contradiction_key(RULE_EXAMPLE, teachings),
+        expected=expected,
+        summary=f"{teaching_words(rule.item, first=True)}, "
+        f"{teaching_words(example, first=False)}, when {text}",
+    )
+
+
+def example_pair(index: ConsensusIndex, x: ExampleItem, y: ExampleItem) -> Contradiction:
+    """Two examples with different labels at (nearly) the same point (precondition)."""
+    a, b = (x, y) if x.id < y.id else (y, x)
+    first, second = _point(index, a), _point(index, b)
+    identical = first == second
+    region = span_region(index.schema, [first, second], index.domains)
+    text = words(region)
+    evidence: dict[str, int] = {}
+    for item in (a, b):
+        evidence[item.label] = evidence.get(item.label, 0) + (not item.evaluation)
+    how = (
+        "the same case"
+        if identical
+        else (f"nearly the same case (every number within {index.tolerance:.0%} of its range)")
+    )
+    teachings = (a.ref, b.ref)
+    return Contradiction(
+        kind=EXAMPLE_CONFLICT,
+        teachings=teachings,
+        witness=first,
+        region_text=text,
+        evidence=evidence,
+        severity=round(KIND_WEIGHT[EXAMPLE_CONFLICT] * (1.0 if identical else NEAR_FACTOR), 4),
+        note=f"{teaching_name(a).capitalize()} and {teaching_name(b)} describe {how} with "
+        "different labels: the model cannot follow both. One label may be wrong, or a feature "
+        "that tells the cases apart is missing from the schema.",
+        key=contradiction_key(EXAMPLE_CONFLICT, teachings),
+        summary=f"{teaching_words(a, first=True)}, {teaching_words(b, first=False)}, when {text}",
+    )
+
+
+def concept_pair(index: ConsensusIndex, x: ConceptItem, y: ConceptItem) -> Contradiction:
+    """Two concepts holding in exactly the same cases (precondition)."""
+    a, b = (x, y) if x.id < y.id else (y, x)
+    text = words(a.region)
+    teachings: tuple[Ref, ...] = (a.ref, b.ref)
+    return Contradiction(
+        kind=CONCEPT_DUPLICATE,
+        teachings=teachings,
+        witness=a.region.witness() or {},
+        region_text=text,
+        evidence={},
+        severity=KIND_WEIGHT[CONCEPT_DUPLICATE],
+        note=f"Concepts {a.name} and {b.name} hold in exactly the same cases; consider merging "
+        "them into one name.",
+        key=contradiction_key(CONCEPT_DUPLICATE, teachings),
+        summary=f"Concept {a.name} ({a.author}) and concept {b.name} ({b.author}) mean the "
+        f"same: {text}",
+    )
+
+
+def _evidence(
+    index: ConsensusIndex, counts: Counter[int], shown: tuple[int, ...]
+) -> dict[str, int]:
+    """Counts per label name, in schema order: the teachings' own labels always, others
+    when present."""
+    codes = sorted(set(shown) | {code for code, count in counts.items() if count})
+    return {index.label_names[code]: counts[code] for code in codes}
+
+
+def _share(index: ConsensusIndex, inside: frozenset[int]) -> float:
+    return len(inside) / index.recent.n_rows if index.recent.n_rows else 0.0
+
+
+def _point(index: ConsensusIndex, example: ExampleItem) -> dict:
+    """The example's values in schema order (a copy the caller may keep)."""
+    return {name: example.point[name] for name in index.schema.feature_names}

@@ -1,0 +1,164 @@
+"""Exact region questions the index asks often, answered cheaply where the shape allows.
+
+``Region.contains`` is exact but builds a complement (hundreds of microseconds); most rules
+are a single box, where containment is a per-feature comparison, and for the rest a hull
+test rejects most pairs before the exact check.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mola.engine.language import Box, Interval, Region
+from mola.engine.language.region_text import box_witness, describe_box, describe_region
+from mola.engine.schema import Feature, Schema
+
+# Per constrained feature, the projection's ends (numbers) or values (sets); features whose
+# projection is the whole domain are left out.
+Hull = dict[str, tuple[float, float] | frozenset[Any]]
+
+
+def single_box(region: Region) -> Box | None:
+    return region.boxes[0] if len(region.boxes) == 1 else None
+
+
+def hull(region: Region) -> Hull:
+    """The region's projection on each feature, summarised by a set invariant: two regions
+    holding the same points have the same hull, however their boxes are written."""
+    result: Hull = {}
+    if region.is_empty():
+        return result
+    for name, domain in region.domains.items():
+        parts = [box.constraints.get(name, domain) for box in region.boxes]
+        if isinstance(domain, Interval):
+            ends = (min(p.first for p in parts), max(p.last for p in parts))  # type: ignore[union-attr]
+            if ends != (domain.first, domain.last):
+                result[name] = ends
+        else:
+            values = frozenset().union(*parts)  # type: ignore[arg-type]
+            if values != domain:
+                result[name] = values
+    return result
+
+
+def hull_within(inner: Hull, outer: Hull) -> bool:
+    """A necessary condition for ``inner``'s region to lie inside ``outer``'s."""
+    for name, bound in outer.items():
+        mine = inner.get(name)
+        if mine is None:
+            return False
+        if isinstance(bound, tuple):
+            if mine[0] < bound[0] or mine[1] > bound[1]:  # type: ignore[index]
+                return False
+        elif not mine <= bound:  # type: ignore[operator]
+            return False
+    return True
+
+
+def within(inner: Region, outer: Region, inner_hull: Hull, outer_hull: Hull) -> bool:
+    """Whether every point of ``inner`` lies in ``outer`` (exact)."""
+    a, b = single_box(inner), single_box(outer)
+    if a is not None and b is not None:
+        # Regions never keep a constraint equal to the whole domain, so a feature ``outer``
+        # constrains and ``inner`` leaves free cannot fit.
+        return all(
+            name in a.constraints and _covers(constraint, a.constraints[name])
+            for name, constraint in b.constraints.items()
+        )
+    if not hull_within(inner_hull, outer_hull):
+        return False
+    return outer.contains(inner)
+
+
+def overlap(a: Region, b: Region) -> Region:
+    """``a.intersect(b)``, skipping the union clean-up when both are one box (the result is
+    then one box already, identical to what ``intersect`` returns)."""
+    first, second = single_box(a), single_box(b)
+    if first is None or second is None:
+        return a.intersect(b)
+    merged = dict(first.constraints)
+    for name, constraint in second.constraints.items():
+        merged[name] = _meet(merged[name], constraint) if name in merged else constraint
+    return Region((Box(merged),), a.schema, a.domains)
+
+
+def words(region: Region) -> str:
+    """``region.describe()``, minus its exact "is this everything?" test when the answer is
+    known to be no. That test builds a complement (milliseconds for a few boxes), and an
+    overlap is never everything unless both rules are: a region whose projection on some
+    feature is not the whole domain (a non-empty hull) cannot be."""
+    if len(region.boxes) == 1 and region.boxes[0].constraints:
+        return describe_box(region.boxes[0], region.schema, region.domains)
+    if len(region.boxes) > 1 and hull(region):
+        return describe_region(_KnownPartial(region))  # type: ignore[arg-type]
+    return region.describe()
+
+
+class _KnownPartial:
+    """A region as ``describe_region`` reads it, with ``is_everything`` answered by the hull."""
+
+    def __init__(self, region: Region) -> None:
+        self._region = region
+
+    def is_everything(self) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._region, name)
+
+
+class Witnesses:
+    """``region.witness()`` for one schema, with the values of free features picked once:
+    a box constrains two or three of twenty features, and picking the other seventeen again
+    for every contradiction was most of its cost."""
+
+    def __init__(self, schema: Schema, domains: Any) -> None:
+        self.free = box_witness(Box({}), schema, domains)
+        self.features = {feature.name: feature for feature in schema.features}
+
+    def of(self, region: Region) -> dict[str, Any]:
+        box = single_box(region)
+        if box is None:
+            return region.witness() or {}
+        point = dict(self.free)  # schema order, as box_witness gives it
+        for name, constraint in box.constraints.items():
+            point[name] = _pick(self.features[name], constraint)
+        return point
+
+
+def _pick(feature: Feature, constraint: Any) -> Any:
+    """The value box_witness picks: an interval's sample, False when allowed, else the
+    first allowed choice in schema order."""
+    if isinstance(constraint, Interval):
+        return constraint.sample()
+    if feature.kind == "boolean":
+        return False not in constraint
+    return next(choice for choice in feature.choices if choice in constraint)
+
+
+def point_region(schema: Schema, point: dict[str, Any], domains: Any) -> Region:
+    """The one-point region of a valid row."""
+    constraints = {
+        f.name: Interval.point(point[f.name]) if f.kind == "number" else frozenset({point[f.name]})
+        for f in schema.features
+    }
+    return Region.where(schema, constraints, domains)
+
+
+def span_region(schema: Schema, points: list[dict[str, Any]], domains: Any) -> Region:
+    """The smallest box holding several valid rows (their values must agree off numbers)."""
+    constraints = {
+        f.name: Interval(min(p[f.name] for p in points), max(p[f.name] for p in points), True, True)
+        if f.kind == "number"
+        else frozenset({points[0][f.name]})
+        for f in schema.features
+    }
+    return Region.where(schema, constraints, domains)
+
+
+def _meet(a: Any, b: Any) -> Any:
+    return a.intersect(b) if isinstance(a, Interval) else a & b
+
+
+def _covers(a: Any, b: Any) -> bool:
+    return a.contains(b) if isinstance(a, Interval) else a >= b

@@ -1,0 +1,307 @@
+"""ConsensusIndex: every teaching of a space, packed so that contradictions involving one
+changed teaching are found with array operations rather than a loop over all teachings.
+
+How a caller keeps its contradictions current (this is what makes incremental equal
+from-scratch, and what ``refreshed`` does)::
+
+    affected = index.replace(item)          # or index.remove(ref), index.set_recent_points(rows)
+    drop every stored contradiction that involves a teaching in ``affected``
+    store index.check(ref) for every ref in ``affected`` (upsert by ``key``)
+
+``affected`` is usually just the changed teaching. An example also affects the rules whose
+region holds it (their evidence and severities move), and every example when it moved the
+spread a number feature's tolerance is measured against; new recent points affect every rule.
+After any sequence of changes handled that way, the stored set equals ``detect_all()``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mola.engine.consensus import findings
+from mola.engine.consensus.example_store import ExampleStore
+from mola.engine.consensus.geometry import Hull, Witnesses, hull
+from mola.engine.consensus.items import (
+    ConceptItem,
+    Contradiction,
+    ExampleItem,
+    Item,
+    Ref,
+    RuleItem,
+)
+from mola.engine.consensus.packing import BoxStore
+from mola.engine.consensus.severity import Standing
+from mola.engine.language.regions import schema_domains
+from mola.engine.schema import Schema
+from mola.engine.table import Table, table_from_rows
+
+
+@dataclass(frozen=True)
+class RuleFacts:
+    """What lies in a rule's region: example slots, training examples per label code, recent
+    points. Sets, not masks: a rule holds a handful of examples, so the evidence of a pair
+    of rules is a small set intersection rather than arrays over every example."""
+
+    version: tuple[int, int]
+    examples: frozenset[int]
+    counts: Counter[int]
+    recent: frozenset[int]
+    standing: Standing
+
+
+@dataclass
+class RuleState:
+    """A rule and what the index caches about it (facts are tied to a data version)."""
+
+    item: RuleItem
+    label: int
+    hull: Hull
+    facts: RuleFacts | None = field(default=None, repr=False)
+
+
+class ConsensusIndex:
+    """The teachings of one space (schema fixed) and the contradictions among them.
+
+    ``tolerance`` is the fraction of a number feature's range within which two examples count
+    as the same case. ``recent_points`` are recent prediction inputs (valid rows); an overlap
+    many of them fall into matters more.
+    """
+
+    def __init__(
+        self,
+        schema: Schema,
+        *,
+        tolerance: float = 0.02,
+        recent_points: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        self.schema = schema
+        self.domains = schema_domains(schema)
+        self.witnesses = Witnesses(schema, self.domains)
+        self.tolerance = tolerance
+        self.label_names: list[str] = list(schema.label_names)
+        self._label_code = {name: code for code, name in enumerate(self.label_names)}
+        self.boxes = BoxStore(schema)
+        self.rules: dict[int, RuleState] = {}
+        self.examples = ExampleStore(schema, tolerance)
+        self.concepts: dict[int, ConceptItem] = {}
+        self._concept_hulls: dict[int, tuple[Any, ...]] = {}
+        self._concepts_by_hull: dict[tuple[Any, ...], set[int]] = {}
+        self.recent: Table = table_from_rows(schema, list(recent_points))
+        self._recent_version = 0
+
+    # --- changes -------------------------------------------------------------------------
+
+    def replace(self, item: Item) -> frozenset[Ref]:
+        """Add ``item`` or replace the teaching with its ref; the refs to re-check."""
+        affected = set(self.remove(item.ref))
+        if isinstance(item, RuleItem):
+            label = self.label_code(item.label)
+            self.rules[item.id] = RuleState(item, label, hull(item.region))
+            self.boxes.add(item.id, label, item.region.boxes)
+        elif isinstance(item, ExampleItem):
+            slot = self.examples.add(item, self.label_code(item.label))
+            affected |= self._rules_holding(slot)
+            affected |= self._all_examples_if_spreads_moved()
+        else:
+            self.concepts[item.id] = item
+            signature = self._concept_hulls[item.id] = _signature(item)
+            self._concepts_by_hull.setdefault(signature, set()).add(item.id)
+        return frozenset(affected | {item.ref})
+
+    def remove(self, ref: Ref) -> frozenset[Ref]:
+        """Forget a teaching (absent ones are ignored); the refs to re-check."""
+        affected: set[Ref] = set()
+        if ref.type == "rule" and ref.id in self.rules:
+            del self.rules[ref.id]
+            self.boxes.remove(ref.id)
+        elif ref.type == "example" and ref.id in self.examples.items:
+            affected |= self._rules_holding(self.examples.slot_of[ref.id])
+            self.examples.remove(ref.id)
+            affected |= self._all_examples_if_spreads_moved()
+        elif ref.type == "concept" and ref.id in self.concepts:
+            del self.concepts[ref.id]
+            self._concepts_by_hull[self._concept_hulls.pop(ref.id)].discard(ref.id)
+        else:
+            return frozenset()
+        return frozenset(affected | {ref})
+
+    def add_rule(self, rule: RuleItem) -> frozenset[Ref]:
+        return self.replace(rule)
+
+    def add_example(self, example: ExampleItem) -> frozenset[Ref]:
+        return self.replace(example)
+
+    def add_concept(self, concept: ConceptItem) -> frozenset[Ref]:
+        return self.replace(concept)
+
+    def remove_rule(self, rule_id: int) -> frozenset[Ref]:
+        return self.remove(Ref("rule", rule_id))
+
+    def remove_example(self, example_id: int) -> frozenset[Ref]:
+        return self.remove(Ref("example", example_id))
+
+    def remove_concept(self, concept_id: int) -> frozenset[Ref]:
+        return self.remove(Ref("concept", concept_id))
+
+    def set_recent_points(self, rows: Sequence[Mapping[str, Any]]) -> frozenset[Ref]:
+        """Replace the recent prediction inputs; every rule's severities may move."""
+        self.recent = table_from_rows(self.schema, list(rows))
+        self._recent_version += 1
+        return frozenset(state.item.ref for state in self.rules.values())
+
+    # --- detection -----------------------------------------------------------------------
+
+    def check(self, ref: Ref) -> list[Contradiction]:
+        """Every contradiction involving the teaching ``ref`` (none when it is unknown),
+        most severe first."""
+        found: list[Contradiction] = []
+        if ref.type == "rule" and ref.id in self.rules:
+            rule = self.rules[ref.id]
+            partners: set[int] = set()
+            for column in self.boxes.columns_of.get(ref.id, ()):
+                hits = self.boxes.meeting(column, slice(0, self.boxes.size))
+                partners.update(self.boxes.owner[hits].tolist())
+            found += [findings.rule_pair(self, rule, self.rules[other]) for other in partners]
+            found += [
+                findings.rule_example(self, rule, self.examples.items[example_id])
+                for example_id in self._examples_against(rule)
+            ]
+        elif ref.type == "example" and ref.id in self.examples.items:
+            example = self.examples.items[ref.id]
+            slot = self.examples.slot_of[ref.id]
+            code = self.examples.label[slot]
+            for rule_ref in self._rules_holding(slot):
+                rule = self.rules[rule_ref.id]
+                if rule.label != code:
+                    found.append(findings.rule_example(self, rule, example))
+            found += [
+                findings.example_pair(self, example, self._example_at(other))
+                for other in self.examples.conflicting(slot)
+            ]
+        elif ref.type == "concept" and ref.id in self.concepts:
+            concept = self.concepts[ref.id]
+            found += [
+                findings.concept_pair(self, concept, self.concepts[other])
+                for other in self._same_concepts(concept)
+            ]
+        return _ranked(found)
+
+    def detect_all(self) -> list[Contradiction]:
+        """Every contradiction among all teachings, from scratch, most severe first."""
+        boxes, found = self.boxes, []
+        pairs: set[tuple[int, int]] = set()
+        for column in range(boxes.size):
+            if boxes.label[column] < 0:
+                continue
+            hits = boxes.meeting(column, slice(column + 1, boxes.size))
+            owner = int(boxes.owner[column])
+            pairs.update((min(owner, o), max(owner, o)) for o in boxes.owner[hits].tolist())
+        found += [findings.rule_pair(self, self.rules[a], self.rules[b]) for a, b in pairs]
+        for rule in self.rules.values():
+            found += [
+                findings.rule_example(self, rule, self.examples.items[example_id])
+                for example_id in self._examples_against(rule)
+            ]
+        for example_id, slot in self.examples.slot_of.items():
+            example = self.examples.items[example_id]
+            found += [
+                findings.example_pair(self, example, self._example_at(other))
+                for other in self.examples.conflicting(slot, after=slot)
+            ]
+        for concept in self.concepts.values():
+            found += [
+                findings.concept_pair(self, concept, self.concepts[other])
+                for other in self._same_concepts(concept)
+                if other > concept.id
+            ]
+        return _ranked(found)
+
+    # --- cached facts, used by findings ---------------------------------------------------
+
+    def label_code(self, name: str) -> int:
+        # Labels the schema no longer lists still get a code: the rule must stay comparable.
+        if name not in self._label_code:
+            self._label_code[name] = len(self.label_names)
+            self.label_names.append(name)
+        return self._label_code[name]
+
+    def facts(self, rule: RuleState) -> RuleFacts:
+        version = (self.examples.version, self._recent_version)
+        if rule.facts is None or rule.facts.version != version:
+            inside = self.boxes.rows_inside(rule.item.id, self.examples.table())
+            slots = np.flatnonzero(inside & self.examples.alive)
+            counts = self.label_counts(slots)
+            total = sum(counts.values())
+            recent = np.flatnonzero(self.boxes.rows_inside(rule.item.id, self.recent))
+            rule.facts = RuleFacts(
+                version,
+                frozenset(slots.tolist()),
+                counts,
+                frozenset(recent.tolist()),
+                Standing(total, total - counts[rule.label]),
+            )
+        return rule.facts
+
+    def label_counts(self, slots: Iterable[int]) -> Counter[int]:
+        """Training examples per label code among ``slots``."""
+        training, labels = self.examples.training, self.examples.label
+        return Counter(int(labels[slot]) for slot in slots if training[slot])
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _examples_against(self, rule: RuleState) -> list[int]:
+        labels, ids = self.examples.label, self.examples.ids
+        return sorted(
+            int(ids[slot]) for slot in self.facts(rule).examples if labels[slot] != rule.label
+        )
+
+    def _example_at(self, slot: int) -> ExampleItem:
+        return self.examples.item_at(slot)
+
+    def _rules_holding(self, slot: int) -> set[Ref]:
+        columns = self.boxes.containing(self.examples.point_codes(slot))
+        return {Ref("rule", int(owner)) for owner in np.unique(self.boxes.owner[columns])}
+
+    def _all_examples_if_spreads_moved(self) -> set[Ref]:
+        if not self.examples.spreads_changed():
+            return set()
+        return {Ref("example", example_id) for example_id in self.examples.items}
+
+    def _same_concepts(self, concept: ConceptItem) -> list[int]:
+        same_hull = self._concepts_by_hull[self._concept_hulls[concept.id]]
+        return sorted(
+            other
+            for other in same_hull
+            if other != concept.id and self.concepts[other].region.equivalent(concept.region)
+        )
+
+
+def _signature(concept: ConceptItem) -> tuple[Any, ...]:
+    """Equal for concepts with the same points (the exact test follows on a match)."""
+    return (
+        concept.region.is_empty(),
+        tuple(sorted(hull(concept.region).items(), key=lambda kv: kv[0])),
+    )
+
+
+def _ranked(found: Iterable[Contradiction]) -> list[Contradiction]:
+    return sorted(found, key=lambda c: (-c.severity, c.key))
+
+
+def refreshed(
+    current: Mapping[str, Contradiction], index: ConsensusIndex, affected: Iterable[Ref]
+) -> dict[str, Contradiction]:
+    """The caller's bookkeeping after a change: ``current`` (by key) with every contradiction
+    involving an affected teaching dropped and those teachings checked again."""
+    affected = set(affected)
+    result = {
+        key: found for key, found in current.items() if not affected.intersection(found.teachings)
+    }
+    for ref in sorted(affected):
+        result.update((found.key, found) for found in index.check(ref))
+    return result

@@ -1,0 +1,222 @@
+"""Every box of every rule packed into numpy arrays, so one box is tested against all others
+with a few array comparisons per feature instead of a Python loop over rules.
+
+Layout (one column per box, rows grow by doubling):
+
+- number feature f: ``first[f]`` / ``last[f]`` hold the smallest and largest float64 inside
+  the box's interval. The language treats intervals as sets of float64 values (``x > 60``
+  starts at the float just above 60), so storing those two floats folds the open/closed
+  flags into the bounds and "do they meet?" becomes ``first_a <= last_b and first_b <=
+  last_a`` exactly, boundaries included. An unconstrained feature is (-inf, inf).
+- category or boolean feature: a bitmask over its values (booleans: bit 0 False, bit 1 True)
+  in ``ceil((choices + 1) / 64)`` uint64 words. The extra last bit stands for "a value that
+  is not a choice" (code -1 in a Table) and is set only when the box leaves the feature
+  free, which keeps point tests equal to ``Region.contains_table``.
+- ``owner`` is the rule id, ``label`` a label code (-1 marks a free or removed column).
+
+Two boxes meet iff they meet on every feature, and a rule's region is the union of its
+boxes, so two rules overlap iff some pair of their boxes meets: the packed test is exact,
+not a pre-filter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from mola.engine.language import Box, Interval
+from mola.engine.schema import Feature, Schema
+from mola.engine.table import Table
+
+INF = np.inf
+_ONE = np.uint64(1)
+
+
+def _values(feature: Feature) -> tuple[Any, ...]:
+    return (False, True) if feature.kind == "boolean" else feature.choices
+
+
+class BoxStore:
+    """Packed boxes of the rules of one schema (see the module docstring for the layout)."""
+
+    def __init__(self, schema: Schema, capacity: int = 256) -> None:
+        self.numbers = [f.name for f in schema.features if f.kind == "number"]
+        self.sets = [f for f in schema.features if f.kind != "number"]
+        self._number_index = {name: i for i, name in enumerate(self.numbers)}
+        self._set_index = {f.name: i for i, f in enumerate(self.sets)}
+        self._bit_of = [{v: i for i, v in enumerate(_values(f))} for f in self.sets]
+        self._words = [(len(_values(f)) + 1 + 63) // 64 for f in self.sets]
+        self.size = 0  # columns in use, including removed ones until the next compaction
+        self.dead = 0
+        self._allocate(capacity)
+        # Per column, which features the box constrains: only those can make two boxes miss.
+        self.constrained: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+        # Per column and constrained set feature: the allowed values as a bool lookup by
+        # Table code (code -1 lands on the last entry, "not a choice").
+        self.allowed: list[tuple[np.ndarray, ...]] = []
+        self.columns_of: dict[int, list[int]] = {}
+
+    def _allocate(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.first = np.full((len(self.numbers), capacity), -INF)
+        self.last = np.full((len(self.numbers), capacity), INF)
+        self.bits = [np.zeros((words, capacity), np.uint64) for words in self._words]
+        self.owner = np.full(capacity, -1, np.int64)
+        self.label = np.full(capacity, -1, np.int32)
+
+    # --- writing -------------------------------------------------------------------------
+
+    def add(self, owner: int, label: int, boxes: tuple[Box, ...]) -> None:
+        """Append one column per box of rule ``owner`` (label code ``label`` >= 0)."""
+        if self.size + len(boxes) > self.capacity:
+            self._grow(max(2 * self.capacity, self.size + len(boxes)))
+        columns = self.columns_of.setdefault(owner, [])
+        for box in boxes:
+            self._write(self.size, owner, label, box)
+            columns.append(self.size)
+            self.size += 1
+
+    def remove(self, owner: int) -> None:
+        """Forget every box of rule ``owner``; columns are reclaimed by ``compact``."""
+        columns = self.columns_of.pop(owner, [])
+        self.label[columns] = -1
+        self.owner[columns] = -1
+        self.dead += len(columns)
+        if self.dead > 1024 and self.dead * 2 > self.size:
+            self.compact()
+
+    def compact(self) -> None:
+        keep = np.flatnonzero(self.label[: self.size] >= 0)
+        self.first[:, : len(keep)] = self.first[:, keep]
+        self.last[:, : len(keep)] = self.last[:, keep]
+        for array in self.bits:
+            array[:, : len(keep)] = array[:, keep]
+        self.owner[: len(keep)] = self.owner[keep]
+        self.label[: len(keep)] = self.label[keep]
+        self.constrained = [self.constrained[i] for i in keep]
+        self.allowed = [self.allowed[i] for i in keep]
+        self.first[:, len(keep) :], self.last[:, len(keep) :] = -INF, INF
+        self.owner[len(keep) :], self.label[len(keep) :] = -1, -1
+        self.size, self.dead = len(keep), 0
+        self.columns_of = {}
+        for column, owner in enumerate(self.owner[: self.size].tolist()):
+            self.columns_of.setdefault(owner, []).append(column)
+
+    def _grow(self, capacity: int) -> None:
+        old = (self.first, self.last, self.bits, self.owner, self.label)
+        self._allocate(capacity)
+        self.first[:, : self.size] = old[0][:, : self.size]
+        self.last[:, : self.size] = old[1][:, : self.size]
+        for new, previous in zip(self.bits, old[2], strict=True):
+            new[:, : self.size] = previous[:, : self.size]
+        self.owner[: self.size] = old[3][: self.size]
+        self.label[: self.size] = old[4][: self.size]
+
+    def _write(self, column: int, owner: int, label: int, box: Box) -> None:
+        numbers, sets = [], []
+        for name, constraint in box.constraints.items():
+            if isinstance(constraint, Interval):
+                f = self._number_index[name]
+                self.first[f, column], self.last[f, column] = constraint.first, constraint.last
+                numbers.append(f)
+            else:
+                f = self._set_index[name]
+                self.bits[f][:, column] = self._mask(f, [self._bit_of[f][v] for v in constraint])
+                sets.append(f)
+        for f in range(len(self.sets)):
+            if f not in sets:  # free: every value, and the "not a choice" bit
+                self.bits[f][:, column] = self._mask(f, range(len(self._bit_of[f]) + 1))
+        self.owner[column], self.label[column] = owner, label
+        self.constrained.append((tuple(numbers), tuple(sets)))  # columns are written in order
+        self.allowed.append(tuple(self._unpacked(f, column) for f in sets))
+
+    def _mask(self, f: int, bits: Any) -> np.ndarray:
+        words = np.zeros(self._words[f], np.uint64)
+        for bit in bits:
+            words[bit // 64] |= _ONE << np.uint64(bit % 64)
+        return words
+
+    # --- reading -------------------------------------------------------------------------
+
+    def meeting(self, column: int, candidates: np.ndarray | slice) -> np.ndarray:
+        """The columns among ``candidates`` whose box meets the box in ``column`` (exact).
+
+        ``candidates`` is an index array the caller has filtered, or a slice, of which only
+        live columns with another label than ``column``'s are kept. Only the features
+        ``column`` constrains are compared: a free feature meets anything.
+        """
+        numbers, sets = self.constrained[column]
+        if isinstance(candidates, slice):
+            # Labels and the first feature on the contiguous slice (fast), then narrow the
+            # survivors with index arrays.
+            start = candidates.start or 0
+            labels = self.label[candidates]
+            keep = (labels >= 0) & (labels != self.label[column])
+            if sets:
+                keep &= self._sets_meet(sets[0], column, candidates)
+                sets = sets[1:]
+            elif numbers:
+                keep &= self._numbers_meet(numbers[0], column, candidates)
+                numbers = numbers[1:]
+            candidates = np.flatnonzero(keep) + start
+        for f in sets:
+            if not len(candidates):
+                return candidates
+            candidates = candidates[self._sets_meet(f, column, candidates)]
+        for f in numbers:
+            if not len(candidates):
+                return candidates
+            candidates = candidates[self._numbers_meet(f, column, candidates)]
+        return candidates
+
+    def _numbers_meet(self, f: int, column: int, candidates: np.ndarray | slice) -> np.ndarray:
+        first, last = self.first[f], self.last[f]
+        return (first[candidates] <= last[column]) & (last[candidates] >= first[column])
+
+    def _sets_meet(self, f: int, column: int, candidates: np.ndarray | slice) -> np.ndarray:
+        array = self.bits[f]
+        meets = (array[0, candidates] & array[0, column]) != 0
+        for word in range(1, array.shape[0]):
+            meets |= (array[word, candidates] & array[word, column]) != 0
+        return meets
+
+    def rows_inside(self, owner: int, table: Table) -> np.ndarray:
+        """Which rows of ``table`` lie in rule ``owner``'s region. Only the features a box
+        constrains are tested, as ``Region.contains_table`` does, so both agree row for row."""
+        inside = np.zeros(table.n_rows, bool)
+        for column in self.columns_of.get(owner, ()):
+            inside |= self._rows_in_box(column, table)
+        return inside
+
+    def _rows_in_box(self, column: int, table: Table) -> np.ndarray:
+        numbers, sets = self.constrained[column]
+        inside = np.ones(table.n_rows, bool)
+        for f in numbers:
+            values = table.columns[self.numbers[f]]
+            inside &= (values >= self.first[f, column]) & (values <= self.last[f, column])
+        for f, allowed in zip(sets, self.allowed[column], strict=True):
+            codes = table.columns[self.sets[f].name]
+            inside &= allowed[codes.astype(np.intp) if codes.dtype == bool else codes]
+        return inside
+
+    def _unpacked(self, f: int, column: int) -> np.ndarray:
+        """The box's bitmask on set feature ``f`` as one bool per value (+ "not a choice")."""
+        bits = np.arange(len(self._bit_of[f]) + 1)
+        words = self.bits[f][bits // 64, column]
+        return ((words >> (bits % 64).astype(np.uint64)) & _ONE) != 0
+
+    def containing(self, point_codes: Mapping[str, Any]) -> np.ndarray:
+        """Columns whose box holds the point (numbers as floats, categories as Table codes,
+        booleans as bool), matching ``Region.contains_table`` on a valid row."""
+        keep = self.label[: self.size] >= 0
+        for f, name in enumerate(self.numbers):
+            value = point_codes[name]
+            keep &= (self.first[f, : self.size] <= value) & (self.last[f, : self.size] >= value)
+        for f, feature in enumerate(self.sets):
+            code = int(point_codes[feature.name])
+            bit = len(self._bit_of[f]) if code < 0 else code
+            word = self.bits[f][bit // 64, : self.size]
+            keep &= ((word >> np.uint64(bit % 64)) & _ONE) != 0
+        return np.flatnonzero(keep)

@@ -1,0 +1,204 @@
+"""Group contradictions into discussion threads a community can follow.
+
+Teachings are nodes and contradictions edges; each connected component is one thread, so
+everyone arguing about the same teachings meets in one place. A component with more than
+``max_size`` contradictions is split along its communities (Louvain, fixed seed), and the
+pieces are packed first-fit-decreasing into threads of at most ``max_size``.
+
+How many threads: a component with m <= max_size contradictions gives one thread; a bigger
+one gives at most floor(2 m / max_size) + 1, because first-fit leaves at most one thread half
+full or less (two such threads would have been packed into one). So from scratch::
+
+    threads <= components + 2 * contradictions / max_size
+
+Identity: ``previous`` maps contradiction keys to the threads they were in. A thread keeps
+its id while its contradictions stay; a new contradiction in the same component joins it
+(in a split component: the old thread it shares most teachings with, while it has room);
+when a component now holds contradictions of several old threads, the id that held most of
+them wins and the others are left for the caller to close or merge.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import networkx as nx
+
+from mola.engine.consensus.items import Contradiction, Ref
+
+
+@dataclass(frozen=True)
+class ThreadGroup:
+    """One thread's contradictions; ``thread_id`` is None for a thread to create."""
+
+    thread_id: int | None
+    contradiction_keys: tuple[str, ...]
+    teachings: tuple[Ref, ...]
+    title: str
+
+
+def group_into_threads(
+    contradictions: Sequence[Contradiction],
+    previous: Mapping[str, int] | None = None,
+    *,
+    max_size: int = 8,
+    seed: int = 0,
+) -> list[ThreadGroup]:
+    """Threads for ``contradictions`` (see the module docstring), most severe first."""
+    previous = previous or {}
+    by_key = {found.key: found for found in contradictions}
+    # Integer nodes: networkx hashes nodes constantly, and a dataclass hash is slow.
+    node_of = {
+        ref: i for i, ref in enumerate(sorted({r for c in by_key.values() for r in c.teachings}))
+    }
+    graph = nx.Graph()
+    for found in by_key.values():
+        _add_edges(graph, found, node_of)
+    component_of: dict[int, int] = {}
+    for index, nodes in enumerate(sorted(nx.connected_components(graph), key=min)):
+        component_of.update(dict.fromkeys(nodes, index))
+    members: dict[int, list[str]] = defaultdict(list)
+    for key in sorted(by_key):
+        members[component_of[node_of[by_key[key].teachings[0]]]].append(key)
+    groups: list[list[str]] = []
+    for index in sorted(members):
+        keys = members[index]
+        if len(keys) <= max_size:
+            groups.append(keys)
+        else:
+            groups += _split_component(keys, by_key, node_of, previous, max_size, seed)
+    ids = _assign_ids(groups, previous)
+    threads = [
+        ThreadGroup(
+            thread_id=thread_id,
+            contradiction_keys=tuple(keys),
+            teachings=tuple(sorted({ref for key in keys for ref in by_key[key].teachings})),
+            title=_title([by_key[key] for key in keys]),
+        )
+        for keys, thread_id in zip(groups, ids, strict=True)
+    ]
+    top = {id(t): max(by_key[key].severity for key in t.contradiction_keys) for t in threads}
+    return sorted(threads, key=lambda t: (-top[id(t)], t.contradiction_keys[0]))
+
+
+def _add_edges(graph: nx.Graph, found: Contradiction, node_of: Mapping[Ref, int]) -> None:
+    # A contradiction among more than two teachings links them all through the first.
+    first, *others = (node_of[ref] for ref in found.teachings)
+    graph.add_node(first)
+    for other in others or [first]:
+        if graph.has_edge(first, other):
+            graph[first][other]["weight"] += 1
+        else:
+            graph.add_edge(first, other, weight=1)
+
+
+def _split_component(
+    keys: list[str],
+    by_key: Mapping[str, Contradiction],
+    node_of: Mapping[Ref, int],
+    previous: Mapping[str, int],
+    max_size: int,
+    seed: int,
+) -> list[list[str]]:
+    """Keep the old threads of a big component, let new contradictions join the one they
+    touch most, and partition the rest afresh."""
+    old: dict[int, list[str]] = defaultdict(list)
+    fresh: list[str] = []
+    for key in keys:
+        if key in previous:
+            old[previous[key]].append(key)
+        else:
+            fresh.append(key)
+    kept: list[list[str]] = []
+    for thread_id in sorted(old):  # an old thread now too big (max_size changed): chunk it
+        members = old[thread_id]
+        kept += [members[i : i + max_size] for i in range(0, len(members), max_size)]
+    teachings_of = [{ref for key in group for ref in by_key[key].teachings} for group in kept]
+    leftovers = []
+    for key in fresh:
+        mine = set(by_key[key].teachings)
+        best = max(
+            (
+                (len(mine & teachings), -index)
+                for index, teachings in enumerate(teachings_of)
+                if len(kept[index]) < max_size and mine & teachings
+            ),
+            default=None,
+        )
+        if best is None:
+            leftovers.append(key)
+        else:
+            kept[-best[1]].append(key)
+            teachings_of[-best[1]] |= mine
+    return kept + _partition(leftovers, by_key, node_of, max_size, seed)
+
+
+def _partition(
+    keys: list[str],
+    by_key: Mapping[str, Contradiction],
+    node_of: Mapping[Ref, int],
+    max_size: int,
+    seed: int,
+) -> list[list[str]]:
+    """Split ``keys`` along Louvain communities, then pack the pieces into threads."""
+    if len(keys) <= max_size:
+        return [keys] if keys else []
+    graph = nx.Graph()
+    for key in keys:
+        _add_edges(graph, by_key[key], node_of)
+    # The first Louvain level: the finest communities, which is what packing wants, and
+    # one modularity pass instead of one per level.
+    communities = next(nx.community.louvain_partitions(graph, weight="weight", seed=seed))
+    community_of = {node: i for i, nodes in enumerate(communities) for node in nodes}
+    pieces: dict[int, list[str]] = defaultdict(list)
+    for key in keys:  # a contradiction goes with its first teaching's community
+        pieces[community_of[node_of[by_key[key].teachings[0]]]].append(key)
+    small: list[list[str]] = []
+    for piece in pieces.values():
+        if len(piece) <= max_size:
+            small.append(piece)
+        elif len(pieces) > 1:
+            small += _partition(piece, by_key, node_of, max_size, seed)
+        else:  # one dense community (a rule against many examples): cut it in order
+            ordered = sorted(piece, key=lambda key: (by_key[key].teachings, key))
+            small += [ordered[i : i + max_size] for i in range(0, len(ordered), max_size)]
+    return _pack(small, max_size)
+
+
+def _pack(pieces: list[list[str]], max_size: int) -> list[list[str]]:
+    """First-fit decreasing: at most one result is half full or less."""
+    bins: list[list[str]] = []
+    for piece in sorted(pieces, key=lambda p: (-len(p), p)):
+        target = next((b for b in bins if len(b) + len(piece) <= max_size), None)
+        if target is None:
+            bins.append(list(piece))
+        else:
+            target.extend(piece)
+    return [sorted(b) for b in bins]
+
+
+def _assign_ids(groups: list[list[str]], previous: Mapping[str, int]) -> list[int | None]:
+    """Each old id goes to the group holding most of its contradictions (ties: the larger
+    group, then the first); a group gets at most one id."""
+    candidates = []
+    for index, keys in enumerate(groups):
+        counts = Counter(previous[key] for key in keys if key in previous)
+        candidates += [(-count, -len(keys), index, old) for old, count in counts.items()]
+    ids: list[int | None] = [None] * len(groups)
+    taken: set[int] = set()
+    for _, _, index, old in sorted(candidates):
+        if ids[index] is None and old not in taken:
+            ids[index] = old
+            taken.add(old)
+    return ids
+
+
+def _title(found: list[Contradiction]) -> str:
+    """The most severe contradiction in words, and how many more the thread holds."""
+    lead = min(found, key=lambda c: (-c.severity, c.key))
+    more = len(found) - 1
+    if not more:
+        return lead.summary
+    return f"{lead.summary} (and {more} related disagreement{'s' if more > 1 else ''})"

@@ -1,0 +1,147 @@
+"""Grouping contradictions into threads: components, splitting, bounded count, identity."""
+
+from __future__ import annotations
+
+import networkx as nx
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mola.engine.consensus import (
+    RULE_OVERLAP,
+    Contradiction,
+    Ref,
+    ThreadGroup,
+    contradiction_key,
+    group_into_threads,
+)
+
+
+def clash(a: int, b: int, severity: float = 0.5) -> Contradiction:
+    teachings = tuple(sorted((Ref("rule", a), Ref("rule", b))))
+    return Contradiction(
+        kind=RULE_OVERLAP,
+        teachings=teachings,
+        witness={},
+        region_text="fatigued is true",
+        evidence={},
+        severity=severity,
+        note="",
+        key=contradiction_key(RULE_OVERLAP, teachings),
+        summary=f"Rule #{a} (anna) says toss in front, rule #{b} (ben) says no cue, when "
+        "fatigued is true",
+    )
+
+
+def ids_of(threads: list[ThreadGroup]) -> dict[str, int]:
+    """What the Django side stores: each contradiction's thread (new threads numbered)."""
+    numbered, fresh = {}, iter(range(1000, 2000))
+    for thread in threads:
+        thread_id = thread.thread_id if thread.thread_id is not None else next(fresh)
+        numbered.update(dict.fromkeys(thread.contradiction_keys, thread_id))
+    return numbered
+
+
+def by_id(threads: list[ThreadGroup]) -> dict[int | None, tuple[str, ...]]:
+    return {t.thread_id: t.contradiction_keys for t in threads}
+
+
+def test_each_connected_component_is_one_thread() -> None:
+    threads = group_into_threads([clash(1, 2, 0.3), clash(2, 3, 0.7), clash(8, 9)])
+    assert [t.contradiction_keys for t in threads] == [
+        ("rule_overlap:rule:1+rule:2", "rule_overlap:rule:2+rule:3"),
+        ("rule_overlap:rule:8+rule:9",),
+    ]
+    assert threads[0].teachings == (Ref("rule", 1), Ref("rule", 2), Ref("rule", 3))
+    assert threads[0].title == (
+        "Rule #2 (anna) says toss in front, rule #3 (ben) says no cue, when fatigued is true "
+        "(and 1 related disagreement)"
+    )
+    assert all(t.thread_id is None for t in threads)
+
+
+def test_a_big_component_is_split_into_bounded_threads() -> None:
+    # Two dense clusters of rules joined by one contradiction, plus a rule against many.
+    found = [clash(a, b) for a in range(1, 6) for b in range(a + 1, 6)]
+    found += [clash(a, b) for a in range(10, 15) for b in range(a + 1, 15)]
+    found += [clash(5, 10)] + [clash(20, 100 + i) for i in range(11)] + [clash(20, 1)]
+    threads = group_into_threads(found, max_size=8)
+    keys = [key for t in threads for key in t.contradiction_keys]
+    assert sorted(keys) == sorted(c.key for c in found)
+    assert all(len(t.contradiction_keys) <= 8 for t in threads)
+    assert len(threads) <= 2 * len(found) // 8 + 1
+
+
+@st.composite
+def random_graphs(draw: st.DrawFn) -> list[Contradiction]:
+    pairs = draw(st.lists(st.tuples(st.integers(1, 25), st.integers(1, 25)), max_size=80))
+    return list({c.key: c for c in (clash(a, b) for a, b in pairs if a != b)}.values())
+
+
+@given(random_graphs(), st.integers(2, 10))
+@settings(max_examples=80, deadline=None)
+def test_the_thread_count_is_bounded(found: list[Contradiction], max_size: int) -> None:
+    """Bound: a component with m <= max_size contradictions is one thread, a bigger one at
+    most floor(2m / max_size) + 1 (first-fit packing leaves at most one thread half full)."""
+    threads = group_into_threads(found, max_size=max_size)
+    graph = nx.Graph([c.teachings for c in found])
+    bound = 0
+    for nodes in nx.connected_components(graph):
+        m = graph.subgraph(nodes).number_of_edges()
+        bound += 1 if m <= max_size else 2 * m // max_size + 1
+    assert len(threads) <= bound
+    assert sorted(k for t in threads for k in t.contradiction_keys) == sorted(c.key for c in found)
+    assert all(1 <= len(t.contradiction_keys) <= max_size for t in threads)
+
+
+def test_threads_keep_their_ids_when_unrelated_teachings_change() -> None:
+    found = [clash(1, 2), clash(2, 3), clash(8, 9)]
+    previous = ids_of(group_into_threads(found))
+    threads = group_into_threads([*found, clash(40, 41)], previous)
+    assert by_id(threads)[previous["rule_overlap:rule:1+rule:2"]] == (
+        "rule_overlap:rule:1+rule:2",
+        "rule_overlap:rule:2+rule:3",
+    )
+    assert by_id(threads)[previous["rule_overlap:rule:8+rule:9"]] == ("rule_overlap:rule:8+rule:9",)
+    assert by_id(threads)[None] == ("rule_overlap:rule:40+rule:41",)
+
+
+def test_a_new_contradiction_joins_the_thread_it_touches() -> None:
+    previous = {"rule_overlap:rule:1+rule:2": 7}
+    threads = group_into_threads([clash(1, 2), clash(2, 5)], previous)
+    assert by_id(threads) == {7: ("rule_overlap:rule:1+rule:2", "rule_overlap:rule:2+rule:5")}
+
+
+def test_joining_two_old_threads_keeps_the_bigger_one() -> None:
+    previous = {
+        "rule_overlap:rule:1+rule:2": 7,
+        "rule_overlap:rule:2+rule:3": 7,
+        "rule_overlap:rule:8+rule:9": 4,
+    }
+    threads = group_into_threads([clash(1, 2), clash(2, 3), clash(8, 9), clash(3, 8)], previous)
+    assert list(by_id(threads)) == [7]
+
+
+def test_a_thread_split_in_two_keeps_its_id_on_the_bigger_part() -> None:
+    previous = dict.fromkeys(
+        ["rule_overlap:rule:1+rule:2", "rule_overlap:rule:2+rule:3", "rule_overlap:rule:3+rule:4"],
+        5,
+    )
+    # Rule 3 was retired with its contradiction 2-3: the rest falls apart.
+    threads = group_into_threads([clash(1, 2), clash(3, 4), clash(4, 6)], previous)
+    assert by_id(threads)[5] == ("rule_overlap:rule:3+rule:4", "rule_overlap:rule:4+rule:6")
+    assert by_id(threads)[None] == ("rule_overlap:rule:1+rule:2",)
+
+
+def test_split_threads_stay_put_when_a_big_component_grows() -> None:
+    found = [clash(a, b) for a in range(1, 8) for b in range(a + 1, 8)]  # 21 contradictions
+    first = group_into_threads(found, max_size=8)
+    previous = ids_of(first)
+    threads = group_into_threads([*found, clash(7, 30)], previous, max_size=8)
+    before = {
+        t.thread_id: t.contradiction_keys for t in group_into_threads(found, previous, max_size=8)
+    }
+    after = by_id(threads)
+    grown = [i for i in before if before[i] != after.get(i)]
+    assert len(grown) <= 1  # only the thread the new contradiction joined changed
+    for thread_id in grown:
+        assert set(after[thread_id]) == set(before[thread_id]) | {"rule_overlap:rule:7+rule:30"}
