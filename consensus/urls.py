@@ -1,1 +1,12 @@
-urlpatterns: list = []
+from django.urls import path
+
+from consensus import api
+
+urlpatterns = [
+    path(
+        "spaces/<slug:slug>/contradictions",
+        api.ContradictionListApi.as_view(),
+        name="contradiction-list",
+    ),
+    path("spaces/<slug:slug>/rules/preview", api.RulePreviewApi.as_view(), name="rule-preview"),
+]

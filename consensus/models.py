@@ -1,0 +1,65 @@
+"""Contradictions among a space's teachings, as the consensus core found them."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from teaching.models import Space
+
+
+class ContradictionStatus(models.TextChoices):
+    OPEN = "open"
+    RESOLVED = "resolved"  # settled by a moderator, or closed by itself when a teaching changed
+    DISMISSED = "dismissed"  # a deliberate, accepted disagreement
+
+
+class Contradiction(models.Model):
+    """One set of teachings that cannot all hold, with a witness case.
+
+    ``key`` (kind + teachings) is stable, so each check upserts. A closed contradiction
+    remembers its teachings' revisions at closing (``closed_revisions``): found again with
+    the same revisions it stays closed; once one of them changes it opens again.
+    """
+
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="contradictions")
+    key = models.CharField(max_length=400)
+    kind = models.CharField(max_length=32)
+    teachings = models.JSONField()  # [{"type": "rule", "id": 12}, ...]
+    witness = models.JSONField(default=dict)
+    region = models.TextField(blank=True, default="")
+    evidence = models.JSONField(default=dict)
+    severity = models.FloatField(default=0.0)
+    note = models.TextField(blank=True, default="")
+    summary = models.TextField(blank=True, default="")
+    expected = models.BooleanField(default=False)  # a counterexample naming its rule
+    status = models.CharField(
+        max_length=16, choices=ContradictionStatus.choices, default=ContradictionStatus.OPEN
+    )
+    thread = models.ForeignKey(
+        "community.Thread",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contradictions",
+    )
+    checked_revision = models.PositiveBigIntegerField(default=0)
+    closed_revisions = models.JSONField(default=dict)  # {"rule:12": 7, ...}
+    close_note = models.TextField(blank=True, default="")
+    opened_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-severity", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["space", "key"], name="one_contradiction_per_key")
+        ]
+        indexes = [models.Index(fields=["space", "status", "severity"], name="contra_queue")]
+
+
+class ConsensusState(models.Model):
+    """Per space: the newest teaching revision whose check is stored (never go back)."""
+
+    space = models.OneToOneField(Space, on_delete=models.CASCADE, related_name="consensus")
+    checked_revision = models.PositiveBigIntegerField(default=0)
+    checks = models.PositiveIntegerField(default=0)
+    last_seconds = models.FloatField(null=True, blank=True)

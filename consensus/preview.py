@@ -1,0 +1,85 @@
+"""What a rule would do if saved, computed without saving it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from consensus.loading import current_index
+from mola.engine.consensus import RuleItem
+from mola.engine.table import table_from_rows
+from teaching.models import Example, Space, Status
+from teaching.services.rules import rule_check
+
+PREVIEW_ID = -1  # never a database id
+MAX_LISTED = 50
+
+
+def rule_preview(*, space: Space, condition: str, label: str) -> dict[str, Any]:
+    """Covered examples (agreeing / disagreeing), the contradictions the rule would raise,
+    and how many of the serving model's predictions on teaching examples would change."""
+    compiled = rule_check(space=space, condition=condition, label=label)
+    examples = list(
+        Example.objects.filter(space=space, status=Status.ACTIVE, evaluation=False).values(
+            "pk", "features", "label"
+        )
+    )
+    covered = np.zeros(len(examples), dtype=bool)
+    if examples:
+        covered = compiled.evaluate(
+            table_from_rows(space.schema, [e["features"] for e in examples])
+        )
+    inside = [e for e, hit in zip(examples, covered, strict=True) if hit]
+    agreeing = [e["pk"] for e in inside if e["label"] == label]
+    disagreeing = [e["pk"] for e in inside if e["label"] != label]
+    return {
+        "covers": {
+            "agreeing": len(agreeing),
+            "disagreeing": len(disagreeing),
+            "agreeing_ids": agreeing[:MAX_LISTED],
+            "disagreeing_ids": disagreeing[:MAX_LISTED],
+        },
+        "contradictions": _would_raise(space, compiled.region, label, condition),
+        "predictions_changed": _predictions_changed(space, examples, covered, label),
+    }
+
+
+def _would_raise(space: Space, region, label: str, condition: str) -> list[dict[str, Any]]:
+    _, current = current_index(space.pk)
+    item = RuleItem(id=PREVIEW_ID, label=label, author="", region=region, text=condition)
+    current.index.replace(item)
+    try:
+        found = current.index.check(item.ref)
+    finally:
+        current.index.remove(item.ref)
+    return [
+        {
+            "kind": c.kind,
+            "teachings": [{"type": r.type, "id": r.id} for r in c.teachings if r.id != PREVIEW_ID],
+            "witness": c.witness,
+            "region": c.region_text,
+            "severity": c.severity,
+            "note": c.note,
+        }
+        for c in found
+    ]
+
+
+def _predictions_changed(
+    space: Space, examples: list[dict], covered: np.ndarray, label: str
+) -> int | None:
+    """Covered teaching examples the serving model labels otherwise today: an upper bound
+    on the predictions the rule could change (a full retrain would be needed to be exact)."""
+    from mola.errors import MolaError
+    from teaching.services.predict import load_model, serving_version
+
+    if not covered.any():
+        return 0
+    try:
+        model = load_model(serving_version(space=space))
+    except MolaError:
+        return None
+    rows = [e["features"] for e, hit in zip(examples, covered, strict=True) if hit]
+    predicted = model.predict(table_from_rows(space.schema, rows))
+    return int(sum(1 for p in predicted if p != label))

@@ -1,0 +1,99 @@
+"""Open disputes → discussion threads (the grouping itself is the core's networkx code).
+
+A community drowned in threads stops reading them, so threads are bounded three ways:
+
+1. Only disputes open threads: open, not ``expected`` (a counterexample naming its rule is a
+   declared disagreement), and at least ``THREAD_MIN_SEVERITY`` severe (examples that
+   clearly settle an overlap make it low; the model learns that precedence by itself).
+2. An example that contradicts a rule is discussed in the rule's thread: all ``rule_example``
+   contradictions of one rule travel with its most severe one, so a rule that thirty
+   examples disagree with is one thread, not thirty.
+3. Connected disputes share a thread (split at ``THREAD_MAX_SIZE``), and a space has at most
+   ``MAX_OPEN_THREADS`` open consensus threads: the most severe disputes get them first,
+   the rest wait in the contradictions queue (most severe first) and get a thread as
+   earlier ones are resolved.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.contrib.auth import get_user_model
+
+from community.models import Thread, ThreadStatus
+from consensus.models import Contradiction
+from mola.engine.consensus import Contradiction as Found
+from mola.engine.consensus import group_into_threads
+from teaching.models import TEACHING_MODELS, Space
+
+THREAD_MIN_SEVERITY = 0.2  # an overlap nobody has examples for is 0.24: talk about it
+THREAD_MAX_SIZE = 8
+MAX_OPEN_THREADS = 30
+
+
+def _authors(teachings: list[dict]) -> set[int]:
+    ids: set[int] = set()
+    for kind, model in TEACHING_MODELS.items():
+        pks = [t["id"] for t in teachings if t["type"] == kind]
+        ids |= set(model.objects.filter(pk__in=pks).values_list("author_id", flat=True))
+    return ids
+
+
+def _representatives(disputes: list[Contradiction]) -> dict[str, list[Contradiction]]:
+    """Representative key → the disputes that follow it (itself first)."""
+    followers: dict[str, list[Contradiction]] = {}
+    by_rule: dict[int, list[Contradiction]] = defaultdict(list)
+    for row in disputes:
+        if row.kind == "rule_example":
+            rule_id = next(t["id"] for t in row.teachings if t["type"] == "rule")
+            by_rule[rule_id].append(row)
+        else:
+            followers[row.key] = [row]
+    for rows in by_rule.values():
+        rows.sort(key=lambda r: (-r.severity, r.key))
+        followers[rows[0].key] = rows
+    return followers
+
+
+def threads_sync(*, space: Space, open_rows: list[Contradiction], found: dict[str, Found]) -> None:
+    """Give the most severe open disputes threads; keep thread identities across checks."""
+    disputes = [
+        row
+        for row in open_rows
+        if not row.expected and row.key in found and row.severity >= THREAD_MIN_SEVERITY
+    ]
+    followers = _representatives(disputes)
+    leaders = sorted((rows[0] for rows in followers.values()), key=lambda r: (-r.severity, r.key))
+    previous = {row.key: row.thread_id for row in leaders if row.thread_id}
+    groups = group_into_threads(
+        [found[row.key] for row in leaders], previous, max_size=THREAD_MAX_SIZE, seed=0
+    )
+    kept = [g for g in groups if g.thread_id is not None]
+    budget = (
+        MAX_OPEN_THREADS
+        - Thread.objects.filter(space=space)
+        .exclude(status=ThreadStatus.RESOLVED)
+        .exclude(pk__in=[g.thread_id for g in kept])
+        .count()
+    )
+    fresh = [g for g in groups if g.thread_id is None][: max(0, budget - len(kept))]
+    for group in kept + fresh:
+        thread = _thread_for(space, group)
+        keys = [row.pk for key in group.contradiction_keys for row in followers.get(key, [])]
+        Contradiction.objects.filter(pk__in=keys).update(thread=thread)
+
+
+def _thread_for(space: Space, group) -> Thread:
+    teachings = [{"type": ref.type, "id": ref.id} for ref in group.teachings]
+    thread = (
+        Thread.objects.filter(pk=group.thread_id, space=space).first() if group.thread_id else None
+    )
+    if thread is None:
+        thread = Thread.objects.create(space=space, title=group.title[:500], teachings=teachings)
+    elif thread.teachings != teachings or thread.status == ThreadStatus.RESOLVED:
+        thread.teachings = teachings
+        if thread.status == ThreadStatus.RESOLVED:
+            thread.status = ThreadStatus.OPEN  # the dispute came back: talk again
+        thread.save(update_fields=["teachings", "status", "updated_at"])
+    thread.participants.add(*get_user_model().objects.filter(pk__in=_authors(teachings)))
+    return thread

@@ -1,0 +1,156 @@
+"""Contradictions stored, kept current and turned into threads (no worker: direct calls)."""
+
+import pytest
+
+from community.models import Thread
+from consensus.models import Contradiction
+from consensus.services import consensus_check, consensus_recompute, contradictions_close
+from mola.engine.language import compile_condition
+from mola.engine.table import table_from_rows
+from teaching.models import Rule
+from teaching.services.common import teaching_retire
+from teaching.services.rules import rule_create, rule_update
+from tests.factories import row
+
+pytestmark = pytest.mark.django_db
+
+S = "/api/v1/spaces/serve"
+
+
+def _open(space):
+    return list(Contradiction.objects.filter(space=space, status="open"))
+
+
+def test_overlapping_rules_make_a_contradiction_with_a_valid_witness(space, teacher, expert):
+    a, _ = rule_create(
+        space=space, user=teacher, condition="toss_height_cm > 60", label="toss in front"
+    )
+    b, _ = rule_create(
+        space=space,
+        user=expert,
+        condition='toss_height_cm < 80 and serve_type == "jump"',
+        label="no cue",
+    )
+    consensus_check(space_id=space.pk)
+    [found] = _open(space)
+    assert found.kind == "rule_overlap"
+    assert found.teachings == [{"type": "rule", "id": a.pk}, {"type": "rule", "id": b.pk}]
+    for rule in (a, b):  # the witness lies in both regions, by the language's own evaluator
+        condition = compile_condition(rule.condition, space.schema)
+        assert condition.evaluate(table_from_rows(space.schema, [found.witness]))[0]
+    assert "60" in found.region and "jump" in found.region
+    thread = Thread.objects.get(pk=found.thread_id)
+    assert {u.username for u in thread.participants.all()} == {"teacher", "expert"}
+    assert "teacher" in thread.title and "expert" in thread.title
+    assert set(Rule.objects.filter(disputed=True).values_list("pk", flat=True)) == {a.pk, b.pk}
+
+
+def test_narrowing_a_rule_closes_the_contradiction_by_itself(space, teacher, expert):
+    a, _ = rule_create(
+        space=space, user=teacher, condition="toss_height_cm > 60", label="toss in front"
+    )
+    rule_create(space=space, user=expert, condition="toss_height_cm < 80", label="no cue")
+    consensus_check(space_id=space.pk)
+    assert len(_open(space)) == 1
+    rule_update(space=space, user=teacher, rule_id=a.pk, condition="toss_height_cm >= 80")
+    consensus_check(space_id=space.pk)
+    assert _open(space) == []
+    closed = Contradiction.objects.get(space=space)
+    assert closed.status == "resolved" and "by itself" in closed.close_note
+    assert not Rule.objects.filter(disputed=True).exists()
+
+
+def test_a_dismissed_contradiction_stays_closed_until_a_teaching_changes(space, teacher, expert):
+    a, _ = rule_create(
+        space=space, user=teacher, condition="toss_height_cm > 60", label="toss in front"
+    )
+    rule_create(space=space, user=expert, condition="toss_height_cm < 80", label="no cue")
+    consensus_check(space_id=space.pk)
+    thread = Thread.objects.get()
+    contradictions_close(thread=thread, status="dismissed", note="deliberate")
+    consensus_check(space_id=space.pk)
+    assert Contradiction.objects.get().status == "dismissed"
+    rule_update(space=space, user=teacher, rule_id=a.pk, condition="toss_height_cm > 65")
+    consensus_check(space_id=space.pk)
+    assert Contradiction.objects.get().status == "open"
+
+
+def test_incremental_equals_from_scratch(space, teacher, expert):
+    conditions = [
+        "toss_height_cm > 60",
+        "toss_height_cm < 80",
+        "fatigued",
+        'serve_type in ["jump", "float"]',
+        "elbow_angle between 90 and 120",
+    ]
+    labels = ["toss in front", "no cue", "high elbow", "no cue", "toss in front"]
+    rules = []
+    for condition, label in zip(conditions, labels, strict=True):
+        rule, _ = rule_create(space=space, user=teacher, condition=condition, label=label)
+        rules.append(rule)
+        consensus_check(space_id=space.pk)
+    from teaching.services.examples import example_create
+
+    example_create(space=space, user=expert, features=row(toss_height_cm=70), label="no cue")
+    consensus_check(space_id=space.pk)
+    teaching_retire(space=space, kind="rule", teaching_id=rules[2].pk, user=teacher)
+    consensus_check(space_id=space.pk)
+    incremental = {(c.key, c.severity, c.status) for c in Contradiction.objects.all()}
+    consensus_recompute(space=space)
+    scratch = {(c.key, c.severity, c.status) for c in Contradiction.objects.all()}
+    assert incremental == scratch and len([s for s in incremental if s[2] == "open"]) >= 3
+
+
+def test_contradictions_api_lists_most_severe_first_and_filters(
+    api, space, teacher, expert, outsider
+):
+    rule_create(space=space, user=teacher, condition="toss_height_cm > 60", label="toss in front")
+    rule_create(space=space, user=expert, condition="toss_height_cm < 80", label="no cue")
+    rule_create(
+        space=space, user=expert, condition="toss_height_cm > 70 and fatigued", label="high elbow"
+    )
+    consensus_check(space_id=space.pk)
+    body = api(teacher).get(f"{S}/contradictions").json()
+    severities = [c["severity"] for c in body["results"]]
+    assert body["count"] >= 2 and severities == sorted(severities, reverse=True)
+    item = body["results"][0]
+    assert set(item) >= {
+        "id",
+        "kind",
+        "teachings",
+        "witness",
+        "region",
+        "evidence",
+        "severity",
+        "thread",
+        "status",
+    }
+    only = api(teacher).get(f"{S}/contradictions?kind=rule_exception").json()["results"]
+    assert all(c["kind"] == "rule_exception" for c in only)
+    bad = api(teacher).get(f"{S}/contradictions?status=maybe")
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "status"
+    assert api().get(f"{S}/contradictions").status_code == 401
+
+
+def test_preview_says_what_a_rule_would_do(api, space, teacher, expert):
+    from teaching.services.examples import example_create
+
+    rule_create(space=space, user=expert, condition="toss_height_cm < 80", label="no cue")
+    example_create(space=space, user=expert, features=row(toss_height_cm=70), label="no cue")
+    example_create(
+        space=space, user=expert, features=row(toss_height_cm=100), label="toss in front"
+    )
+    response = api(teacher).post(
+        f"{S}/rules/preview",
+        {"condition": "toss_height_cm > 60", "label": "toss in front"},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert (body["covers"]["agreeing"], body["covers"]["disagreeing"]) == (1, 1)
+    assert [c["kind"] for c in body["contradictions"] if c["kind"] == "rule_overlap"]
+    assert Rule.objects.count() == 1  # nothing saved
+    bad = api(teacher).post(
+        f"{S}/rules/preview", {"condition": "toss_heigth > 1", "label": "no cue"}, format="json"
+    )
+    assert bad.status_code == 400 and bad.json()["errors"][0]["suggestion"] == "toss_height_cm"
