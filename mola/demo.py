@@ -26,16 +26,17 @@ DEMO_USERS = [DemoUser(*row) for row in demo_data.USERS]
 
 
 def _random_row(rng: random.Random) -> dict:
+    """A filmed serve: mostly sound, with the faults coaches see most often."""
     return {
-        "toss_height_cm": round(rng.uniform(10, 140), 1),
-        "toss_forward_cm": round(rng.uniform(-35, 55), 1),
-        "elbow_angle_deg": round(rng.uniform(70, 178), 1),
+        "toss_height_cm": round(rng.triangular(15, 145, 75), 1),
+        "toss_forward_cm": round(rng.triangular(-30, 55, 25), 1),
+        "elbow_angle_deg": round(rng.triangular(75, 178, 140), 1),
         "contact_height_cm": round(rng.uniform(170, 310), 1),
         "approach_steps": rng.randint(0, 4),
         "serve_type": rng.choice(["float", "jump", "jump_float", "underhand"]),
         "stance": rng.choice(["square", "staggered", "open"]),
-        "wrist_snap": rng.random() < 0.35,
-        "eyes_on_ball": rng.random() < 0.85,
+        "wrist_snap": rng.random() < 0.3,
+        "eyes_on_ball": rng.random() < 0.93,
         "fatigued": rng.random() < 0.2,
     }
 
@@ -128,7 +129,7 @@ def seed_demo() -> str:
         for rule in created_rules:
             if rule.status == "proposed" and rule.condition in (
                 "eyes_off and high_toss",
-                "toss_forward_cm < -20",
+                "toss_forward_cm < -20 and eyes_on_ball",
             ):
                 trust.teaching_endorse(
                     space=space, kind="rule", teaching_id=rule.pk, user=users["mona"]

@@ -102,10 +102,15 @@ RULES = [
     ("anna", "dropped_elbow and not sloppy_toss and eyes_on_ball", "high elbow", ""),
     ("anna", "floater and wrist_snap and good_mechanics", "firm wrist", ""),
     ("anna", "good_mechanics and not (floater and wrist_snap)", "no cue", ""),
-    ("ben", "toss_forward_cm < -10", "toss in front", "Far behind: always the toss first."),
-    ("ben", "toss_height_cm < 30", "higher toss", ""),
-    ("ben", "elbow_angle_deg < 100", "high elbow", ""),
-    ("ben", 'serve_type == "float" and wrist_snap', "firm wrist", ""),
+    (
+        "ben",
+        "toss_forward_cm < -10 and eyes_on_ball",
+        "toss in front",
+        "Far behind: always the toss first.",
+    ),
+    ("ben", "toss_height_cm < 30 and eyes_on_ball and not toss_behind", "higher toss", ""),
+    ("ben", "elbow_angle_deg < 100 and not sloppy_toss and eyes_on_ball", "high elbow", ""),
+    ("ben", 'serve_type == "float" and wrist_snap and good_mechanics', "firm wrist", ""),
     # Ben thinks a jumper with a dropped elbow needs more time, not an elbow cue.
     (
         "ben",
@@ -114,9 +119,24 @@ RULES = [
         "Jumpers drop the elbow because the toss is rushed.",
     ),
     ("ben", "good_mechanics and straight_arm", "no cue", ""),
-    ("carla", "toss_forward_cm < -5 and standing_serve", "toss in front", ""),
-    ("carla", "toss_height_cm < 35 and standing_serve", "higher toss", ""),
-    ("carla", "elbow_angle_deg < 105 and standing_serve", "high elbow", ""),
+    (
+        "carla",
+        'toss_forward_cm < -5 and serve_type == "float" and eyes_on_ball',
+        "toss in front",
+        "",
+    ),
+    (
+        "carla",
+        "toss_height_cm < 35 and standing_serve and eyes_on_ball and not toss_behind",
+        "higher toss",
+        "",
+    ),
+    (
+        "carla",
+        "elbow_angle_deg < 105 and standing_serve and not sloppy_toss and eyes_on_ball",
+        "high elbow",
+        "",
+    ),
     (
         "carla",
         "low_contact and not jumping_serve and eyes_on_ball and not sloppy_toss",
@@ -132,8 +152,18 @@ RULES = [
     ),
     ("carla", 'serve_type == "jump_float" and wrist_snap and eyes_on_ball', "firm wrist", ""),
     ("dmitri", "eyes_off and fatigued", "watch the ball", ""),
-    ("dmitri", "tired_jumper and dropped_elbow", "high elbow", ""),
-    ("dmitri", "long_approach and low_toss", "higher toss", ""),
+    (
+        "dmitri",
+        "tired_jumper and dropped_elbow and not sloppy_toss and eyes_on_ball",
+        "high elbow",
+        "",
+    ),
+    (
+        "dmitri",
+        "long_approach and low_toss and eyes_on_ball and not toss_behind",
+        "higher toss",
+        "",
+    ),
     (
         "dmitri",
         "toss_far_front and eyes_on_ball and not dropped_elbow",
@@ -142,8 +172,18 @@ RULES = [
     ),
     # Dmitri calls a fatigued player's wrist snap a fatigue issue, not a cue.
     ("dmitri", "floater and wrist_snap and fatigued", "no cue", "Tired players flick; rest them."),
-    ("dmitri", 'stance == "open" and toss_behind', "toss in front", ""),
-    ("anna", "high_toss and toss_behind", "toss in front", ""),
+    (
+        "dmitri",
+        'stance == "open" and toss_behind and eyes_on_ball and jumping_serve',
+        "toss in front",
+        "",
+    ),
+    (
+        "anna",
+        'high_toss and toss_behind and eyes_on_ball and serve_type != "underhand"',
+        "toss in front",
+        "",
+    ),
     (
         "anna",
         "elbow_angle_deg between 110 and 130 and eyes_on_ball and not sloppy_toss "
@@ -161,7 +201,7 @@ RULES = [
         "higher toss",
         "A jump serve with no approach is really a rushed toss.",
     ),
-    ("anna", "low_toss and jumping_serve and eyes_on_ball", "higher toss", ""),
+    ("anna", "low_toss and jumping_serve and eyes_on_ball and not toss_behind", "higher toss", ""),
     (
         "ben",
         "dropped_elbow and standing_serve and eyes_on_ball and not sloppy_toss",
@@ -172,7 +212,7 @@ RULES = [
     ("eva", "toss_height_cm > 120", "higher toss", ""),
     ("eva", "eyes_off and high_toss", "watch the ball", ""),
     ("farid", "wrist_snap", "firm wrist", ""),
-    ("farid", "toss_forward_cm < -20", "toss in front", ""),
+    ("farid", "toss_forward_cm < -20 and eyes_on_ball", "toss in front", ""),
     ("farid", "elbow_angle_deg < 90", "high elbow", ""),
     ("farid", 'stance == "square" and good_mechanics', "no cue", ""),
 ]
