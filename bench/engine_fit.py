@@ -1,0 +1,85 @@
+"""Benchmark of the learning engine: fit and predict times on synthetic S/M/L snapshots.
+
+    .venv/bin/python bench/engine_fit.py [--sizes S,M,L] [--runs 5] [--seed 0]
+
+For each size (rules, concepts, examples; 20 features, 8 labels — see bench/synthetic.py)
+prints the median fit time (metrics included) with its stages, the artefact size, and the
+median times to predict one row, to explain one row, and to predict and explain 10,000 rows.
+Targets: M fit well under 0.5 s, L under ~3 s, one row ~1 ms, 10,000 rows well under 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.synthetic import SIZES, synthetic_snapshot
+from mola.engine.learning import fit
+from mola.engine.table import table_from_rows
+
+
+def median_seconds(action: Callable[[], object], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def bench_size(name: str, runs: int, seed: int) -> None:
+    started = time.perf_counter()
+    world, snapshot = synthetic_snapshot(name, seed=seed)
+    generated = time.perf_counter() - started
+    model = fit(snapshot, random_state=seed)  # warm-up: imports, first allocations
+    fit_time = median_seconds(lambda: fit(snapshot, random_state=seed), runs)
+    model = fit(snapshot, random_state=seed)
+    stages = model.metrics_["timings"]
+    rows = world.sample_rows(10_000, np.random.default_rng(seed + 1))
+    one = table_from_rows(snapshot.schema, rows[:1])
+    many = table_from_rows(snapshot.schema, rows)
+    truth = world.true_labels(rows)
+    accuracy = float(np.mean(np.array(model.predict(many)) == np.array(truth)))
+    one_predict = median_seconds(lambda: model.predict_proba(one), max(runs, 50))
+    one_explain = median_seconds(lambda: model.explain(one), max(runs, 50))
+    many_predict = median_seconds(lambda: model.predict_proba(many), runs)
+    many_explain = median_seconds(lambda: model.explain(many), max(1, runs // 2))
+    metrics = model.metrics_
+    n_rules, n_concepts, n_examples = SIZES[name]
+    print(
+        f"{name}: {n_rules} rules, {n_concepts} concepts, {n_examples} examples "
+        f"(generated in {generated:.1f} s)\n"
+        f"  fit            {fit_time * 1000:8.1f} ms  (arrays {stages['snapshot_to_arrays'] * 1000:.0f}"
+        f" · fit {stages['fit'] * 1000:.0f} · metrics {stages['metrics'] * 1000:.0f} ms)\n"
+        f"  artefact       {len(model.to_bytes()) / 1e6:8.2f} MB\n"
+        f"  predict 1 row  {one_predict * 1000:8.2f} ms   explain 1 row {one_explain * 1000:.2f} ms\n"
+        f"  predict 10k    {many_predict * 1000:8.1f} ms   explain 10k   {many_explain * 1000:.1f} ms\n"
+        f"  quality        cv_accuracy {metrics['cv_accuracy']}  eval accuracy {metrics['accuracy']}"
+        f"  macro_f1 {metrics['macro_f1']}  ece {metrics['ece']}  "
+        f"accuracy vs truth {accuracy:.3f}\n"
+        f"  chosen         {metrics['parameters']['rule_strength']=}"
+        f" bandwidth={metrics['parameters']['bandwidth']}"
+        f" temperature={metrics['parameters']['temperature']}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="S,M,L")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    for name in args.sizes.split(","):
+        bench_size(name.strip(), args.runs, args.seed)
+
+
+if __name__ == "__main__":
+    main()

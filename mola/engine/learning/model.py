@@ -1,0 +1,253 @@
+"""The taught model: what ``fit`` learned, and how it answers and explains.
+
+Everything here is learned state (names end with ``_``) plus the small pieces needed to
+evaluate conditions and find neighbours; ``to_bytes`` pickles exactly that.
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from mola.engine.learning.arrays import row_slices, table_slice
+from mola.engine.learning.encoding import Encoder
+from mola.engine.learning.evidence import suppress_losers
+from mola.engine.learning.matching import Matcher
+from mola.engine.learning.neighbours import ExampleIndex, kernel_evidence
+from mola.engine.learning.scoring import tempered
+from mola.engine.table import Table
+
+EXPLAINED_EXAMPLES = 3
+ARTEFACT_FORMAT = 1
+ROWS_PER_PART = 2048
+
+
+class _Evidence(NamedTuple):
+    """What one block of rows was predicted from."""
+
+    counts: np.ndarray  # (rows, labels) pseudo-counts
+    fired: np.ndarray  # (rules, rows) after precedence
+    held: np.ndarray  # (concepts, rows)
+    found: np.ndarray  # (rows, k) nearest examples, -1 when none
+    squared: np.ndarray  # (rows, k) their squared distances
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One prediction with its reasons, in the shape of the predict endpoint."""
+
+    label: str
+    probabilities: dict[str, float]
+    rules: list[dict[str, Any]] = field(default_factory=list)
+    concepts: list[str] = field(default_factory=list)
+    examples: list[dict[str, Any]] = field(default_factory=list)
+    contributors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "probabilities": self.probabilities,
+            "explanation": {
+                "rules": self.rules,
+                "concepts": self.concepts,
+                "examples": self.examples,
+                "contributors": self.contributors,
+            },
+        }
+
+
+@dataclass
+class RuleTable:
+    """Per-rule learned facts, aligned with the matcher's rule order."""
+
+    ids: np.ndarray
+    labels: np.ndarray  # label index
+    authors: list[str]
+    disputed: np.ndarray
+    reliability: np.ndarray
+    votes: np.ndarray  # (n_rules, n_labels) pseudo-counts when the rule fires, before scale
+    winners: np.ndarray  # precedence pairs as rule positions
+    losers: np.ndarray
+
+
+@dataclass
+class ExampleTable:
+    """The training examples the neighbours come from."""
+
+    index: ExampleIndex
+    ids: np.ndarray
+    labels: np.ndarray
+    weights: np.ndarray
+    authors: list[str]
+    disputed: np.ndarray
+
+
+class TaughtModel:
+    """A model trained from one teaching revision. Build it with ``fit``."""
+
+    def __init__(
+        self,
+        *,
+        labels: tuple[str, ...],
+        matcher: Matcher,
+        rules: RuleTable,
+        concept_names: list[str],
+        concept_authors: list[str],
+        encoder: Encoder,
+        examples: ExampleTable,
+        label_prior: np.ndarray,
+        rule_strength: float,
+        prior_strength: float,
+        bandwidth: float,
+        temperature: float,
+        neighbours: int,
+    ) -> None:
+        self.labels_ = labels
+        self.matcher_ = matcher
+        self.rules_ = rules
+        self.concept_names_ = concept_names
+        self.concept_authors_ = concept_authors
+        self.encoder_ = encoder
+        self.examples_ = examples
+        self.label_prior_ = label_prior
+        self.rule_strength_ = rule_strength
+        self.prior_strength_ = prior_strength
+        self.bandwidth_ = bandwidth
+        self.temperature_ = temperature
+        self.neighbours_ = neighbours
+        self.rule_reliability_: dict[int, float] = {
+            int(i): float(r) for i, r in zip(rules.ids, rules.reliability, strict=True)
+        }
+        self.metrics_: dict[str, Any] = {}
+
+    # --- answering ----------------------------------------------------------------------
+
+    def predict_proba(self, table: Table) -> np.ndarray:
+        """(n_rows, n_labels) calibrated probabilities, columns in ``labels_`` order."""
+        parts = [self._evidence(part, explain=False).counts for part in self._parts(table)]
+        counts = np.vstack(parts) if parts else np.zeros((0, len(self.labels_)))
+        return tempered(counts, self.temperature_)
+
+    def predict(self, table: Table) -> list[str]:
+        """The most probable label of each row (the first in ``labels_`` order on a tie)."""
+        return self._labels_of(self.predict_proba(table))
+
+    def explain(self, table: Table) -> list[Explanation]:
+        """Each row's prediction with the rules that counted, the concepts that held, the
+        nearest teaching examples and everyone whose teaching took part."""
+        explanations: list[Explanation] = []
+        for part in self._parts(table):
+            evidence = self._evidence(part, explain=True)
+            probabilities = tempered(evidence.counts, self.temperature_)
+            predicted = self._labels_of(probabilities)
+            explanations.extend(
+                self._explanation(i, predicted[i], probabilities[i], evidence)
+                for i in range(part.n_rows)
+            )
+        return explanations
+
+    def _parts(self, table: Table) -> list[Table]:
+        # Rows go through in blocks so that the (rules × rows) intermediates stay small.
+        return [table_slice(table, rows) for rows in row_slices(table.n_rows, ROWS_PER_PART)]
+
+    def _labels_of(self, probabilities: np.ndarray) -> list[str]:
+        if not self.labels_:
+            return [""] * len(probabilities)  # a schema without labels has nothing to say
+        return [self.labels_[i] for i in probabilities.argmax(axis=1)]
+
+    def _evidence(self, table: Table, *, explain: bool) -> _Evidence:
+        """Pseudo-counts per label: scaled teaching prior + rule votes + near examples."""
+        rules = self.rules_
+        fired, held = self.matcher_.match(table)
+        fired = suppress_losers(fired, rules.winners, rules.losers)
+        votes = fired.T.astype(np.float64) @ rules.votes
+        counts = self.rule_strength_ * (self.prior_strength_ * self.label_prior_ + votes)
+        examples = self.examples_
+        none = np.zeros((table.n_rows, 0), dtype=np.int64)
+        evidence = _Evidence(counts, fired, held, none, none.astype(np.float32))
+        if examples.index.n == 0 or table.n_rows == 0:
+            return evidence
+        points = self.encoder_.transform(table, held.T)
+        k = max(self.neighbours_, EXPLAINED_EXAMPLES) if explain else self.neighbours_
+        # Predicting needs only neighbours within the kernel's reach; explaining always
+        # names the nearest examples, however far.
+        radius = np.inf if explain else 3 * self.bandwidth_
+        found, squared = examples.index.nearest(points, k, radius=radius)
+        counts += kernel_evidence(
+            found[:, : self.neighbours_],
+            squared[:, : self.neighbours_],
+            examples.labels,
+            examples.weights,
+            self.bandwidth_,
+            len(self.labels_),
+        )
+        return _Evidence(counts, fired, held, found, squared)
+
+    def _explanation(
+        self, i: int, label: str, probabilities: np.ndarray, evidence: _Evidence
+    ) -> Explanation:
+        rules, examples = self.rules_, self.examples_
+        positions = np.flatnonzero(evidence.fired[:, i])
+        positions = sorted(positions, key=lambda r: (-rules.reliability[r], rules.ids[r]))
+        rule_items = [
+            {
+                "id": int(rules.ids[r]),
+                "label": self.labels_[rules.labels[r]],
+                "author": rules.authors[r],
+                "reliability": round(float(rules.reliability[r]), 4),
+                "disputed": bool(rules.disputed[r]),
+            }
+            for r in positions
+        ]
+        concepts = np.flatnonzero(evidence.held[:, i])
+        nearest = [
+            (int(j), float(d))
+            for j, d in zip(
+                evidence.found[i, :EXPLAINED_EXAMPLES],
+                evidence.squared[i, :EXPLAINED_EXAMPLES],
+                strict=True,
+            )
+            if j >= 0
+        ]
+        example_items = [
+            {
+                "id": int(examples.ids[j]),
+                "label": self.labels_[examples.labels[j]],
+                "distance": round(float(np.sqrt(d)), 4),
+                "disputed": bool(examples.disputed[j]),
+            }
+            for j, d in nearest
+        ]
+        contributors = (
+            {rules.authors[r] for r in positions}
+            | {self.concept_authors_[c] for c in concepts}
+            | {examples.authors[j] for j, _ in nearest}
+        )
+        return Explanation(
+            label=label,
+            probabilities={
+                name: round(float(p), 6)
+                for name, p in zip(self.labels_, probabilities, strict=True)
+            },
+            rules=rule_items,
+            concepts=[self.concept_names_[c] for c in concepts],
+            examples=example_items,
+            contributors=sorted(contributors),
+        )
+
+    # --- storing ------------------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        """The model as bytes for our own database (pickle: we only load what we stored)."""
+        return pickle.dumps((ARTEFACT_FORMAT, self), protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> TaughtModel:
+        """A model stored by ``to_bytes``; refuses other formats rather than half-loading."""
+        version, model = pickle.loads(data)
+        if version != ARTEFACT_FORMAT or not isinstance(model, cls):
+            raise ValueError(f"Not a model artefact of format {ARTEFACT_FORMAT}.")
+        return model

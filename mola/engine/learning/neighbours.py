@@ -1,0 +1,146 @@
+"""Exact k-nearest teaching examples by brute force: one matrix product per block of queries.
+
+Why not scikit-learn's KDTree/BallTree: our points have 20–60 coordinates (one-hot choices,
+concepts), where space-partitioning trees prune almost nothing. Measured on this project's
+2-core machine, 2,000 queries against 10,000 points in 45 dimensions took over a second with
+KDTree and about a tenth of that here.
+
+How: distances come from ‖q‖² − 2q·x + ‖x‖² in a single BLAS call per block. The points are
+split into groups of ``GROUP`` (padded with points at infinity); one pass takes each group's
+minimum, and the k nearest points always lie in the k groups with the smallest minima (any
+point outside them has k points at least as near). So only k × GROUP candidates per query
+are examined closely, and the full distance matrix is read once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Entries of one query × example distance block; 4M float32 = 16 MB.
+BLOCK_ENTRIES = 1 << 22
+SMALL_QUERY = 2  # queries at most this many rows skip BLAS
+GROUP = 32
+
+
+class ExampleIndex:
+    """The training points, kept in the layout the distance product wants."""
+
+    def __init__(self, points: np.ndarray) -> None:
+        points = np.ascontiguousarray(points, dtype=np.float32)  # (n, d), n may be 0
+        self.n, self.d = points.shape
+        self._points = points
+        padded = -(-self.n // GROUP) * GROUP
+        # Columns of [-2x, ‖x‖², 1] so that [q, 1, ‖q‖²] · column = ‖q − x‖²; the padding
+        # columns are points at infinity, never chosen.
+        right = np.zeros((self.d + 2, padded), dtype=np.float32)
+        right[: self.d, : self.n] = -2 * points.T
+        right[self.d, : self.n] = np.einsum("ij,ij->i", points, points)
+        right[self.d, self.n :] = np.inf
+        right[self.d + 1] = 1.0
+        self._right = right
+
+    def __getstate__(self) -> dict:
+        return {"points": self._points}  # the augmented form is rebuilt in milliseconds
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["points"])
+
+    def nearest(
+        self,
+        queries: np.ndarray,
+        k: int,
+        *,
+        radius: float = np.inf,
+        exclude: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Indices (m, k) and squared distances (m, k) of each query's k nearest points,
+        nearest first.
+
+        Missing neighbours (fewer than k points, or beyond ``radius``) are index -1 and
+        distance inf. ``exclude[i]`` is a point query ``i`` may not pick (leave-one-out).
+        """
+        m = len(queries)
+        k = min(k, self.n)
+        found = np.full((m, k), -1, dtype=np.int64)
+        squared = np.full((m, k), np.inf, dtype=np.float32)
+        if m == 0 or k == 0:
+            return found, squared
+        queries = np.asarray(queries, dtype=np.float32).reshape(m, self.d)
+        left = np.hstack(
+            [
+                queries,
+                np.ones((m, 1), np.float32),
+                np.einsum("ij,ij->i", queries, queries)[:, None],
+            ]
+        )
+        step = max(1, BLOCK_ENTRIES // self._right.shape[1])
+        for start in range(0, m, step):
+            stop = min(m, start + step)
+            if stop - start <= SMALL_QUERY:
+                # einsum does not call BLAS: a threaded BLAS call on a busy machine can wait
+                # milliseconds for its threads, longer than this whole product takes alone.
+                block = np.einsum("ij,jk->ik", left[start:stop], self._right)
+            else:
+                block = left[start:stop] @ self._right
+            rows = np.arange(stop - start)
+            if exclude is not None:
+                block[rows, exclude[start:stop]] = np.inf
+            index, distance = _smallest(block, k)
+            # Rounding can make a duplicate's distance slightly negative.
+            distance = np.maximum(distance, 0)
+            near = np.isfinite(distance) & (distance <= radius * radius)
+            found[start:stop] = np.where(near, index, -1)
+            squared[start:stop] = np.where(near, distance, np.inf)
+        return found, squared
+
+
+def _smallest(block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Column indices and values of the k smallest entries of each row, ascending."""
+    c, width = block.shape
+    rows = np.arange(c)[:, None]
+    groups = width // GROUP
+    if groups > k:
+        # Group g is the columns g, g + groups, g + 2·groups, …: the minimum over groups is
+        # then an element-wise minimum of GROUP contiguous slices, which vectorises well.
+        minima = block.reshape(c, GROUP, groups).min(axis=1)
+        best_groups = np.argpartition(minima, k - 1, axis=1)[:, :k]
+        candidates = (best_groups[:, :, None] + np.arange(GROUP) * groups).reshape(c, -1)
+    else:
+        candidates = np.broadcast_to(np.arange(width), (c, width))
+    values = block[rows, candidates]
+    order = np.argpartition(values, k - 1, axis=1)[:, :k] if values.shape[1] > k else None
+    if order is not None:
+        values = np.take_along_axis(values, order, axis=1)
+        candidates = np.take_along_axis(candidates, order, axis=1)
+    ranked = np.argsort(values, axis=1, kind="stable")
+    return (
+        np.take_along_axis(candidates, ranked, axis=1),
+        np.take_along_axis(values, ranked, axis=1),
+    )
+
+
+def kernel_evidence(
+    found: np.ndarray,
+    squared: np.ndarray,
+    labels: np.ndarray,
+    weights: np.ndarray,
+    bandwidth: float,
+    n_labels: int,
+) -> np.ndarray:
+    """(m, n_labels) Gaussian-kernel weighted label counts of the neighbours found.
+
+    The kernel is cut at three bandwidths (weight < 0.012): beyond that a case is not near
+    an example, and the rules alone speak there.
+    """
+    m = len(found)
+    evidence = np.zeros(m * max(n_labels, 1))
+    valid = (found >= 0) & (squared <= 9 * bandwidth * bandwidth)
+    if not valid.any() or n_labels == 0:
+        return evidence.reshape(m, max(n_labels, 1))[:, :n_labels]
+    row, col = np.nonzero(valid)
+    neighbour = found[row, col]
+    kernel = np.exp(-squared[row, col].astype(np.float64) / (2 * bandwidth * bandwidth))
+    evidence += np.bincount(
+        row * n_labels + labels[neighbour], kernel * weights[neighbour], minlength=m * n_labels
+    )
+    return evidence.reshape(m, n_labels)

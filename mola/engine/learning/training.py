@@ -1,0 +1,391 @@
+"""``fit``: a snapshot of teachings → a ``TaughtModel`` with its metrics.
+
+Stages (each timed into ``metrics_["timings"]``): turn the snapshot into arrays (tables,
+which rules fire and which concepts hold on each example); fit (reliabilities, votes, the
+neighbour encoding, and the three numbers chosen on the examples: rule strength, kernel
+bandwidth, temperature); measure (evaluation examples, per-rule facts).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mola.engine.learning.arrays import rows_to_table
+from mola.engine.learning.encoding import Encoder
+from mola.engine.learning.evidence import (
+    example_weight,
+    leave_one_out_votes,
+    reliability,
+    rule_prior,
+    rule_strengths,
+    vote_matrix,
+)
+from mola.engine.learning.matching import Matcher
+from mola.engine.learning.model import ExampleTable, RuleTable, TaughtModel
+from mola.engine.learning.neighbours import ExampleIndex, kernel_evidence
+from mola.engine.learning.scoring import (
+    best_temperature,
+    expected_calibration_error,
+    log_loss,
+    macro_f1,
+    tempered,
+)
+from mola.engine.learning.snapshot import ExampleSpec, RuleSpec, Snapshot
+from mola.engine.table import Table
+
+# Rule masks × rows held at once while counting what each rule covers (16 MB of booleans).
+RULE_GROUP_ENTRIES = 1 << 24
+
+
+@dataclass(frozen=True)
+class LearningParams:
+    """The learner's settings; the defaults are what MOLA uses."""
+
+    neighbours: int = 8  # examples a prediction may draw on
+    prior_strength: float = 0.5  # pseudo-counts of the label prior, in rule-vote units
+    rule_strengths: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0)  # candidates, chosen on examples
+    default_rule_strength: float = 1.0  # when there are too few examples to choose
+    bandwidth_factors: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)  # × typical NN distance
+    default_bandwidth: float = 0.1  # × √(number of features), in range-scaled units
+    min_examples_to_choose: int = 20
+    max_selection_rows: int = 1000  # held-out rows for choosing and for cv metrics
+    selection_budget: int = 30_000_000  # query × example distances spent on choosing
+    max_evaluation_rows: int = 2000  # evaluation examples scored (a seeded sample beyond)
+
+
+def fit(
+    snapshot: Snapshot, *, random_state: int = 0, params: LearningParams | None = None
+) -> TaughtModel:
+    """Learn a model from ``snapshot``. Never fails on a degenerate snapshot (no rules, no
+    examples, one label…); teachings naming a label outside the schema are left out."""
+    params = params or LearningParams()
+    rng = np.random.default_rng(random_state)
+    started = time.perf_counter()
+    schema = snapshot.schema
+    labels = schema.label_names
+    label_index = {name: i for i, name in enumerate(labels)}
+    n_labels = len(labels)
+
+    rules = _unique_by_id(r for r in snapshot.rules if r.label in label_index)
+    concepts = _unique_by_id(snapshot.concepts)
+    known = [e for e in _unique_by_id(snapshot.examples) if e.label in label_index]
+    training = [e for e in known if not e.evaluation]
+    evaluation = [e for e in known if e.evaluation]
+
+    matcher = Matcher(schema, [r.condition for r in rules], [c.condition for c in concepts])
+    winners, losers = _precedence_pairs(snapshot, rules)
+    table = rows_to_table(schema, [e.features for e in training])
+    y = np.array([label_index[e.label] for e in training], dtype=np.int64)
+    weights = np.array([_weight(e) for e in training], dtype=np.float64)
+    selected = _selection_rows(params, rng, len(training), n_labels)
+    covered, coverage, held, fired_selected = _match_training(
+        matcher, table, winners, losers, y, weights, n_labels, selected
+    )
+    arrays_done = time.perf_counter()
+
+    rule_labels = np.array([label_index[r.label] for r in rules], dtype=np.int64)
+    prior = np.array([rule_prior(r.expertise) for r in rules], dtype=np.float64).reshape(-1, 2)
+    agree = covered[np.arange(len(rules)), rule_labels] if len(rules) else np.zeros(0)
+    disagree = covered.sum(axis=1) - agree
+    rule_reliability = reliability(prior, agree, disagree)
+    strengths = rule_strengths([r.disputed for r in rules])
+    encoder = Encoder(schema).fit(table, held.T, y, n_labels)
+    points = encoder.transform(table, held.T)
+    label_counts = np.bincount(y, minlength=n_labels).astype(np.float64)
+    label_prior = (label_counts + 1) / (len(y) + n_labels) if n_labels else np.zeros(0)
+
+    index = ExampleIndex(points)
+    default_bandwidth = params.default_bandwidth * math.sqrt(max(1, len(schema.features)))
+    choice = _choose(
+        params,
+        selected,
+        fired_selected,
+        index,
+        points,
+        y,
+        weights,
+        rule_labels,
+        prior,
+        agree,
+        disagree,
+        strengths,
+        label_counts,
+        n_labels,
+        default_bandwidth,
+    )
+    model = TaughtModel(
+        labels=labels,
+        matcher=matcher,
+        rules=RuleTable(
+            ids=np.array([r.id for r in rules], dtype=np.int64),
+            labels=rule_labels,
+            authors=[r.author for r in rules],
+            disputed=np.array([r.disputed for r in rules], dtype=bool),
+            reliability=rule_reliability,
+            votes=vote_matrix(rule_labels, rule_reliability, strengths, n_labels),
+            winners=winners,
+            losers=losers,
+        ),
+        concept_names=[c.name for c in concepts],
+        concept_authors=[c.author for c in concepts],
+        encoder=encoder,
+        examples=ExampleTable(
+            index=index,
+            ids=np.array([e.id for e in training], dtype=np.int64),
+            labels=y,
+            weights=weights,
+            authors=[e.author for e in training],
+            disputed=np.array([e.disputed for e in training], dtype=bool),
+        ),
+        label_prior=label_prior,
+        rule_strength=choice["rule_strength"],
+        prior_strength=params.prior_strength,
+        bandwidth=choice["bandwidth"],
+        temperature=choice["temperature"],
+        neighbours=params.neighbours,
+    )
+    fit_done = time.perf_counter()
+
+    model.metrics_ = {
+        **_evaluation_metrics(model, evaluation, rng, params),
+        "cv_accuracy": choice["cv_accuracy"],
+        "cv_log_loss": choice["cv_log_loss"],
+        "ece": choice["ece"],
+        "n_cv": choice["n_cv"],
+        "n_rules": len(rules),
+        "n_concepts": len(concepts),
+        "n_examples": len(training),
+        "n_evaluation": len(evaluation),
+        "n_precedences": len(winners),
+        "teaching_revision": snapshot.revision,
+        "rules": [
+            {
+                "id": int(rule.id),
+                "coverage": int(count),
+                "agree": round(float(a), 4),
+                "disagree": round(float(d), 4),
+                "reliability": round(float(rho), 4),
+            }
+            for rule, count, a, d, rho in zip(
+                rules,
+                coverage,
+                agree,
+                disagree,
+                rule_reliability,
+                strict=True,
+            )
+        ],
+        "parameters": {
+            "rule_strength": choice["rule_strength"],
+            "bandwidth": round(choice["bandwidth"], 6),
+            "temperature": round(choice["temperature"], 6),
+            "coordinate_weights": encoder.describe([c.name for c in concepts]),
+        },
+    }
+    done = time.perf_counter()
+    model.metrics_["timings"] = {
+        "snapshot_to_arrays": round(arrays_done - started, 6),
+        "fit": round(fit_done - arrays_done, 6),
+        "metrics": round(done - fit_done, 6),
+    }
+    model.metrics_["training_seconds"] = round(done - started, 6)
+    return model
+
+
+def _unique_by_id(items):
+    """Teachings in snapshot order, the first of any repeated id (a defensive de-dup)."""
+    seen: set[int] = set()
+    unique = []
+    for item in items:
+        if item.id not in seen:
+            seen.add(item.id)
+            unique.append(item)
+    return unique
+
+
+def _weight(example: ExampleSpec) -> float:
+    return example_weight(
+        example.expertise, disputed=example.disputed, counterexample=example.refutes is not None
+    )
+
+
+def _precedence_pairs(snapshot: Snapshot, rules: list[RuleSpec]) -> tuple[np.ndarray, np.ndarray]:
+    position = {rule.id: i for i, rule in enumerate(rules)}
+    pairs = sorted(
+        {
+            (position[p.winner], position[p.loser])
+            for p in snapshot.precedences
+            if p.winner in position and p.loser in position and p.winner != p.loser
+        }
+    )
+    winners = np.array([w for w, _ in pairs], dtype=np.int64)
+    losers = np.array([lo for _, lo in pairs], dtype=np.int64)
+    return winners, losers
+
+
+def _selection_rows(
+    params: LearningParams, rng: np.random.Generator, n: int, n_labels: int
+) -> np.ndarray:
+    """The training rows held out one at a time to choose settings (none when too few)."""
+    if n < params.min_examples_to_choose or n_labels < 2:
+        return np.zeros(0, dtype=np.int64)
+    size = min(n, params.max_selection_rows, max(200, params.selection_budget // n))
+    return np.sort(rng.choice(n, size=size, replace=False))
+
+
+def _match_training(
+    matcher: Matcher,
+    table: Table,
+    winners: np.ndarray,
+    losers: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray,
+    n_labels: int,
+    selected: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Match every rule and concept on the training rows, keeping only what fitting needs:
+    per-rule weighted label counts and coverage, concept truths, and the firing at the
+    held-out rows. Rules go through in groups (all rules × 100,000 rows would be 200 MB);
+    a group's label counts are one matrix product."""
+    n_rules, n = matcher.n_rules, table.n_rows
+    # Where a winner fires its losers are silenced: the winners' masks are needed first.
+    winner_masks = dict(
+        zip(np.unique(winners).tolist(), matcher.masks(table, np.unique(winners)), strict=True)
+    )
+    beaten = {
+        int(loser): np.logical_or.reduce(
+            [winner_masks[w] for w in winners[losers == loser].tolist()]
+        )
+        for loser in np.unique(losers)
+    }
+    label_weights = np.zeros((n, max(n_labels, 1)), dtype=np.float32)
+    label_weights[np.arange(n), y] = weights
+    covered = np.zeros((n_rules, max(n_labels, 1)))
+    coverage = np.zeros(n_rules, dtype=np.int64)
+    fired_selected = np.zeros((n_rules, len(selected)), dtype=bool)
+    held = np.zeros((matcher.n_concepts, n), dtype=bool)
+    group = np.zeros((max(1, min(n_rules, RULE_GROUP_ENTRIES // max(n, 1))), n), dtype=bool)
+    start = 0
+    for target, mask in enumerate(matcher.masks(table)):
+        if target >= n_rules:
+            held[target - n_rules] = mask
+            continue
+        if target in beaten:
+            mask &= ~beaten[target]
+        group[target - start] = mask
+        if target - start + 1 == len(group) or target + 1 == n_rules:
+            block = group[: target - start + 1]
+            covered[start : target + 1] = block.astype(np.float32) @ label_weights
+            coverage[start : target + 1] = np.count_nonzero(block, axis=1)
+            fired_selected[start : target + 1] = block[:, selected]
+            start = target + 1
+    return covered[:, :n_labels], coverage, held, fired_selected
+
+
+def _choose(
+    params: LearningParams,
+    rows: np.ndarray,
+    fired: np.ndarray,
+    index: ExampleIndex,
+    points: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray,
+    rule_labels: np.ndarray,
+    prior: np.ndarray,
+    agree: np.ndarray,
+    disagree: np.ndarray,
+    strengths: np.ndarray,
+    label_counts: np.ndarray,
+    n_labels: int,
+    default_bandwidth: float,
+) -> dict[str, Any]:
+    """Rule strength and bandwidth by leave-one-out log loss on a sample of the training
+    examples, then the temperature on the same predictions; defaults when too few."""
+    n = len(y)
+    chosen: dict[str, Any] = {
+        "rule_strength": params.default_rule_strength,
+        "bandwidth": default_bandwidth,
+        "temperature": 1.0,
+        "cv_accuracy": None,
+        "cv_log_loss": None,
+        "ece": None,
+        "n_cv": 0,
+    }
+    if not len(rows):
+        return chosen
+    size = len(rows)
+    found, squared = index.nearest(points[rows], params.neighbours, exclude=rows)
+    first = np.sqrt(squared[:, 0][np.isfinite(squared[:, 0])])
+    typical = float(np.median(first)) if len(first) else 0.0
+    if typical <= 0:
+        typical = default_bandwidth
+    votes = leave_one_out_votes(
+        fired, y[rows], weights[rows], rule_labels, prior, agree, disagree, strengths, n_labels
+    )
+    # The label prior without the held-out row's own label.
+    own = np.zeros((size, n_labels))
+    own[np.arange(size), y[rows]] = 1.0
+    label_prior = (label_counts - own + 1) / (n - 1 + n_labels)
+    teaching = params.prior_strength * label_prior + votes
+    truth = y[rows]
+    best = (math.inf, 0.0, 0.0, None)
+    for factor in params.bandwidth_factors:
+        bandwidth = typical * factor
+        near = kernel_evidence(found, squared, y, weights, bandwidth, n_labels)
+        for strength in params.rule_strengths:
+            counts = strength * teaching + near
+            loss = log_loss(counts / counts.sum(axis=1, keepdims=True), truth)
+            if loss < best[0] - 1e-12:
+                best = (loss, strength, bandwidth, counts)
+    _, strength, bandwidth, counts = best
+    temperature = best_temperature(counts, truth)
+    probabilities = tempered(counts, temperature)
+    chosen.update(
+        rule_strength=strength,
+        bandwidth=bandwidth,
+        temperature=temperature,
+        cv_accuracy=round(float((probabilities.argmax(axis=1) == truth).mean()), 6),
+        cv_log_loss=round(log_loss(probabilities, truth), 6),
+        ece=_rounded(expected_calibration_error(probabilities, truth)),
+        n_cv=int(size),
+    )
+    return chosen
+
+
+def _evaluation_metrics(
+    model: TaughtModel,
+    evaluation: list[ExampleSpec],
+    rng: np.random.Generator,
+    params: LearningParams,
+) -> dict[str, Any]:
+    """Accuracy, macro F1 and ECE on the held-out evaluation examples (None when none)."""
+    if len(evaluation) > params.max_evaluation_rows:
+        keep = np.sort(rng.choice(len(evaluation), params.max_evaluation_rows, replace=False))
+        evaluation = [evaluation[i] for i in keep]
+    if not evaluation or not model.labels_:
+        return {
+            "accuracy": None,
+            "macro_f1": None,
+            "evaluation_ece": None,
+            "n_evaluation_scored": 0,
+        }
+    index = {name: i for i, name in enumerate(model.labels_)}
+    truth = np.array([index[e.label] for e in evaluation], dtype=np.int64)
+    table = rows_to_table(model.matcher_.schema, [e.features for e in evaluation])
+    probabilities = model.predict_proba(table)
+    predicted = probabilities.argmax(axis=1)
+    return {
+        "accuracy": round(float((predicted == truth).mean()), 6),
+        "macro_f1": _rounded(macro_f1(truth, predicted, len(model.labels_))),
+        "evaluation_ece": _rounded(expected_calibration_error(probabilities, truth)),
+        "n_evaluation_scored": len(evaluation),
+    }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)

@@ -1,0 +1,70 @@
+"""Examples carve exceptions locally; evaluation examples are never trained on."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from tests.engine.learning_kit import FRONT, KNEES, NONE, example, predict_one, rows, rule, trained
+
+RULE = rule(1, "toss_height_cm > 60", FRONT)
+COUNTER = example(50, NONE, refutes=1, toss_height_cm=70.0, elbow_angle=150.0)
+
+
+def test_a_counterexample_changes_predictions_near_itself_only():
+    model = trained(rules=[RULE], examples=[COUNTER])
+    assert predict_one(model, toss_height_cm=70.0, elbow_angle=150.0) == NONE
+    assert predict_one(model, toss_height_cm=72.0, elbow_angle=149.0) == NONE
+    # Same rule region, far from the counterexample: the rule still decides.
+    assert predict_one(model, toss_height_cm=180.0, elbow_angle=90.0) == FRONT
+    assert predict_one(model, toss_height_cm=70.0, serve_type="jump", fatigued=True) == FRONT
+
+
+def test_a_counterexample_stays_local_among_many_confirming_examples():
+    confirming = [
+        example(100 + i, FRONT, toss_height_cm=65.0 + 6 * (i % 20), elbow_angle=60.0 + 3 * i)
+        for i in range(30)
+    ]
+    model = trained(rules=[RULE], examples=[*confirming, COUNTER])
+    assert model.metrics_["n_cv"] > 0  # enough examples to choose the settings on them
+    assert predict_one(model, toss_height_cm=70.0, elbow_angle=150.0) == NONE
+    assert predict_one(model, toss_height_cm=190.0, elbow_angle=10.0) == FRONT
+
+
+def test_examples_alone_teach_a_model():
+    examples = [example(i, FRONT, toss_height_cm=100.0 + i) for i in range(5)]
+    examples += [example(10 + i, KNEES, toss_height_cm=10.0 + i) for i in range(5)]
+    model = trained(examples=examples)
+    assert predict_one(model, toss_height_cm=101.5) == FRONT
+    assert predict_one(model, toss_height_cm=11.5) == KNEES
+
+
+def test_far_from_every_example_and_rule_the_label_prior_speaks():
+    examples = [example(i, KNEES, toss_height_cm=10.0 + i) for i in range(3)]
+    model = trained(examples=examples)
+    far = model.predict_proba(rows({"toss_height_cm": 200.0, "serve_type": "jump"}))[0]
+    # The label frequencies with one pseudo-count each: (3 + 1) / (3 + 3) for KNEES.
+    np.testing.assert_allclose(far, [1 / 6, 1 / 6, 4 / 6])
+
+
+def test_evaluation_examples_are_never_trained_on():
+    training = [example(i, FRONT, toss_height_cm=100.0 + i) for i in range(3)]
+    held_out = [example(20 + i, FRONT, evaluation=True, toss_height_cm=30.0 + i) for i in range(25)]
+    relabelled = [dataclasses.replace(e, label=KNEES) for e in held_out]
+    a = trained(rules=[RULE], examples=[*training, *held_out])
+    b = trained(rules=[RULE], examples=[*training, *relabelled])
+    grid = rows(*({"toss_height_cm": float(t)} for t in range(0, 200, 7)))
+    np.testing.assert_array_equal(a.predict_proba(grid), b.predict_proba(grid))
+    assert a.metrics_["n_examples"] == 3 and a.metrics_["n_evaluation"] == 25
+    assert a.metrics_["accuracy"] != b.metrics_["accuracy"]
+    nearest = {e["id"] for x in a.explain(grid) for e in x.examples}
+    assert nearest <= {0, 1, 2}
+
+
+def test_a_disputed_example_pulls_less():
+    plain = trained(rules=[RULE], examples=[COUNTER])
+    disputed = trained(rules=[RULE], examples=[dataclasses.replace(COUNTER, disputed=True)])
+    here = rows({"toss_height_cm": 70.0, "elbow_angle": 150.0})
+    assert disputed.predict_proba(here)[0, 1] < plain.predict_proba(here)[0, 1]
+    assert disputed.explain(here)[0].examples[0]["disputed"] is True

@@ -1,0 +1,120 @@
+"""The learner's fast paths give the reference answers: matching, tables, neighbours."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from bench.synthetic import synthetic_snapshot
+from mola.engine.language import compile_condition
+from mola.engine.learning.arrays import rows_to_table
+from mola.engine.learning.evidence import suppress_losers
+from mola.engine.learning.matching import Matcher
+from mola.engine.learning.neighbours import ExampleIndex
+from mola.engine.table import table_from_rows
+from tests.engine.learning_kit import CONCEPTS, SCHEMA, rows
+
+EDGY = [
+    "toss_height_cm > 60",
+    "toss_height_cm >= 60 and toss_height_cm != 75",
+    "not toss_height_cm between 60 and 75",
+    "toss_height_cm in [0, 60, 200]",
+    'serve_type not in ["jump"] or fatigued',
+    'not (high_toss and serve_type == "float")',
+    "elbow_angle < -3.5 or elbow_angle > 1e6",
+    "true",
+    "false",
+    "toss_height_cm <= 200",
+]
+
+
+def _both_paths(matcher: Matcher, table):
+    from mola.engine.learning import matching
+
+    small = matching.DENSE_MAX_ROWS
+    try:
+        matching.DENSE_MAX_ROWS = 10**9
+        dense = matcher.match(table)
+        matching.DENSE_MAX_ROWS = -1
+        masks = matcher.match(table)
+    finally:
+        matching.DENSE_MAX_ROWS = small
+    return dense, masks
+
+
+def test_matching_agrees_with_the_evaluator_at_the_edges():
+    conditions = [compile_condition(text, SCHEMA, CONCEPTS) for text in EDGY]
+    matcher = Matcher(SCHEMA, conditions, list(CONCEPTS.values()))
+    values = [0.0, 59.999, 60.0, math.nextafter(60.0, 100), 75.0, 200.0]
+    table = rows(
+        *(
+            {"toss_height_cm": t, "serve_type": s, "fatigued": f, "elbow_angle": e}
+            for t in values
+            for s in ("jump", "float", "underhand")
+            for f in (False, True)
+            for e in (-3.5, -4.0, 2e6)
+        )
+    )
+    expected = np.array([c.evaluate(table) for c in conditions])
+    for fired, held in _both_paths(matcher, table):
+        np.testing.assert_array_equal(fired, expected)
+        np.testing.assert_array_equal(held[0], CONCEPTS["high_toss"].evaluate(table))
+
+
+def test_matching_agrees_with_the_evaluator_on_generated_teachings():
+    world, snapshot = synthetic_snapshot((120, 40, 10), seed=9)
+    matcher = Matcher(
+        snapshot.schema,
+        [r.condition for r in snapshot.rules],
+        [c.condition for c in snapshot.concepts],
+    )
+    table = table_from_rows(snapshot.schema, world.sample_rows(700, np.random.default_rng(0)))
+    rules = np.array([r.condition.evaluate(table) for r in snapshot.rules])
+    concepts = np.array([c.condition.evaluate(table) for c in snapshot.concepts])
+    for fired, held in _both_paths(matcher, table):
+        np.testing.assert_array_equal(fired, rules)
+        np.testing.assert_array_equal(held, concepts)
+
+
+def test_the_fast_table_is_the_reference_table():
+    awkward = [
+        {"toss_height_cm": 61, "elbow_angle": 90.5, "serve_type": "jump", "fatigued": True},
+        {"toss_height_cm": True, "elbow_angle": None, "serve_type": 3, "fatigued": 1},
+        {"toss_height_cm": "x", "serve_type": "sky", "fatigued": None},
+        {},
+    ]
+    for batch in (awkward, awkward[:1] * 5, []):
+        fast, reference = rows_to_table(SCHEMA, batch), table_from_rows(SCHEMA, batch)
+        assert fast.n_rows == reference.n_rows
+        for name, column in reference.columns.items():
+            assert fast.columns[name].dtype == column.dtype
+            np.testing.assert_array_equal(fast.columns[name], column)
+
+
+def test_precedence_is_judged_on_the_original_firing():
+    fired = np.array([[1, 1, 0], [1, 1, 1], [1, 1, 1]], dtype=bool)  # rules a, b, c × 3 rows
+    winners, losers = np.array([0, 1]), np.array([1, 2])  # a beats b, b beats c
+    result = suppress_losers(fired.copy(), winners, losers)
+    np.testing.assert_array_equal(result, [[1, 1, 0], [0, 0, 1], [0, 0, 0]])
+
+
+@pytest.mark.parametrize("n", [1, 5, 31, 33, 500])
+def test_nearest_neighbours_are_exact(n):
+    rng = np.random.default_rng(n)
+    points = rng.random((n, 6)).astype(np.float32)
+    queries = np.vstack([points[: min(n, 20)], rng.random((20, 6)).astype(np.float32)])
+    index = ExampleIndex(points)
+    found, squared = index.nearest(queries, 4)
+    reference = ((queries[:, None] - points[None]) ** 2).sum(-1)
+    expected = np.sort(reference, axis=1)[:, : min(4, n)]
+    np.testing.assert_allclose(squared, expected, atol=1e-5)
+    np.testing.assert_allclose(np.take_along_axis(reference, found, axis=1), expected, atol=1e-5)
+    own = np.arange(min(n, 20))
+    left_out, _ = index.nearest(points[own], 3, exclude=own)
+    assert not (left_out == own[:, None]).any()
+    within, _ = index.nearest(queries, 4, radius=0.3)
+    assert (
+        (within == -1) | (np.take_along_axis(reference, np.maximum(within, 0), 1) <= 0.09 + 1e-6)
+    ).all()
