@@ -165,6 +165,26 @@ if DEBUG:
         "rest_framework.renderers.BrowsableAPIRenderer"
     )
 
+
+# --- Community ---------------------------------------------------------------------------
+# Teaching writes per member and space ("<n>/<sec|min|hour|day>"; empty: no limit).
+# Novices get the stricter rate: new accounts are how a model gets vandalised.
+def _rate(name: str, default: str) -> str:
+    import re
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    value = env_str(name, default).strip()
+    if value and not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        raise ImproperlyConfigured(f"{name} must look like 30/min (or be empty), got {value!r}")
+    return value
+
+
+TEACHING_WRITE_RATE_NOVICE = _rate("TEACHING_WRITE_RATE_NOVICE", "30/min")
+TEACHING_WRITE_RATE = _rate("TEACHING_WRITE_RATE", "120/min")
+# How far back the contributors' share of predictions looks (hourly buckets in the cache).
+CREDIT_WINDOW_HOURS = env_int("CREDIT_WINDOW_HOURS", 168)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "MOLA API",
     "DESCRIPTION": "A community of experts teaches one shared model; clients query it.",

@@ -14,6 +14,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from community.api.throttles import TeachingWriteThrottle
 from mola.api.pagination import Pagination
 from mola.errors import InvalidInput
 from teaching import selectors
@@ -56,6 +57,7 @@ def written(kind: str, teaching, revision: int, code: int = 200, **extra: Any) -
 
 class TeachingListApi(APIView):
     kind = ""
+    throttle_classes = [TeachingWriteThrottle]
 
     def get(self, request, slug: str):
         space = selectors.space_get(slug=slug)
@@ -106,6 +108,7 @@ class TeachingListApi(APIView):
 
 class TeachingDetailApi(APIView):
     kind = ""
+    throttle_classes = [TeachingWriteThrottle]
 
     def get(self, request, slug: str, teaching_id: int):
         space = selectors.space_get(slug=slug)
@@ -188,6 +191,7 @@ class TeachingHistoryApi(APIView):
 
 class TeachingRevertApi(APIView):
     kind = ""
+    throttle_classes = [TeachingWriteThrottle]
 
     class InputSerializer(serializers.Serializer):
         revision = serializers.IntegerField(min_value=1)

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from community.services.audit import audit_record
 from mola.errors import Conflict, InvalidInput, MolaError, NotFound
 from teaching.models import (
     LIVE_STATUSES,
@@ -142,5 +143,16 @@ def member_rollback(
             action=Action.ROLLBACK,
             author=user,
             note=f"rollback of {username}",
+        )
+        audit_record(
+            space=space,
+            actor=user,
+            action="rollback",
+            target={"type": "member", "username": username},
+            data={
+                "teaching_revision": revision,
+                "teachings": [{"type": t.kind, "id": t.pk} for t in touched],
+                "since": since.isoformat() if since else None,
+            },
         )
     return touched, revision

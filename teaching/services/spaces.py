@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from community.services.audit import audit_record
 from mola.engine.language import ConditionError, compile_condition
 from mola.engine.schema import Schema, schema_problems
 from mola.engine.table import validate_row
@@ -167,6 +168,13 @@ def member_update(
             membership.expertise = expertise
             membership.expertise_verified_by = user
         membership.save()
+        audit_record(
+            space=space,
+            actor=user,
+            action="member_update",
+            target={"type": "member", "username": username},
+            data={"role": role, "expertise": expertise},
+        )
     return membership
 
 

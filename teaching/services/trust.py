@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from community.services.audit import audit_record
 from mola.errors import Conflict, NotAllowed
 from teaching.models import Action, Space, Status, Teaching
 from teaching.services.access import check_member
@@ -29,6 +30,14 @@ def _review(
         action = Action.ENDORSE if accept else Action.REJECT
         revision = commit_change(
             space=space, teachings=[teaching], action=action, author=user, note=note
+        )
+        audit_record(
+            space=space,
+            actor=user,
+            action=action.value,
+            target={"type": kind, "id": teaching.pk, "author": teaching.author.username},
+            note=note,
+            data={"teaching_revision": revision},
         )
     return teaching, revision
 

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from community import services
+from community.services import accounts as services
 from teaching import selectors as teaching_selectors
 
 

@@ -1,0 +1,83 @@
+"""A space's community pages: contributors, the audit log, the novice review queue."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.views import APIView
+
+from community.selectors import activity, contributors
+from mola.api.pagination import Pagination
+from mola.errors import NotAllowed
+from teaching import selectors as teaching_selectors
+from teaching.api.serializers import OUTPUT_SERIALIZERS
+from teaching.services.access import check_member
+
+
+class ContributorSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    role = serializers.CharField()
+    expertise = serializers.CharField()
+    expertise_verified = serializers.BooleanField()
+    teachings = serializers.DictField(child=serializers.IntegerField())
+    accepted = serializers.IntegerField()
+    resolutions_in_favour = serializers.IntegerField()
+    resolutions_against = serializers.IntegerField()
+    rolled_back = serializers.IntegerField()
+    predictions = serializers.IntegerField()
+    share = serializers.FloatField()
+    in_model = serializers.BooleanField()
+    reputation = serializers.IntegerField()
+
+
+class ContributorListApi(APIView):
+    @extend_schema(responses={200: ContributorSerializer(many=True)})
+    def get(self, request, slug: str):
+        space = teaching_selectors.space_get(slug=slug)
+        credit = contributors.contributor_list(space=space)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(credit["contributors"], request, view=self)
+        response = paginator.get_paginated_response(ContributorSerializer(page, many=True).data)
+        response.data.update(
+            window_hours=credit["window_hours"],
+            predictions=credit["predictions"],
+            model_version=credit["model_version"],
+        )
+        return response
+
+
+class AuditEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    action = serializers.CharField()
+    actor = serializers.CharField(source="actor.username", allow_null=True, default=None)
+    target = serializers.JSONField()
+    note = serializers.CharField()
+    data = serializers.JSONField()
+    created_at = serializers.DateTimeField()
+
+
+class AuditListApi(APIView):
+    @extend_schema(responses={200: AuditEntrySerializer(many=True)})
+    def get(self, request, slug: str):
+        space = teaching_selectors.space_get(slug=slug)
+        check_member(space=space, user=request.user)
+        queryset = activity.audit_list(space=space, filters=request.query_params)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(AuditEntrySerializer(page, many=True).data)
+
+
+class ReviewQueueApi(APIView):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, slug: str):
+        space = teaching_selectors.space_get(slug=slug)
+        membership = check_member(space=space, user=request.user)
+        if not membership.is_trusted:
+            raise NotAllowed(
+                "Only expert or master members and moderators review teachings.",
+                code="not_trusted",
+            )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(activity.review_queue(space=space), request, view=self)
+        return paginator.get_paginated_response([OUTPUT_SERIALIZERS[t.kind](t).data for t in page])

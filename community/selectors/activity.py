@@ -1,0 +1,46 @@
+"""Reads of the audit log, the inbox and the novice review queue."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from community.models import AuditEntry, Notification
+from teaching.models import TEACHING_MODELS, Space, Status, Teaching
+
+
+def audit_list(*, space: Space, filters: dict[str, str] | None = None) -> QuerySet[AuditEntry]:
+    """The space's audit log, newest first; filter by ``action`` (comma-separated) or
+    ``actor`` (username)."""
+    filters = filters or {}
+    queryset = AuditEntry.objects.filter(space=space).select_related("actor")
+    if filters.get("action"):
+        queryset = queryset.filter(action__in=filters["action"].split(","))
+    if filters.get("actor"):
+        queryset = queryset.filter(actor__username=filters["actor"])
+    return queryset.order_by("-created_at", "-id")
+
+
+def notification_list(
+    *, user, unread: bool | None = None, space: str | None = None
+) -> QuerySet[Notification]:
+    """The user's inbox, newest first."""
+    queryset = Notification.objects.filter(user=user).select_related("space")
+    if unread is not None:
+        queryset = queryset.filter(read_at__isnull=unread)
+    if space:
+        queryset = queryset.filter(space__slug=space)
+    return queryset.order_by("-created_at", "-id")
+
+
+def unread_count(*, user) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def review_queue(*, space: Space) -> list[Teaching]:
+    """Every proposed teaching of the space, all kinds, oldest first."""
+    found: list[Teaching] = []
+    for model in TEACHING_MODELS.values():
+        found.extend(
+            model.objects.filter(space=space, status=Status.PROPOSED).select_related("author")
+        )
+    return sorted(found, key=lambda t: (t.created_at, t.kind, t.pk))

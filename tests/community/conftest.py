@@ -1,0 +1,45 @@
+"""Community fixtures: two coaches who disagree, and a thread about their rules."""
+
+from __future__ import annotations
+
+import pytest
+
+S = "/api/v1/spaces/serve"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Credit counters and rate-limit histories live in the shared cache; ids repeat between
+    # tests (each test's database is rolled back), so each test starts with an empty cache.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def dispute(space, teacher, expert):
+    """teacher: high toss → "toss in front"; expert: high toss → "high elbow"."""
+    from teaching.services.rules import rule_create
+
+    front, _ = rule_create(
+        space=space, user=teacher, condition="toss_height_cm > 80", label="toss in front"
+    )
+    elbow, _ = rule_create(
+        space=space, user=expert, condition="toss_height_cm > 70", label="high elbow"
+    )
+    return front, elbow
+
+
+@pytest.fixture
+def thread(space, teacher, dispute):
+    from community.services.threads import thread_create
+
+    front, elbow = dispute
+    return thread_create(
+        space=space,
+        user=teacher,
+        title="High tosses: which cue?",
+        teachings=[{"type": "rule", "id": front.pk}, {"type": "rule", "id": elbow.pk}],
+    )

@@ -1,0 +1,99 @@
+"""Each community endpoint × each kind of caller. One table, read top to bottom."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+S = "/api/v1/spaces/serve"
+ROLES = ["anonymous", "outsider", "novice", "teacher", "moderator", "owner", "api_key"]
+
+# endpoint: expected status per role, in ROLES order.
+MATRIX = {
+    "thread_list": [401, 200, 200, 200, 200, 200, 403],
+    "thread_open": [401, 403, 201, 201, 201, 201, 403],
+    "thread_read": [401, 200, 200, 200, 200, 200, 403],
+    "post": [401, 403, 201, 201, 201, 201, 403],
+    "resolve": [401, 403, 403, 403, 200, 200, 403],
+    # the resolution retired the teacher's rule: only the teacher may appeal
+    "appeal": [401, 403, 403, 201, 403, 403, 403],
+    "contributors": [401, 200, 200, 200, 200, 200, 403],
+    "audit": [401, 403, 200, 200, 200, 200, 403],
+    # fixtures: novice and teacher are not experts, so they do not review
+    "review": [401, 403, 403, 403, 200, 200, 403],
+    "notifications": [401, 200, 200, 200, 200, 200, 403],
+    "notifications_read": [401, 200, 200, 200, 200, 200, 403],
+    "rollback": [401, 403, 403, 403, 200, 200, 403],
+}
+CASES = [
+    (endpoint, role, statuses[i])
+    for endpoint, statuses in MATRIX.items()
+    for i, role in enumerate(ROLES)
+]
+
+
+@pytest.fixture
+def people(space, owner, outsider, novice, teacher, moderator, api_key):
+    return {
+        "anonymous": None,
+        "outsider": outsider,
+        "novice": novice,
+        "teacher": teacher,
+        "moderator": moderator,
+        "owner": owner,
+        "api_key": api_key,
+    }
+
+
+def _resolved(thread, dispute, moderator, role):
+    from community.services.resolutions import thread_resolve
+
+    front, _ = dispute
+    decider = moderator
+    if role == "moderator":  # keep the caller from being the decider, for a fair test
+        from teaching.models import Membership
+
+        decider = Membership.objects.get(space=thread.space, role="owner").user
+    thread_resolve(
+        thread=thread,
+        user=decider,
+        outcome="prefer",
+        retire=[{"type": "rule", "id": front.pk}],
+        note="The elbow is the cause.",
+    )
+
+
+@pytest.mark.parametrize(("endpoint", "role", "expected"), CASES)
+def test_permission(api, people, space, thread, dispute, moderator, endpoint, role, expected):
+    _, elbow = dispute
+    if endpoint == "appeal":
+        _resolved(thread, dispute, moderator, role)
+    client = api(people[role])
+    t = f"/api/v1/threads/{thread.pk}"
+    ref = {"type": "rule", "id": elbow.pk}
+    response = {
+        "thread_list": lambda: client.get(f"{S}/threads"),
+        "thread_open": lambda: client.post(
+            f"{S}/threads", {"title": "About this", "teachings": [ref]}, format="json"
+        ),
+        "thread_read": lambda: client.get(t),
+        "post": lambda: client.post(
+            f"{t}/posts", {"body": "I agree", "supports": [ref]}, format="json"
+        ),
+        "resolve": lambda: client.post(
+            f"{t}/resolve", {"outcome": "dismiss", "note": "Both hold."}, format="json"
+        ),
+        "appeal": lambda: client.post(f"{t}/appeal", {"reason": "Look again."}, format="json"),
+        "contributors": lambda: client.get(f"{S}/contributors"),
+        "audit": lambda: client.get(f"{S}/audit"),
+        "review": lambda: client.get(f"{S}/review"),
+        "notifications": lambda: client.get("/api/v1/me/notifications"),
+        "notifications_read": lambda: client.post(
+            "/api/v1/me/notifications/read", {}, format="json"
+        ),
+        "rollback": lambda: client.post(f"{S}/members/teacher/rollback", {}, format="json"),
+    }[endpoint]()
+    assert response.status_code == expected, response.content
+    if expected >= 400:
+        assert response.json()["errors"][0]["code"]
