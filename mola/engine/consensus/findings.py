@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from mola.engine.consensus.geometry import overlap, point_region, span_region, within, words
+from mola.engine.consensus.geometry import overlap, span_region, within
 from mola.engine.consensus.items import (
     CONCEPT_DUPLICATE,
     EXAMPLE_CONFLICT,
@@ -49,7 +49,7 @@ def rule_pair(index: ConsensusIndex, x: RuleState, y: RuleState) -> Contradictio
     counts = index.label_counts(facts_a.examples & facts_b.examples)
     standings = (facts_a.standing, facts_b.standing)
     names = (teaching_name(a.item), teaching_name(b.item))
-    text = words(region)
+    text = index.reader.words(region)
     value = severity(
         KIND_WEIGHT[kind],
         examples=sum(counts.values()),
@@ -71,11 +71,11 @@ def rule_pair(index: ConsensusIndex, x: RuleState, y: RuleState) -> Contradictio
     else:
         notes.append(f"Both rules apply when {text}.")
     notes.append(evidence_note(names, counts[a.label], counts[b.label]))
-    teachings = (a.item.ref, b.item.ref)
+    teachings = (a.ref, b.ref)
     return Contradiction(
         kind=kind,
         teachings=teachings,
-        witness=index.witnesses.of(region),
+        witness=index.reader.witness(region),
         region_text=text,
         evidence=_evidence(index, counts, (a.label, b.label)),
         severity=value,
@@ -92,8 +92,7 @@ def rule_example(index: ConsensusIndex, rule: RuleState, example: ExampleItem) -
     counts, standing = facts.counts, facts.standing
     example_label = index.label_code(example.label)
     expected = example.refutes == rule.item.id
-    region = point_region(index.schema, dict(example.point), index.domains)
-    text = words(region)
+    text, point = index.example_words(example)
     rule_name, example_name = teaching_name(rule.item), teaching_name(example)
     value = severity(
         EXPECTED_WEIGHT if expected else KIND_WEIGHT[RULE_EXAMPLE],
@@ -125,7 +124,7 @@ def rule_example(index: ConsensusIndex, rule: RuleState, example: ExampleItem) -
     return Contradiction(
         kind=RULE_EXAMPLE,
         teachings=teachings,
-        witness=_point(index, example),
+        witness=dict(point),
         region_text=text,
         evidence=_evidence(index, counts, (rule.label, example_label)),
         severity=value,
@@ -143,7 +142,7 @@ def example_pair(index: ConsensusIndex, x: ExampleItem, y: ExampleItem) -> Contr
     first, second = _point(index, a), _point(index, b)
     identical = first == second
     region = span_region(index.schema, [first, second], index.domains)
-    text = words(region)
+    text = index.reader.words(region)
     evidence: dict[str, int] = {}
     for item in (a, b):
         evidence[item.label] = evidence.get(item.label, 0) + (not item.evaluation)
@@ -171,7 +170,7 @@ def example_pair(index: ConsensusIndex, x: ExampleItem, y: ExampleItem) -> Contr
 def concept_pair(index: ConsensusIndex, x: ConceptItem, y: ConceptItem) -> Contradiction:
     """Two concepts holding in exactly the same cases (precondition)."""
     a, b = (x, y) if x.id < y.id else (y, x)
-    text = words(a.region)
+    text = index.reader.words(a.region)
     teachings: tuple[Ref, ...] = (a.ref, b.ref)
     return Contradiction(
         kind=CONCEPT_DUPLICATE,
@@ -193,7 +192,7 @@ def _evidence(
 ) -> dict[str, int]:
     """Counts per label name, in schema order: the teachings' own labels always, others
     when present."""
-    codes = sorted(set(shown) | {code for code, count in counts.items() if count})
+    codes = sorted({*shown, *(code for code, count in counts.items() if count)})
     return {index.label_names[code]: counts[code] for code in codes}
 
 

@@ -82,16 +82,59 @@ def overlap(a: Region, b: Region) -> Region:
     return Region((Box(merged),), a.schema, a.domains)
 
 
-def words(region: Region) -> str:
-    """``region.describe()``, minus its exact "is this everything?" test when the answer is
-    known to be no. That test builds a complement (milliseconds for a few boxes), and an
-    overlap is never everything unless both rules are: a region whose projection on some
-    feature is not the whole domain (a non-empty hull) cannot be."""
-    if len(region.boxes) == 1 and region.boxes[0].constraints:
-        return describe_box(region.boxes[0], region.schema, region.domains)
-    if len(region.boxes) > 1 and hull(region):
-        return describe_region(_KnownPartial(region))  # type: ignore[arg-type]
-    return region.describe()
+class RegionReader:
+    """``describe()`` and ``witness()`` of the regions of one schema, as the language gives
+    them, for thousands of overlaps at a time.
+
+    An overlap constrains two or three of twenty features, and the same constraints recur
+    (a skill, a drill, a rule's own interval), so the words and the picked value of each
+    constraint are cached, and the free features' values are picked once.
+    """
+
+    def __init__(self, schema: Schema, domains: Any) -> None:
+        self.schema = schema
+        self.domains = domains
+        self.free = box_witness(Box({}), schema, domains)
+        self.features = {feature.name: feature for feature in schema.features}
+        self._order = [feature.name for feature in schema.features]
+        self._words: dict[tuple[str, Any], str] = {}
+        self._picks: dict[tuple[str, Any], Any] = {}
+
+    def words(self, region: Region) -> str:
+        """``region.describe()``. For one constrained box: its constraints' words in schema
+        order joined by "and", as ``describe_box`` writes them. For several boxes, the
+        exact "is this everything?" test (a complement, milliseconds) is skipped when the
+        hull shows a feature the region does not cover."""
+        box = single_box(region)
+        if box is not None and box.constraints:
+            constraints = box.constraints
+            return " and ".join(
+                self._constraint_words(name, constraints[name])
+                for name in self._order
+                if name in constraints
+            )
+        if len(region.boxes) > 1 and hull(region):
+            return describe_region(_KnownPartial(region))  # type: ignore[arg-type]
+        return region.describe()
+
+    def witness(self, region: Region) -> dict[str, Any]:
+        """``region.witness()`` (``{}`` for an empty region)."""
+        box = single_box(region)
+        if box is None:
+            return region.witness() or {}
+        point = dict(self.free)  # schema order, as box_witness gives it
+        for name, constraint in box.constraints.items():
+            key = (name, constraint)
+            if key not in self._picks:
+                self._picks[key] = _pick(self.features[name], constraint)
+            point[name] = self._picks[key]
+        return point
+
+    def _constraint_words(self, name: str, constraint: Any) -> str:
+        key = (name, constraint)
+        if key not in self._words:
+            self._words[key] = describe_box(Box({name: constraint}), self.schema, self.domains)
+        return self._words[key]
 
 
 class _KnownPartial:
@@ -105,25 +148,6 @@ class _KnownPartial:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._region, name)
-
-
-class Witnesses:
-    """``region.witness()`` for one schema, with the values of free features picked once:
-    a box constrains two or three of twenty features, and picking the other seventeen again
-    for every contradiction was most of its cost."""
-
-    def __init__(self, schema: Schema, domains: Any) -> None:
-        self.free = box_witness(Box({}), schema, domains)
-        self.features = {feature.name: feature for feature in schema.features}
-
-    def of(self, region: Region) -> dict[str, Any]:
-        box = single_box(region)
-        if box is None:
-            return region.witness() or {}
-        point = dict(self.free)  # schema order, as box_witness gives it
-        for name, constraint in box.constraints.items():
-            point[name] = _pick(self.features[name], constraint)
-        return point
 
 
 def _pick(feature: Feature, constraint: Any) -> Any:

@@ -25,7 +25,7 @@ import numpy as np
 
 from mola.engine.consensus import findings
 from mola.engine.consensus.example_store import ExampleStore
-from mola.engine.consensus.geometry import Hull, Witnesses, hull
+from mola.engine.consensus.geometry import Hull, RegionReader, hull, point_region
 from mola.engine.consensus.items import (
     ConceptItem,
     Contradiction,
@@ -34,7 +34,7 @@ from mola.engine.consensus.items import (
     Ref,
     RuleItem,
 )
-from mola.engine.consensus.packing import BoxStore
+from mola.engine.consensus.packing import BoxStore, RowsByValue
 from mola.engine.consensus.severity import Standing
 from mola.engine.language.regions import schema_domains
 from mola.engine.schema import Schema
@@ -59,6 +59,7 @@ class RuleState:
     """A rule and what the index caches about it (facts are tied to a data version)."""
 
     item: RuleItem
+    ref: Ref
     label: int
     hull: Hull
     facts: RuleFacts | None = field(default=None, repr=False)
@@ -81,18 +82,20 @@ class ConsensusIndex:
     ) -> None:
         self.schema = schema
         self.domains = schema_domains(schema)
-        self.witnesses = Witnesses(schema, self.domains)
+        self.reader = RegionReader(schema, self.domains)
         self.tolerance = tolerance
         self.label_names: list[str] = list(schema.label_names)
         self._label_code = {name: code for code, name in enumerate(self.label_names)}
         self.boxes = BoxStore(schema)
         self.rules: dict[int, RuleState] = {}
         self.examples = ExampleStore(schema, tolerance)
+        self._example_words: dict[int, tuple[str, dict[str, Any]]] = {}
         self.concepts: dict[int, ConceptItem] = {}
         self._concept_hulls: dict[int, tuple[Any, ...]] = {}
         self._concepts_by_hull: dict[tuple[Any, ...], set[int]] = {}
         self.recent: Table = table_from_rows(schema, list(recent_points))
         self._recent_version = 0
+        self._rows: tuple[tuple[int, int], RowsByValue, RowsByValue] | None = None
 
     # --- changes -------------------------------------------------------------------------
 
@@ -101,7 +104,7 @@ class ConsensusIndex:
         affected = set(self.remove(item.ref))
         if isinstance(item, RuleItem):
             label = self.label_code(item.label)
-            self.rules[item.id] = RuleState(item, label, hull(item.region))
+            self.rules[item.id] = RuleState(item, item.ref, label, hull(item.region))
             self.boxes.add(item.id, label, item.region.boxes)
         elif isinstance(item, ExampleItem):
             slot = self.examples.add(item, self.label_code(item.label))
@@ -122,6 +125,7 @@ class ConsensusIndex:
         elif ref.type == "example" and ref.id in self.examples.items:
             affected |= self._rules_holding(self.examples.slot_of[ref.id])
             self.examples.remove(ref.id)
+            self._example_words.pop(ref.id, None)
             affected |= self._all_examples_if_spreads_moved()
         elif ref.type == "concept" and ref.id in self.concepts:
             del self.concepts[ref.id]
@@ -233,24 +237,48 @@ class ConsensusIndex:
     def facts(self, rule: RuleState) -> RuleFacts:
         version = (self.examples.version, self._recent_version)
         if rule.facts is None or rule.facts.version != version:
-            inside = self.boxes.rows_inside(rule.item.id, self.examples.table())
-            slots = np.flatnonzero(inside & self.examples.alive)
+            example_rows, recent_rows = self._grouped_rows()
+            slots = self.boxes.rows_inside(rule.item.id, example_rows)
+            slots = slots[self.examples.label[slots] >= 0].tolist()  # free slots hold junk
             counts = self.label_counts(slots)
             total = sum(counts.values())
-            recent = np.flatnonzero(self.boxes.rows_inside(rule.item.id, self.recent))
             rule.facts = RuleFacts(
                 version,
-                frozenset(slots.tolist()),
+                frozenset(slots),
                 counts,
-                frozenset(recent.tolist()),
+                frozenset(self.boxes.rows_inside(rule.item.id, recent_rows).tolist()),
                 Standing(total, total - counts[rule.label]),
             )
         return rule.facts
 
+    def _grouped_rows(self) -> tuple[RowsByValue, RowsByValue]:
+        """The examples and recent points grouped by value, rebuilt when either changes."""
+        version = (self.examples.version, self._recent_version)
+        if self._rows is None or self._rows[0] != version:
+            self._rows = (
+                version,
+                RowsByValue(self.boxes, self.examples.table()),
+                RowsByValue(self.boxes, self.recent),
+            )
+        return self._rows[1], self._rows[2]
+
+    def example_words(self, example: ExampleItem) -> tuple[str, dict[str, Any]]:
+        """The example's point in words and as a witness (schema order), computed once: an
+        example inside many rules appears in as many contradictions."""
+        if example.id not in self._example_words:
+            point = {name: example.point[name] for name in self.schema.feature_names}
+            region = point_region(self.schema, point, self.domains)
+            self._example_words[example.id] = (self.reader.words(region), point)
+        return self._example_words[example.id]
+
     def label_counts(self, slots: Iterable[int]) -> Counter[int]:
         """Training examples per label code among ``slots``."""
         training, labels = self.examples.training, self.examples.label
-        return Counter(int(labels[slot]) for slot in slots if training[slot])
+        counts: Counter[int] = Counter()
+        for slot in slots:
+            if training[slot]:
+                counts[int(labels[slot])] += 1
+        return counts
 
     # --- helpers -------------------------------------------------------------------------
 

@@ -110,7 +110,7 @@ class Contradiction:
 
 def contradiction_key(kind: str, teachings: tuple[Ref, ...]) -> str:
     """``rule_overlap:rule:12+rule:31`` — stable, readable, and short enough for an index."""
-    return f"{kind}:" + "+".join(str(ref) for ref in sorted(teachings))
+    return f"{kind}:" + "+".join(f"{t}:{i}" for t, i in sorted((r.type, r.id) for r in teachings))
 
 
 def teaching_words(item: Item, *, first: bool) -> str:

@@ -182,24 +182,33 @@ class BoxStore:
             meets |= (array[word, candidates] & array[word, column]) != 0
         return meets
 
-    def rows_inside(self, owner: int, table: Table) -> np.ndarray:
-        """Which rows of ``table`` lie in rule ``owner``'s region. Only the features a box
-        constrains are tested, as ``Region.contains_table`` does, so both agree row for row."""
-        inside = np.zeros(table.n_rows, bool)
-        for column in self.columns_of.get(owner, ()):
-            inside |= self._rows_in_box(column, table)
-        return inside
+    def rows_inside(self, owner: int, rows: RowsByValue) -> np.ndarray:
+        """The rows (sorted indices) of a table that lie in rule ``owner``'s region. Only the
+        features a box constrains are tested, as ``Region.contains_table`` does, so both
+        agree row for row."""
+        parts = [self._rows_in_box(column, rows) for column in self.columns_of.get(owner, ())]
+        if len(parts) == 1:
+            return parts[0]
+        return np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.intp)
 
-    def _rows_in_box(self, column: int, table: Table) -> np.ndarray:
+    def _rows_in_box(self, column: int, rows: RowsByValue) -> np.ndarray:
         numbers, sets = self.constrained[column]
-        inside = np.ones(table.n_rows, bool)
+        allowed, table = self.allowed[column], rows.table
+        if sets:
+            # Gather the rows holding an allowed value of the first set feature, then
+            # narrow: a box that names a skill looks at that skill's rows only.
+            groups = rows.groups[sets[0]]
+            picked = [groups[code] for code in np.flatnonzero(allowed[0])]
+            found = np.sort(np.concatenate(picked)) if len(picked) > 1 else picked[0]
+        else:
+            found = np.arange(table.n_rows)
+        for f, lookup in zip(sets[1:], allowed[1:], strict=True):
+            codes = table.columns[self.sets[f].name][found]
+            found = found[lookup[codes.astype(np.intp)]]
         for f in numbers:
-            values = table.columns[self.numbers[f]]
-            inside &= (values >= self.first[f, column]) & (values <= self.last[f, column])
-        for f, allowed in zip(sets, self.allowed[column], strict=True):
-            codes = table.columns[self.sets[f].name]
-            inside &= allowed[codes.astype(np.intp) if codes.dtype == bool else codes]
-        return inside
+            values = table.columns[self.numbers[f]][found]
+            found = found[(values >= self.first[f, column]) & (values <= self.last[f, column])]
+        return found
 
     def _unpacked(self, f: int, column: int) -> np.ndarray:
         """The box's bitmask on set feature ``f`` as one bool per value (+ "not a choice")."""
@@ -220,3 +229,19 @@ class BoxStore:
             word = self.bits[f][bit // 64, : self.size]
             keep &= ((word >> np.uint64(bit % 64)) & _ONE) != 0
         return np.flatnonzero(keep)
+
+
+class RowsByValue:
+    """A table's rows grouped by the value of each category and boolean feature (in
+    ``BoxStore.sets`` order; the last group holds "not a choice", code -1)."""
+
+    def __init__(self, store: BoxStore, table: Table) -> None:
+        self.table = table
+        self.groups: list[list[np.ndarray]] = []
+        for f, feature in enumerate(store.sets):
+            count = len(store._bit_of[f]) + 1
+            codes = table.columns[feature.name].astype(np.intp)
+            codes[codes < 0] = count - 1
+            order = np.argsort(codes, kind="stable")
+            bounds = np.searchsorted(codes[order], np.arange(count + 1))
+            self.groups.append([order[bounds[i] : bounds[i + 1]] for i in range(count)])
