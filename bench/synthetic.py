@@ -5,8 +5,8 @@ first box that holds giving the label (``labels[0]`` when none does). Cases are 
 mixture of clusters, as real cases are. Teachers then describe the world imperfectly:
 
 - concepts are single-feature predicates, a third of them built from earlier concepts;
-- each rule paraphrases one truth box with jittered thresholds, often narrowed by an extra
-  clause or a concept; its label is wrong more often the less expert its author;
+- each rule paraphrases one truth box (2–4 clauses) with jittered thresholds, often narrowed
+  by an extra clause or a concept; its label is wrong more often the less expert its author;
 - precedences say that a rule from an earlier truth box beats one from a later box (what the
   decision list means where they overlap);
 - examples are truth-labelled cases with a little label noise; a few are evaluation
@@ -161,7 +161,7 @@ def synthetic_snapshot(
     n_truth = max(8, n_rules // 10)
     truth = []
     for i in range(n_truth):
-        text = _box_text(truth_schema, rng, int(rng.integers(1, 4)))
+        text = _box_text(truth_schema, rng, int(rng.integers(2, 5)))
         truth.append((compile_condition(text, schema), text, labels[1 + i % (len(labels) - 1)]))
     centres = []
     for _ in range(30):
@@ -219,7 +219,7 @@ def _rules(schema, truth_schema, rng, n, truth, compiled, authors, labels):
     for i in range(n):
         t = int(rng.integers(len(truth)))
         text = _jittered(truth[t][1], rng)
-        if rng.random() < 0.4:
+        if rng.random() < 0.6:
             extra = (
                 names[int(rng.integers(len(names)))]
                 if names and rng.random() < 0.4

@@ -44,7 +44,8 @@ product per block (trees do not prune in 20–60 dimensions); choosing s, h and 
 neighbour search over at most a thousand held-out rows. There is no per-row Python in fit.
 """
 
-from mola.engine.learning.model import Explanation, TaughtModel
+from mola.engine.learning.explaining import Explanation
+from mola.engine.learning.model import TaughtModel
 from mola.engine.learning.snapshot import (
     EXPERTISE_LEVELS,
     ConceptSpec,

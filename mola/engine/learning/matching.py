@@ -74,16 +74,22 @@ class Test:
             if self.high == math.inf:
                 return values >= self.low
             return (values >= self.low) & (values <= self.high)
-        allowed = np.flatnonzero(self.lookup[: self.codes])
-        if len(allowed) * 2 <= self.codes:  # OR the fewer of the allowed and refused codes
-            result = columns.equals(self.column, int(allowed[0])) if len(allowed) else None
+        allowed = np.flatnonzero(self.lookup[: self.codes]).tolist()
+        refused = np.flatnonzero(~self.lookup[: self.codes]).tolist()
+        if len(allowed) <= len(refused):  # OR the fewer of the allowed and refused codes
+            if not allowed:
+                return np.zeros(columns.n_rows, dtype=bool)
+            result = columns.equals(self.column, allowed[0]).copy()
             for code in allowed[1:]:
-                result |= columns.equals(self.column, int(code))
-            return result if result is not None else np.zeros(columns.n_rows, dtype=bool)
-        result = columns.known(self.column).copy()
-        for code in np.flatnonzero(~self.lookup[: self.codes]):
-            result &= ~columns.equals(self.column, int(code))
-        return result
+                result |= columns.equals(self.column, code)
+            return result
+        known = columns.equals(self.column, -1, known=True)
+        if not refused:
+            return known.copy()
+        refused_any = columns.equals(self.column, refused[0]).copy()
+        for code in refused[1:]:
+            refused_any |= columns.equals(self.column, code)
+        return known & ~refused_any
 
 
 class _MaskColumns:
@@ -100,16 +106,12 @@ class _MaskColumns:
         }
         self._equals: dict[tuple[str, int], np.ndarray] = {}
 
-    def equals(self, column: str, code: int) -> np.ndarray:
-        key = (column, code)
+    def equals(self, column: str, code: int, known: bool = False) -> np.ndarray:
+        """Cached ``codes == code`` (or, with ``known``, ``codes >= 0``); do not modify."""
+        key = (column, code, known)
         if key not in self._equals:
-            self._equals[key] = self.codes[column] == code
-        return self._equals[key].copy()
-
-    def known(self, column: str) -> np.ndarray:
-        key = (column, -1)
-        if key not in self._equals:
-            self._equals[key] = self.codes[column] >= 0
+            codes = self.codes[column]
+            self._equals[key] = codes >= 0 if known else codes == code
         return self._equals[key]
 
 
@@ -171,8 +173,15 @@ class Matcher:
         For big tables; a mask costs a fraction of a nanosecond per row and test."""
         columns = _MaskColumns(table, self.schema)
         for target in range(len(self.targets)) if which is None else which:
+            boxes = self.targets[target]
+            if len(boxes) == 1 and boxes[0]:  # the common case: one box, no union needed
+                box = boxes[0][0].mask(columns)
+                for test in boxes[0][1:]:
+                    box &= test.mask(columns)
+                yield box
+                continue
             inside = np.zeros(table.n_rows, dtype=bool)
-            for tests in self.targets[target]:
+            for tests in boxes:
                 if not tests:
                     inside[:] = True
                     break

@@ -7,7 +7,7 @@ evaluate conditions and find neighbours; ``to_bytes`` pickles exactly that.
 from __future__ import annotations
 
 import pickle
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -15,14 +15,14 @@ import numpy as np
 from mola.engine.learning.arrays import row_slices, table_slice
 from mola.engine.learning.encoding import Encoder
 from mola.engine.learning.evidence import suppress_losers
+from mola.engine.learning.explaining import EXPLAINED_EXAMPLES, Explainer, Explanation
 from mola.engine.learning.matching import Matcher
 from mola.engine.learning.neighbours import ExampleIndex, kernel_evidence
 from mola.engine.learning.scoring import tempered
 from mola.engine.table import Table
 
-EXPLAINED_EXAMPLES = 3
 ARTEFACT_FORMAT = 1
-ROWS_PER_PART = 2048
+ROWS_PER_PART = 8192
 
 
 class _Evidence(NamedTuple):
@@ -33,30 +33,6 @@ class _Evidence(NamedTuple):
     held: np.ndarray  # (concepts, rows)
     found: np.ndarray  # (rows, k) nearest examples, -1 when none
     squared: np.ndarray  # (rows, k) their squared distances
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """One prediction with its reasons, in the shape of the predict endpoint."""
-
-    label: str
-    probabilities: dict[str, float]
-    rules: list[dict[str, Any]] = field(default_factory=list)
-    concepts: list[str] = field(default_factory=list)
-    examples: list[dict[str, Any]] = field(default_factory=list)
-    contributors: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "label": self.label,
-            "probabilities": self.probabilities,
-            "explanation": {
-                "rules": self.rules,
-                "concepts": self.concepts,
-                "examples": self.examples,
-                "contributors": self.contributors,
-            },
-        }
 
 
 @dataclass
@@ -122,6 +98,12 @@ class TaughtModel:
             int(i): float(r) for i, r in zip(rules.ids, rules.reliability, strict=True)
         }
         self.metrics_: dict[str, Any] = {}
+        self._explainer_cache: Explainer | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_explainer_cache"] = None
+        return state
 
     # --- answering ----------------------------------------------------------------------
 
@@ -138,16 +120,32 @@ class TaughtModel:
     def explain(self, table: Table) -> list[Explanation]:
         """Each row's prediction with the rules that counted, the concepts that held, the
         nearest teaching examples and everyone whose teaching took part."""
+        explainer = self._explainer()
         explanations: list[Explanation] = []
         for part in self._parts(table):
             evidence = self._evidence(part, explain=True)
             probabilities = tempered(evidence.counts, self.temperature_)
-            predicted = self._labels_of(probabilities)
-            explanations.extend(
-                self._explanation(i, predicted[i], probabilities[i], evidence)
-                for i in range(part.n_rows)
+            explanations += explainer.explain(
+                self._labels_of(probabilities),
+                probabilities,
+                evidence.fired,
+                evidence.held,
+                evidence.found,
+                evidence.squared,
             )
         return explanations
+
+    def _explainer(self) -> Explainer:
+        # Built on first use, not stored: it is derived from the tables in milliseconds.
+        if self._explainer_cache is None:
+            self._explainer_cache = Explainer(
+                self.labels_,
+                self.rules_,
+                self.concept_names_,
+                self.concept_authors_,
+                self.examples_,
+            )
+        return self._explainer_cache
 
     def _parts(self, table: Table) -> list[Table]:
         # Rows go through in blocks so that the (rules × rows) intermediates stay small.
@@ -185,58 +183,6 @@ class TaughtModel:
             len(self.labels_),
         )
         return _Evidence(counts, fired, held, found, squared)
-
-    def _explanation(
-        self, i: int, label: str, probabilities: np.ndarray, evidence: _Evidence
-    ) -> Explanation:
-        rules, examples = self.rules_, self.examples_
-        positions = np.flatnonzero(evidence.fired[:, i])
-        positions = sorted(positions, key=lambda r: (-rules.reliability[r], rules.ids[r]))
-        rule_items = [
-            {
-                "id": int(rules.ids[r]),
-                "label": self.labels_[rules.labels[r]],
-                "author": rules.authors[r],
-                "reliability": round(float(rules.reliability[r]), 4),
-                "disputed": bool(rules.disputed[r]),
-            }
-            for r in positions
-        ]
-        concepts = np.flatnonzero(evidence.held[:, i])
-        nearest = [
-            (int(j), float(d))
-            for j, d in zip(
-                evidence.found[i, :EXPLAINED_EXAMPLES],
-                evidence.squared[i, :EXPLAINED_EXAMPLES],
-                strict=True,
-            )
-            if j >= 0
-        ]
-        example_items = [
-            {
-                "id": int(examples.ids[j]),
-                "label": self.labels_[examples.labels[j]],
-                "distance": round(float(np.sqrt(d)), 4),
-                "disputed": bool(examples.disputed[j]),
-            }
-            for j, d in nearest
-        ]
-        contributors = (
-            {rules.authors[r] for r in positions}
-            | {self.concept_authors_[c] for c in concepts}
-            | {examples.authors[j] for j, _ in nearest}
-        )
-        return Explanation(
-            label=label,
-            probabilities={
-                name: round(float(p), 6)
-                for name, p in zip(self.labels_, probabilities, strict=True)
-            },
-            rules=rule_items,
-            concepts=[self.concept_names_[c] for c in concepts],
-            examples=example_items,
-            contributors=sorted(contributors),
-        )
 
     # --- storing ------------------------------------------------------------------------
 
