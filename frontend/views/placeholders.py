@@ -1,16 +1,26 @@
-"""Places kept for the consensus and community apps: contradictions, threads, contributors,
-the audit log and notifications. Each renders its page with an empty list and says which
-app brings the feature; wiring one means filling its context from that app's selectors
-(the templates already loop over the names given here)."""
+"""The community's pages: threads (posts, positions, resolve and appeal dialogs),
+contributors, the audit log and notifications; and the consensus app's contradictions
+page, still a placeholder here. The pages call the community app's selectors and services,
+the same ones the API calls."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from typing import Any
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from community.selectors import activity
+from community.selectors import contributors as credit
+from community.selectors import threads as thread_selectors
+from community.services import appeals, posts, resolutions
+from community.services import notifications as inbox
 from frontend.views.common import page, space_page
+from mola.errors import MolaError
 from teaching.models import Membership, Space
 
 
@@ -34,57 +44,147 @@ def contradictions(request: HttpRequest, space: Space, membership: Membership) -
 @space_page
 @require_GET
 def threads(request: HttpRequest, space: Space, membership: Membership) -> HttpResponse:
-    # Wire: community selectors → threads=[{id, title, status, posts count, updated}].
+    shown = request.GET.get("status", "")
+    queryset = thread_selectors.thread_list(space=space, filters={"status": shown})
+    listing = Paginator(queryset, 50).get_page(request.GET.get("page"))
     return page(
-        request, "frontend/threads.html", space, membership, "threads", threads=[], pending=True
+        request,
+        "frontend/threads.html",
+        space,
+        membership,
+        "threads",
+        threads=listing,
+        shown=shown,
+    )
+
+
+def _refs(values: list[str]) -> list[dict[str, Any]]:
+    """``["rule:12", ...]`` from a form → teaching refs (malformed entries dropped)."""
+    refs = []
+    for value in values:
+        kind, _, pk = value.partition(":")
+        if kind in ("concept", "rule", "example") and pk.isdigit():
+            refs.append({"type": kind, "id": int(pk)})
+    return refs
+
+
+def _order(request: HttpRequest) -> list[dict[str, Any]]:
+    """Teachings given a rank in the resolve form (``order-rule:12`` = 1, 2, …), by rank."""
+    ranked = []
+    for name, value in request.POST.items():
+        if name.startswith("order-") and value.strip().isdigit():
+            ranked.append((int(value), name.removeprefix("order-")))
+    return _refs([ref for _, ref in sorted(ranked)])
+
+
+def _thread_action(request: HttpRequest, thread) -> None:
+    action = request.POST.get("action")
+    if action == "post":
+        posts.post_create(
+            thread=thread,
+            user=request.user,
+            body=request.POST.get("body", ""),
+            supports=_refs(request.POST.getlist("supports")),
+        )
+        messages.success(request, "Posted.")
+    elif action == "resolve":
+        _, revision = resolutions.thread_resolve(
+            thread=thread,
+            user=request.user,
+            outcome=request.POST.get("outcome", ""),
+            note=request.POST.get("note", ""),
+            keep=_refs(request.POST.getlist("keep")),
+            retire=_refs(request.POST.getlist("retire")),
+            order=_order(request),
+        )
+        messages.success(request, f"Resolved (teaching revision {revision}); the model retrains.")
+    elif action == "appeal":
+        appeals.thread_appeal(
+            thread=thread, user=request.user, reason=request.POST.get("reason", "")
+        )
+        messages.success(request, "Appealed: another moderator will take a second look.")
+
+
+def _can_appeal(detail: dict[str, Any], user) -> bool:
+    last = detail["resolution"]
+    if detail["status"] != "resolved" or last is None or last["appeal"]:
+        return False
+    retired = {(r["type"], r["id"]) for r in last["changes"].get("retired", [])}
+    return any(
+        (t["type"], t["id"]) in retired and t["author"] == user.username
+        for t in detail["teachings"]
     )
 
 
 @space_page
-@require_GET
+@require_http_methods(["GET", "POST"])
 def thread(
     request: HttpRequest, space: Space, membership: Membership, thread_id: int
 ) -> HttpResponse:
-    # Wire: thread, its contradictions, posts, positions, resolution; the post / resolve /
-    # appeal forms post to community services (see thread.html).
+    found = thread_selectors.thread_get(thread_id=thread_id, space=space)
+    if request.method == "POST":
+        try:
+            _thread_action(request, found)
+        except MolaError as exc:
+            if exc.status == 403:
+                raise
+            messages.error(request, " ".join(p["message"] for p in exc.problems))
+        return redirect("frontend:thread", slug=space.slug, thread_id=found.pk)
+    detail = thread_selectors.thread_detail(thread=found)
     return page(
         request,
         "frontend/thread.html",
         space,
         membership,
         "threads",
-        thread=None,
+        thread=detail,
         thread_id=thread_id,
-        pending=True,
+        can_appeal=_can_appeal(detail, request.user),
+        can_resolve=membership.moderates and detail["status"] != "resolved",
     )
 
 
 @space_page
 @require_GET
 def contributors(request: HttpRequest, space: Space, membership: Membership) -> HttpResponse:
-    # Wire: contributors=[{username, teachings, accepted, share, reputation}].
+    listing = credit.contributor_list(space=space)
     return page(
         request,
         "frontend/contributors.html",
         space,
         membership,
         "contributors",
-        contributors=[],
-        pending=True,
+        contributors=listing["contributors"],
+        window_hours=listing["window_hours"],
+        predictions=listing["predictions"],
     )
 
 
 @space_page
 @require_GET
 def audit(request: HttpRequest, space: Space, membership: Membership) -> HttpResponse:
-    # Wire: audit entries (resolutions, rollbacks, role changes, appeals) with who and why.
-    return page(
-        request, "frontend/audit.html", space, membership, "audit", entries=[], pending=True
-    )
+    queryset = activity.audit_list(space=space, filters={"action": request.GET.get("action", "")})
+    entries = Paginator(queryset, 100).get_page(request.GET.get("page"))
+    return page(request, "frontend/audit.html", space, membership, "audit", entries=entries)
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def notifications(request: HttpRequest) -> HttpResponse:
-    # Wire: the user's notifications across spaces, newest first, with read state.
-    return render(request, "frontend/notifications.html", {"notifications": [], "pending": True})
+    if request.method == "POST":
+        ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()] or None
+        marked = inbox.notifications_mark_read(user=request.user, ids=ids)
+        messages.success(request, f"Marked {marked} read.")
+        return redirect("frontend:notifications")
+    unread_only = request.GET.get("unread") == "true"
+    queryset = activity.notification_list(user=request.user, unread=True if unread_only else None)
+    listing = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "frontend/notifications.html",
+        {
+            "notifications": listing,
+            "unread_only": unread_only,
+            "unread": activity.unread_count(user=request.user),
+        },
+    )

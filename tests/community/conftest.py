@@ -11,11 +11,17 @@ S = "/api/v1/spaces/serve"
 def _fresh_cache():
     # Credit counters and rate-limit histories live in the shared cache; ids repeat between
     # tests (each test's database is rolled back), so each test starts with an empty cache.
+    # Web processes also keep unpickled models by version id, which repeat for the same
+    # reason: forget them too.
     from django.core.cache import cache
 
+    from teaching.services import predict
+
     cache.clear()
+    predict._models.clear()
     yield
     cache.clear()
+    predict._models.clear()
 
 
 @pytest.fixture

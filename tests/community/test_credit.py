@@ -1,0 +1,76 @@
+"""Credit: predictions counted in the cache, and the contributors list built on them."""
+
+from __future__ import annotations
+
+import pytest
+
+from community.selectors.contributors import reputation
+from community.selectors.credit import prediction_counts
+from community.services.credit import BUCKET_SECONDS, record_predictions
+
+pytestmark = pytest.mark.django_db
+
+S = "/api/v1/spaces/serve"
+
+
+def test_predictions_are_counted_per_member_once_per_prediction(space):
+    record_predictions(space.pk, [["teacher", "expert", "teacher"], ["expert"], []])
+    record_predictions(space_id=space.pk, contributors=[["expert"]])
+    total, counts = prediction_counts(space_id=space.pk, usernames=["teacher", "expert", "x"])
+    assert total == 4
+    assert counts == {"teacher": 1, "expert": 3, "x": 0}
+
+
+def test_old_hours_fall_out_of_the_window(space, settings):
+    import time
+
+    settings.CREDIT_WINDOW_HOURS = 2
+    record_predictions(space.pk, [["teacher"]])
+    later = time.time() + 3 * BUCKET_SECONDS
+    assert prediction_counts(space_id=space.pk, usernames=["teacher"], now=later) == (
+        0,
+        {"teacher": 0},
+    )
+
+
+def test_predict_credit_never_raises(space, monkeypatch):
+    from django.core.cache import cache
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(cache, "add", broken)
+    record_predictions(space.pk, [["teacher"]])  # no exception
+
+
+def test_the_contributors_list(api, space, dispute, thread, moderator, teacher, expert):
+    from community.services.resolutions import thread_resolve
+
+    front, _ = dispute
+    thread_resolve(
+        thread=thread,
+        user=moderator,
+        outcome="prefer",
+        retire=[{"type": "rule", "id": front.pk}],
+        note="Elbow.",
+    )
+    record_predictions(space.pk, [["expert"], ["expert"], ["expert", "teacher"], []])
+    body = api(teacher).get(f"{S}/contributors").json()
+    assert body["predictions"] == 4 and body["window_hours"] == 168
+    credit = {c["username"]: c for c in body["results"]}
+    assert credit["expert"]["teachings"]["active"] == 1
+    assert credit["expert"]["resolutions_in_favour"] == 1
+    assert credit["expert"]["share"] == 0.75
+    assert credit["teacher"]["teachings"]["retired"] == 1
+    assert credit["teacher"]["resolutions_against"] == 1
+    assert (
+        credit["expert"]["reputation"]
+        == reputation(accepted=1, in_favour=1, against=0, rejected=0, rolled_back=0, share=0.75)
+        == 10 + 20 + 75
+    )
+    assert credit["teacher"]["reputation"] == 0 + 0 - 10 + 25 == 15
+    assert body["results"][0]["username"] == "expert"  # highest reputation first
+
+
+def test_reputation_never_goes_below_zero():
+    assert reputation(accepted=0, in_favour=0, against=5, rejected=3, rolled_back=9, share=0.0) == 0
