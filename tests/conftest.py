@@ -101,3 +101,15 @@ def celery_worker(django_db_setup, django_db_blocker):
 def _fast_password_hashing(settings):
     # The real hasher is slow on purpose; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    # Ids and revisions restart in every test database, so per-process caches keyed by them
+    # (a space's consensus index, unpickled models) must not outlive a test.
+    from consensus import loading
+    from teaching.services import predict
+
+    loading._indexes.clear()
+    predict._models.clear()
+    yield
