@@ -9,6 +9,7 @@ import pytest
 
 from bench.synthetic import synthetic_snapshot
 from mola.engine.language import compile_condition
+from mola.engine.learning import matching
 from mola.engine.learning.arrays import rows_to_table
 from mola.engine.learning.evidence import suppress_losers
 from mola.engine.learning.matching import Matcher
@@ -30,21 +31,15 @@ EDGY = [
 ]
 
 
-def _both_paths(matcher: Matcher, table):
-    from mola.engine.learning import matching
-
-    small = matching.DENSE_MAX_ROWS
-    try:
-        matching.DENSE_MAX_ROWS = 10**9
-        dense = matcher.match(table)
-        matching.DENSE_MAX_ROWS = -1
-        masks = matcher.match(table)
-    finally:
-        matching.DENSE_MAX_ROWS = small
-    return dense, masks
+def _both_paths(matcher: Matcher, table, monkeypatch):
+    """(the dense answer, the column-mask answer) for the same table."""
+    monkeypatch.setattr(matching, "DENSE_MAX_ROWS", 10**9)
+    dense = matcher.match(table)
+    monkeypatch.setattr(matching, "DENSE_MAX_ROWS", -1)
+    return dense, matcher.match(table)
 
 
-def test_matching_agrees_with_the_evaluator_at_the_edges():
+def test_matching_agrees_with_the_evaluator_at_the_edges(monkeypatch):
     conditions = [compile_condition(text, SCHEMA, CONCEPTS) for text in EDGY]
     matcher = Matcher(SCHEMA, conditions, list(CONCEPTS.values()))
     values = [0.0, 59.999, 60.0, math.nextafter(60.0, 100), 75.0, 200.0]
@@ -58,12 +53,12 @@ def test_matching_agrees_with_the_evaluator_at_the_edges():
         )
     )
     expected = np.array([c.evaluate(table) for c in conditions])
-    for fired, held in _both_paths(matcher, table):
+    for fired, held in _both_paths(matcher, table, monkeypatch):
         np.testing.assert_array_equal(fired, expected)
         np.testing.assert_array_equal(held[0], CONCEPTS["high_toss"].evaluate(table))
 
 
-def test_matching_agrees_with_the_evaluator_on_generated_teachings():
+def test_matching_agrees_with_the_evaluator_on_generated_teachings(monkeypatch):
     world, snapshot = synthetic_snapshot((120, 40, 10), seed=9)
     matcher = Matcher(
         snapshot.schema,
@@ -73,7 +68,7 @@ def test_matching_agrees_with_the_evaluator_on_generated_teachings():
     table = table_from_rows(snapshot.schema, world.sample_rows(700, np.random.default_rng(0)))
     rules = np.array([r.condition.evaluate(table) for r in snapshot.rules])
     concepts = np.array([c.condition.evaluate(table) for c in snapshot.concepts])
-    for fired, held in _both_paths(matcher, table):
+    for fired, held in _both_paths(matcher, table, monkeypatch):
         np.testing.assert_array_equal(fired, rules)
         np.testing.assert_array_equal(held, concepts)
 

@@ -38,10 +38,12 @@ Why this shape, principle by principle (docs: "How the model learns"):
    counting — also from the losers' coverage, so an exception that has been settled does
    not keep lowering the general rule's reliability.
 
-Why it is fast: every condition is evaluated once per table, vectorised (concepts memoised);
-rule votes are one sparse matrix product; the neighbours are exact brute force with one BLAS
-product per block (trees do not prune in 20–60 dimensions); choosing s, h and T reuses one
-neighbour search over at most a thousand held-out rows. There is no per-row Python in fit.
+Why it is fast: every rule's and concept's exact region is flattened into interval and
+choice tests evaluated vectorised over whole columns (matching.py); rule votes and per-rule
+label counts are matrix products; the neighbours are exact brute force with one BLAS
+product per block and a group-minimum prefilter (trees do not prune in 20–60 dimensions);
+choosing s, h and T reuses one neighbour search over at most a thousand held-out rows.
+There is no per-row Python in fit.
 """
 
 from mola.engine.learning.explaining import Explanation
