@@ -107,9 +107,12 @@ def _fast_password_hashing(settings):
 def _fresh_process_caches():
     # Ids and revisions restart in every test database, so per-process caches keyed by them
     # (a space's consensus index, unpickled models) must not outlive a test.
+    from django.core.cache import cache
+
     from consensus import loading
     from teaching.services import predict
 
     loading._indexes.clear()
     predict._models.clear()
+    cache.clear()  # throttle counters and credit counters live in the shared cache
     yield
