@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-TEMPERATURES = np.geomspace(0.2, 5.0, 29)
+TEMPERATURES = np.geomspace(0.05, 5.0, 41)
 ECE_BINS = 10
 _FLOOR = 1e-12
 
