@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from threading import Lock
 
-from django.db import connection, transaction
-
+from mola.db import consistent_read
 from mola.engine.consensus import (
     ConceptItem,
     ConsensusIndex,
@@ -106,10 +105,7 @@ def _items(space: Space, refs: set[Ref]) -> list[RuleItem | ExampleItem | Concep
 
 def read_state(space_id: int) -> tuple[Space, tuple, dict[Ref, int]]:
     """The space, its fingerprint and its live teachings' revisions, read consistently."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    with consistent_read():
         space = Space.objects.get(pk=space_id)
         return space, _fingerprint(space), _live_versions(space)
 

@@ -17,11 +17,12 @@ import time
 import traceback
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Max, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from mola.db import consistent_read
 from teaching.language import compile_concepts, live_concept_definitions
 from teaching.models import (
     Concept,
@@ -154,11 +155,7 @@ def space_snapshot(space: Space):
 
 
 def _read_snapshot(space_id: int):
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # One consistent view of every table, while writers go on.
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    with consistent_read():  # one view of every table, while writers go on
         space = Space.objects.get(pk=space_id)
         return space_snapshot(space)
 
