@@ -99,8 +99,16 @@ def predict(*, space: Space, instances: Any, version: int | None = None) -> dict
     serving = serving_version(space=space, version=version)
     model = load_model(serving)
     explanations = model.explain(table_from_rows(space.schema, rows))
+    _credit(space, explanations)
     return {
         "model_version": serving.version,
         "teaching_revision": serving.teaching_revision,
         "predictions": [e.as_dict() for e in explanations],
     }
+
+
+def _credit(space: Space, explanations: list) -> None:
+    """Count whose teachings took part in these predictions (a few cache increments)."""
+    from community.services.credit import record_predictions
+
+    record_predictions(space.pk, [e.contributors for e in explanations])
