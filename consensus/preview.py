@@ -40,12 +40,17 @@ def rule_preview(*, space: Space, condition: str, label: str) -> dict[str, Any]:
             "agreeing_ids": agreeing[:MAX_LISTED],
             "disagreeing_ids": disagreeing[:MAX_LISTED],
         },
-        "contradictions": _would_raise(space, compiled.region, label, condition),
+        "contradictions": contradictions_if_saved(
+            space=space, region=compiled.region, label=label, condition=condition
+        ),
         "predictions_changed": _predictions_changed(space, examples, covered, label),
     }
 
 
-def _would_raise(space: Space, region, label: str, condition: str) -> list[dict[str, Any]]:
+def contradictions_if_saved(
+    *, space: Space, region, label: str, condition: str
+) -> list[dict[str, Any]]:
+    """The contradictions a rule with this region and label would take part in."""
     _, current = current_index(space.pk)
     item = RuleItem(id=PREVIEW_ID, label=label, author="", region=region, text=condition)
     current.index.replace(item)

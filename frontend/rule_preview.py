@@ -1,9 +1,7 @@
 """What a rule would do if saved: the teaching examples it covers, agreeing or not.
 
-A stand-in until the teaching app offers a ``rules/preview`` service (API.md); it compiles
-the condition with ``teaching.language.compile_in_space`` and evaluates it over the space's
-live examples. Swap ``rule_preview`` for the service when it lands; the template only needs
-the fields of ``RulePreview``.
+The examples are listed here (the page shows them); which rules the new one would
+contradict comes from the consensus index, the same answer as ``POST /rules/preview``.
 """
 
 from __future__ import annotations
@@ -72,23 +70,14 @@ def rule_preview(*, space: Space, condition: str, label: str) -> RulePreview:
 
 
 def _overlapping_rules(space: Space, compiled, label: str) -> list[Rule]:
-    """Live rules with another label whose region meets this one: likely contradictions."""
-    from mola.engine.language import ConditionError, compile_condition
+    """Live rules the new one would contradict, as the consensus index finds them."""
+    from consensus.preview import contradictions_if_saved
 
-    concepts = space_concepts(space)
-    found = []
-    for rule in (
-        Rule.objects.filter(space=space, status__in=LIVE_STATUSES)
-        .exclude(label=label)
-        .select_related("author")
-    ):
-        try:
-            other = compile_condition(rule.condition, space.schema, concepts)
-            if not compiled.region.intersect(other.region).is_empty():
-                found.append(rule)
-        except ConditionError:
-            continue
-    return found
+    found = contradictions_if_saved(
+        space=space, region=compiled.region, label=label, condition=compiled.text
+    )
+    ids = {t["id"] for c in found for t in c["teachings"] if t["type"] == "rule"}
+    return list(Rule.objects.filter(pk__in=ids).select_related("author").order_by("id"))
 
 
 def rule_coverage(*, space: Space, rules: list[Rule]) -> dict[int, tuple[int, int]]:
