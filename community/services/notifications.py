@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from community.models import Notification, NotificationKind, Thread
@@ -61,36 +60,51 @@ def notify_teachings_disputed(space: Space, contradictions: Sequence[Any]) -> in
 
     ``contradictions`` are ``consensus.models.Contradiction`` rows. Idempotent: a
     contradiction is told to each author once (``key`` = ``contradiction:<id>``), so the
-    consensus check may call this after every check. Returns how many were stored.
+    consensus check may call this after every check. A few queries whatever the number of
+    contradictions. Returns how many notifications were stored.
     """
-    stored = 0
-    with transaction.atomic():
-        for found in contradictions:
-            teachings = teachings_by_ref(space=space, refs=found.teachings)
-            if not teachings:
+    contradictions = [c for c in contradictions if c.pk is not None]
+    if not contradictions:
+        return 0
+    teachings = teachings_by_ref(
+        space=space, refs=[ref for c in contradictions for ref in c.teachings]
+    )
+    threads = Thread.objects.in_bulk({c.thread_id for c in contradictions if c.thread_id})
+    keys = {f"contradiction:{c.pk}" for c in contradictions}
+    told = set(Notification.objects.filter(key__in=keys).values_list("user_id", "key"))
+    rows = []
+    for found in contradictions:
+        key = f"contradiction:{found.pk}"
+        refs = [ref_key(t) for t in found.teachings]
+        names = ", ".join(f"{kind} #{pk}" for kind, pk in refs)
+        what = found.summary or found.region or found.kind.replace("_", " ")
+        by_author: dict[int, list[str]] = {}
+        for ref in refs:
+            if ref in teachings:
+                by_author.setdefault(teachings[ref].author_id, []).append(f"{ref[0]} #{ref[1]}")
+        for author_id, theirs in by_author.items():
+            if (author_id, key) in told:
                 continue
-            names = ", ".join(f"{kind} #{pk}" for kind, pk in sorted(teachings))
-            what = found.summary or found.region or found.kind.replace("_", " ")
-            thread = Thread.objects.filter(pk=found.thread_id).first() if found.thread_id else None
-            by_author: dict[int, list[str]] = {}
-            for (kind, pk), teaching in sorted(teachings.items()):
-                by_author.setdefault(teaching.author_id, []).append(f"{kind} #{pk}")
-            for author_id, theirs in by_author.items():
-                stored += notify(
+            told.add((author_id, key))
+            rows.append(
+                Notification(
+                    user_id=author_id,
                     space=space,
-                    user_ids=[author_id],
                     kind=NotificationKind.DISPUTED,
+                    thread=threads.get(found.thread_id),
                     message=f"Your {' and '.join(theirs)} is part of a contradiction "
                     f"({names}): {what}",
-                    thread=thread,
                     data={
                         "contradiction": found.pk,
                         "contradiction_kind": found.kind,
-                        "teachings": [ref_dict(ref_key(t)) for t in found.teachings],
+                        "teachings": [ref_dict(ref) for ref in refs],
                     },
-                    key=f"contradiction:{found.pk}",
+                    key=key,
                 )
-    return stored
+            )
+    # ignore_conflicts: two checks racing on the same contradiction store it once.
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
 
 
 def notifications_mark_read(*, user, ids: list[int] | None = None) -> int:

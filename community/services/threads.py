@@ -34,6 +34,23 @@ def thread_teachings_check(
     return found
 
 
+def contradictions_attach(*, thread: Thread) -> int:
+    """Give the thread the open contradictions among its teachings that have no thread yet.
+
+    The consensus check opens threads only for severe disputes; a member who opens one by
+    hand about a milder one should argue about it, and resolving the thread should close
+    it. Returns how many were attached.
+    """
+    from consensus.models import Contradiction, ContradictionStatus
+
+    mine = {ref_key(ref) for ref in thread.teachings}
+    loose = Contradiction.objects.filter(
+        space_id=thread.space_id, status=ContradictionStatus.OPEN, thread__isnull=True
+    ).only("pk", "teachings")
+    ids = [c.pk for c in loose if {ref_key(ref) for ref in c.teachings} <= mine]
+    return Contradiction.objects.filter(pk__in=ids).update(thread=thread)
+
+
 def thread_create(
     *, space: Space, user, title: str, teachings: list[dict[str, Any]], body: str = ""
 ) -> Thread:
@@ -65,6 +82,7 @@ def thread_create(
         thread.save()
         authors = {t.author_id for t in found.values()}
         thread.participants.add(user.pk, *authors)
+        contradictions_attach(thread=thread)
         if body.strip():
             from community.services.posts import post_create
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from community.models import Thread
+from consensus import services as consensus_services
 from teaching.services.predict import predict
 from teaching.services.training import train_space
 from tests.factories import row
@@ -69,6 +70,11 @@ def test_a_dispute_from_thread_to_second_look(
         api, space, teacher, [front_ref, elbow_ref], django_capture_on_commit_callbacks
     )
     t = f"/api/v1/threads/{thread_id}"
+    contradictions = api(teacher).get(t).json()["contradictions"]
+    if hasattr(consensus_services, "consensus_check"):
+        # The coaches were told their rules are disputed, and the thread carries the dispute.
+        assert "disputed" in _kinds(api, teacher) and "disputed" in _kinds(api, expert)
+        assert contradictions and {c["status"] for c in contradictions} == {"open"}
 
     # Posts with positions; the novice changes their mind, and only the latest post counts.
     assert (
@@ -116,6 +122,8 @@ def test_a_dispute_from_thread_to_second_look(
     assert label == "high elbow"
     assert "resolution" in _kinds(api, teacher)
     assert "resolution" in _kinds(api, expert)
+    closed = {c["status"] for c in resolved.json()["contradictions"]}
+    assert closed <= {"resolved"} and len(closed) == (1 if contradictions else 0)
     history = api(teacher).get(f"{S}/rules/{front_ref['id']}/history").json()["results"]
     assert history[-1]["action"] == "resolve" and history[-1]["author"] == "moderator"
 
@@ -125,6 +133,7 @@ def test_a_dispute_from_thread_to_second_look(
     assert appealed.status_code == 201, appealed.json()
     assert appealed.json()["status"] == "appealed"
     assert appealed.json()["assigned_to"] == "owner"
+    assert {c["status"] for c in appealed.json()["contradictions"]} <= {"open"}  # reopened
     again = api(teacher).post(f"{t}/appeal", {"reason": "Again"}, format="json")
     assert again.status_code == 409
     assert "appeal" in _kinds(api, owner) and "appeal" in _kinds(api, moderator)
