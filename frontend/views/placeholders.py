@@ -1,6 +1,6 @@
 """The community's pages: threads (posts, positions, resolve and appeal dialogs),
 contributors, the audit log and notifications; and the consensus app's contradictions
-page, still a placeholder here. The pages call the community app's selectors and services,
+queue. The pages call the community app's selectors and services,
 the same ones the API calls."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from community.selectors import contributors as credit
 from community.selectors import threads as thread_selectors
 from community.services import appeals, posts, resolutions
 from community.services import notifications as inbox
+from consensus.selectors import STATUSES, contradiction_list
 from frontend.views.common import page, space_page
 from mola.errors import MolaError
 from teaching.models import Membership, Space
@@ -27,17 +28,20 @@ from teaching.models import Membership, Space
 @space_page
 @require_GET
 def contradictions(request: HttpRequest, space: Space, membership: Membership) -> HttpResponse:
-    # Wire: consensus selectors → contradictions=[{id, kind, teachings, witness, region,
-    # evidence, severity, thread, status}], status filter from ?status=.
+    shown = request.GET.get("status", "open")
+    if shown not in STATUSES:
+        shown = "open"
+    queryset = contradiction_list(space=space, status=shown, kind=None)
+    listing = Paginator(queryset, 50).get_page(request.GET.get("page"))
     return page(
         request,
         "frontend/contradictions.html",
         space,
         membership,
         "contradictions",
-        contradictions=[],
-        shown=request.GET.get("status", "open"),
-        pending=True,
+        contradictions=listing,
+        shown=shown,
+        pending=False,
     )
 
 

@@ -35,8 +35,19 @@ def taught(space, owner, teacher, novice):
         space=space, user=teacher, features=row(toss_height_cm=100.0), label="toss in front"
     )
     proposed, _ = rules.rule_create(space=space, user=novice, condition="fatigued", label="no cue")
+    rules.rule_create(space=space, user=owner, condition="toss_height_cm > 80", label="no cue")
+    from community.models import Thread
+    from consensus.services import consensus_check
+
+    consensus_check(space_id=space.pk)  # the overlap with the teacher's rule opens a thread
     space.refresh_from_db()
-    return {"concept": concept, "rule": rule, "example": example, "proposed": proposed}
+    return {
+        "concept": concept,
+        "rule": rule,
+        "example": example,
+        "proposed": proposed,
+        "thread": Thread.objects.get(space=space),
+    }
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ def space_pages(taught) -> dict[str, set[str]]:
         f"{s}/settings/": TRUSTED,
         f"{s}/contradictions/": everyone,
         f"{s}/threads/": everyone,
-        f"{s}/threads/1/": everyone,
+        f"{s}/threads/{taught['thread'].pk}/": everyone,
         f"{s}/contributors/": everyone,
         f"{s}/audit/": everyone,
         f"{s}/status/": everyone,
@@ -97,3 +97,11 @@ def test_an_htmx_poll_after_logout_sends_the_page_to_login(client_as, taught):
     )
     assert response.status_code == 204
     assert response["HX-Redirect"].startswith("/login/?next=")
+
+
+def test_the_contradictions_queue_shows_each_dispute_with_its_witness(client_as, taught):
+    body = client_as("teacher").get("/spaces/serve/contradictions/").content.decode()
+    assert "says toss in front" in body and "says no cue" in body
+    assert "Witness:" in body and f"/spaces/serve/threads/{taught['thread'].pk}/" in body
+    resolved = client_as("teacher").get("/spaces/serve/contradictions/?status=resolved")
+    assert b"No resolved contradictions." in resolved.content
