@@ -30,7 +30,7 @@ def _worker_ok() -> bool:
     # A broadcast ping reaches every worker listening on the broker and waits for a reply:
     # it proves a worker is alive and consuming, not just that one once started.
     try:
-        return bool(app.control.ping(timeout=1.5))
+        return bool(app.control.ping(timeout=1.5, limit=1))  # the first reply is enough
     except Exception:
         return False
 

@@ -119,6 +119,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        # The worker lists the queue folder this often; 1 s (kombu's default) would add up
+        # to a second to every retrain a teacher waits for.
+        "polling_interval": 0.1,
     }
 _default_results = f"file://{DATA_DIR / 'results'}"
 if CELERY_BROKER_URL.startswith("redis://"):
