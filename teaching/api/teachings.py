@@ -140,15 +140,18 @@ class ReviewInputSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
-class TeachingEndorseApi(APIView):
+class TeachingReviewApi(APIView):
+    """Endorse (``review = trust.teaching_endorse``) or reject a proposed teaching."""
+
     kind = ""
+    review = staticmethod(trust.teaching_endorse)
 
     @extend_schema(request=ReviewInputSerializer)
     def post(self, request, slug: str, teaching_id: int):
         space = selectors.space_get(slug=slug)
         data = ReviewInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        teaching, revision = trust.teaching_endorse(
+        teaching, revision = self.review(
             space=space,
             kind=self.kind,
             teaching_id=teaching_id,
@@ -158,22 +161,12 @@ class TeachingEndorseApi(APIView):
         return written(self.kind, teaching, revision)
 
 
-class TeachingRejectApi(APIView):
-    kind = ""
+class TeachingEndorseApi(TeachingReviewApi):
+    review = staticmethod(trust.teaching_endorse)
 
-    @extend_schema(request=ReviewInputSerializer)
-    def post(self, request, slug: str, teaching_id: int):
-        space = selectors.space_get(slug=slug)
-        data = ReviewInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        teaching, revision = trust.teaching_reject(
-            space=space,
-            kind=self.kind,
-            teaching_id=teaching_id,
-            user=request.user,
-            **data.validated_data,
-        )
-        return written(self.kind, teaching, revision)
+
+class TeachingRejectApi(TeachingReviewApi):
+    review = staticmethod(trust.teaching_reject)
 
 
 class TeachingHistoryApi(APIView):
