@@ -79,6 +79,23 @@ def novice(space, owner):
     return _member(space, owner, "novice", "teacher", "novice")
 
 
+API_ROLES = ["anonymous", "outsider", "novice", "teacher", "moderator", "owner", "api_key"]
+
+
+@pytest.fixture
+def people(space, owner, outsider, novice, teacher, moderator, api_key):
+    """Every kind of caller of the API, by the names of ``API_ROLES``."""
+    return {
+        "anonymous": None,
+        "outsider": outsider,
+        "novice": novice,
+        "teacher": teacher,
+        "moderator": moderator,
+        "owner": owner,
+        "api_key": api_key,
+    }
+
+
 @pytest.fixture
 def api_key(space, owner):
     from teaching.services.keys import api_key_create

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import API_ROLES as ROLES
+
 pytestmark = pytest.mark.django_db
 
 S = "/api/v1/spaces/serve"
-ROLES = ["anonymous", "outsider", "novice", "teacher", "moderator", "owner", "api_key"]
 
 # endpoint: expected status per role, in ROLES order.
 MATRIX = {
@@ -31,19 +32,6 @@ CASES = [
     for endpoint, statuses in MATRIX.items()
     for i, role in enumerate(ROLES)
 ]
-
-
-@pytest.fixture
-def people(space, owner, outsider, novice, teacher, moderator, api_key):
-    return {
-        "anonymous": None,
-        "outsider": outsider,
-        "novice": novice,
-        "teacher": teacher,
-        "moderator": moderator,
-        "owner": owner,
-        "api_key": api_key,
-    }
 
 
 def _resolved(thread, dispute, moderator, role):

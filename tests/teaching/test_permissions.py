@@ -2,12 +2,12 @@
 
 import pytest
 
+from tests.conftest import API_ROLES as ROLES
 from tests.factories import make_user, row
 
 pytestmark = pytest.mark.django_db
 
 S = "/api/v1/spaces/serve"
-ROLES = ["anonymous", "outsider", "novice", "teacher", "moderator", "owner", "api_key"]
 
 BODIES = {
     "concept": lambda n: {"name": f"c{n}", "definition": "toss_height_cm > 10"},
@@ -33,19 +33,6 @@ CASES = [
     for kind in BODIES
     for i, role in enumerate(ROLES)
 ]
-
-
-@pytest.fixture
-def people(space, owner, outsider, novice, teacher, moderator, api_key):
-    return {
-        "anonymous": None,
-        "outsider": outsider,
-        "novice": novice,
-        "teacher": teacher,
-        "moderator": moderator,
-        "owner": owner,
-        "api_key": api_key,
-    }
 
 
 def _teaching(client, kind, n):
