@@ -246,3 +246,21 @@ def test_incremental_bookkeeping_equals_from_scratch(sequence: Any) -> None:
                 affected = index.set_recent_points(points)
         current = refreshed(current, index, affected)
         assert current == {c.key: c for c in index.detect_all()}
+
+
+@given(worlds())
+@SETTINGS
+def test_rows_inside_every_rule_equals_rows_inside_one_by_one(world: Any) -> None:
+    from mola.engine.consensus.packing import RowsByValue
+
+    schema, rules, examples = world
+    index = ConsensusIndex(schema)
+    for item in rule_items(compiled(schema, rules)):
+        index.replace(item)
+    index.remove(Ref("rule", 2))  # a removed rule leaves dead columns behind
+    table = table_from_rows(schema, [row for row, _ in examples])
+    rows = RowsByValue(index.boxes, table)
+    every = index.boxes.rows_inside_every_rule(rows)
+    assert set(every) == set(index.rules)
+    for rule_id in index.rules:
+        assert every[rule_id].tolist() == index.boxes.rows_inside(rule_id, rows).tolist()

@@ -145,3 +145,33 @@ def test_split_threads_stay_put_when_a_big_component_grows() -> None:
     assert len(grown) <= 1  # only the thread the new contradiction joined changed
     for thread_id in grown:
         assert set(after[thread_id]) == set(before[thread_id]) | {"rule_overlap:rule:7+rule:30"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 14), st.integers(0, 14)), min_size=1, max_size=60),
+    st.integers(0, 3),
+)
+def test_the_louvain_level_is_networkx_first_partition(
+    edges: list[tuple[int, int]], seed: int
+) -> None:
+    from mola.engine.consensus.threads import _graph, _louvain_level
+
+    found = [clash(a, b) if a != b else clash(a, a) for a, b in edges]
+    by_key = {f"k{i}": c for i, c in enumerate(found)}
+    node_of = {Ref("rule", i): i for i in range(15)}
+    graph = nx.Graph()
+    for c in found:  # as the grouping used to build it: first teaching, then edges
+        first, *others = (node_of[ref] for ref in c.teachings)
+        graph.add_node(first)
+        for other in others or [first]:
+            if graph.has_edge(first, other):
+                graph[first][other]["weight"] += 1
+            else:
+                graph.add_edge(first, other, weight=1)
+    expected = next(nx.community.louvain_partitions(graph, weight="weight", seed=seed))
+    community_of = _louvain_level(_graph(list(by_key), by_key, node_of), seed)
+    groups: dict[int, set[int]] = {}
+    for node, community in community_of.items():
+        groups.setdefault(community, set()).add(node)
+    assert sorted(map(sorted, groups.values())) == sorted(map(sorted, expected))

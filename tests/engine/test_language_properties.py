@@ -107,6 +107,19 @@ def test_the_region_algebra_obeys_the_set_laws(case) -> None:
 
 
 @PROPERTY_SETTINGS
+@given(condition_pairs())
+def test_the_quick_containment_and_everything_tests_are_exact(case) -> None:
+    world, first_text, second_text = case
+    concepts = compiled_concepts(world)
+    a = compile_condition(first_text, world.schema, concepts).region
+    b = compile_condition(second_text, world.schema, concepts).region
+    for region in (a, b, a.union(b), a.intersect(b), a.union(b.complement())):
+        assert region.is_everything() == region.complement().is_empty()
+    for outer, inner in ((a, b), (b, a), (a.union(b), a), (a, a.intersect(b))):
+        assert outer.contains(inner) == inner.intersect(outer.complement()).is_empty()
+
+
+@PROPERTY_SETTINGS
 @given(cases())
 def test_describe_and_witness_never_fail(case) -> None:
     world, text, _ = case

@@ -41,15 +41,19 @@ NEAR_FACTOR = 0.8  # nearly the same case is a little less certain than exactly 
 def rule_pair(index: ConsensusIndex, x: RuleState, y: RuleState) -> Contradiction:
     """Two rules with different labels whose regions meet (precondition)."""
     a, b = (x, y) if x.item.id < y.item.id else (y, x)
-    region = overlap(a.item.region, b.item.region)
-    a_in_b = within(a.item.region, b.item.region, a.hull, b.hull)
-    b_in_a = within(b.item.region, a.item.region, b.hull, a.hull)
+    parts_a, parts_b = index.parts(a), index.parts(b)
+    if parts_a is not None and parts_b is not None:
+        text, witness, a_in_b, b_in_a = index.reader.pair(parts_a, parts_b)
+    else:
+        region = overlap(a.item.region, b.item.region)
+        a_in_b = within(a.item.region, b.item.region, a.hull, b.hull)
+        b_in_a = within(b.item.region, a.item.region, b.hull, a.hull)
+        text, witness = index.reader.words(region), index.reader.witness(region)
     kind = RULE_EXCEPTION if a_in_b != b_in_a else RULE_OVERLAP
     facts_a, facts_b = index.facts(a), index.facts(b)
     counts = index.label_counts(facts_a.examples & facts_b.examples)
     standings = (facts_a.standing, facts_b.standing)
     names = (teaching_name(a.item), teaching_name(b.item))
-    text = index.reader.words(region)
     value = severity(
         KIND_WEIGHT[kind],
         examples=sum(counts.values()),
@@ -75,7 +79,7 @@ def rule_pair(index: ConsensusIndex, x: RuleState, y: RuleState) -> Contradictio
     return Contradiction(
         kind=kind,
         teachings=teachings,
-        witness=index.reader.witness(region),
+        witness=witness,
         region_text=text,
         evidence=_evidence(index, counts, (a.label, b.label)),
         severity=value,

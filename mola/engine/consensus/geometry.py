@@ -10,12 +10,22 @@ from __future__ import annotations
 from typing import Any
 
 from mola.engine.language import Box, Interval, Region
-from mola.engine.language.region_text import box_witness, describe_box, describe_region
+from mola.engine.language.intervals import _tighter_high, _tighter_low
+from mola.engine.language.region_text import (
+    BOX_SEPARATOR,
+    _with_holes,
+    box_witness,
+    describe_box,
+)
 from mola.engine.schema import Feature, Schema
 
 # Per constrained feature, the projection's ends (numbers) or values (sets); features whose
 # projection is the whole domain are left out.
 Hull = dict[str, tuple[float, float] | frozenset[Any]]
+# A one-box region read once: per constrained feature, (schema position, name, constraint,
+# words, picked value).
+Part = tuple[int, str, Any, str, Any]
+Parts = dict[str, Part]
 
 
 def single_box(region: Region) -> Box | None:
@@ -97,57 +107,118 @@ class RegionReader:
         self.free = box_witness(Box({}), schema, domains)
         self.features = {feature.name: feature for feature in schema.features}
         self._order = [feature.name for feature in schema.features]
+        self._position = {name: i for i, name in enumerate(self._order)}
         self._words: dict[tuple[str, Any], str] = {}
         self._picks: dict[tuple[str, Any], Any] = {}
+        self._meets: dict[tuple[Any, ...], Part] = {}
 
-    def words(self, region: Region) -> str:
-        """``region.describe()``. For one constrained box: its constraints' words in schema
-        order joined by "and", as ``describe_box`` writes them. For several boxes, the
-        exact "is this everything?" test (a complement, milliseconds) is skipped when the
-        hull shows a feature the region does not cover."""
-        box = single_box(region)
-        if box is not None and box.constraints:
-            constraints = box.constraints
-            return " and ".join(
-                self._constraint_words(name, constraints[name])
-                for name in self._order
-                if name in constraints
-            )
-        if len(region.boxes) > 1 and hull(region):
-            return describe_region(_KnownPartial(region))  # type: ignore[arg-type]
-        return region.describe()
-
-    def witness(self, region: Region) -> dict[str, Any]:
-        """``region.witness()`` (``{}`` for an empty region)."""
+    def parts(self, region: Region) -> Parts | None:
+        """A one-box region's constraints with their words and picks (None for several
+        boxes or none)."""
         box = single_box(region)
         if box is None:
-            return region.witness() or {}
+            return None
+        return {name: self._part(name, c) for name, c in box.constraints.items()}
+
+    def pair(self, a: Parts, b: Parts) -> tuple[str, dict[str, Any], bool, bool]:
+        """For two one-box regions that meet: the words and witness of their overlap, as
+        ``words(overlap(a, b))`` and ``witness(overlap(a, b))`` give them, and whether a lies
+        within b and b within a (``within``), without building the overlap."""
+        merged = dict(a)
+        shared = 0
+        a_in_b = b_in_a = True
+        for name, mine in b.items():
+            theirs = a.get(name)
+            if theirs is None:
+                merged[name] = mine
+                continue
+            shared += 1
+            ca, cb = theirs[2], mine[2]
+            if isinstance(ca, Interval):
+                b_covers = cb.first <= ca.first and ca.last <= cb.last
+                a_covers = ca.first <= cb.first and cb.last <= ca.last
+                low = ca if _tighter_low(ca, cb) else cb
+                high = ca if _tighter_high(ca, cb) else cb
+                if low is high:  # the meet is that interval, field for field
+                    merged[name] = theirs if low is ca else mine
+                else:
+                    key = (name, low.low, high.high, low.low_closed, high.high_closed)
+                    part = self._meets.get(key)
+                    if part is None:
+                        meet = Interval(low.low, high.high, low.low_closed, high.high_closed)
+                        part = self._meets[key] = self._part(name, meet)
+                    merged[name] = part
+            else:
+                b_covers, a_covers = cb >= ca, ca >= cb
+                if b_covers:
+                    merged[name] = theirs
+                elif a_covers:
+                    merged[name] = mine
+                else:
+                    merged[name] = self._part(name, ca & cb)
+            a_in_b = a_in_b and b_covers
+            b_in_a = b_in_a and a_covers
+        a_in_b = a_in_b and shared == len(b)
+        b_in_a = b_in_a and shared == len(a)
+        point = dict(self.free)
+        for part in merged.values():
+            point[part[1]] = part[4]
+        if not merged:
+            return "every case", point, a_in_b, b_in_a
+        words = " and ".join(part[3] for part in sorted(merged.values()))
+        return words, point, a_in_b, b_in_a
+
+    def _part(self, name: str, constraint: Any) -> Part:
+        key = (name, constraint)
+        if key not in self._picks:
+            self._picks[key] = _pick(self.features[name], constraint)
+        return (
+            self._position[name],
+            name,
+            constraint,
+            self._constraint_words(name, constraint),
+            self._picks[key],
+        )
+
+    def words(self, region: Region) -> str:
+        """``region.describe()``, as ``describe_region`` writes it, with each constraint's
+        words cached: its constraints' words in schema order joined by "and", per box."""
+        if not region.boxes:
+            return "no case"
+        if region.is_everything():  # a hull test first: a complement only when it must
+            return "every case"
+        if len(region.boxes) == 1:
+            return self._box_words(region.boxes[0])
+        return BOX_SEPARATOR.join(
+            describe_box(box, self.schema, self.domains, holes) if holes else self._box_words(box)
+            for box, holes in _with_holes(list(region.boxes))
+        )
+
+    def witness(self, region: Region) -> dict[str, Any]:
+        """``region.witness()`` (``{}`` for an empty region): the first box's case."""
+        if not region.boxes:
+            return {}
         point = dict(self.free)  # schema order, as box_witness gives it
-        for name, constraint in box.constraints.items():
+        for name, constraint in region.boxes[0].constraints.items():
             key = (name, constraint)
             if key not in self._picks:
                 self._picks[key] = _pick(self.features[name], constraint)
             point[name] = self._picks[key]
         return point
 
+    def _box_words(self, box: Box) -> str:
+        constraints = box.constraints
+        return " and ".join(
+            self._constraint_words(name, constraints[name])
+            for name in self._order
+            if name in constraints
+        )
+
     def _constraint_words(self, name: str, constraint: Any) -> str:
         key = (name, constraint)
         if key not in self._words:
             self._words[key] = describe_box(Box({name: constraint}), self.schema, self.domains)
         return self._words[key]
-
-
-class _KnownPartial:
-    """A region as ``describe_region`` reads it, with ``is_everything`` answered by the hull."""
-
-    def __init__(self, region: Region) -> None:
-        self._region = region
-
-    def is_everything(self) -> bool:
-        return False
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._region, name)
 
 
 def _pick(feature: Feature, constraint: Any) -> Any:

@@ -25,7 +25,7 @@ import numpy as np
 
 from mola.engine.consensus import findings
 from mola.engine.consensus.example_store import ExampleStore
-from mola.engine.consensus.geometry import Hull, RegionReader, hull, point_region
+from mola.engine.consensus.geometry import Hull, Parts, RegionReader, hull, point_region
 from mola.engine.consensus.items import (
     ConceptItem,
     Contradiction,
@@ -63,6 +63,9 @@ class RuleState:
     label: int
     hull: Hull
     facts: RuleFacts | None = field(default=None, repr=False)
+    # A one-box region's constraints read once (words, picks), for ``RegionReader.pair``;
+    # None until first asked, False for a region of several boxes.
+    parts: Parts | bool | None = field(default=None, repr=False)
 
 
 class ConsensusIndex:
@@ -198,6 +201,7 @@ class ConsensusIndex:
     def detect_all(self) -> list[Contradiction]:
         """Every contradiction among all teachings, from scratch, most severe first."""
         boxes, found = self.boxes, []
+        self._all_facts()
         pairs: set[tuple[int, int]] = set()
         for column in range(boxes.size):
             if boxes.label[column] < 0:
@@ -234,22 +238,52 @@ class ConsensusIndex:
             self.label_names.append(name)
         return self._label_code[name]
 
+    def parts(self, rule: RuleState) -> Parts | None:
+        """The rule's one box read once (None when its region has several boxes)."""
+        if rule.parts is None:
+            rule.parts = self.reader.parts(rule.item.region) or False
+        return rule.parts or None
+
     def facts(self, rule: RuleState) -> RuleFacts:
         version = (self.examples.version, self._recent_version)
         if rule.facts is None or rule.facts.version != version:
             example_rows, recent_rows = self._grouped_rows()
-            slots = self.boxes.rows_inside(rule.item.id, example_rows)
-            slots = slots[self.examples.label[slots] >= 0].tolist()  # free slots hold junk
-            counts = self.label_counts(slots)
-            total = sum(counts.values())
-            rule.facts = RuleFacts(
+            rule.facts = self._facts(
+                rule,
                 version,
-                frozenset(slots),
-                counts,
-                frozenset(self.boxes.rows_inside(rule.item.id, recent_rows).tolist()),
-                Standing(total, total - counts[rule.label]),
+                self.boxes.rows_inside(rule.item.id, example_rows),
+                self.boxes.rows_inside(rule.item.id, recent_rows),
             )
         return rule.facts
+
+    def _all_facts(self) -> None:
+        """Bring every rule's facts up to date, many rules at a time when many are stale."""
+        version = (self.examples.version, self._recent_version)
+        stale = [r for r in self.rules.values() if r.facts is None or r.facts.version != version]
+        if len(stale) < 64:
+            for rule in stale:
+                self.facts(rule)
+            return
+        example_rows, recent_rows = self._grouped_rows()
+        examples = self.boxes.rows_inside_every_rule(example_rows)
+        recent = self.boxes.rows_inside_every_rule(recent_rows)
+        for rule in stale:
+            rule_id = rule.item.id
+            rule.facts = self._facts(rule, version, examples[rule_id], recent[rule_id])
+
+    def _facts(
+        self, rule: RuleState, version: tuple[int, int], slots: np.ndarray, recent: np.ndarray
+    ) -> RuleFacts:
+        slots = slots[self.examples.label[slots] >= 0].tolist()  # free slots hold junk
+        counts = self.label_counts(slots)
+        total = sum(counts.values())
+        return RuleFacts(
+            version,
+            frozenset(slots),
+            counts,
+            frozenset(recent.tolist()),
+            Standing(total, total - counts[rule.label]),
+        )
 
     def _grouped_rows(self) -> tuple[RowsByValue, RowsByValue]:
         """The examples and recent points grouped by value, rebuilt when either changes."""

@@ -31,6 +31,7 @@ from mola.engine.schema import Feature, Schema
 from mola.engine.table import Table
 
 INF = np.inf
+_CELLS = 1 << 22  # boxes x rows tested at once by rows_inside_every_rule
 _ONE = np.uint64(1)
 
 
@@ -190,6 +191,69 @@ class BoxStore:
         if len(parts) == 1:
             return parts[0]
         return np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.intp)
+
+    def rows_inside_every_rule(self, rows: RowsByValue) -> dict[int, np.ndarray]:
+        """``rows_inside`` of every rule at once, equal array for array: boxes that open on
+        the same values of the same set feature look at the same rows, so they are tested
+        together, a matrix of boxes by rows per feature any of them constrains."""
+        table = rows.table
+        by_start: dict[Any, list[int]] = {}
+        for column in range(self.size):
+            if self.label[column] < 0:
+                continue
+            sets = self.constrained[column][1]
+            key = (sets[0], self.allowed[column][0].tobytes()) if sets else None
+            by_start.setdefault(key, []).append(column)
+        found: dict[int, np.ndarray] = {}
+        for key, columns in by_start.items():
+            if key is None:
+                candidates = np.arange(table.n_rows)
+            else:
+                groups = rows.groups[key[0]]
+                picked = [groups[code] for code in np.flatnonzero(self.allowed[columns[0]][0])]
+                candidates = np.sort(np.concatenate(picked)) if len(picked) > 1 else picked[0]
+            step = max(1, _CELLS // max(1, len(candidates)))
+            for start in range(0, len(columns), step):
+                chunk = columns[start : start + step]
+                inside = self._inside_matrix(chunk, candidates, table, skip=key is not None)
+                found.update(zip(chunk, (candidates[row] for row in inside), strict=True))
+        result: dict[int, np.ndarray] = {}
+        for owner, columns in self.columns_of.items():
+            parts = [found[column] for column in columns]
+            if len(parts) == 1:
+                result[owner] = parts[0]
+            else:
+                result[owner] = np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.intp)
+        return result
+
+    def _inside_matrix(
+        self, columns: list[int], candidates: np.ndarray, table: Table, *, skip: bool
+    ) -> np.ndarray:
+        """Boxes by candidate rows: whether the row lies in the box, testing only the
+        features each box constrains (its first set feature too unless ``skip``: the
+        candidates already hold only its allowed values)."""
+        inside = np.ones((len(columns), len(candidates)), bool)
+        set_rows: dict[int, list[tuple[int, np.ndarray]]] = {}
+        number_rows: dict[int, list[int]] = {}
+        for i, column in enumerate(columns):
+            numbers, sets = self.constrained[column]
+            allowed = self.allowed[column]
+            for position in range(1 if skip else 0, len(sets)):
+                set_rows.setdefault(sets[position], []).append((i, allowed[position]))
+            for f in numbers:
+                number_rows.setdefault(f, []).append(i)
+        for f, entries in set_rows.items():
+            lookup = np.ones((len(columns), len(self._bit_of[f]) + 1), bool)
+            for i, allowed in entries:
+                lookup[i] = allowed
+            codes = table.columns[self.sets[f].name][candidates].astype(np.intp)
+            inside &= lookup[:, codes]
+        for f, which in number_rows.items():
+            values = table.columns[self.numbers[f]][candidates]
+            boxes = np.asarray(columns)[which]
+            low, high = self.first[f, boxes][:, None], self.last[f, boxes][:, None]
+            inside[which] &= (values >= low) & (values <= high)
+        return inside
 
     def _rows_in_box(self, column: int, rows: RowsByValue) -> np.ndarray:
         numbers, sets = self.constrained[column]

@@ -20,11 +20,10 @@ them wins and the others are left for the caller to close or merge.
 
 from __future__ import annotations
 
+import random
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-
-import networkx as nx
 
 from mola.engine.consensus.items import Contradiction, Ref
 
@@ -49,19 +48,23 @@ def group_into_threads(
     """Threads for ``contradictions`` (see the module docstring), most severe first."""
     previous = previous or {}
     by_key = {found.key: found for found in contradictions}
-    # Integer nodes: networkx hashes nodes constantly, and a dataclass hash is slow.
+    # Integer nodes in Ref order; components by union-find, each rooted at its smallest node,
+    # numbered in the order of that node.
     node_of = {
         ref: i for i, ref in enumerate(sorted({r for c in by_key.values() for r in c.teachings}))
     }
-    graph = nx.Graph()
-    for found in by_key.values():
-        _add_edges(graph, found, node_of)
-    component_of: dict[int, int] = {}
-    for index, nodes in enumerate(sorted(nx.connected_components(graph), key=min)):
-        component_of.update(dict.fromkeys(nodes, index))
+    parent = list(range(len(node_of)))
+    first_node: dict[str, int] = {}
+    for key, found in by_key.items():
+        first, *others = (node_of[ref] for ref in found.teachings)
+        first_node[key] = first
+        for other in others:
+            root_a, root_b = _root(parent, first), _root(parent, other)
+            if root_a != root_b:
+                parent[max(root_a, root_b)] = min(root_a, root_b)
     members: dict[int, list[str]] = defaultdict(list)
     for key in sorted(by_key):
-        members[component_of[node_of[by_key[key].teachings[0]]]].append(key)
+        members[_root(parent, first_node[key])].append(key)
     groups: list[list[str]] = []
     for index in sorted(members):
         keys = members[index]
@@ -83,15 +86,11 @@ def group_into_threads(
     return sorted(threads, key=lambda t: (-top[id(t)], t.contradiction_keys[0]))
 
 
-def _add_edges(graph: nx.Graph, found: Contradiction, node_of: Mapping[Ref, int]) -> None:
-    # A contradiction among more than two teachings links them all through the first.
-    first, *others = (node_of[ref] for ref in found.teachings)
-    graph.add_node(first)
-    for other in others or [first]:
-        if graph.has_edge(first, other):
-            graph[first][other]["weight"] += 1
-        else:
-            graph.add_edge(first, other, weight=1)
+def _root(parent: list[int], node: int) -> int:
+    while parent[node] != node:
+        parent[node] = parent[parent[node]]
+        node = parent[node]
+    return node
 
 
 def _split_component(
@@ -145,13 +144,8 @@ def _partition(
     """Split ``keys`` along Louvain communities, then pack the pieces into threads."""
     if len(keys) <= max_size:
         return [keys] if keys else []
-    graph = nx.Graph()
-    for key in keys:
-        _add_edges(graph, by_key[key], node_of)
-    # The first Louvain level: the finest communities, which is what packing wants, and
-    # one modularity pass instead of one per level.
-    communities = next(nx.community.louvain_partitions(graph, weight="weight", seed=seed))
-    community_of = {node: i for i, nodes in enumerate(communities) for node in nodes}
+    # The first Louvain level: the finest communities, which is what packing wants.
+    community_of = _louvain_level(_graph(keys, by_key, node_of), seed)
     pieces: dict[int, list[str]] = defaultdict(list)
     for key in keys:  # a contradiction goes with its first teaching's community
         pieces[community_of[node_of[by_key[key].teachings[0]]]].append(key)
@@ -165,6 +159,85 @@ def _partition(
             ordered = sorted(piece, key=lambda key: (by_key[key].teachings, key))
             small += [ordered[i : i + max_size] for i in range(0, len(ordered), max_size)]
     return _pack(small, max_size)
+
+
+Graph = dict[int, dict[int, int]]
+
+
+def _graph(
+    keys: list[str], by_key: Mapping[str, Contradiction], node_of: Mapping[Ref, int]
+) -> Graph:
+    """Teachings as nodes, contradictions as weighted edges; a contradiction among more than
+    two teachings links them all through the first. Nodes and neighbours are kept in the
+    order ``networkx.Graph`` would hold them, built edge by edge in ``keys`` order and then
+    copied edge by edge, as ``louvain_partitions`` copies its input: Louvain's result
+    depends on that order."""
+    built: dict[int, dict[int, list[int]]] = {}
+    for key in keys:
+        first, *others = (node_of[ref] for ref in by_key[key].teachings)
+        if first not in built:
+            built[first] = {}
+        for other in others or [first]:
+            cell = built[first].get(other)
+            if cell is not None:
+                cell[0] += 1
+                continue
+            if other not in built:
+                built[other] = {}
+            built[first][other] = built[other][first] = [1]
+    graph: Graph = {node: {} for node in built}
+    seen: set[int] = set()
+    for node, neighbours in built.items():
+        for neighbour, cell in neighbours.items():
+            if neighbour not in seen:
+                graph[node][neighbour] = graph[neighbour][node] = cell[0]
+        seen.add(node)
+    return graph
+
+
+def _louvain_level(graph: Graph, seed: int) -> dict[int, int]:
+    """Each node's community after the first level of Louvain: the same moves, in the same
+    order and with the same floating-point arithmetic, as the first partition
+    ``networkx.community.louvain_partitions(graph, weight="weight", seed=seed)`` yields
+    (networkx 3.6, undirected, resolution 1), without building networkx graphs."""
+    nodes = list(graph)
+    if not any(graph.values()):
+        return {node: i for i, node in enumerate(nodes)}
+    resolution = 1
+    position = {node: i for i, node in enumerate(nodes)}
+    node2com = list(range(len(nodes)))
+    degrees = [sum(graph[node].values()) + graph[node].get(node, 0) for node in nodes]
+    stot = list(degrees)
+    m = sum(degrees) / 2
+    nbrs = [
+        [(position[v], weight) for v, weight in graph[node].items() if v != node] for node in nodes
+    ]
+    order = list(range(len(nodes)))
+    random.Random(seed).shuffle(order)
+    nb_moves = 1
+    while nb_moves > 0:
+        nb_moves = 0
+        for u in order:
+            best_mod = 0
+            best_com = node2com[u]
+            weights2com: defaultdict[int, float] = defaultdict(float)
+            for nbr, wt in nbrs[u]:
+                weights2com[node2com[nbr]] += wt
+            degree = degrees[u]
+            stot[best_com] -= degree
+            remove_cost = -weights2com[best_com] / m + resolution * (stot[best_com] * degree) / (
+                2 * m**2
+            )
+            for nbr_com, wt in weights2com.items():
+                gain = remove_cost + wt / m - resolution * (stot[nbr_com] * degree) / (2 * m**2)
+                if gain > best_mod:
+                    best_mod = gain
+                    best_com = nbr_com
+            stot[best_com] += degree
+            if best_com != node2com[u]:
+                nb_moves += 1
+                node2com[u] = best_com
+    return {node: node2com[i] for i, node in enumerate(nodes)}
 
 
 def _pack(pieces: list[list[str]], max_size: int) -> list[list[str]]:

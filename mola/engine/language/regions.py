@@ -12,6 +12,7 @@ domain (those are dropped), so ``Box({})`` is everything and ``()`` is nothing.
 
 from __future__ import annotations
 
+import sys
 import types
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -101,6 +102,8 @@ class Region:
         """Whether the region holds every point of the schema's domain (exact)."""
         if any(not box.constraints for box in self.boxes):
             return True  # the normal form of everything; the exact test follows
+        if self.boxes and _projection_misses(self.boxes, self.domains):
+            return False  # a feature every box narrows, and together they miss a value
         return self.complement().is_empty()
 
     def union(self, other: Region) -> Region:
@@ -139,6 +142,9 @@ class Region:
             for theirs in other.boxes
         ):
             return True  # the cheap sufficient test; the exact one follows
+        covered = _covered_by(other.boxes, self.boxes, self.domains)
+        if covered is not None:
+            return covered
         return other.intersect(self.complement()).is_empty()
 
     def equivalent(self, other: Region) -> bool:
@@ -276,6 +282,76 @@ def _box_complement(box: Box, domains: Domains) -> list[Box]:
             if rest:
                 pieces.append(Box({name: rest}))
     return pieces
+
+
+def _projection_misses(boxes: tuple[Box, ...], domains: Domains) -> bool:
+    """Whether some feature constrained by every box has a value of its domain no box
+    allows (judged by the ends for numbers): then the union is not everything. A cheap
+    sufficient test; False says nothing."""
+    for name in boxes[0].constraints:
+        parts = [box.constraints.get(name) for box in boxes]
+        if any(part is None for part in parts):
+            continue
+        domain = domains[name]
+        if isinstance(domain, Interval):
+            # The domain's smallest and largest values (infinities are no values).
+            lowest = domain.first if domain.first != -INF else -sys.float_info.max
+            highest = domain.last if domain.last != INF else sys.float_info.max
+            if min(p.first for p in parts) > lowest:  # type: ignore[union-attr]
+                return True
+            if max(p.last for p in parts) < highest:  # type: ignore[union-attr]
+                return True
+        elif frozenset().union(*parts) != domain:  # type: ignore[arg-type]
+            return True
+    return False
+
+
+_PIECES_LIMIT = 4 * MAX_BOXES
+
+
+def _covered_by(inner: tuple[Box, ...], outer: tuple[Box, ...], domains: Domains) -> bool | None:
+    """Whether the union of ``outer`` holds every point of every box of ``inner``, by
+    cutting each inner box with the outer boxes until nothing (or something) is left:
+    the pieces stay inside the inner box, so this is far cheaper than a complement of the
+    whole space. None when the pieces grow past a limit (the caller takes the long way)."""
+    for box in inner:
+        pieces: list[dict[str, Constraint]] = [dict(box.constraints)]
+        for cutter in outer:
+            pieces = [rest for piece in pieces for rest in _cut(piece, cutter, domains)]
+            if not pieces:
+                break
+            if len(pieces) > _PIECES_LIMIT:
+                return None
+        if pieces:
+            return False
+    return True
+
+
+def _cut(
+    piece: dict[str, Constraint], cutter: Box, domains: Domains
+) -> list[dict[str, Constraint]]:
+    """``piece`` minus ``cutter`` as disjoint non-empty pieces (constraints by name)."""
+    for name, constraint in cutter.constraints.items():
+        mine = piece.get(name)
+        if mine is not None and _is_empty(_meet(mine, constraint)):
+            return [piece]  # they do not meet
+    rests: list[dict[str, Constraint]] = []
+    current = dict(piece)
+    for name, constraint in cutter.constraints.items():
+        domain = domains[name]
+        mine = current.get(name, domain)
+        if isinstance(constraint, Interval):
+            outside = [
+                part.intersect(mine)  # type: ignore[arg-type]
+                for part in constraint.complement_within(domain)  # type: ignore[arg-type]
+            ]
+            rests.extend({**current, name: part} for part in outside if not part.is_empty())
+        else:
+            rest = mine - constraint  # type: ignore[operator]
+            if rest:
+                rests.append({**current, name: rest})
+        current[name] = _meet(mine, constraint)
+    return rests
 
 
 def _merged_boxes(a: Box, b: Box) -> Box | None:
