@@ -264,3 +264,17 @@ def test_rows_inside_every_rule_equals_rows_inside_one_by_one(world: Any) -> Non
     assert set(every) == set(index.rules)
     for rule_id in index.rules:
         assert every[rule_id].tolist() == index.boxes.rows_inside(rule_id, rows).tolist()
+
+
+@given(schemas().flatmap(lambda schema: st.tuples(st.just(schema), st.lists(rows(schema)))))
+@SETTINGS
+def test_an_example_reads_as_its_point_region_describes_it(case: Any) -> None:
+    from mola.engine.consensus.geometry import point_region
+
+    schema, points = case
+    reader = ConsensusIndex(schema).reader
+    for point in points * 2:  # the second time from the cache
+        region = point_region(schema, point, reader.domains)
+        assert reader.point_words(point) == region.describe()
+        assert reader.words(region) == region.describe()
+        assert reader.witness(region) == (region.witness() or {})

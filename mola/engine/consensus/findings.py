@@ -27,6 +27,7 @@ from mola.engine.consensus.items import (
 from mola.engine.consensus.severity import (
     EXPECTED_WEIGHT,
     KIND_WEIGHT,
+    Standing,
     evidence_note,
     severity,
     suspect_note,
@@ -51,16 +52,16 @@ def rule_pair(index: ConsensusIndex, x: RuleState, y: RuleState) -> Contradictio
         text, witness = index.reader.words(region), index.reader.witness(region)
     kind = RULE_EXCEPTION if a_in_b != b_in_a else RULE_OVERLAP
     facts_a, facts_b = index.facts(a), index.facts(b)
-    counts = index.label_counts(facts_a.examples & facts_b.examples)
+    shared = facts_a.examples & facts_b.examples
+    counts = index.label_counts(shared) if shared else _NO_COUNTS
+    side_a, side_b = counts[a.label], counts[b.label]
     standings = (facts_a.standing, facts_b.standing)
-    names = (teaching_name(a.item), teaching_name(b.item))
-    value = severity(
-        KIND_WEIGHT[kind],
-        examples=sum(counts.values()),
-        side_a=counts[a.label],
-        side_b=counts[b.label],
-        recent_share=_share(index, facts_a.recent & facts_b.recent),
-        standings=standings,
+    name_a, first_a, _ = index.names(a)
+    name_b, _, later_b = index.names(b)
+    names = (name_a, name_b)
+    recent = facts_a.recent & facts_b.recent if facts_a.recent and facts_b.recent else _NONE
+    value = _severity(
+        index, KIND_WEIGHT[kind], sum(counts.values()), side_a, side_b, recent, standings
     )
     notes = [suspect_note(n, s) for n, s in zip(names, standings, strict=True) if s.suspect]
     if kind == RULE_EXCEPTION:
@@ -74,20 +75,53 @@ def rule_pair(index: ConsensusIndex, x: RuleState, y: RuleState) -> Contradictio
         notes.append("Both rules cover exactly the same cases but give different labels.")
     else:
         notes.append(f"Both rules apply when {text}.")
-    notes.append(evidence_note(names, counts[a.label], counts[b.label]))
-    teachings = (a.ref, b.ref)
+    notes.append(evidence_note(names, side_a, side_b))
+    # contradiction_key of two rules, a's id first
+    key = f"{kind}:rule:{a.item.id}+rule:{b.item.id}"
     return Contradiction(
         kind=kind,
-        teachings=teachings,
+        teachings=(a.ref, b.ref),
         witness=witness,
         region_text=text,
         evidence=_evidence(index, counts, (a.label, b.label)),
         severity=value,
         note=" ".join(notes),
-        key=contradiction_key(kind, teachings),
-        summary=f"{teaching_words(a.item, first=True)}, {teaching_words(b.item, first=False)}, "
-        f"when {text}",
+        key=key,
+        summary=f"{first_a}, {later_b}, when {text}",
     )
+
+
+_NO_COUNTS: Counter[int] = Counter()  # read only
+_NONE: frozenset[int] = frozenset()
+_SEVERITY_MEMO_LIMIT = 1 << 16
+
+
+def _severity(
+    index: ConsensusIndex,
+    weight: float,
+    examples: int,
+    side_a: int,
+    side_b: int,
+    recent: frozenset[int],
+    standings: tuple[Standing, ...],
+) -> float:
+    """``severity`` with ``recent_share`` the share of recent points in ``recent``; the same
+    few inputs recur across thousands of overlaps, so values are remembered."""
+    key = (weight, examples, side_a, side_b, len(recent), index.recent.n_rows, standings)
+    memo = index.severities
+    value = memo.get(key)
+    if value is None:
+        if len(memo) > _SEVERITY_MEMO_LIMIT:
+            memo.clear()
+        value = memo[key] = severity(
+            weight,
+            examples=examples,
+            side_a=side_a,
+            side_b=side_b,
+            recent_share=_share(index, recent),
+            standings=standings,
+        )
+    return value
 
 
 def rule_example(index: ConsensusIndex, rule: RuleState, example: ExampleItem) -> Contradiction:

@@ -13,6 +13,7 @@ from mola.engine.language import Box, Interval, Region
 from mola.engine.language.intervals import _tighter_high, _tighter_low
 from mola.engine.language.region_text import (
     BOX_SEPARATOR,
+    _describe_constraint,
     _with_holes,
     box_witness,
     describe_box,
@@ -111,6 +112,7 @@ class RegionReader:
         self._words: dict[tuple[str, Any], str] = {}
         self._picks: dict[tuple[str, Any], Any] = {}
         self._meets: dict[tuple[Any, ...], Part] = {}
+        self._point_words: dict[tuple[str, Any], str | None] = {}
 
     def parts(self, region: Region) -> Parts | None:
         """A one-box region's constraints with their words and picks (None for several
@@ -214,11 +216,43 @@ class RegionReader:
             if name in constraints
         )
 
+    def point_words(self, point: dict[str, Any]) -> str:
+        """``words(point_region(schema, point, domains))``, a feature's value read once."""
+        parts = []
+        for name in self._order:
+            key = (name, point[name])
+            words = self._point_words.get(key, _UNSEEN)
+            if words is _UNSEEN:
+                feature = self.features[name]
+                value = point[name]
+                constraint = (
+                    Interval.point(value) if feature.kind == "number" else frozenset({value})
+                )
+                one = Region.where(self.schema, {name: constraint}, self.domains)
+                if not one.boxes:
+                    words = None  # outside the domain: the point's region is empty
+                elif one.boxes[0].constraints:
+                    words = self._constraint_words(name, one.boxes[0].constraints[name])
+                else:
+                    words = ""  # the feature's whole domain: left out
+                self._point_words[key] = words
+            if words is None:
+                return "no case"
+            if words:
+                parts.append(words)
+        return " and ".join(parts) if parts else "every case"
+
     def _constraint_words(self, name: str, constraint: Any) -> str:
         key = (name, constraint)
-        if key not in self._words:
-            self._words[key] = describe_box(Box({name: constraint}), self.schema, self.domains)
-        return self._words[key]
+        words = self._words.get(key)
+        if words is None:  # describe_box of the one constraint
+            words = self._words[key] = _describe_constraint(
+                self.features[name], constraint, self.domains[name]
+            )
+        return words
+
+
+_UNSEEN = object()
 
 
 def _pick(feature: Feature, constraint: Any) -> Any:

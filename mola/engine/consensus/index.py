@@ -25,7 +25,7 @@ import numpy as np
 
 from mola.engine.consensus import findings
 from mola.engine.consensus.example_store import ExampleStore
-from mola.engine.consensus.geometry import Hull, Parts, RegionReader, hull, point_region
+from mola.engine.consensus.geometry import Hull, Parts, RegionReader, hull
 from mola.engine.consensus.items import (
     ConceptItem,
     Contradiction,
@@ -33,6 +33,8 @@ from mola.engine.consensus.items import (
     Item,
     Ref,
     RuleItem,
+    teaching_name,
+    teaching_words,
 )
 from mola.engine.consensus.packing import BoxStore, RowsByValue
 from mola.engine.consensus.severity import Standing
@@ -66,6 +68,9 @@ class RuleState:
     # A one-box region's constraints read once (words, picks), for ``RegionReader.pair``;
     # None until first asked, False for a region of several boxes.
     parts: Parts | bool | None = field(default=None, repr=False)
+    # How notes and summaries name the rule: "rule #12", and its words first and later in
+    # a sentence ("Rule #12 (anna) says toss in front").
+    names: tuple[str, str, str] | None = field(default=None, repr=False)
 
 
 class ConsensusIndex:
@@ -99,6 +104,7 @@ class ConsensusIndex:
         self.recent: Table = table_from_rows(schema, list(recent_points))
         self._recent_version = 0
         self._rows: tuple[tuple[int, int], RowsByValue, RowsByValue] | None = None
+        self.severities: dict[tuple[Any, ...], float] = {}  # findings' memo
 
     # --- changes -------------------------------------------------------------------------
 
@@ -238,6 +244,17 @@ class ConsensusIndex:
             self.label_names.append(name)
         return self._label_code[name]
 
+    def names(self, rule: RuleState) -> tuple[str, str, str]:
+        """``teaching_name`` and ``teaching_words`` (first, later) of the rule, once."""
+        if rule.names is None:
+            item = rule.item
+            rule.names = (
+                teaching_name(item),
+                teaching_words(item, first=True),
+                teaching_words(item, first=False),
+            )
+        return rule.names
+
     def parts(self, rule: RuleState) -> Parts | None:
         """The rule's one box read once (None when its region has several boxes)."""
         if rule.parts is None:
@@ -301,8 +318,7 @@ class ConsensusIndex:
         example inside many rules appears in as many contradictions."""
         if example.id not in self._example_words:
             point = {name: example.point[name] for name in self.schema.feature_names}
-            region = point_region(self.schema, point, self.domains)
-            self._example_words[example.id] = (self.reader.words(region), point)
+            self._example_words[example.id] = (self.reader.point_words(point), point)
         return self._example_words[example.id]
 
     def label_counts(self, slots: Iterable[int]) -> Counter[int]:
