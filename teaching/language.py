@@ -1,11 +1,14 @@
 """The condition language applied to a space: its compiled concepts, and errors as API errors.
 
 Compiled concepts are cached by content (the schema and every live definition), so a cached
-entry can never be stale, whatever transaction rolled back.
+entry can never be stale, whatever transaction rolled back. Compiled rule conditions are
+cached the same way, by their text and the content key of the concepts they were compiled
+against, so a retrain after one edit compiles one condition, not every rule of the space.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from collections.abc import Mapping
 from threading import Lock
@@ -18,8 +21,11 @@ from mola.errors import InvalidInput
 from teaching.models import LIVE_STATUSES, Concept, Space
 
 _CACHE_SIZE = 64
-_cache: OrderedDict[tuple, dict[str, Condition]] = OrderedDict()
+_cache: OrderedDict[str, dict[str, Condition]] = OrderedDict()
 _cache_lock = Lock()
+# (concepts key, condition text) → compiled condition; big enough for a few large spaces.
+_CONDITION_CACHE_SIZE = 20_000
+_conditions: OrderedDict[tuple[str, str], Condition] = OrderedDict()
 
 
 def condition_error(exc: ConditionError, field: str) -> InvalidInput:
@@ -62,18 +68,52 @@ def live_concept_definitions(space: Space) -> dict[str, str]:
     )
 
 
-def space_concepts(space: Space) -> dict[str, Condition]:
+def concepts_key(space: Space, definitions: Mapping[str, str]) -> str:
+    """A digest of everything compiled concepts depend on: the schema and the definitions."""
+    content = repr((space.features, space.labels, sorted(definitions.items())))
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+def space_concepts_keyed(space: Space) -> tuple[str, dict[str, Condition]]:
+    """The space's compiled live concepts, and their content key (for ``cached_condition``)."""
     definitions = live_concept_definitions(space)
-    key = (repr(space.features), tuple(sorted(definitions.items())))
+    key = concepts_key(space, definitions)
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)
-            return _cache[key]
+            return key, _cache[key]
     compiled = compile_concepts(space.schema, definitions)
     with _cache_lock:
         _cache[key] = compiled
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
+    return key, compiled
+
+
+def space_concepts(space: Space) -> dict[str, Condition]:
+    return space_concepts_keyed(space)[1]
+
+
+def cached_condition(
+    text: str, schema: Schema, concepts: Mapping[str, Condition], key: str
+) -> Condition:
+    """``compile_condition(text, schema, concepts)``, cached per process.
+
+    ``key`` must be the content key of ``concepts`` (from ``space_concepts_keyed``): it
+    covers the schema and every definition, so an entry is never stale. Errors are not
+    cached; they raise ``ConditionError`` as ``compile_condition`` does.
+    """
+    entry = (key, text)
+    with _cache_lock:
+        found = _conditions.get(entry)
+        if found is not None:
+            _conditions.move_to_end(entry)
+            return found
+    compiled = compile_condition(text, schema, concepts)
+    with _cache_lock:
+        _conditions[entry] = compiled
+        while len(_conditions) > _CONDITION_CACHE_SIZE:
+            _conditions.popitem(last=False)
     return compiled
 
 
@@ -82,8 +122,9 @@ def compile_in_space(
 ) -> Condition:
     """Compile a rule condition or concept definition, or raise a 400 naming ``field``."""
     try:
-        return compile_condition(
-            text, space.schema, space_concepts(space) if concepts is None else concepts
-        )
+        if concepts is None:
+            key, compiled = space_concepts_keyed(space)
+            return cached_condition(text, space.schema, compiled, key)
+        return compile_condition(text, space.schema, concepts)
     except ConditionError as exc:
         raise condition_error(exc, field) from exc

@@ -15,7 +15,10 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+from collections import OrderedDict
 from datetime import timedelta
+from threading import Lock
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Max, Q
@@ -23,7 +26,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from mola.db import consistent_read
-from teaching.language import compile_concepts, live_concept_definitions
+from teaching.language import cached_condition, space_concepts_keyed
 from teaching.models import (
     Concept,
     Example,
@@ -95,49 +98,66 @@ def retrain_run(*, space_id: int) -> int:
 
 
 def space_snapshot(space: Space):
-    """The space's active teachings as an engine Snapshot (call in one transaction)."""
-    from mola.engine.learning import ConceptSpec, ExampleSpec, Precedence, RuleSpec, Snapshot
+    """The space's active teachings as an engine Snapshot (call in one transaction).
+
+    Built from plain ``values_list`` rows (no model instances: 100,000 examples are read in
+    a fraction of the time), with conditions compiled through the per-process caches of
+    ``teaching.language`` (keyed by content), and stored examples taken as they are: every
+    write validated them against the schema, and the schema cannot change under them.
+    """
+    from django.contrib.auth import get_user_model
+
+    from mola.engine.language import ConditionError
+    from mola.engine.learning import ConceptSpec, Precedence, RuleSpec, Snapshot
 
     schema = space.schema
-    compiled = compile_concepts(schema, live_concept_definitions(space))
+    key, compiled = space_concepts_keyed(space)
     expertise = dict(Membership.objects.filter(space=space).values_list("user_id", "expertise"))
+    active = {"space": space, "status": Status.ACTIVE}
+    concept_rows = list(Concept.objects.filter(**active).values_list("id", "name", "author_id"))
+    rule_rows = list(
+        Rule.objects.filter(**active).values_list(
+            "id", "condition", "label", "author_id", "disputed"
+        )
+    )
+    # Everything but the features: those come from the per-process cache when unchanged.
+    example_rows = list(
+        Example.objects.filter(**active).values_list(
+            "id", "revision", "label", "author_id", "refutes_id", "evaluation", "disputed"
+        )
+    )
+    author_ids = (
+        set(expertise)
+        | {row[2] for row in concept_rows}
+        | {row[3] for row in rule_rows}
+        | {row[3] for row in example_rows}
+    )
+    usernames = dict(
+        get_user_model().objects.filter(pk__in=author_ids).values_list("pk", "username")
+    )
     concepts = [
-        ConceptSpec(id=c.pk, name=c.name, author=c.author.username, condition=compiled[c.name])
-        for c in Concept.objects.filter(space=space, status=Status.ACTIVE).select_related("author")
-        if c.name in compiled
+        ConceptSpec(id=pk, name=name, author=usernames[author], condition=compiled[name])
+        for pk, name, author in concept_rows
+        if name in compiled
     ]
-    from mola.engine.language import ConditionError, compile_condition
-
     rules = []
-    for rule in Rule.objects.filter(space=space, status=Status.ACTIVE).select_related("author"):
+    for pk, text, label, author, disputed in rule_rows:
         try:
-            condition = compile_condition(rule.condition, schema, compiled)
+            condition = cached_condition(text, schema, compiled, key)
         except ConditionError:  # cannot happen through the services; never crash a training
-            log.warning("rule %s of %s does not compile; left out", rule.pk, space.slug)
+            log.warning("rule %s of %s does not compile; left out", pk, space.slug)
             continue
         rules.append(
             RuleSpec(
-                id=rule.pk,
-                label=rule.label,
-                author=rule.author.username,
-                expertise=expertise.get(rule.author_id, "novice"),
+                id=pk,
+                label=label,
+                author=usernames[author],
+                expertise=expertise.get(author, "novice"),
                 condition=condition,
-                disputed=rule.disputed,
+                disputed=disputed,
             )
         )
-    examples = [
-        ExampleSpec(
-            id=e.pk,
-            features=e.features,
-            label=e.label,
-            author=e.author.username,
-            expertise=expertise.get(e.author_id, "novice"),
-            refutes=e.refutes_id,
-            evaluation=e.evaluation,
-            disputed=e.disputed,
-        )
-        for e in Example.objects.filter(space=space, status=Status.ACTIVE).select_related("author")
-    ]
+    examples = _example_specs(space, example_rows, usernames, expertise)
     rule_ids = {r.id for r in rules}
     precedences = [
         Precedence(winner=w, loser=lo)
@@ -152,6 +172,76 @@ def space_snapshot(space: Space):
         precedences=precedences,
         revision=space.teaching_revision,
     )
+
+
+# Per process: the ExampleSpecs of the last few spaces trained, by example id, with the
+# revision they were read at. An example's features, label, refutes and evaluation change
+# only with its revision (every write records one); author names, expertise and disputed
+# are compared on every snapshot. So a retrain decodes only the examples changed since the
+# last one, and reuses the same spec objects for the rest.
+_EXAMPLE_CACHE_SPACES = 2
+_example_cache: OrderedDict[tuple, dict[int, tuple[int, Any]]] = OrderedDict()
+_example_cache_lock = Lock()
+_FETCH_ALL_ABOVE = 2000  # more changed examples than this: read every feature column at once
+
+
+def _example_specs(space: Space, rows: list[tuple], usernames: dict, expertise: dict) -> list:
+    """ExampleSpecs for ``rows`` (id, revision, label, author_id, refutes_id, evaluation,
+    disputed) of ``space``, reading features only for examples not cached at that revision."""
+    from mola.engine.learning import ExampleSpec
+
+    space_key = (space.pk, space.created_at)
+    with _example_cache_lock:
+        cached = _example_cache.pop(space_key, {})
+    missing = [pk for pk, revision, *_ in rows if cached.get(pk, (None,))[0] != revision]
+    if missing:
+        examples = Example.objects.filter(space=space, status=Status.ACTIVE)
+        if len(missing) <= _FETCH_ALL_ABOVE:
+            examples = examples.filter(pk__in=missing)
+        fetched = dict(examples.values_list("id", "features"))
+    else:
+        fetched = {}
+    specs, fresh = [], {}
+    for pk, revision, label, author, refutes, evaluation, disputed in rows:
+        name, level = usernames[author], expertise.get(author, "novice")
+        entry = cached.get(pk)
+        if entry is not None and entry[0] == revision:
+            spec = entry[1]
+            if (spec.label, spec.author, spec.expertise, spec.refutes, spec.evaluation) != (
+                label,
+                name,
+                level,
+                refutes,
+                evaluation,
+            ) or spec.disputed != disputed:
+                spec = ExampleSpec(
+                    id=pk,
+                    features=spec.features,
+                    label=label,
+                    author=name,
+                    expertise=level,
+                    refutes=refutes,
+                    evaluation=evaluation,
+                    disputed=disputed,
+                )
+        else:
+            spec = ExampleSpec(
+                id=pk,
+                features=fetched[pk],
+                label=label,
+                author=name,
+                expertise=level,
+                refutes=refutes,
+                evaluation=evaluation,
+                disputed=disputed,
+            )
+        specs.append(spec)
+        fresh[pk] = (revision, spec)
+    with _example_cache_lock:
+        _example_cache[space_key] = fresh
+        while len(_example_cache) > _EXAMPLE_CACHE_SPACES:
+            _example_cache.popitem(last=False)
+    return specs
 
 
 def _read_snapshot(space_id: int):

@@ -1,0 +1,387 @@
+"""What the HTTP benchmarks share: a throwaway data dir, a real web server and a real Celery
+worker (both subprocesses), spaces seeded fast from ``bench/synthetic.py``, a keep-alive HTTP
+client, and percentiles.
+
+    env = BenchEnv.start(workers=1)   # MOLA_DATA_DIR=/tmp/mola-bench-…, migrated
+    seeded = seed_space("M")           # bulk-created rows, a token and an API key
+    ...
+    env.stop()
+
+With no environment the stack is SQLite in the data dir and kombu's filesystem broker, as a
+one-machine install runs; DATABASE_URL, CELERY_BROKER_URL and REDIS_URL are passed through
+unchanged, so the same scripts run on PostgreSQL and Redis.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import math
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q``-th percentile (0–100), nearest rank on the sorted values."""
+    ordered = sorted(values)
+    if not ordered:
+        return math.nan
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return math.nan
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def load() -> str:
+    """The machine's load averages, for the record."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+class Http:
+    """A keep-alive JSON client for one server."""
+
+    def __init__(self, port: int, authorization: str | None = None) -> None:
+        self.port = port
+        self.authorization = authorization
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+
+    def call(self, method: str, path: str, body=None) -> tuple[int, object]:
+        headers = {"Accept": "application/json"}
+        if self.authorization:
+            headers["Authorization"] = self.authorization
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        for attempt in range(2):
+            try:
+                self.conn.request(method, path, body=payload, headers=headers)
+                response = self.conn.getresponse()
+                raw = response.read()
+                break
+            except (http.client.HTTPException, ConnectionError):
+                self.conn.close()  # the server closed a kept-alive connection: reconnect once
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+                if attempt:
+                    raise
+        data = json.loads(raw) if raw and raw[:1] in b"{[" else raw
+        return response.status, data
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+@dataclass
+class BenchEnv:
+    data_dir: Path
+    port: int
+    own_dir: bool
+    processes: list[subprocess.Popen] = field(default_factory=list)
+    logs: list = field(default_factory=list)
+
+    @classmethod
+    def start(
+        cls, *, web_workers: int = 1, celery_concurrency: int = 2, consensus: bool = True
+    ) -> BenchEnv:
+        """Migrate a fresh data dir, start the web server and a worker, wait for both.
+
+        ``consensus=False`` sends the web server's consensus checks to a queue no worker
+        reads, so only retraining runs in the worker (the retrain path measured alone).
+        """
+        own = "MOLA_DATA_DIR" not in os.environ
+        data_dir = Path(os.environ.get("MOLA_DATA_DIR") or tempfile.mkdtemp(prefix="mola-bench-"))
+        os.environ["MOLA_DATA_DIR"] = str(data_dir)
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mola.settings")
+        os.environ.setdefault("LOG_LEVEL", "WARNING")
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        env = cls(data_dir=data_dir, port=free_port(), own_dir=own)
+        try:
+            env._start_worker(celery_concurrency)
+            env._start_web(web_workers, consensus)
+        except BaseException:
+            env.stop()
+            raise
+        return env
+
+    def _spawn(self, args: list[str], log_name: str) -> subprocess.Popen:
+        log = (self.data_dir / log_name).open("ab")
+        self.logs.append(log)
+        process = subprocess.Popen(
+            args, cwd=ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT
+        )
+        self.processes.append(process)
+        return process
+
+    def _start_worker(self, concurrency: int, timeout: float = 60) -> None:
+        from mola.celery import app
+
+        name = f"bench-{uuid.uuid4().hex[:8]}@localhost"
+        process = self._spawn(
+            [
+                *(sys.executable, "-m", "celery", "-A", "mola", "worker"),
+                *("--loglevel=WARNING", f"--concurrency={concurrency}"),
+                *("--without-gossip", "--without-mingle", "-n", name),
+            ],
+            "worker.log",
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"the worker exited at start; see {self.data_dir}/worker.log")
+            if app.control.ping(destination=[name], timeout=0.5):
+                return
+        raise RuntimeError("the worker did not answer within the timeout")
+
+    def _start_web(self, workers: int, consensus: bool = True, timeout: float = 60) -> None:
+        process = self._spawn(
+            [
+                *(sys.executable, str(Path(__file__).resolve()), "serve"),
+                *([] if consensus else ["--no-consensus"]),
+                "mola.wsgi:application",
+                *("--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)),
+                *("--worker-class", "gthread", "--threads", "4", "--timeout", "120"),
+                *("--keep-alive", "30", "--log-level", "warning"),
+            ],
+            "web.log",
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"the web server exited at start; see {self.data_dir}/web.log")
+            try:
+                status, _ = Http(self.port).call("GET", "/api/v1/spaces")
+                if status in (200, 401, 403):
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("the web server did not answer within the timeout")
+
+    def client(self, authorization: str | None = None) -> Http:
+        return Http(self.port, authorization)
+
+    def stop(self, *, failed: bool = False) -> None:
+        """Stop both processes; the data dir is removed unless it was given, or on failure
+        (its worker.log and web.log say what went wrong), or MOLA_BENCH_KEEP is set."""
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for log in self.logs:
+            log.close()
+        if failed or os.environ.get("MOLA_BENCH_KEEP"):
+            print(f"logs kept in {self.data_dir}", file=sys.stderr)
+        elif self.own_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+# name: (rules, concepts, examples); 20 features and 8 labels each (issue 4's sizes).
+SIZES: dict[str, tuple[int, int, int]] = {
+    "S": (50, 20, 500),
+    "M": (500, 150, 10_000),
+    "L": (2_000, 150, 100_000),
+}
+
+
+@dataclass
+class Seeded:
+    slug: str
+    space_id: int
+    token: str  # the owner's API token
+    api_key: str
+    world: object  # bench.synthetic.World
+    rule_ids: list[int]
+    seconds: float
+
+
+def seed_space(size: str, seed: int = 0) -> Seeded:
+    """A space of ``size`` with its teachings bulk-created (no revisions, no consensus run)."""
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+    from rest_framework.authtoken.models import Token
+
+    from bench.synthetic import synthetic_snapshot
+    from teaching.models import (
+        Concept,
+        Example,
+        Membership,
+        Role,
+        Rule,
+        RulePrecedence,
+        Space,
+        SpaceApiKey,
+        Status,
+        TrainingState,
+    )
+
+    started = time.perf_counter()
+    world, snapshot = synthetic_snapshot(SIZES[size], seed=seed)
+    User = get_user_model()
+    tag = uuid.uuid4().hex[:6]
+    with transaction.atomic():
+        owner = User.objects.create_user(username=f"bench-owner-{tag}")
+        names = sorted(
+            {r.author for r in snapshot.rules}
+            | {c.author for c in snapshot.concepts}
+            | {e.author for e in snapshot.examples}
+        )
+        User.objects.bulk_create([User(username=f"{name}-{tag}", password="!") for name in names])
+        users = {
+            u.username.removesuffix(f"-{tag}"): u
+            for u in User.objects.filter(username__endswith=f"-{tag}")
+        }
+        expertise = {r.author: r.expertise for r in snapshot.rules}
+        expertise.update({e.author: e.expertise for e in snapshot.examples})
+        space = Space.objects.create(
+            slug=f"bench-{size.lower()}-{tag}",
+            name=f"Benchmark {size}",
+            features=[f.as_dict() for f in snapshot.schema.features],
+            labels=[{"name": label.name} for label in snapshot.schema.labels],
+            settings={"review_novice_teachings": False},
+            teaching_revision=1,
+            created_by=owner,
+        )
+        Membership.objects.bulk_create(
+            [Membership(space=space, user=owner, role=Role.OWNER, expertise="master")]
+            + [
+                Membership(space=space, user=users[name], expertise=expertise.get(name, "novice"))
+                for name in names
+            ]
+        )
+        common = {"space": space, "status": Status.ACTIVE, "revision": 1}
+        Concept.objects.bulk_create(
+            [
+                Concept(name=c.name, definition=c.condition.text, author=users[c.author], **common)
+                for c in snapshot.concepts
+            ]
+        )
+        rules = Rule.objects.bulk_create(
+            [
+                Rule(
+                    condition=r.condition.text,
+                    label=r.label,
+                    author=users[r.author],
+                    disputed=r.disputed,
+                    **common,
+                )
+                for r in snapshot.rules
+            ]
+        )
+        rule_pk = {spec.id: row.pk for spec, row in zip(snapshot.rules, rules, strict=True)}
+        Example.objects.bulk_create(
+            [
+                Example(
+                    features=e.features,
+                    label=e.label,
+                    author=users[e.author],
+                    refutes_id=rule_pk.get(e.refutes) if e.refutes is not None else None,
+                    evaluation=e.evaluation,
+                    disputed=e.disputed,
+                    **common,
+                )
+                for e in snapshot.examples
+            ],
+            batch_size=2000,
+        )
+        RulePrecedence.objects.bulk_create(
+            [
+                RulePrecedence(
+                    space=space,
+                    winner_id=rule_pk[p.winner],
+                    loser_id=rule_pk[p.loser],
+                    created_by=owner,
+                )
+                for p in snapshot.precedences
+            ]
+        )
+        TrainingState.objects.create(space=space)
+        token = Token.objects.create(user=owner).key
+        _, api_key = SpaceApiKey.objects.create_key(space=space, name="bench", created_by=owner)
+    return Seeded(
+        slug=space.slug,
+        space_id=space.pk,
+        token=token,
+        api_key=api_key,
+        world=world,
+        rule_ids=[row.pk for row in rules],
+        seconds=time.perf_counter() - started,
+    )
+
+
+def wait_for_revision(
+    client: Http, slug: str, revision: int, timeout: float = 300, interval: float = 0.02
+) -> tuple[float, dict]:
+    """Poll ``GET /model`` until it serves ``revision`` or newer; the time it took and the body.
+
+    Fails when the newest version failed at that revision (a training error) or on timeout.
+    """
+    started = time.perf_counter()
+    deadline = started + timeout
+    while True:
+        status, body = client.call("GET", f"/api/v1/spaces/{slug}/model")
+        if status != 200:
+            raise RuntimeError(f"GET /model answered {status}: {body}")
+        if (body.get("teaching_revision") or 0) >= revision:
+            return time.perf_counter() - started, body
+        if body.get("status") == "failed":
+            raise RuntimeError(f"training failed: {body.get('error')}")
+        if time.perf_counter() > deadline:
+            state = {k: body.get(k) for k in ("version", "status", "teaching_revision")}
+            raise TimeoutError(f"revision {revision} not served after {timeout} s: {state}")
+        time.sleep(interval)
+
+
+def _serve(argv: list[str]) -> None:
+    """gunicorn with ``argv``; ``--no-consensus`` first routes consensus checks nowhere."""
+    if argv and argv[0] == "--no-consensus":
+        argv = argv[1:]
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mola.settings")
+        from mola.celery import app
+
+        # Set in the master before gunicorn forks its workers, so every worker has it.
+        app.conf.task_routes = {"consensus.check": {"queue": "bench-no-consumer"}}
+    from gunicorn.app.wsgiapp import run
+
+    sys.argv = ["gunicorn", *argv]
+    run()
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["serve"]:
+        _serve(sys.argv[2:])

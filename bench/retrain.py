@@ -1,0 +1,182 @@
+"""Benchmark of the time a teacher waits: a teaching write over HTTP → GET /model serves it.
+
+    .venv/bin/python bench/retrain.py [--sizes S,M,L] [--writes 20] [--seed 0]
+
+Starts a real web server (gunicorn on 127.0.0.1, a free port) and a real Celery worker
+against a throwaway data dir (SQLite and kombu's filesystem broker unless DATABASE_URL /
+CELERY_BROKER_URL / REDIS_URL say otherwise), seeds a space per size directly in the database
+(S: 50 rules, 500 examples; M: 500 rules, 150 concepts, 10,000 examples; L: 2,000 rules,
+100,000 examples; 20 features, 8 labels), trains it once, then makes ``--writes`` teaching
+writes through the API one after another — a new rule, a new example, an edited rule in
+turn — each time polling ``GET /api/v1/spaces/{slug}/model`` until it reports the write's
+revision. Prints p50/p95 of that wait and the medians of where it goes:
+
+  write    the POST itself (the write transaction, scheduling the retrain on commit)
+  queue    scheduled → the worker starts training (broker delivery, task start)
+  snapshot reading the space's teachings into an engine snapshot
+  fit      the learner (metrics included) and serialising the model
+  publish  storing the version
+  notice   published → the polling client sees it (poll interval, GET /model)
+
+Targets (issue 4, on the 2-core machine): M p95 ≤ 1.0 s, L p95 ≤ 5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._harness import (
+    SIZES,
+    BenchEnv,
+    load,
+    median,
+    percentile,
+    seed_space,
+    wait_for_revision,
+)
+
+STAGES = ("write", "queue", "snapshot", "fit", "publish", "notice")
+TARGETS = {"M": 1.0, "L": 5.0}
+
+
+def _write(client, seeded, world_rows, rules: list[dict], i: int, rng: random.Random):
+    """One teaching write, chosen by turn; returns (status, body)."""
+    slug = seeded.slug
+    kind = i % 3
+    if kind == 0:  # a new rule: another teacher's paraphrase of an existing one
+        base = rng.choice(rules)
+        return client.call(
+            "POST",
+            f"/api/v1/spaces/{slug}/rules",
+            {"condition": base["condition"], "label": base["label"], "rationale": "bench"},
+        )
+    if kind == 1:  # a new example
+        row = world_rows[i % len(world_rows)]
+        label = seeded.world.true_labels([row])[0]
+        return client.call(
+            "POST", f"/api/v1/spaces/{slug}/examples", {"features": row, "label": label}
+        )
+    rule = rng.choice(rules)  # an edit: the same rule with another label
+    labels = [lab for lab in rule["labels"] if lab != rule["label"]]
+    return client.call(
+        "PATCH", f"/api/v1/spaces/{slug}/rules/{rule['id']}", {"label": rng.choice(labels)}
+    )
+
+
+def bench_size(env: BenchEnv, size: str, writes: int, seed: int) -> dict:
+    import numpy as np
+
+    from teaching.models import ModelVersion, Rule, Space
+
+    seeded = seed_space(size, seed=seed)
+    space = Space.objects.get(pk=seeded.space_id)
+    labels = list(space.schema.label_names)
+    rules = [
+        {"id": pk, "condition": c, "label": lab, "labels": labels}
+        for pk, c, lab in Rule.objects.filter(space=space).values_list("id", "condition", "label")
+    ]
+    rows = seeded.world.sample_rows(max(writes, 1), np.random.default_rng(seed + 7))
+    client = env.client(f"Token {seeded.token}")
+    poller = env.client(f"Token {seeded.token}")
+    rng = random.Random(seed)
+    n_rules, n_concepts, n_examples = SIZES[size]
+    print(
+        f"{size}: {n_rules} rules, {n_concepts} concepts, {n_examples} examples "
+        f"seeded in {seeded.seconds:.1f} s",
+        flush=True,
+    )
+    # Warm up: the first training of the seeded space, and the caches of both processes.
+    started = time.perf_counter()
+    for i in range(2):
+        status, body = _write(client, seeded, rows, rules, i, rng)
+        assert status in (200, 201), (status, body)
+        wait_for_revision(poller, seeded.slug, body["teaching_revision"])
+    print(f"  warm-up (first trainings) {time.perf_counter() - started:.1f} s", flush=True)
+
+    waits, stages = [], {name: [] for name in STAGES}
+    for i in range(writes):
+        wall0 = datetime.now(UTC)
+        t0 = time.perf_counter()
+        status, body = _write(client, seeded, rows, rules, i, rng)
+        t_write = time.perf_counter() - t0
+        assert status in (200, 201), (status, body)
+        revision = body["teaching_revision"]
+        wait_for_revision(poller, seeded.slug, revision)
+        total = time.perf_counter() - t0
+        waits.append(total)
+        version = (
+            ModelVersion.objects.filter(space_id=seeded.space_id, teaching_revision__gte=revision)
+            .defer("artifact")
+            .order_by("teaching_revision", "version")
+            .first()
+        )
+        timings = version.timings or {}
+        stages["write"].append(t_write)
+        for name in ("queue", "snapshot", "fit", "publish"):
+            stages[name].append(float(timings.get(name, 0.0)))
+        published = (version.trained_at - wall0).total_seconds()
+        stages["notice"].append(max(0.0, total - published))
+    env_name = "postgres" if "postgres" in str(_db_engine()) else "sqlite"
+    p50, p95 = median(waits), percentile(waits, 95)
+    target = TARGETS.get(size)
+    verdict = "" if target is None else (" ok" if p95 <= target else f" MISSES {target} s")
+    print(
+        f"  wait over {writes} writes: p50 {p50:.3f} s  p95 {p95:.3f} s  max {max(waits):.3f} s"
+        f"{verdict}   [{env_name}, load {load()}]"
+    )
+    print(
+        "  median stages  "
+        + "  ".join(f"{name} {median(values) * 1000:.0f}" for name, values in stages.items())
+        + " ms"
+    )
+    print(
+        "  p95 stages     "
+        + "  ".join(
+            f"{name} {percentile(values, 95) * 1000:.0f}" for name, values in stages.items()
+        )
+        + " ms",
+        flush=True,
+    )
+    client.close()
+    poller.close()
+    return {"size": size, "p50": p50, "p95": p95, "stages": stages}
+
+
+def _db_engine() -> str:
+    from django.db import connection
+
+    return connection.vendor
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="S,M,L")
+    parser.add_argument("--writes", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--consensus",
+        action="store_true",
+        help="also run each write's consensus check in the worker, as a deployment does "
+        "(by default they are queued where no worker reads, to time retraining alone)",
+    )
+    args = parser.parse_args()
+    print(f"load before start: {load()}, consensus {'on' if args.consensus else 'off'}", flush=True)
+    env = BenchEnv.start(web_workers=1, consensus=args.consensus)
+    try:
+        for size in args.sizes.split(","):
+            bench_size(env, size.strip().upper(), args.writes, args.seed)
+    except BaseException:
+        env.stop(failed=True)
+        raise
+    env.stop()
+
+
+if __name__ == "__main__":
+    main()
