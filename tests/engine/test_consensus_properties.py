@@ -278,3 +278,21 @@ def test_an_example_reads_as_its_point_region_describes_it(case: Any) -> None:
         assert reader.point_words(point) == region.describe()
         assert reader.words(region) == region.describe()
         assert reader.witness(region) == (region.witness() or {})
+
+
+@given(worlds(), st.lists(st.integers(1, 8), max_size=3))
+@SETTINGS
+def test_meeting_later_equals_meeting_each_later_column(world: Any, removed: list[int]) -> None:
+    schema, rules, _ = world
+    index = ConsensusIndex(schema)
+    for item in rule_items(compiled(schema, rules)):
+        index.replace(item)
+    for rule_id in removed:  # dead columns stay behind until a compaction
+        index.remove(Ref("rule", rule_id))
+    boxes = index.boxes
+    expected = {
+        column: boxes.meeting(column, slice(column + 1, boxes.size)).tolist()
+        for column in range(boxes.size)
+        if boxes.label[column] >= 0
+    }
+    assert {column: hits.tolist() for column, hits in boxes.meeting_later()} == expected

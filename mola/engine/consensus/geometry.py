@@ -147,7 +147,7 @@ class RegionReader:
                     key = (name, low.low, high.high, low.low_closed, high.high_closed)
                     part = self._meets.get(key)
                     if part is None:
-                        meet = Interval(low.low, high.high, low.low_closed, high.high_closed)
+                        meet = Interval.between_ends(low, high)
                         part = self._meets[key] = self._part(name, meet)
                     merged[name] = part
             else:

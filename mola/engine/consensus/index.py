@@ -209,10 +209,7 @@ class ConsensusIndex:
         boxes, found = self.boxes, []
         self._all_facts()
         pairs: set[tuple[int, int]] = set()
-        for column in range(boxes.size):
-            if boxes.label[column] < 0:
-                continue
-            hits = boxes.meeting(column, slice(column + 1, boxes.size))
+        for column, hits in boxes.meeting_later():
             owner = int(boxes.owner[column])
             pairs.update((min(owner, o), max(owner, o)) for o in boxes.owner[hits].tolist())
         found += [findings.rule_pair(self, self.rules[a], self.rules[b]) for a, b in pairs]

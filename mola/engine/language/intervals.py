@@ -75,7 +75,23 @@ class Interval:
     def intersect(self, other: Interval) -> Interval:
         low = self if _tighter_low(self, other) else other
         high = self if _tighter_high(self, other) else other
-        return Interval(low.low, high.high, low.low_closed, high.high_closed)
+        return low if low is high else Interval.between_ends(low, high)
+
+    @classmethod
+    def between_ends(cls, low: Interval, high: Interval) -> Interval:
+        """``Interval(low.low, high.high, low.low_closed, high.high_closed)``: both ends come
+        from intervals already normalised, so the fields (``first`` and ``last`` included)
+        are copied rather than worked out again. Region algebra builds millions of these."""
+        result = object.__new__(cls)
+        vars(result).update(
+            low=low.low,
+            high=high.high,
+            low_closed=low.low_closed,
+            high_closed=high.high_closed,
+            first=low.first,
+            last=high.last,
+        )
+        return result
 
     def merge(self, other: Interval) -> Interval | None:
         """The union when it is one interval (they overlap or touch), else None."""
@@ -87,7 +103,7 @@ class Interval:
             return None
         low = other if _tighter_low(self, other) else self
         high = other if _tighter_high(self, other) else self
-        return Interval(low.low, high.high, low.low_closed, high.high_closed)
+        return Interval.between_ends(low, high)
 
     def complement_within(self, domain: Interval) -> tuple[Interval, ...]:
         """The parts of ``domain`` outside this interval (zero, one or two intervals)."""
