@@ -107,7 +107,15 @@ def _severity(
 ) -> float:
     """``severity`` with ``recent_share`` the share of recent points in ``recent``; the same
     few inputs recur across thousands of overlaps, so values are remembered."""
-    key = (weight, examples, side_a, side_b, len(recent), index.recent.n_rows, standings)
+    key = (
+        weight,
+        examples,
+        side_a,
+        side_b,
+        len(recent),
+        index.recent.n_rows,
+        *((s.examples, s.disagreeing) for s in standings),
+    )
     memo = index.severities
     value = memo.get(key)
     if value is None:

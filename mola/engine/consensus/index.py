@@ -16,6 +16,7 @@ After any sequence of changes handled that way, the stored set equals ``detect_a
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -206,6 +207,18 @@ class ConsensusIndex:
 
     def detect_all(self) -> list[Contradiction]:
         """Every contradiction among all teachings, from scratch, most severe first."""
+        # Tens of thousands of contradictions, each a handful of new objects and no cycles:
+        # the cycle collector would only walk the growing heap again and again (about a
+        # tenth of the time), so it waits until the list is built.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._detect_all()
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _detect_all(self) -> list[Contradiction]:
         boxes, found = self.boxes, []
         self._all_facts()
         pairs: set[tuple[int, int]] = set()
