@@ -170,7 +170,8 @@ def test_the_louvain_level_is_networkx_first_partition(
             else:
                 graph.add_edge(first, other, weight=1)
     expected = next(nx.community.louvain_partitions(graph, weight="weight", seed=seed))
-    community_of = _louvain_level(_graph(list(by_key), by_key, node_of), seed)
+    nodes = {key: tuple(node_of[ref] for ref in c.teachings) for key, c in by_key.items()}
+    community_of = _louvain_level(_graph(list(by_key), nodes), seed)
     groups: dict[int, set[int]] = {}
     for node, community in community_of.items():
         groups.setdefault(community, set()).add(node)

@@ -20,6 +20,7 @@ them wins and the others are left for the caller to close or merge.
 
 from __future__ import annotations
 
+import gc
 import random
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
@@ -46,17 +47,31 @@ def group_into_threads(
     seed: int = 0,
 ) -> list[ThreadGroup]:
     """Threads for ``contradictions`` (see the module docstring), most severe first."""
-    previous = previous or {}
+    collecting = gc.isenabled()
+    gc.disable()  # many small objects and no cycles: see ConsensusIndex.detect_all
+    try:
+        return _grouped(contradictions, previous or {}, max_size, seed)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _grouped(
+    contradictions: Sequence[Contradiction],
+    previous: Mapping[str, int],
+    max_size: int,
+    seed: int,
+) -> list[ThreadGroup]:
     by_key = {found.key: found for found in contradictions}
     # Integer nodes in Ref order; components by union-find, each rooted at its smallest node,
     # numbered in the order of that node.
-    node_of = {
-        ref: i for i, ref in enumerate(sorted({r for c in by_key.values() for r in c.teachings}))
-    }
-    parent = list(range(len(node_of)))
+    # A contradiction's teachings as nodes, found once (a Ref hashes slowly).
+    refs = sorted({r for c in by_key.values() for r in c.teachings})
+    node_of = {ref: i for i, ref in enumerate(refs)}
+    nodes = {key: tuple(node_of[ref] for ref in found.teachings) for key, found in by_key.items()}
+    parent = list(range(len(refs)))
     first_node: dict[str, int] = {}
-    for key, found in by_key.items():
-        first, *others = (node_of[ref] for ref in found.teachings)
+    for key, (first, *others) in nodes.items():
         first_node[key] = first
         for other in others:
             root_a, root_b = _root(parent, first), _root(parent, other)
@@ -71,13 +86,14 @@ def group_into_threads(
         if len(keys) <= max_size:
             groups.append(keys)
         else:
-            groups += _split_component(keys, by_key, node_of, previous, max_size, seed)
+            groups += _split_component(keys, by_key, nodes, previous, max_size, seed)
     ids = _assign_ids(groups, previous)
     threads = [
         ThreadGroup(
             thread_id=thread_id,
             contradiction_keys=tuple(keys),
-            teachings=tuple(sorted({ref for key in keys for ref in by_key[key].teachings})),
+            # nodes number the refs in order
+            teachings=tuple(refs[n] for n in sorted({n for key in keys for n in nodes[key]})),
             title=_title([by_key[key] for key in keys]),
         )
         for keys, thread_id in zip(groups, ids, strict=True)
@@ -96,7 +112,7 @@ def _root(parent: list[int], node: int) -> int:
 def _split_component(
     keys: list[str],
     by_key: Mapping[str, Contradiction],
-    node_of: Mapping[Ref, int],
+    nodes: Mapping[str, tuple[int, ...]],
     previous: Mapping[str, int],
     max_size: int,
     seed: int,
@@ -131,13 +147,12 @@ def _split_component(
         else:
             kept[-best[1]].append(key)
             teachings_of[-best[1]] |= mine
-    return kept + _partition(leftovers, by_key, node_of, max_size, seed)
+    return kept + _partition(leftovers, nodes, max_size, seed)
 
 
 def _partition(
     keys: list[str],
-    by_key: Mapping[str, Contradiction],
-    node_of: Mapping[Ref, int],
+    nodes: Mapping[str, tuple[int, ...]],
     max_size: int,
     seed: int,
 ) -> list[list[str]]:
@@ -145,18 +160,18 @@ def _partition(
     if len(keys) <= max_size:
         return [keys] if keys else []
     # The first Louvain level: the finest communities, which is what packing wants.
-    community_of = _louvain_level(_graph(keys, by_key, node_of), seed)
+    community_of = _louvain_level(_graph(keys, nodes), seed)
     pieces: dict[int, list[str]] = defaultdict(list)
     for key in keys:  # a contradiction goes with its first teaching's community
-        pieces[community_of[node_of[by_key[key].teachings[0]]]].append(key)
+        pieces[community_of[nodes[key][0]]].append(key)
     small: list[list[str]] = []
     for piece in pieces.values():
         if len(piece) <= max_size:
             small.append(piece)
         elif len(pieces) > 1:
-            small += _partition(piece, by_key, node_of, max_size, seed)
+            small += _partition(piece, nodes, max_size, seed)
         else:  # one dense community (a rule against many examples): cut it in order
-            ordered = sorted(piece, key=lambda key: (by_key[key].teachings, key))
+            ordered = sorted(piece, key=lambda key: (nodes[key], key))  # teachings' order
             small += [ordered[i : i + max_size] for i in range(0, len(ordered), max_size)]
     return _pack(small, max_size)
 
@@ -164,9 +179,7 @@ def _partition(
 Graph = dict[int, dict[int, int]]
 
 
-def _graph(
-    keys: list[str], by_key: Mapping[str, Contradiction], node_of: Mapping[Ref, int]
-) -> Graph:
+def _graph(keys: list[str], nodes: Mapping[str, tuple[int, ...]]) -> Graph:
     """Teachings as nodes, contradictions as weighted edges; a contradiction among more than
     two teachings links them all through the first. Nodes and neighbours are kept in the
     order ``networkx.Graph`` would hold them, built edge by edge in ``keys`` order and then
@@ -174,7 +187,7 @@ def _graph(
     depends on that order."""
     built: dict[int, dict[int, list[int]]] = {}
     for key in keys:
-        first, *others = (node_of[ref] for ref in by_key[key].teachings)
+        first, *others = nodes[key]
         if first not in built:
             built[first] = {}
         for other in others or [first]:
