@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import io
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mola.api.auth import IsUserOrApiClient, is_api_client
 from mola.api.pagination import Pagination
-from mola.errors import NotAllowed
+from mola.errors import NotAllowed, TooLarge
 from teaching import selectors
 from teaching.services import predict as predict_service
 from teaching.services.access import check_member
@@ -82,8 +85,29 @@ class VersionDetailApi(APIView):
         return Response(VersionOutputSerializer(found).data)
 
 
+class PredictBodyParser(BaseParser):
+    """JSON bodies up to ``MAX_BODY`` bytes: 10,000 instances of a wide schema are several MB.
+
+    DRF parses JSON through ``request.body``, which Django caps at
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (2.5 MB by default): a batch the API allows would be
+    refused. Not a ``JSONParser`` subclass, so DRF hands it the request stream itself.
+    """
+
+    media_type = "application/json"
+    MAX_BODY = 64 * 1024 * 1024
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        raw = stream.read(self.MAX_BODY + 1) if stream is not None else b""
+        if len(raw) > self.MAX_BODY:
+            raise TooLarge(
+                f"A prediction request is at most {self.MAX_BODY // 2**20} MB.", code="too_large"
+            )
+        return JSONParser().parse(io.BytesIO(raw), media_type, parser_context)
+
+
 class PredictApi(APIView):
     permission_classes = [IsUserOrApiClient]
+    parser_classes = [PredictBodyParser, FormParser, MultiPartParser]
 
     class InputSerializer(serializers.Serializer):
         instances = serializers.ListField(child=serializers.JSONField())

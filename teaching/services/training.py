@@ -180,7 +180,7 @@ def space_snapshot(space: Space):
 # are compared on every snapshot. So a retrain decodes only the examples changed since the
 # last one, and reuses the same spec objects for the rest.
 _EXAMPLE_CACHE_SPACES = 2
-_example_cache: OrderedDict[tuple, dict[int, tuple[int, Any]]] = OrderedDict()
+_example_cache: OrderedDict[tuple, dict[int, tuple[tuple, tuple, Any]]] = OrderedDict()
 _example_cache_lock = Lock()
 _FETCH_ALL_ABOVE = 2000  # more changed examples than this: read every feature column at once
 
@@ -193,50 +193,35 @@ def _example_specs(space: Space, rows: list[tuple], usernames: dict, expertise: 
     space_key = (space.pk, space.created_at)
     with _example_cache_lock:
         cached = _example_cache.pop(space_key, {})
-    missing = [pk for pk, revision, *_ in rows if cached.get(pk, (None,))[0] != revision]
+    missing = [pk for pk, revision, *_ in rows if pk not in cached or cached[pk][0][1] != revision]
+    fetched: dict = {}
     if missing:
         examples = Example.objects.filter(space=space, status=Status.ACTIVE)
         if len(missing) <= _FETCH_ALL_ABOVE:
             examples = examples.filter(pk__in=missing)
         fetched = dict(examples.values_list("id", "features"))
-    else:
-        fetched = {}
+    who = {author: (name, expertise.get(author, "novice")) for author, name in usernames.items()}
     specs, fresh = [], {}
-    for pk, revision, label, author, refutes, evaluation, disputed in rows:
-        name, level = usernames[author], expertise.get(author, "novice")
+    for row in rows:
+        pk, revision, label, author, refutes, evaluation, disputed = row
+        author_is = who[author]
         entry = cached.get(pk)
-        if entry is not None and entry[0] == revision:
-            spec = entry[1]
-            if (spec.label, spec.author, spec.expertise, spec.refutes, spec.evaluation) != (
-                label,
-                name,
-                level,
-                refutes,
-                evaluation,
-            ) or spec.disputed != disputed:
-                spec = ExampleSpec(
-                    id=pk,
-                    features=spec.features,
-                    label=label,
-                    author=name,
-                    expertise=level,
-                    refutes=refutes,
-                    evaluation=evaluation,
-                    disputed=disputed,
-                )
+        if entry is not None and entry[0] == row and entry[1] == author_is:
+            spec = entry[2]  # nothing changed: the very same spec
         else:
+            same_revision = entry is not None and entry[0][1] == revision
             spec = ExampleSpec(
                 id=pk,
-                features=fetched[pk],
+                features=entry[2].features if same_revision else fetched[pk],
                 label=label,
-                author=name,
-                expertise=level,
+                author=author_is[0],
+                expertise=author_is[1],
                 refutes=refutes,
                 evaluation=evaluation,
                 disputed=disputed,
             )
         specs.append(spec)
-        fresh[pk] = (revision, spec)
+        fresh[pk] = (row, author_is, spec)
     with _example_cache_lock:
         _example_cache[space_key] = fresh
         while len(_example_cache) > _EXAMPLE_CACHE_SPACES:
