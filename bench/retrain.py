@@ -144,6 +144,14 @@ def bench_size(env: BenchEnv, size: str, writes: int, seed: int) -> dict:
         + " ms",
         flush=True,
     )
+    gets = []
+    for _ in range(10):
+        started = time.perf_counter()
+        poller.call("GET", f"/api/v1/spaces/{seeded.slug}/model")
+        gets.append(time.perf_counter() - started)
+    print(
+        f"  one GET /model (what each poll costs): median {median(gets) * 1000:.0f} ms", flush=True
+    )
     client.close()
     poller.close()
     return {"size": size, "p50": p50, "p95": p95, "stages": stages}

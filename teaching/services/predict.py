@@ -23,11 +23,12 @@ _models_lock = Lock()
 
 def serving_version(*, space: Space, version: int | None = None) -> ModelVersion:
     """The newest ready version, or the pinned one."""
-    # Only what serving needs: metrics and the teachings list are big JSON (10,000 example
-    # ids in a mid-size space) that every predict call would otherwise decode. Other fields
-    # still load on access.
+    # Only what serving needs, all stored before the artifact: metrics and the teachings
+    # list are big JSON (10,000 example ids in a mid-size space), and on SQLite a column
+    # after the artifact is reached by walking the artifact's overflow pages (MBs). Other
+    # fields still load on access.
     versions = ModelVersion.objects.filter(space=space, status=ModelStatus.READY).only(
-        "id", "space_id", "version", "teaching_revision", "status", "trained_at"
+        "id", "version", "teaching_revision", "status"
     )
     if version is not None:
         found = versions.filter(version=version).first()
