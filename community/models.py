@@ -139,6 +139,7 @@ class AuditAction(models.TextChoices):
     REJECT = "reject"
     MEMBER_UPDATE = "member_update"
     API_KEY_CREATE = "api_key_create"
+    API_KEY_REVOKE = "api_key_revoke"
 
 
 class AuditEntry(models.Model):

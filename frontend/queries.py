@@ -16,7 +16,6 @@ from teaching.models import (
     Membership,
     Rule,
     Space,
-    SpaceApiKey,
     Status,
     Teaching,
     TeachingRevision,
@@ -74,10 +73,6 @@ def teaching_counts(*, space: Space) -> dict[str, int]:
         kind: model.objects.filter(space=space, status__in=LIVE_STATUSES).count()
         for kind, model in TEACHING_MODELS.items()
     }
-
-
-def api_keys(*, space: Space) -> QuerySet[SpaceApiKey]:
-    return SpaceApiKey.objects.filter(space=space).select_related("created_by").order_by("-created")
 
 
 def example_authors(*, space: Space) -> list[str]:

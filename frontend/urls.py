@@ -53,6 +53,7 @@ space_urls = [
     path("review/", members.review_queue, name="review"),
     path("review/<kind:kind>/<int:teaching_id>/", members.review_decide, name="review-decide"),
     path("keys/", admin.api_keys, name="keys"),
+    path("keys/<str:prefix>/revoke/", admin.api_key_revoke_view, name="key-revoke"),
     path("settings/", admin.space_settings, name="settings"),
     # Kept for the consensus and community apps (see views/placeholders.py).
     path("contradictions/", placeholders.contradictions, name="contradictions"),

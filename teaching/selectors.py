@@ -5,7 +5,14 @@ from __future__ import annotations
 from django.db.models import Count, QuerySet
 
 from mola.errors import NotFound
-from teaching.models import TEACHING_MODELS, Membership, Space, Teaching, TeachingRevision
+from teaching.models import (
+    TEACHING_MODELS,
+    Membership,
+    Space,
+    SpaceApiKey,
+    Teaching,
+    TeachingRevision,
+)
 
 
 def memberships_of(*, user) -> QuerySet[Membership]:
@@ -104,3 +111,8 @@ def version_get(*, space: Space, version: int):
     if found is None:
         raise NotFound(f"No model version {version} in {space.slug}.")
     return found
+
+
+def api_key_list(*, space: Space) -> QuerySet[SpaceApiKey]:
+    """The space's client keys, newest first (never the keys themselves: only their prefix)."""
+    return SpaceApiKey.objects.filter(space=space).select_related("created_by").order_by("-created")

@@ -16,7 +16,8 @@ urlpatterns = [
         teachings.MemberRollbackApi.as_view(),
         name="member-rollback",
     ),
-    path("spaces/<slug:slug>/keys", spaces.KeyCreateApi.as_view(), name="key-create"),
+    path("spaces/<slug:slug>/keys", spaces.KeyListApi.as_view(), name="key-list"),
+    path("spaces/<slug:slug>/keys/<str:prefix>", spaces.KeyDetailApi.as_view(), name="key-detail"),
 ]
 
 _SUFFIXES = {

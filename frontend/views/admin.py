@@ -10,12 +10,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 
-from frontend import queries
 from frontend.forms import GENERAL, problems_by_field
 from frontend.views.common import page, require, space_page
 from mola.errors import InvalidInput, MolaError
+from teaching import selectors
 from teaching.models import Membership, Role, Space
-from teaching.services.keys import api_key_create
+from teaching.services.keys import api_key_create, api_key_revoke
 from teaching.services.spaces import space_update
 
 
@@ -44,8 +44,18 @@ def api_keys(request: HttpRequest, space: Space, membership: Membership) -> Http
         status=400 if errors else 200,
         new_key=new_key,
         errors=errors,
-        keys=queries.api_keys(space=space),
+        keys=selectors.api_key_list(space=space),
     )
+
+
+@space_page
+@require_http_methods(["POST"])
+def api_key_revoke_view(
+    request: HttpRequest, space: Space, membership: Membership, prefix: str
+) -> HttpResponse:
+    key = api_key_revoke(space=space, user=request.user, prefix=prefix)
+    messages.success(request, f"Key “{key.name}” revoked: clients using it now get 401.")
+    return redirect("frontend:keys", slug=space.slug)
 
 
 def _schema_text(space: Space) -> dict[str, str]:

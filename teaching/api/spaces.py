@@ -12,6 +12,7 @@ from teaching import selectors
 from teaching.models import Expertise, Role
 from teaching.services import keys as key_services
 from teaching.services import spaces as services
+from teaching.services.access import check_moderator
 
 
 class FeatureSerializer(serializers.Serializer):
@@ -147,7 +148,7 @@ class MemberDetailApi(APIView):
         return Response(MemberOutputSerializer(membership).data)
 
 
-class KeyCreateApi(APIView):
+class KeyListApi(APIView):
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=50)
 
@@ -155,6 +156,22 @@ class KeyCreateApi(APIView):
         name = serializers.CharField()
         key = serializers.CharField()
         prefix = serializers.CharField()
+
+    class ListItemSerializer(serializers.Serializer):
+        name = serializers.CharField()
+        prefix = serializers.CharField()
+        created = serializers.DateTimeField()
+        created_by = serializers.CharField(source="created_by.username")
+        revoked = serializers.BooleanField()
+
+    @extend_schema(responses={200: ListItemSerializer(many=True)})
+    def get(self, request, slug: str):
+        """The space's client keys (moderators and owners): names and prefixes, never keys."""
+        space = selectors.space_get(slug=slug)
+        check_moderator(space=space, user=request.user)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(selectors.api_key_list(space=space), request, view=self)
+        return paginator.get_paginated_response(self.ListItemSerializer(page, many=True).data)
 
     @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
     def post(self, request, slug: str):
@@ -166,3 +183,12 @@ class KeyCreateApi(APIView):
         )
         body = {"name": api_key.name, "key": key, "prefix": api_key.prefix}
         return Response(body, status=status.HTTP_201_CREATED)
+
+
+class KeyDetailApi(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request, slug: str, prefix: str):
+        """Revoke a client key for good (moderators and owners)."""
+        space = selectors.space_get(slug=slug)
+        key_services.api_key_revoke(space=space, user=request.user, prefix=prefix)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -105,3 +105,25 @@ def test_an_untrusted_teacher_cannot_review(client_as, taught):
     assert response.status_code == 403
     proposed.refresh_from_db()
     assert proposed.status == "proposed"
+
+
+def test_a_moderator_revokes_a_key_from_the_keys_page(client_as, taught, api, space, owner):
+    from teaching.services.keys import api_key_create
+
+    created, key = api_key_create(space=space, user=owner, name="old app")
+    client = client_as("moderator")
+    assert f"keys/{created.prefix}/revoke/" in client.get(f"{S}/keys/").content.decode()
+
+    response = client.post(f"{S}/keys/{created.prefix}/revoke/", follow=True)
+
+    assert "revoked" in response.content.decode()
+    assert SpaceApiKey.objects.get(pk=created.pk).revoked
+    assert api(key).get(f"/api/v1{S}/model").status_code == 401
+
+
+def test_a_teacher_cannot_revoke_keys(client_as, taught, space, owner):
+    from teaching.services.keys import api_key_create
+
+    created, _ = api_key_create(space=space, user=owner, name="old app")
+    assert client_as("teacher").post(f"{S}/keys/{created.prefix}/revoke/").status_code == 403
+    assert not SpaceApiKey.objects.get(pk=created.pk).revoked

@@ -1,0 +1,19 @@
+"""The OpenAPI schema clients generate code from: valid, warning-free, covering the contract."""
+
+import pytest
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_schema_is_valid_and_has_no_warnings(tmp_path):
+    out = tmp_path / "schema.yml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    text = out.read_text()
+    for path in (
+        "/api/v1/spaces/{slug}/predict",
+        "/api/v1/spaces/{slug}/keys/{prefix}",
+        "/api/v1/spaces/{slug}/contradictions",
+        "/api/v1/threads/{thread_id}/resolve",
+    ):
+        assert f"  {path}:" in text
