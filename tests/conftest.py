@@ -126,10 +126,12 @@ def _fresh_process_caches():
     # (a space's consensus index, unpickled models) must not outlive a test.
     from django.core.cache import cache
 
+    from community.services import credit
     from consensus import loading
     from teaching.services import predict
 
     loading._indexes.clear()
     predict._models.clear()
+    credit.flush()  # the last test's credit counted in memory, into the cache cleared next
     cache.clear()  # throttle counters and credit counters live in the shared cache
     yield

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from django.core.cache import cache
 
-from community.services.credit import credit_key, current_bucket, window_hours
+from community.services.credit import credit_key, current_bucket, flush, window_hours
 
 
 def prediction_counts(
@@ -15,8 +15,10 @@ def prediction_counts(
     """Predictions in the window, and per username how many used their teachings.
 
     Reads the totals of every hour first and the members' counters only for the hours that
-    had predictions, so a quiet space costs one ``get_many``.
+    had predictions, so a quiet space costs one ``get_many``. This process's counts not yet
+    flushed to the cache are flushed first: a member who just predicted here sees them.
     """
+    flush()
     last = current_bucket(now)
     buckets = range(last - window_hours() + 1, last + 1)
     totals = cache.get_many([credit_key(space_id, b) for b in buckets])

@@ -6,7 +6,8 @@ import pytest
 
 from community.selectors.contributors import reputation
 from community.selectors.credit import prediction_counts
-from community.services.credit import BUCKET_SECONDS, record_predictions
+from community.services import credit
+from community.services.credit import BUCKET_SECONDS, credit_key, current_bucket, record_predictions
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +42,55 @@ def test_predict_credit_never_raises(space, monkeypatch):
 
     monkeypatch.setattr(cache, "add", broken)
     record_predictions(space.pk, [["teacher"]])  # no exception
+    credit.flush()  # the cache write fails here: logged, not raised
+    assert prediction_counts(space_id=space.pk, usernames=["teacher"]) == (0, {"teacher": 0})
+
+
+def test_predict_counts_in_memory_and_a_flush_writes_the_cache(space):
+    from django.core.cache import cache
+
+    total_key = credit_key(space.pk, current_bucket())
+    record_predictions(space.pk, [["teacher"], ["teacher", "expert"]])
+    assert cache.get(total_key) is None  # not one cache write on the predict path
+    credit.flush()
+    assert cache.get(total_key) == 2
+    assert cache.get(credit_key(space.pk, current_bucket(), "teacher")) == 2
+    record_predictions(space.pk, [["expert"]])
+    credit.flush()
+    assert cache.get(total_key) == 3  # added to, not overwritten
+
+
+def test_a_timer_flushes_within_the_interval(space, monkeypatch):
+    import time
+
+    from django.core.cache import cache
+
+    monkeypatch.setattr(credit, "FLUSH_SECONDS", 0.05)
+    record_predictions(space.pk, [["teacher"]])
+    deadline = time.monotonic() + 5
+    while cache.get(credit_key(space.pk, current_bucket())) is None:
+        assert time.monotonic() < deadline, "the pending credit was never flushed"
+        time.sleep(0.02)
+    assert cache.get(credit_key(space.pk, current_bucket(), "teacher")) == 1
+
+
+def test_counts_from_many_threads_are_all_kept(space, monkeypatch):
+    import threading
+
+    monkeypatch.setattr(credit, "FLUSH_SECONDS", 0.001)  # timers flush while threads count
+
+    def predict_many():
+        for _ in range(300):
+            record_predictions(space.pk, [["teacher"], ["teacher", "expert"]])
+
+    threads = [threading.Thread(target=predict_many) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    total, counts = prediction_counts(space_id=space.pk, usernames=["teacher", "expert"])
+    assert total == 6 * 300 * 2
+    assert counts == {"teacher": 6 * 300 * 2, "expert": 6 * 300}
 
 
 def test_the_contributors_list(api, space, dispute, thread, moderator, teacher, expert):
