@@ -2,9 +2,39 @@
 
 from celery import shared_task
 
+from teaching.services.training import (
+    RETRAIN_RETRIES,
+    RETRAIN_SOFT_TIME_LIMIT,
+    RETRAIN_TIME_LIMIT,
+)
 
-@shared_task(name="teaching.retrain_space", time_limit=300, soft_time_limit=240, acks_late=True)
-def retrain_space(space_id: int) -> int:
-    from teaching.services.training import retrain_run
 
-    return retrain_run(space_id=space_id)
+@shared_task(
+    bind=True,
+    name="teaching.retrain_space",
+    time_limit=RETRAIN_TIME_LIMIT,
+    soft_time_limit=RETRAIN_SOFT_TIME_LIMIT,
+    acks_late=True,
+    max_retries=RETRAIN_RETRIES,
+)
+def retrain_space(self, space_id: int, claim: str | None = None) -> int:
+    """Retrain the space; when the database fails under it, retry with backoff, handing
+    on the claim the failed attempt could not release."""
+    from teaching.services.training import (
+        RetrainInterrupted,
+        retrain_gave_up,
+        retrain_retry_delay,
+        retrain_run,
+    )
+
+    try:
+        return retrain_run(space_id=space_id, claim=claim)
+    except RetrainInterrupted as interrupted:
+        if self.request.retries >= self.max_retries:
+            retrain_gave_up(space_id=space_id)
+            raise
+        raise self.retry(
+            kwargs={"space_id": space_id, "claim": interrupted.claim},
+            countdown=retrain_retry_delay(self.request.retries),
+            exc=interrupted,
+        ) from interrupted

@@ -8,6 +8,19 @@ healthchecks claims its jobs), so any number of worker processes can run this sa
   revision, publishes, releases, and goes again if a newer revision was asked for meanwhile.
   A burst of writes therefore collapses into at most two trainings, the last one of the
   newest revision; and a version is published only if no version of a newer revision is.
+
+A space never stays "training" for good:
+
+- the claim is the time it was taken (``running_since``), and only that claim is released,
+  so a worker that wakes up late never releases someone else's;
+- when the database fails under a training (SQLite's "database is locked" while another
+  process holds the write lock, a lost connection), ``retrain_run`` releases its claim — or,
+  if even that fails, hands it to the task's retry in ``RetrainInterrupted.claim`` — and the
+  task retries with exponential backoff (``RETRAIN_RETRIES`` times);
+- a claim older than the task's hard time limit belongs to a worker that died, and anyone
+  may take it over; every claim schedules one follow-up task for when it would expire (at
+  most one per space at a time), so a space whose worker died, or whose retries ran out,
+  is trained without waiting for another write.
 """
 
 from __future__ import annotations
@@ -16,11 +29,13 @@ import logging
 import time
 import traceback
 from collections import OrderedDict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from threading import Lock
 from typing import Any
 
-from django.db import transaction
+from celery.utils.time import get_exponential_backoff_interval
+from django.core.cache import cache
+from django.db import OperationalError, transaction
 from django.db.models import F, Max, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -42,9 +57,23 @@ from teaching.models import (
 
 log = logging.getLogger(__name__)
 
-# A claim older than this belongs to a worker that died; another may take the space over.
-STALE_CLAIM = timedelta(minutes=5)
+RETRAIN_TIME_LIMIT = 300  # seconds: the retrain task's hard limit (Celery kills it past this)
+RETRAIN_SOFT_TIME_LIMIT = 240
+# A live task never holds a claim longer than its hard time limit (each training round takes
+# a fresh claim), so a claim older than that, with a margin for clocks, is a dead worker's.
+STALE_CLAIM = timedelta(seconds=RETRAIN_TIME_LIMIT + 30)
+RETRAIN_RETRIES = 8  # retries of a task the database failed under: ~1, 2, 4 … 60 s apart
+RETRY_BACKOFF_MAX = 60
 MAX_ROUNDS = 5  # trainings one task does back to back before leaving the rest to a new task
+
+
+class RetrainInterrupted(Exception):
+    """The database failed under a retrain; the task retries. ``claim`` is the claim the
+    task still holds (it could not release it), for the retry to take back, or None."""
+
+    def __init__(self, claim: str | None) -> None:
+        super().__init__(f"retrain interrupted by the database (claim kept: {claim})")
+        self.claim = claim
 
 
 def retrain_schedule(*, space_id: int, revision: int) -> None:
@@ -58,39 +87,123 @@ def retrain_schedule(*, space_id: int, revision: int) -> None:
     retrain_space.delay(space_id)
 
 
-def _claim(space_id: int) -> bool:
-    """Take the space's training for this process; False if another worker has it."""
+def retrain_retry_delay(retries: int) -> int:
+    """Seconds before retry number ``retries + 1`` of an interrupted retrain (with jitter,
+    so the workers a lock stopped at once do not all come back at once)."""
+    return get_exponential_backoff_interval(
+        factor=1, retries=retries, maximum=RETRY_BACKOFF_MAX, full_jitter=True
+    )
+
+
+def retrain_gave_up(*, space_id: int) -> None:
+    """The task's retries ran out: try again once any claim left behind has expired."""
+    _follow_up(space_id, after=STALE_CLAIM)
+
+
+def _claim(space_id: int, kept: datetime | None = None) -> datetime | None:
+    """Take the space's training for this process: returns the claim (its timestamp), or
+    None if another live worker has it. ``kept``: a claim of ours an interrupted attempt
+    could not release, which we take back."""
     now = timezone.now()
-    claimed = TrainingState.objects.filter(
-        Q(running_since__isnull=True) | Q(running_since__lt=now - STALE_CLAIM),
-        space_id=space_id,
-    ).update(running_since=now)
-    return claimed == 1
+    free = Q(running_since__isnull=True) | Q(running_since__lt=now - STALE_CLAIM)
+    if kept is not None:
+        free |= Q(running_since=kept)
+    claimed = TrainingState.objects.filter(free, space_id=space_id).update(running_since=now)
+    if claimed != 1:
+        return None
+    # Only the claim holder creates versions: any still "training" were left by a worker
+    # that died or was interrupted, and will never finish.
+    ModelVersion.objects.filter(space_id=space_id, status=ModelStatus.TRAINING).update(
+        status=ModelStatus.FAILED, error="interrupted before it was published"
+    )
+    _follow_up(space_id, after=STALE_CLAIM)
+    return now
 
 
-def _release(space_id: int) -> None:
-    TrainingState.objects.filter(space_id=space_id).update(
+def _release(space_id: int, claim: datetime) -> None:
+    TrainingState.objects.filter(space_id=space_id, running_since=claim).update(
         running_since=None, running_revision=None
     )
 
 
-def retrain_run(*, space_id: int) -> int:
-    """Train the space while newer revisions are wanted. Returns how many trainings ran."""
+def _release_or_keep(space_id: int, claim: datetime) -> str | None:
+    """Release ``claim`` after a failure; if the database refuses that too, the claim as
+    text for the retry to take back."""
+    try:
+        _release(space_id, claim)
+    except OperationalError:
+        return claim.isoformat()
+    return None
+
+
+def _follow_up(space_id: int, *, after: timedelta) -> None:
+    """Make sure a retrain task runs for the space ``after`` from now: one per space at a
+    time (the cache remembers it), so bursts and many workers do not pile them up."""
+    from teaching.tasks import retrain_space
+
+    seconds = max(1, int(after.total_seconds()) + 1)
+    try:
+        first = cache.add(f"teaching:retrain-follow-up:{space_id}", True, timeout=seconds - 1)
+    except Exception:  # a broken cache must not stop training; a duplicate is harmless
+        log.warning("cache unavailable; scheduling a retrain follow-up anyway", exc_info=True)
+        first = True
+    if not first:
+        return
+    try:
+        retrain_space.apply_async((space_id,), countdown=seconds)
+    except Exception:  # the broker is down: the next write schedules again
+        log.exception("could not schedule a retrain follow-up of space %s", space_id)
+
+
+def _follow_up_when_claim_expires(space_id: int) -> None:
+    since = (
+        TrainingState.objects.filter(space_id=space_id)
+        .values_list("running_since", flat=True)
+        .first()
+    )
+    if since is not None:
+        _follow_up(space_id, after=since + STALE_CLAIM - timezone.now())
+
+
+def retrain_run(*, space_id: int, claim: str | None = None) -> int:
+    """Train the space while newer revisions are wanted. Returns how many trainings ran.
+
+    ``claim``: a claim an interrupted attempt of this task kept (``RetrainInterrupted``).
+    Raises ``RetrainInterrupted`` when the database fails under it (the task retries).
+    """
+    kept = datetime.fromisoformat(claim) if claim else None
     rounds = 0
     while rounds < MAX_ROUNDS:
-        state = TrainingState.objects.filter(space_id=space_id).first()
-        if state is None or state.wanted_revision <= state.trained_revision:
-            return rounds
-        if not _claim(space_id):
-            return rounds  # the worker that holds it will see the newer wanted revision
+        try:
+            state = TrainingState.objects.filter(space_id=space_id).first()
+            if state is None or state.wanted_revision <= state.trained_revision:
+                if kept is not None:
+                    _release(space_id, kept)
+                return rounds
+            mine = _claim(space_id, kept)
+            kept = None
+            if mine is None:
+                # The worker that holds it will see the newer wanted revision; should it
+                # have died, the follow-up takes over when its claim expires.
+                _follow_up_when_claim_expires(space_id)
+                return rounds
+        except OperationalError as error:
+            raise RetrainInterrupted(kept.isoformat() if kept else None) from error
         try:
             # Re-read after claiming: a worker that just released may have trained it.
             state.refresh_from_db()
             if state.wanted_revision > state.trained_revision:
                 train_space(space_id=space_id)
                 rounds += 1
-        finally:
-            _release(space_id)
+        except OperationalError as error:
+            raise RetrainInterrupted(_release_or_keep(space_id, mine)) from error
+        except BaseException:
+            _release_or_keep(space_id, mine)  # a bug or a time limit: never keep the space
+            raise
+        try:
+            _release(space_id, mine)
+        except OperationalError as error:
+            raise RetrainInterrupted(mine.isoformat()) from error
     from teaching.tasks import retrain_space
 
     retrain_space.delay(space_id)  # still behind after MAX_ROUNDS: let another task go on
