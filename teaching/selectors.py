@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.db.models import Count, QuerySet
 
+from mola.engine.table import validate_row
 from mola.errors import NotFound
 from teaching.models import (
     TEACHING_MODELS,
@@ -13,6 +15,7 @@ from teaching.models import (
     Teaching,
     TeachingRevision,
 )
+from teaching.services import traffic
 
 
 def memberships_of(*, user) -> QuerySet[Membership]:
@@ -116,3 +119,12 @@ def version_get(*, space: Space, version: int):
 def api_key_list(*, space: Space) -> QuerySet[SpaceApiKey]:
     """The space's client keys, newest first (never the keys themselves: only their prefix)."""
     return SpaceApiKey.objects.filter(space=space).select_related("created_by").order_by("-created")
+
+
+def recent_inputs(*, space: Space) -> list[dict]:
+    """A sample of the newest prediction inputs of the space that still fit its schema
+    (oldest first; at most ``traffic.RECENT_MAX``), this process's unwritten ones included."""
+    traffic.flush()
+    rows = cache.get(traffic.recent_inputs_key(space.pk)) or []
+    schema = space.schema
+    return [row for row in rows if isinstance(row, dict) and not validate_row(schema, row)]

@@ -128,10 +128,11 @@ def _fresh_process_caches():
 
     from community.services import credit
     from consensus import loading
-    from teaching.services import predict
+    from teaching.services import predict, traffic
 
     loading._indexes.clear()
     predict._models.clear()
     credit.flush()  # the last test's credit counted in memory, into the cache cleared next
+    traffic.flush()
     cache.clear()  # throttle counters and credit counters live in the shared cache
     yield
