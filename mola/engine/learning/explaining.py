@@ -3,12 +3,17 @@ everyone whose teaching took part — for thousands of rows without per-rule Pyt
 
 Whatever can be prepared once per model is: each rule's explanation item (shared between
 the explanations that list it: treat explanations as read-only), the order rules are listed
-in (most reliable first), and one sorted table of author names, so that a row's
-contributors are one ``np.unique`` over author codes (already in alphabetical order).
+in (most reliable first), and one sorted table of author names, so that contributors
+come out of a grid of author codes already in alphabetical order. A block of rows is then
+explained with a few numpy passes over the whole block and list slices per row.
 """
 
 from __future__ import annotations
 
+import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +23,7 @@ if TYPE_CHECKING:
     from mola.engine.learning.model import ExampleTable, RuleTable
 
 EXPLAINED_EXAMPLES = 3
+_GRID_CELLS = 1 << 22  # a contributors grid of at most 4 MB
 
 
 @dataclass(frozen=True)
@@ -64,12 +70,10 @@ class Explainer:
         self.rule_authors = np.array([code[a] for a in rules.authors], dtype=np.int64)
         self.concept_authors = np.array([code[a] for a in concept_authors], dtype=np.int64)
         self.example_authors = np.array([code[a] for a in examples.authors], dtype=np.int64)
-        # Rules are listed most reliable first (then by id): rank once, sort ranks per row.
+        # Rules are listed most reliable first (then by id): ranked once per model.
         self.by_rank = np.lexsort((rules.ids, -rules.reliability))
-        self.rank = np.empty_like(self.by_rank)
-        self.rank[self.by_rank] = np.arange(len(self.by_rank))
         reliability = np.round(rules.reliability, 4).tolist()
-        self.rule_items = [
+        rule_items = [
             {
                 "id": int(rules.ids[r]),
                 "label": labels[rules.labels[r]],
@@ -79,6 +83,8 @@ class Explainer:
             }
             for r in range(len(rules.ids))
         ]
+        self.items_by_rank = [rule_items[r] for r in self.by_rank.tolist()]
+        self.example_labels = np.array([labels[i] for i in examples.labels], dtype=object)
 
     def explain(
         self,
@@ -90,49 +96,114 @@ class Explainer:
         squared: np.ndarray,
     ) -> list[Explanation]:
         """Explanations of a block: ``fired`` (rules, rows) after precedence, ``held``
-        (concepts, rows), ``found``/``squared`` (rows, ≥3) nearest examples."""
-        rounded = np.round(probabilities, 6).tolist()
-        nearest = found[:, :EXPLAINED_EXAMPLES]
-        distances = np.round(np.sqrt(squared[:, :EXPLAINED_EXAMPLES].astype(np.float64)), 4)
-        # Row-major copies: a row's rules and concepts are then contiguous.
-        fired_rows, held_rows = np.ascontiguousarray(fired.T), np.ascontiguousarray(held.T)
-        return [
-            self._one(
-                predicted[i], rounded[i], fired_rows[i], held_rows[i], nearest[i], distances[i]
-            )
-            for i in range(len(predicted))
-        ]
+        (concepts, rows), ``found``/``squared`` (rows, ≥3) nearest examples.
 
-    def _one(self, label, probabilities, fired, held, nearest, distances) -> Explanation:
-        positions = np.flatnonzero(fired)
-        ordered = self.by_rank[np.sort(self.rank[positions])].tolist()
-        concepts = np.flatnonzero(held)
-        valid = nearest >= 0
-        shown = nearest[valid]
+        Each part is gathered for the whole block at once: ``np.nonzero`` of a row-major
+        matrix lists every row's items in order, row after row, so one flat list per part
+        and each row's bounds in it are all a row needs (slices, no per-row numpy).
+        """
+        with _cycle_collector_paused():
+            return self._explain(predicted, probabilities, fired, held, found, squared)
+
+    def _explain(self, predicted, probabilities, fired, held, found, squared) -> list[Explanation]:
+        n = len(predicted)
+        rounded = np.round(probabilities, 6).tolist()
+        # Rules with their columns in listing order: each row's come out most reliable first.
+        rule_rows, ranks = np.nonzero(np.ascontiguousarray(fired[self.by_rank].T))
+        rules = list(map(self.items_by_rank.__getitem__, ranks.tolist()))
+        concept_rows, concepts = np.nonzero(np.ascontiguousarray(held.T))
+        concept_names = list(map(self.concept_names.__getitem__, concepts.tolist()))
+        nearest = found[:, :EXPLAINED_EXAMPLES]
+        example_rows, slots = np.nonzero(nearest >= 0)
+        shown = nearest[example_rows, slots]
+        distances = np.round(np.sqrt(squared[example_rows, slots].astype(np.float64)), 4)
         examples = self.examples
         example_items = [
-            {
-                "id": int(examples.ids[j]),
-                "label": self.labels[examples.labels[j]],
-                "distance": distance,
-                "disputed": bool(examples.disputed[j]),
-            }
-            for j, distance in zip(shown.tolist(), distances[valid].tolist(), strict=True)
-        ]
-        people = np.unique(
-            np.concatenate(
-                [
-                    self.rule_authors[positions],
-                    self.concept_authors[concepts],
-                    self.example_authors[shown],
-                ]
+            {"id": i, "label": label, "distance": distance, "disputed": disputed}
+            for i, label, distance, disputed in zip(
+                examples.ids[shown].tolist(),
+                self.example_labels[shown].tolist(),
+                distances.tolist(),
+                examples.disputed[shown].tolist(),
+                strict=True,
             )
+        ]
+        people_rows, people = self._contributors(
+            n,
+            (rule_rows, self.rule_authors[self.by_rank[ranks]]),
+            (concept_rows, self.concept_authors[concepts]),
+            (example_rows, self.example_authors[shown]),
         )
-        return Explanation(
-            label=label,
-            probabilities=dict(zip(self.labels, probabilities, strict=True)),
-            rules=[self.rule_items[r] for r in ordered],
-            concepts=[self.concept_names[c] for c in concepts.tolist()],
-            examples=example_items,
-            contributors=self.authors[people].tolist(),
+        names = self.authors[people].tolist()
+        rule_at, concept_at, example_at, people_at = (
+            _bounds(rows, n) for rows in (rule_rows, concept_rows, example_rows, people_rows)
         )
+        labels = self.labels
+        return [
+            Explanation(
+                label=predicted[i],
+                probabilities=dict(zip(labels, rounded[i], strict=True)),
+                rules=rules[rule_at[i] : rule_at[i + 1]],
+                concepts=concept_names[concept_at[i] : concept_at[i + 1]],
+                examples=example_items[example_at[i] : example_at[i + 1]],
+                contributors=names[people_at[i] : people_at[i + 1]],
+            )
+            for i in range(n)
+        ]
+
+    def _contributors(
+        self, n: int, *parts: tuple[np.ndarray, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(row, author code) of every row's distinct authors, by row then by name.
+
+        Marks a (rows × authors) grid, a few rows at a time so that a space with very
+        many authors never needs a large one."""
+        n_authors = max(1, len(self.authors))
+        step = max(1, _GRID_CELLS // n_authors)
+        rows = np.concatenate([r for r, _ in parts])
+        authors = np.concatenate([a for _, a in parts])
+        found_rows, found_authors = [], []
+        for start in range(0, n, step):
+            inside = (rows >= start) & (rows < start + step)
+            grid = np.zeros((min(step, n - start), n_authors), dtype=bool)
+            grid[rows[inside] - start, authors[inside]] = True
+            r, a = np.nonzero(grid)
+            found_rows.append(r + start)
+            found_authors.append(a)
+        if not found_rows:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.concatenate(found_rows), np.concatenate(found_authors)
+
+
+def _bounds(rows: np.ndarray, n: int) -> list[int]:
+    """Where each of ``n`` rows starts in a list sorted by row (and where the last ends)."""
+    return [0, *np.cumsum(np.bincount(rows, minlength=n)).tolist()]
+
+
+_pause_lock = threading.Lock()
+_pausers = 0
+_was_collecting = False
+
+
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Hold the cycle collector while a block's explanations are built.
+
+    10,000 explanations are ~100,000 new lists and dicts and no cycles: the collector would
+    walk the growing heap again and again (about half the build time). Counted, because
+    ``gc`` is process-wide and web threads explain at the same time: the last one out
+    restores what the first one found.
+    """
+    global _pausers, _was_collecting
+    with _pause_lock:
+        if _pausers == 0:
+            _was_collecting = gc.isenabled()
+            gc.disable()
+        _pausers += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pausers -= 1
+            if _pausers == 0 and _was_collecting:
+                gc.enable()
