@@ -68,3 +68,49 @@ def test_a_disputed_example_pulls_less():
     here = rows({"toss_height_cm": 70.0, "elbow_angle": 150.0})
     assert disputed.predict_proba(here)[0, 1] < plain.predict_proba(here)[0, 1]
     assert disputed.explain(here)[0].examples[0]["disputed"] is True
+
+
+# With enough examples (boosting.MIN_TREE_EXAMPLES) boosted trees join the kernel; the
+# promises above must still hold with them.
+MANY_CONFIRMING = [
+    example(
+        200 + i,
+        FRONT if i % 2 else KNEES,
+        toss_height_cm=(61.0 + 2.5 * (i % 50)) if i % 2 else (1.0 + 1.1 * (i % 50)),
+        elbow_angle=40.0 + (i * 37) % 120,
+        serve_type=("jump", "float", "underhand")[i % 3],
+    )
+    for i in range(200)
+]
+
+
+def test_with_many_examples_the_trees_learn_and_take_part():
+    model = trained(examples=MANY_CONFIRMING)
+    assert model.trees_ is not None and model.metrics_["parameters"]["tree_mass"] > 0
+    assert predict_one(model, toss_height_cm=150.0, elbow_angle=100.0) == FRONT
+    assert predict_one(model, toss_height_cm=20.0, elbow_angle=100.0) == KNEES
+
+
+def test_a_counterexample_stays_local_when_the_trees_take_part():
+    model = trained(rules=[RULE], examples=[*MANY_CONFIRMING, COUNTER])
+    assert model.trees_ is not None
+    assert predict_one(model, toss_height_cm=70.0, elbow_angle=150.0) == NONE
+    assert predict_one(model, toss_height_cm=71.0, elbow_angle=151.0) == NONE
+    assert predict_one(model, toss_height_cm=150.0, elbow_angle=60.0) == FRONT
+    explained = model.explain(rows({"toss_height_cm": 70.0, "elbow_angle": 150.0}))[0]
+    assert explained.examples[0]["id"] == COUNTER.id  # the nearest teaching example is named
+
+
+def test_far_from_every_example_the_rules_speak_even_with_trees():
+    # Examples only of short tosses; a rule about the highest tosses, where none was given.
+    short = [e for e in MANY_CONFIRMING if e.features["toss_height_cm"] < 60]
+    short += [
+        example(500 + i, NONE, toss_height_cm=30.0 + (i % 25), elbow_angle=170.0 + i % 9)
+        for i in range(60)
+    ]
+    top = rule(2, "toss_height_cm > 180", FRONT)
+    model = trained(rules=[top], examples=short)
+    assert model.trees_ is not None
+    assert predict_one(model, toss_height_cm=195.0, elbow_angle=100.0) == FRONT
+    without_rule = trained(examples=short)
+    assert predict_one(without_rule, toss_height_cm=195.0, elbow_angle=100.0) != FRONT

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from mola.engine.learning.arrays import row_slices, table_slice
+from mola.engine.learning.boosting import ExampleTrees, tree_evidence
 from mola.engine.learning.encoding import Encoder
 from mola.engine.learning.evidence import suppress_losers
 from mola.engine.learning.explaining import EXPLAINED_EXAMPLES, Explainer, Explanation
@@ -80,6 +81,7 @@ class TaughtModel:
         bandwidth: float,
         temperature: float,
         neighbours: int,
+        trees: ExampleTrees | None = None,
     ) -> None:
         self.labels_ = labels
         self.matcher_ = matcher
@@ -94,6 +96,7 @@ class TaughtModel:
         self.bandwidth_ = bandwidth
         self.temperature_ = temperature
         self.neighbours_ = neighbours
+        self.trees_ = trees  # boosted trees on the examples (boosting.py), None when off
         self.rule_reliability_: dict[int, float] = {
             int(i): float(r) for i, r in zip(rules.ids, rules.reliability, strict=True)
         }
@@ -172,8 +175,22 @@ class TaughtModel:
         k = max(self.neighbours_, EXPLAINED_EXAMPLES) if explain else self.neighbours_
         # Predicting needs only neighbours within the kernel's reach; explaining always
         # names the nearest examples, however far.
-        radius = np.inf if explain else 3 * self.bandwidth_
+        trees = self.trees_
+        reach = trees.reach if trees is not None else 0.0
+        radius = np.inf if explain else 3 * max(self.bandwidth_, reach)
         found, squared = examples.index.nearest(points, k, radius=radius)
+        if trees is not None:
+            probabilities = trees.probabilities(trees.encode(table, fired, held))
+            counts += tree_evidence(
+                probabilities,
+                found,
+                squared,
+                trees.vetoes,
+                examples.labels,
+                self.bandwidth_,
+                trees.mass,
+                reach,
+            )
         counts += kernel_evidence(
             found[:, : self.neighbours_],
             squared[:, : self.neighbours_],

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from mola.engine.learning.arrays import rows_to_table
+from mola.engine.learning.boosting import choose, fit_trees, prior_vote_matrix
 from mola.engine.learning.encoding import Encoder
 from mola.engine.learning.evidence import (
     example_weight,
@@ -27,7 +28,7 @@ from mola.engine.learning.evidence import (
 )
 from mola.engine.learning.matching import Matcher
 from mola.engine.learning.model import ExampleTable, RuleTable, TaughtModel
-from mola.engine.learning.neighbours import ExampleIndex, kernel_evidence
+from mola.engine.learning.neighbours import ExampleIndex, kernel_evidence, stored_rows
 from mola.engine.learning.scoring import (
     best_temperature,
     expected_calibration_error,
@@ -49,7 +50,8 @@ class LearningParams:
 
     neighbours: int = 8  # examples a prediction may draw on
     prior_strength: float = 0.5  # pseudo-counts of the label prior, in rule-vote units
-    rule_strengths: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0)  # candidates, chosen on examples
+    # Candidates, chosen on examples (0.25 was the smallest and the usual choice: more below).
+    rule_strengths: tuple[float, ...] = (0.0625, 0.125, 0.25, 0.5, 1.0, 2.0)
     default_rule_strength: float = 1.0  # when there are too few examples to choose
     bandwidth_factors: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)  # × typical NN distance
     default_bandwidth: float = 0.1  # × √(number of features), in range-scaled units
@@ -100,13 +102,32 @@ def fit(
     label_counts = np.bincount(y, minlength=n_labels).astype(np.float64)
     label_prior = (label_counts + 1) / (len(y) + n_labels) if n_labels else np.zeros(0)
 
-    index = ExampleIndex(points)
+    vetoes = np.array([e.refutes is not None for e in training], dtype=bool)
+    # Beyond a cap the neighbours come from a sample (every counterexample in it): the trees
+    # carry what the many examples teach, and predicting stays fast (neighbours.py).
+    stored = stored_rows(vetoes, random_state)
+    index = ExampleIndex(points[stored])
     default_bandwidth = params.default_bandwidth * math.sqrt(max(1, len(schema.features)))
+    trees, out_of_fold = fit_trees(
+        schema,
+        matcher,
+        table,
+        winners,
+        losers,
+        y,
+        weights,
+        prior_vote_matrix(rule_labels, prior, strengths, n_labels),
+        encoder.concepts,
+        n_labels,
+        selected,
+        random_state,
+    )
     choice = _choose(
         params,
         selected,
         fired_selected,
         index,
+        stored,
         points,
         y,
         weights,
@@ -118,7 +139,12 @@ def fit(
         label_counts,
         n_labels,
         default_bandwidth,
+        out_of_fold,
+        vetoes,
     )
+    if trees is not None:
+        trees.mass, trees.reach = choice["tree_mass"], choice["tree_reach"]
+        trees.vetoes = vetoes[stored]
     model = TaughtModel(
         labels=labels,
         matcher=matcher,
@@ -137,11 +163,11 @@ def fit(
         encoder=encoder,
         examples=ExampleTable(
             index=index,
-            ids=np.array([e.id for e in training], dtype=np.int64),
-            labels=y,
-            weights=weights,
-            authors=[e.author for e in training],
-            disputed=np.array([e.disputed for e in training], dtype=bool),
+            ids=np.array([training[i].id for i in stored], dtype=np.int64),
+            labels=y[stored],
+            weights=weights[stored],
+            authors=[training[i].author for i in stored],
+            disputed=np.array([training[i].disputed for i in stored], dtype=bool),
         ),
         label_prior=label_prior,
         rule_strength=choice["rule_strength"],
@@ -149,6 +175,7 @@ def fit(
         bandwidth=choice["bandwidth"],
         temperature=choice["temperature"],
         neighbours=params.neighbours,
+        trees=trees if trees is not None and trees.mass > 0 else None,
     )
     fit_done = time.perf_counter()
 
@@ -185,6 +212,8 @@ def fit(
             "rule_strength": choice["rule_strength"],
             "bandwidth": round(choice["bandwidth"], 6),
             "temperature": round(choice["temperature"], 6),
+            "tree_mass": choice["tree_mass"],
+            "tree_reach": _rounded(choice["tree_reach"]),
             "coordinate_weights": encoder.describe([c.name for c in concepts]),
         },
     }
@@ -296,6 +325,7 @@ def _choose(
     rows: np.ndarray,
     fired: np.ndarray,
     index: ExampleIndex,
+    stored: np.ndarray,
     points: np.ndarray,
     y: np.ndarray,
     weights: np.ndarray,
@@ -307,14 +337,19 @@ def _choose(
     label_counts: np.ndarray,
     n_labels: int,
     default_bandwidth: float,
+    out_of_fold: np.ndarray | None,
+    vetoes: np.ndarray,
 ) -> dict[str, Any]:
-    """Rule strength and bandwidth by leave-one-out log loss on a sample of the training
-    examples, then the temperature on the same predictions; defaults when too few."""
+    """Rule strength, bandwidth and the trees' mass and reach by leave-one-out log loss
+    (out-of-fold for the trees) on a sample of the training examples, then the temperature
+    on the same predictions; defaults when too few."""
     n = len(y)
     chosen: dict[str, Any] = {
         "rule_strength": params.default_rule_strength,
         "bandwidth": default_bandwidth,
         "temperature": 1.0,
+        "tree_mass": 0.0,
+        "tree_reach": None,
         "cv_accuracy": None,
         "cv_log_loss": None,
         "ece": None,
@@ -323,7 +358,10 @@ def _choose(
     if not len(rows):
         return chosen
     size = len(rows)
-    found, squared = index.nearest(points[rows], params.neighbours, exclude=rows)
+    position = np.full(n, -1, dtype=np.int64)  # where each example is in the index, if stored
+    position[stored] = np.arange(len(stored))
+    found, squared = index.nearest(points[rows], params.neighbours, exclude=position[rows])
+    y_stored, weights_stored = y[stored], weights[stored]
     first = np.sqrt(squared[:, 0][np.isfinite(squared[:, 0])])
     typical = float(np.median(first)) if len(first) else 0.0
     if typical <= 0:
@@ -337,21 +375,31 @@ def _choose(
     label_prior = (label_counts - own + 1) / (n - 1 + n_labels)
     teaching = params.prior_strength * label_prior + votes
     truth = y[rows]
-    best = (math.inf, 0.0, 0.0, None)
-    for factor in params.bandwidth_factors:
-        bandwidth = typical * factor
-        near = kernel_evidence(found, squared, y, weights, bandwidth, n_labels)
-        for strength in params.rule_strengths:
-            counts = strength * teaching + near
-            loss = log_loss(counts / counts.sum(axis=1, keepdims=True), truth)
-            if loss < best[0] - 1e-12:
-                best = (loss, strength, bandwidth, counts)
-    _, strength, bandwidth, counts = best
+    near = {
+        typical * factor: kernel_evidence(
+            found, squared, y_stored, weights_stored, typical * factor, n_labels
+        )
+        for factor in params.bandwidth_factors
+    }
+    strength, bandwidth, mass, reach, counts = choose(
+        teaching,
+        near,
+        found,
+        squared,
+        truth,
+        params.rule_strengths,
+        typical,
+        out_of_fold,
+        vetoes[stored],
+        y_stored,
+    )
     temperature = best_temperature(counts, truth)
     probabilities = tempered(counts, temperature)
     chosen.update(
         rule_strength=strength,
         bandwidth=bandwidth,
+        tree_mass=mass,
+        tree_reach=reach if mass > 0 else None,
         temperature=temperature,
         cv_accuracy=round(float((probabilities.argmax(axis=1) == truth).mean()), 6),
         cv_log_loss=round(log_loss(probabilities, truth), 6),

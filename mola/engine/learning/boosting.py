@@ -1,0 +1,293 @@
+"""The example side when examples are many: boosted trees over the examples, blended into the
+counts where examples are near.
+
+Kernel neighbours alone learn slowly: on bench/quality.py they reached 0.805 with 2,000
+examples where gradient boosting on the same examples reached 0.936 (the truth there is a
+decision list of boxes, which trees cut and a distance blurs). So the examples also fit a
+gradient-boosted tree ensemble (scikit-learn's HistGradientBoostingClassifier), and its
+probabilities join the pseudo-counts:
+
+    counts(x) = s · teaching(x) + kernel(x) + c · support(x) · p(x)
+    p(x) = (1 − veto(x)) · p_trees(x) + veto(x) · [label of the nearest counterexample]
+
+- What the trees see, per case: its feature values (categories as categories, a missing
+  value as missing), the concepts the encoder kept, and per label the votes of the rules
+  that fire there at their *authors'* reliability (the expertise prior). Not the reliability
+  learned from these same examples: that would leak each example's own label into its
+  features. With the rules' votes as features the trees learn where each kind of rule is
+  right, which is what lifts MOLA above trees on examples alone when examples are few.
+- ``support(x) = exp(−d²/2R²)``, d the distance to the nearest stored example, cut at three
+  R like the kernel: far from every example the trees are silent and the rules speak
+  (principle 1 of the package docstring), however confident the trees would be there.
+- Next to a counterexample the trees give way to it. Trees average a lone example away; a
+  counterexample is a deliberate "not here", so within the kernel's reach of one, p_trees
+  is replaced by its label in proportion to its kernel weight ``veto(x)`` (all of it at
+  the counterexample itself): the exception is carved with the whole weight of the
+  example side there (principle 2), and across the rest of the rule's region nothing
+  changes.
+- The mass c and the reach R are chosen with the rule strength s and the bandwidth h, by
+  log loss on out-of-fold tree probabilities at the held-out selection rows (``choose``).
+  c = 0 is on the grid: where the trees do not help, calibration turns them off.
+
+Cost: the trees fit on at most ``MAX_TREE_ROWS`` examples (a seeded sample beyond), on one
+thread (OpenMP threads spin on a busy machine and made fits 20× slower here); and they
+predict on one thread through ``_raw_predict`` — the public ``predict_proba`` has no thread
+setting, and limiting threads around each call costs more than a one-row prediction.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from mola.engine.learning.arrays import row_slices
+from mola.engine.learning.evidence import suppress_losers, vote_matrix
+from mola.engine.learning.matching import Matcher
+from mola.engine.learning.scoring import log_loss
+from mola.engine.schema import Schema
+from mola.engine.table import Table
+
+MIN_TREE_EXAMPLES = 50  # fewer, and the kernel alone speaks (trees need leaves of 20)
+MAX_TREE_ROWS = 20_000
+FOLDS = 3
+ROWS_PER_MATCH = 8192
+MAX_CATEGORY_CODES = 250  # the trees' categorical splits take at most 255 bins
+# Candidates for the trees' pseudo-count mass c and reach R (× the typical distance from an
+# example to its nearest other example).
+TREE_MASSES = (0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0)
+TREE_REACHES = (2.0,)
+TREE_SETTINGS: dict[str, Any] = {"max_iter": 50, "learning_rate": 0.2}
+
+
+class ExampleTrees:
+    """The fitted ensemble and what it needs to turn a case into its features."""
+
+    def __init__(
+        self,
+        schema: Schema,
+        concepts: np.ndarray,
+        prior_votes: np.ndarray,
+        n_labels: int,
+    ) -> None:
+        self.features = [(f.name, f.kind, len(f.choices)) for f in schema.features]
+        self.concepts = np.asarray(concepts, dtype=np.int64)
+        self.prior_votes = prior_votes.astype(np.float32)  # (rules, labels)
+        self.n_labels = n_labels
+        self.categorical = np.array(
+            [kind == "category" and 0 < k <= MAX_CATEGORY_CODES for _, kind, k in self.features]
+            + [False] * (len(self.concepts) + n_labels)
+        )
+        self.model = None
+        self.only_label: int | None = None  # when every fitted example had one label
+        # Set by ``fit``: the blend, and which stored examples are counterexamples.
+        self.mass = 0.0
+        self.reach = math.inf
+        self.vetoes = np.zeros(0, dtype=bool)
+
+    def encode(self, table: Table, fired: np.ndarray, held: np.ndarray) -> np.ndarray:
+        """(rows, features) float32: values, kept concepts, prior-weighted rule votes.
+        ``fired`` (rules, rows) after precedence, ``held`` (concepts, rows)."""
+        parts = []
+        for (name, kind, _), categorical in zip(self.features, self.categorical, strict=False):
+            column = table.column(name)
+            if kind == "category":
+                column = np.where(column >= 0, column, np.nan) if categorical else column
+            parts.append(column.astype(np.float32))
+        parts += [held[c].astype(np.float32) for c in self.concepts.tolist()]
+        votes = (
+            fired.T.astype(np.float32) @ self.prior_votes
+            if len(self.prior_votes)
+            else np.zeros((table.n_rows, self.n_labels), dtype=np.float32)
+        )
+        if not parts:
+            return votes
+        return np.hstack([np.column_stack(parts), votes])
+
+    def fit(self, x: np.ndarray, y: np.ndarray, weights: np.ndarray, seed: int) -> ExampleTrees:
+        labels = np.unique(y)
+        if len(labels) < 2:
+            self.only_label = int(labels[0])
+            return self
+        from sklearn.ensemble import HistGradientBoostingClassifier
+        from threadpoolctl import threadpool_limits
+
+        model = HistGradientBoostingClassifier(
+            categorical_features=self.categorical, random_state=seed, **TREE_SETTINGS
+        )
+        with threadpool_limits(1, user_api="openmp"):
+            self.model = model.fit(x, y, sample_weight=weights)
+        return self
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        """(rows, n_labels) tree probabilities; labels never seen in fitting get 0."""
+        out = np.zeros((len(x), self.n_labels))
+        if self.only_label is not None:
+            out[:, self.only_label] = 1.0
+        elif self.model is not None and len(x):
+            raw = self.model._raw_predict(x, n_threads=1)
+            out[:, self.model.classes_] = self.model._loss.predict_proba(raw)
+        return out
+
+
+def prior_vote_matrix(
+    rule_labels: np.ndarray, prior: np.ndarray, strengths: np.ndarray, n_labels: int
+) -> np.ndarray:
+    """Each rule's votes at its author's prior reliability (no example's label in it)."""
+    trust = prior[:, 0] / prior.sum(axis=1) if len(prior) else np.zeros(0)
+    return vote_matrix(rule_labels, trust, strengths, n_labels)
+
+
+def fit_trees(
+    schema: Schema,
+    matcher: Matcher,
+    table: Table,
+    winners: np.ndarray,
+    losers: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray,
+    prior_votes: np.ndarray,
+    concepts: np.ndarray,
+    n_labels: int,
+    selected: np.ndarray,
+    seed: int,
+) -> tuple[ExampleTrees | None, np.ndarray | None]:
+    """The ensemble and its out-of-fold probabilities at the ``selected`` rows (None, None
+    when examples are too few to fit or to choose the blend on).
+
+    When the selection is a small part of the examples, one ensemble fitted without the
+    selected rows serves both; otherwise each of ``FOLDS`` folds of the selection gets an
+    ensemble fitted without it, and the final one sees every example.
+    """
+    n = len(y)
+    if n < MIN_TREE_EXAMPLES or n_labels < 2 or not len(selected):
+        return None, None
+    rng = np.random.default_rng(seed)
+    trees = ExampleTrees(schema, concepts, prior_votes, n_labels)
+    is_selected = np.zeros(n, dtype=bool)
+    is_selected[selected] = True
+    single = 4 * len(selected) <= n
+    pool = np.flatnonzero(~is_selected) if single else np.arange(n)
+    if len(pool) > MAX_TREE_ROWS:
+        pool = np.sort(rng.choice(pool, MAX_TREE_ROWS, replace=False))
+    rows = np.union1d(pool, selected)
+    x_rows = _encode_rows(trees, matcher, table, rows, winners, losers)
+    position = np.searchsorted(rows, pool)  # where each row's features are in x_rows
+    at_selected = np.searchsorted(rows, selected)
+    out_of_fold = np.zeros((len(selected), n_labels))
+    if single:
+        trees.fit(x_rows[position], y[pool], weights[pool], seed)
+        out_of_fold = trees.probabilities(x_rows[at_selected])
+        return trees, out_of_fold
+    fold_of = rng.permutation(len(selected)) % FOLDS
+    for fold in range(FOLDS):
+        left_out = selected[fold_of == fold]
+        keep = ~np.isin(pool, left_out)
+        fold_trees = ExampleTrees(schema, concepts, prior_votes, n_labels)
+        fold_trees.fit(x_rows[position[keep]], y[pool[keep]], weights[pool[keep]], seed)
+        out_of_fold[fold_of == fold] = fold_trees.probabilities(
+            x_rows[at_selected[fold_of == fold]]
+        )
+    trees.fit(x_rows[position], y[pool], weights[pool], seed)
+    return trees, out_of_fold
+
+
+def _encode_rows(
+    trees: ExampleTrees,
+    matcher: Matcher,
+    table: Table,
+    rows: np.ndarray,
+    winners: np.ndarray,
+    losers: np.ndarray,
+) -> np.ndarray:
+    """Tree features of the table's ``rows``, matched in blocks (all rules × 20,000 rows
+    at once would be 40 MB of booleans)."""
+    parts = []
+    for block in row_slices(len(rows), ROWS_PER_MATCH):
+        picked = rows[block]
+        part = Table(
+            columns={name: column[picked] for name, column in table.columns.items()},
+            n_rows=len(picked),
+        )
+        fired, held = matcher.match(part)
+        fired = suppress_losers(fired, winners, losers)
+        parts.append(trees.encode(part, fired, held))
+    return np.vstack(parts)
+
+
+def tree_evidence(
+    probabilities: np.ndarray,
+    found: np.ndarray,
+    squared: np.ndarray,
+    vetoes: np.ndarray,
+    labels: np.ndarray,
+    bandwidth: float,
+    mass: float,
+    reach: float,
+) -> np.ndarray:
+    """(rows, labels) the example side's pseudo-counts beyond the kernel: ``mass`` × support
+    × the trees' probabilities, which give way to a counterexample's label next to it.
+
+    ``vetoes`` and ``labels``: which stored examples are counterexamples, and their labels.
+    """
+    if mass == 0 or not found.shape[1]:
+        return np.zeros_like(probabilities)
+    nearest = squared[:, 0].astype(np.float64)
+    support = np.where(
+        (found[:, 0] >= 0) & (nearest <= 9 * reach * reach),
+        np.exp(-nearest / (2 * reach * reach)),
+        0.0,
+    )
+    said = probabilities.copy()
+    if vetoes.any():
+        # The strongest counterexample within the kernel's reach, by its kernel weight.
+        valid = (found >= 0) & (squared <= 9 * bandwidth * bandwidth)
+        counter = valid & vetoes[np.maximum(found, 0)]
+        kernel = np.where(
+            counter, np.exp(-squared.astype(np.float64) / (2 * bandwidth * bandwidth)), 0.0
+        )
+        strongest = kernel.argmax(axis=1)
+        rows = np.arange(len(found))
+        veto = kernel[rows, strongest]
+        said *= (1 - veto)[:, None]
+        said[rows, labels[np.maximum(found[rows, strongest], 0)]] += veto
+    return (mass * support)[:, None] * said
+
+
+def choose(
+    teaching: np.ndarray,
+    near: dict[float, np.ndarray],
+    found: np.ndarray,
+    squared: np.ndarray,
+    truth: np.ndarray,
+    strengths: tuple[float, ...],
+    typical: float,
+    out_of_fold: np.ndarray | None,
+    vetoes: np.ndarray,
+    labels: np.ndarray,
+) -> tuple[float, float, float, float, np.ndarray]:
+    """(strength, bandwidth, mass, reach, counts) of least log loss at the held-out rows.
+
+    ``teaching`` (rows, labels) is the prior plus the rules' votes, ``near`` the kernel
+    evidence per candidate bandwidth; without trees only c = 0 is tried.
+    """
+    best: tuple[float, ...] = (math.inf,)
+    masses = TREE_MASSES if out_of_fold is not None else (0.0,)
+    reaches = TREE_REACHES if out_of_fold is not None else (math.inf,)
+    for bandwidth, kernel in near.items():
+        for reach_factor in reaches:
+            reach = typical * reach_factor
+            trees = (
+                tree_evidence(out_of_fold, found, squared, vetoes, labels, bandwidth, 1.0, reach)
+                if out_of_fold is not None
+                else np.zeros_like(teaching)
+            )
+            for mass in masses:
+                for strength in strengths:
+                    counts = strength * teaching + kernel + mass * trees
+                    loss = log_loss(counts / counts.sum(axis=1, keepdims=True), truth)
+                    if loss < best[0] - 1e-12:
+                        best = (loss, strength, bandwidth, mass, reach, counts)
+    _, strength, bandwidth, mass, reach, counts = best
+    return strength, bandwidth, mass, reach, counts
