@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bench.synthetic import synthetic_snapshot
-from mola.engine.learning import TaughtModel, fit
+from mola.engine.learning import TaughtModel, boosting, fit
 from mola.engine.table import table_from_rows
 
 
@@ -31,10 +31,11 @@ def test_a_round_trip_through_bytes_predicts_and_explains_identically(generated)
     assert again.metrics_ == model.metrics_
     assert again.rule_reliability_ == model.rule_reliability_
     # Examples, arrays and metadata; no copies of the snapshot. The boosted trees come on top:
-    # at most 100 rounds × 8 labels of 31-leaf trees (61 nodes of 56 bytes) and their bins.
+    # at most their rounds × 8 labels of trees of 2·leaves − 1 nodes (56 bytes), and bins.
     trees = len(pickle.dumps(model.trees_))
     assert len(stored) - trees < 400_000
-    assert trees < 100 * 8 * 61 * 56 + 100_000
+    settings = boosting.TREE_SETTINGS
+    assert trees < settings["max_iter"] * 8 * (2 * settings["max_leaf_nodes"] - 1) * 56 + 100_000
 
 
 def test_something_else_is_refused():
