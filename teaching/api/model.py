@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import io
 
-from drf_spectacular.types import OpenApiTypes
+import orjson
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from mola.api.auth import IsUserOrApiClient, is_api_client
 from mola.api.pagination import Pagination
-from mola.errors import NotAllowed, TooLarge
+from mola.errors import InvalidInput, NotAllowed, TooLarge
 from teaching import selectors
 from teaching.services import predict as predict_service
 from teaching.services.access import check_member
@@ -105,24 +107,88 @@ class PredictBodyParser(BaseParser):
         return JSONParser().parse(io.BytesIO(raw), media_type, parser_context)
 
 
+class PredictRenderer(JSONRenderer):
+    """JSON through orjson: 10,000 explained predictions are ~90 MB of JSON, ~0.9 s of CPU
+    for the standard library's encoder and ~0.1 s for orjson. Anything orjson does not
+    know (a lazy translation in an error) goes through DRF's encoder as before."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None:
+            return b""
+        try:
+            return orjson.dumps(data)
+        except TypeError:
+            return super().render(data, accepted_media_type, renderer_context)
+
+
+class RuleReasonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    label = serializers.CharField()
+    author = serializers.CharField()
+    reliability = serializers.FloatField()
+    disputed = serializers.BooleanField()
+
+
+class ExampleReasonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    label = serializers.CharField()
+    distance = serializers.FloatField()
+    disputed = serializers.BooleanField()
+
+
+class ExplanationSerializer(serializers.Serializer):
+    rules = RuleReasonSerializer(many=True, help_text="Rules that fired, most reliable first.")
+    concepts = serializers.ListField(child=serializers.CharField())
+    examples = ExampleReasonSerializer(many=True, help_text="The nearest teaching examples.")
+    contributors = serializers.ListField(child=serializers.CharField())
+
+
+class PredictionSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    probabilities = serializers.DictField(child=serializers.FloatField())
+    explanation = ExplanationSerializer(
+        required=False, help_text='Absent when the request says `"explain": false`.'
+    )
+
+
+class PredictOutputSerializer(serializers.Serializer):
+    model_version = serializers.IntegerField()
+    teaching_revision = serializers.IntegerField()
+    predictions = PredictionSerializer(many=True)
+
+
 class PredictApi(APIView):
     permission_classes = [IsUserOrApiClient]
     parser_classes = [PredictBodyParser, FormParser, MultiPartParser]
+    renderer_classes = [
+        PredictRenderer,
+        *(r for r in api_settings.DEFAULT_RENDERER_CLASSES if r is not JSONRenderer),
+    ]
 
     class InputSerializer(serializers.Serializer):
         instances = serializers.ListField(child=serializers.JSONField())
         version = serializers.IntegerField(required=False, min_value=1)
+        explain = serializers.BooleanField(
+            required=False,
+            default=True,
+            help_text=(
+                "false answers with label and probabilities only: no explanations to build "
+                "or send (a 10,000-instance batch is ~90 MB with them, ~2 MB without), and "
+                "no contributor credit, which counts explained predictions."
+            ),
+        )
 
-    @extend_schema(request=InputSerializer, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(request=InputSerializer, responses={200: PredictOutputSerializer})
     def post(self, request, slug: str):
         space = space_for_reader(request, slug)
         body = request.data if isinstance(request.data, dict) else {}
         version = body.get("version")
         if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
-            from mola.errors import InvalidInput
-
             raise InvalidInput("version is a whole number.", code="invalid", field="version")
+        explain = body.get("explain", True)
+        if not isinstance(explain, bool):
+            raise InvalidInput("explain is true or false.", code="invalid", field="explain")
         result = predict_service.predict(
-            space=space, instances=body.get("instances"), version=version
+            space=space, instances=body.get("instances"), version=version, explain=explain
         )
         return Response(result)

@@ -65,7 +65,7 @@ def test_a_timer_flushes_within_the_interval(space, monkeypatch):
 
     from django.core.cache import cache
 
-    monkeypatch.setattr(credit, "FLUSH_SECONDS", 0.05)
+    monkeypatch.setattr(credit._buffer, "every", 0.05)
     record_predictions(space.pk, [["teacher"]])
     deadline = time.monotonic() + 5
     while cache.get(credit_key(space.pk, current_bucket())) is None:
@@ -77,7 +77,7 @@ def test_a_timer_flushes_within_the_interval(space, monkeypatch):
 def test_counts_from_many_threads_are_all_kept(space, monkeypatch):
     import threading
 
-    monkeypatch.setattr(credit, "FLUSH_SECONDS", 0.001)  # timers flush while threads count
+    monkeypatch.setattr(credit._buffer, "every", 0.001)  # timers flush while threads count
 
     def predict_many():
         for _ in range(300):

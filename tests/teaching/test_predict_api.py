@@ -1,0 +1,119 @@
+"""POST /predict: explained answers by default, label and probabilities only on request,
+and 400s that name the instance and the field."""
+
+import pytest
+
+from teaching.services.training import train_space
+from tests.factories import row
+
+pytestmark = pytest.mark.django_db
+
+S = "/api/v1/spaces/serve"
+
+
+@pytest.fixture
+def trained(api, space, teacher):
+    client = api(teacher)
+    for condition, label in (("toss_height_cm > 90", "toss in front"), ("fatigued", "no cue")):
+        client.post(f"{S}/rules", {"condition": condition, "label": label}, format="json")
+    client.post(
+        f"{S}/examples",
+        {"features": row(toss_height_cm=120.0), "label": "toss in front"},
+        format="json",
+    )
+    train_space(space_id=space.pk)
+    return space
+
+
+BATCH = [row(toss_height_cm=float(h), fatigued=h % 3 == 0) for h in range(0, 150, 7)]
+
+
+def test_explain_false_answers_what_the_explained_call_answers_without_reasons(
+    api, trained, api_key
+):
+    client = api(api_key)
+    explained = client.post(f"{S}/predict", {"instances": BATCH}, format="json").json()
+    bare = client.post(f"{S}/predict", {"instances": BATCH, "explain": False}, format="json").json()
+    assert bare["model_version"] == explained["model_version"]
+    assert bare["teaching_revision"] == explained["teaching_revision"]
+    assert bare["predictions"] == [
+        {"label": p["label"], "probabilities": p["probabilities"]} for p in explained["predictions"]
+    ]
+    assert {p["label"] for p in bare["predictions"]} >= {"toss in front", "no cue"}
+    assert all("explanation" in p for p in explained["predictions"])
+
+
+def test_explain_true_is_the_default_shape(api, trained, api_key):
+    body = (
+        api(api_key)
+        .post(
+            f"{S}/predict",
+            {"instances": [row(toss_height_cm=120.0)], "explain": True},
+            format="json",
+        )
+        .json()
+    )
+    [answer] = body["predictions"]
+    assert answer["label"] == "toss in front"
+    assert set(answer["explanation"]) == {"rules", "concepts", "examples", "contributors"}
+    assert answer["explanation"]["rules"][0]["author"] == "teacher"
+    assert answer["explanation"]["contributors"] == ["teacher"]
+
+
+def test_unexplained_predictions_earn_no_credit(api, trained, api_key, teacher):
+    api(api_key).post(
+        f"{S}/predict", {"instances": [row(toss_height_cm=120.0)], "explain": False}, format="json"
+    )
+    body = api(teacher).get(f"{S}/contributors").json()
+    assert body["predictions"] == 0
+
+
+@pytest.mark.parametrize("explain", ["false", 0, None, [False]])
+def test_explain_is_true_or_false(api, trained, api_key, explain):
+    response = api(api_key).post(
+        f"{S}/predict", {"instances": [row()], "explain": explain}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "explain"
+
+
+def test_refused_instances_are_named_by_index_and_field(api, trained, api_key):
+    instances = [
+        row(),
+        row(toss_height_cm=999),
+        {k: v for k, v in row().items() if k != "fatigued"},
+        row(),
+        "a row",
+        {**row(), "speed": 3, "serve_type": "smash"},
+    ]
+    response = api(api_key).post(f"{S}/predict", {"instances": instances}, format="json")
+    assert response.status_code == 400
+    errors = [(e["field"], e["code"], e["index"]) for e in response.json()["errors"]]
+    assert errors == [
+        ("instances.1.toss_height_cm", "out_of_range", 1),
+        ("instances.2.fatigued", "missing_feature", 2),
+        ("instances.4", "invalid", 4),
+        ("instances.5.speed", "unknown_feature", 5),
+        ("instances.5.serve_type", "unknown_choice", 5),
+    ]
+
+
+def test_a_batch_full_of_mistakes_gets_about_fifty_of_them(api, trained, api_key):
+    instances = [row(toss_height_cm=-1.0, elbow_angle="x") for _ in range(1000)]
+    response = api(api_key).post(f"{S}/predict", {"instances": instances}, format="json")
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert len(errors) == 50
+    assert errors[-1]["field"] == "instances.24.elbow_angle"
+
+
+def test_a_big_batch_without_explanations(api, trained, api_key):
+    instances = [row(toss_height_cm=float(i % 150)) for i in range(10_000)]
+    response = api(api_key).post(
+        f"{S}/predict", {"instances": instances, "explain": False}, format="json"
+    )
+    assert response.status_code == 200
+    predictions = response.json()["predictions"]
+    assert len(predictions) == 10_000
+    assert predictions[120]["label"] == "toss in front"
+    assert abs(sum(predictions[120]["probabilities"].values()) - 1) < 1e-5
