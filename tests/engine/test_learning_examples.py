@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 
+from mola.engine.learning import neighbours
 from tests.engine.learning_kit import FRONT, KNEES, NONE, example, predict_one, rows, rule, trained
 
 RULE = rule(1, "toss_height_cm > 60", FRONT)
@@ -114,3 +115,17 @@ def test_far_from_every_example_the_rules_speak_even_with_trees():
     assert predict_one(model, toss_height_cm=195.0, elbow_angle=100.0) == FRONT
     without_rule = trained(examples=short)
     assert predict_one(without_rule, toss_height_cm=195.0, elbow_angle=100.0) != FRONT
+
+
+def test_beyond_the_cap_a_sample_is_stored_with_every_counterexample(monkeypatch):
+    monkeypatch.setattr(neighbours, "MAX_STORED_EXAMPLES", 60)
+    model = trained(rules=[RULE], examples=[*MANY_CONFIRMING, COUNTER])
+    stored = set(model.examples_.ids.tolist())
+    assert len(stored) == 60 and COUNTER.id in stored
+    assert model.metrics_["n_examples"] == len(MANY_CONFIRMING) + 1
+    assert predict_one(model, toss_height_cm=70.0, elbow_angle=150.0) == NONE
+    assert predict_one(model, toss_height_cm=150.0, elbow_angle=60.0) == FRONT
+    explained = model.explain(rows({"toss_height_cm": 150.0}))[0]
+    assert {e["id"] for e in explained.examples} <= stored
+    again = trained(rules=[RULE], examples=[*MANY_CONFIRMING, COUNTER])
+    np.testing.assert_array_equal(again.examples_.ids, model.examples_.ids)  # seeded

@@ -41,7 +41,7 @@ def test_the_numpy_walk_gives_scikit_learns_probabilities(n_labels):
     x = _features(rng, 600)
     y = ((x[:, 0] > 0) + 2 * (x[:, 1] == 1) + (x[:, 3] > 0.7)).astype(np.int64) % n_labels
     trees = ExampleTrees(SCHEMA, np.zeros(0, np.int64), np.zeros((0, 3)), 3)
-    trees.fit(x, y, np.ones(len(y)), seed=0)
+    trees.fit(x, y, seed=0)
     queries = _features(np.random.default_rng(9), boosting.SMALL_BATCH)
     queries[:5, 0] = np.nan
     queries[5:10, 0] = [-50, 50, 0, 1e30, -1e-30]  # beyond anything seen in fitting

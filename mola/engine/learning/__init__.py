@@ -8,17 +8,26 @@ How a prediction is made — evidence counted as pseudo-counts per label, at the
 
     counts(x) = s · (α·prior + Σ_{rules firing at x, not overruled} votes)
               + Σ_{nearest examples e within 3h} weight(e) · exp(−‖x − e‖² / 2h²) · [label(e)]
+              + c · support(x) · p_trees(x)            (with ≥ 50 examples; boosting.py)
     probabilities(x) ∝ (counts(x) / Σ counts(x)) ^ (1/T)
+
+The last term is the examples' evidence at scale: gradient-boosted trees fitted on the
+examples, whose features are the case's values, the concepts and the rules' votes at their
+authors' prior reliability; support(x) = exp(−d²/2R²) fades them out with the distance d to
+the nearest example (cut at 3R, R twice the typical distance between neighbouring examples);
+next to a counterexample p_trees gives way to the counterexample's label.
 
 Why this shape, principle by principle (docs: "How the model learns"):
 
-1. *Rules shape predictions where no example exists.* Far from every example the kernel term
-   is exactly zero (it is cut at three bandwidths), so what is left is the teaching prior
-   and the votes of the rules that fire: a teacher who wrote only rules gets their rules.
+1. *Rules shape predictions where no example exists.* Far from every example the kernel and
+   tree terms are exactly zero (cut at three bandwidths, three reaches), so what is left is
+   the teaching prior and the votes of the rules that fire: a teacher who wrote only rules
+   gets their rules.
 2. *Examples override rules locally.* An example's pull decays with distance at a bandwidth
    h chosen on the examples themselves, so a counterexample outweighs a rule next to itself
    and is invisible across the rest of the rule's region. A counterexample (an example that
-   names the rule it refutes) counts double: it is a deliberate "not here".
+   names the rule it refutes) counts double: it is a deliberate "not here" — and the trees,
+   which would average a lone example away, hand their weight to it next to it.
 3. *Concepts are features.* Rules over concepts fire through the condition evaluator; and
    concept truth values are coordinates of the neighbour space, weighted by how much they
    tell the labels apart, so examples on the other side of a concept's boundary are far.
@@ -30,9 +39,10 @@ Why this shape, principle by principle (docs: "How the model learns"):
    its examples contradict loses its say, down to voting against itself.
 5. *Disputed teachings still count*, at half weight, and are flagged in explanations.
    Evaluation examples never enter the tables the model learns from; they are scored only.
-6. *Calibration.* The three free numbers — rule strength s, bandwidth h, temperature T —
-   are chosen by leave-one-out log loss on (a seeded sample of) the training examples, with
-   each held-out example also removed from the reliabilities it fed. The same held-out
+6. *Calibration.* The free numbers — rule strength s, bandwidth h, the trees' mass c (0
+   turns them off), temperature T — are chosen by leave-one-out log loss (out-of-fold for
+   the trees) on (a seeded sample of) the training examples, with each held-out example
+   also removed from the reliabilities it fed. The same held-out
    predictions give ``cv_accuracy`` and the expected calibration error ``ece``.
 7. *Precedence.* Where a recorded winner fires, its losers' votes are removed before any
    counting — also from the losers' coverage, so an exception that has been settled does
@@ -41,7 +51,9 @@ Why this shape, principle by principle (docs: "How the model learns"):
 Why it is fast: every rule's and concept's exact region is flattened into interval and
 choice tests evaluated vectorised over whole columns (matching.py); rule votes and per-rule
 label counts are matrix products; the neighbours are exact brute force with one BLAS
-product per block and a group-minimum prefilter (trees do not prune in 20–60 dimensions);
+product per block and a group-minimum prefilter (trees do not prune in 20–60 dimensions),
+over at most 16,384 stored examples (a seeded sample beyond, every counterexample kept: the
+boosted trees carry the rest); the trees fit on at most 20,000 examples on one thread;
 choosing s, h and T reuses one neighbour search over at most a thousand held-out rows.
 There is no per-row Python in fit.
 """

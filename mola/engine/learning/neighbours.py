@@ -29,10 +29,11 @@ GROUP = 32
 MAX_STORED_EXAMPLES = 16_384
 
 
-def stored_rows(keep: np.ndarray, seed: int, limit: int = MAX_STORED_EXAMPLES) -> np.ndarray:
-    """Sorted indices of the examples the index stores: all of them up to ``limit``, else
-    every one ``keep`` marks (counterexamples) and a seeded sample of the others."""
-    n = len(keep)
+def stored_rows(keep: np.ndarray, seed: int) -> np.ndarray:
+    """Sorted indices of the examples the index stores: all of them up to
+    ``MAX_STORED_EXAMPLES``, else every one ``keep`` marks (counterexamples) and a seeded
+    sample of the others."""
+    n, limit = len(keep), MAX_STORED_EXAMPLES
     if n <= limit:
         return np.arange(n)
     kept = np.flatnonzero(keep)

@@ -115,7 +115,6 @@ def fit(
         winners,
         losers,
         y,
-        weights,
         prior_vote_matrix(rule_labels, prior, strengths, n_labels),
         encoder.concepts,
         n_labels,
