@@ -28,10 +28,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from collections import OrderedDict
 from datetime import datetime, timedelta
-from threading import Lock
-from typing import Any
 
 from celery.utils.time import get_exponential_backoff_interval
 from django.core.cache import cache
@@ -40,20 +37,10 @@ from django.db.models import F, Max, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from mola.db import consistent_read
-from teaching.language import cached_condition, space_concepts_keyed
-from teaching.models import (
-    Concept,
-    Example,
-    Membership,
-    ModelStatus,
-    ModelVersion,
-    Rule,
-    RulePrecedence,
-    Space,
-    Status,
-    TrainingState,
-)
+from teaching.models import ModelStatus, ModelVersion, TrainingState
+from teaching.services.snapshots import fit_cache, snapshot_read, space_snapshot
+
+__all__ = ["retrain_run", "retrain_schedule", "space_snapshot", "train_space"]
 
 log = logging.getLogger(__name__)
 
@@ -210,144 +197,6 @@ def retrain_run(*, space_id: int, claim: str | None = None) -> int:
     return rounds
 
 
-def space_snapshot(space: Space):
-    """The space's active teachings as an engine Snapshot (call in one transaction).
-
-    Built from plain ``values_list`` rows (no model instances: 100,000 examples are read in
-    a fraction of the time), with conditions compiled through the per-process caches of
-    ``teaching.language`` (keyed by content), and stored examples taken as they are: every
-    write validated them against the schema, and the schema cannot change under them.
-    """
-    from django.contrib.auth import get_user_model
-
-    from mola.engine.language import ConditionError
-    from mola.engine.learning import ConceptSpec, Precedence, RuleSpec, Snapshot
-
-    schema = space.schema
-    key, compiled = space_concepts_keyed(space)
-    expertise = dict(Membership.objects.filter(space=space).values_list("user_id", "expertise"))
-    active = {"space": space, "status": Status.ACTIVE}
-    concept_rows = list(Concept.objects.filter(**active).values_list("id", "name", "author_id"))
-    rule_rows = list(
-        Rule.objects.filter(**active).values_list(
-            "id", "condition", "label", "author_id", "disputed"
-        )
-    )
-    # Everything but the features: those come from the per-process cache when unchanged.
-    example_rows = list(
-        Example.objects.filter(**active).values_list(
-            "id", "revision", "label", "author_id", "refutes_id", "evaluation", "disputed"
-        )
-    )
-    author_ids = (
-        set(expertise)
-        | {row[2] for row in concept_rows}
-        | {row[3] for row in rule_rows}
-        | {row[3] for row in example_rows}
-    )
-    usernames = dict(
-        get_user_model().objects.filter(pk__in=author_ids).values_list("pk", "username")
-    )
-    concepts = [
-        ConceptSpec(id=pk, name=name, author=usernames[author], condition=compiled[name])
-        for pk, name, author in concept_rows
-        if name in compiled
-    ]
-    rules = []
-    for pk, text, label, author, disputed in rule_rows:
-        try:
-            condition = cached_condition(text, schema, compiled, key)
-        except ConditionError:  # cannot happen through the services; never crash a training
-            log.warning("rule %s of %s does not compile; left out", pk, space.slug)
-            continue
-        rules.append(
-            RuleSpec(
-                id=pk,
-                label=label,
-                author=usernames[author],
-                expertise=expertise.get(author, "novice"),
-                condition=condition,
-                disputed=disputed,
-            )
-        )
-    examples = _example_specs(space, example_rows, usernames, expertise)
-    rule_ids = {r.id for r in rules}
-    precedences = [
-        Precedence(winner=w, loser=lo)
-        for w, lo in RulePrecedence.objects.filter(space=space).values_list("winner_id", "loser_id")
-        if w in rule_ids and lo in rule_ids
-    ]
-    return Snapshot(
-        schema=schema,
-        concepts=concepts,
-        rules=rules,
-        examples=examples,
-        precedences=precedences,
-        revision=space.teaching_revision,
-    )
-
-
-# Per process: the ExampleSpecs of the last few spaces trained, by example id, with the
-# revision they were read at. An example's features, label, refutes and evaluation change
-# only with its revision (every write records one); author names, expertise and disputed
-# are compared on every snapshot. So a retrain decodes only the examples changed since the
-# last one, and reuses the same spec objects for the rest.
-_EXAMPLE_CACHE_SPACES = 2
-_example_cache: OrderedDict[tuple, dict[int, tuple[tuple, tuple, Any]]] = OrderedDict()
-_example_cache_lock = Lock()
-_FETCH_ALL_ABOVE = 2000  # more changed examples than this: read every feature column at once
-
-
-def _example_specs(space: Space, rows: list[tuple], usernames: dict, expertise: dict) -> list:
-    """ExampleSpecs for ``rows`` (id, revision, label, author_id, refutes_id, evaluation,
-    disputed) of ``space``, reading features only for examples not cached at that revision."""
-    from mola.engine.learning import ExampleSpec
-
-    space_key = (space.pk, space.created_at)
-    with _example_cache_lock:
-        cached = _example_cache.pop(space_key, {})
-    missing = [pk for pk, revision, *_ in rows if pk not in cached or cached[pk][0][1] != revision]
-    fetched: dict = {}
-    if missing:
-        examples = Example.objects.filter(space=space, status=Status.ACTIVE)
-        if len(missing) <= _FETCH_ALL_ABOVE:
-            examples = examples.filter(pk__in=missing)
-        fetched = dict(examples.values_list("id", "features"))
-    who = {author: (name, expertise.get(author, "novice")) for author, name in usernames.items()}
-    specs, fresh = [], {}
-    for row in rows:
-        pk, revision, label, author, refutes, evaluation, disputed = row
-        author_is = who[author]
-        entry = cached.get(pk)
-        if entry is not None and entry[0] == row and entry[1] == author_is:
-            spec = entry[2]  # nothing changed: the very same spec
-        else:
-            same_revision = entry is not None and entry[0][1] == revision
-            spec = ExampleSpec(
-                id=pk,
-                features=entry[2].features if same_revision else fetched[pk],
-                label=label,
-                author=author_is[0],
-                expertise=author_is[1],
-                refutes=refutes,
-                evaluation=evaluation,
-                disputed=disputed,
-            )
-        specs.append(spec)
-        fresh[pk] = (row, author_is, spec)
-    with _example_cache_lock:
-        _example_cache[space_key] = fresh
-        while len(_example_cache) > _EXAMPLE_CACHE_SPACES:
-            _example_cache.popitem(last=False)
-    return specs
-
-
-def _read_snapshot(space_id: int):
-    with consistent_read():  # one view of every table, while writers go on
-        space = Space.objects.get(pk=space_id)
-        return space_snapshot(space)
-
-
 def train_space(*, space_id: int) -> ModelVersion | None:
     """Train the space's newest revision and publish it unless a newer one is published."""
     from mola.engine.learning import fit
@@ -358,7 +207,7 @@ def train_space(*, space_id: int) -> ModelVersion | None:
         .values_list("requested_at", flat=True)
         .first()
     )
-    snapshot = _read_snapshot(space_id)
+    snapshot, cache_key = snapshot_read(space_id=space_id)
     revision = snapshot.revision
     TrainingState.objects.filter(space_id=space_id).update(running_revision=revision)
     next_version = (
@@ -374,7 +223,8 @@ def train_space(*, space_id: int) -> ModelVersion | None:
     )
     snapshot_seconds = time.perf_counter() - started
     try:
-        model = fit(snapshot, random_state=0)
+        with fit_cache(cache_key) as cache:
+            model = fit(snapshot, random_state=0, cache=cache)
         artifact = model.to_bytes()
     except Exception as exc:
         log.exception("training %s at revision %s failed", space_id, revision)

@@ -87,26 +87,28 @@ class Encoder:
         return np.searchsorted(np.unique(edges), np.nan_to_num(column), side="right")
 
     def transform(self, table: Table, held: np.ndarray) -> np.ndarray:
-        """(n_rows, n_coordinates) float32 points."""
-        parts: list[np.ndarray] = []
-        for j, feature in enumerate(self.features):
+        """(n_rows, n_coordinates) float32 points.
+
+        Written column by column into one array: each value is computed in float64 and
+        rounded to float32 once, as a float64 matrix cast at the end would round it."""
+        widths = [len(f.choices) if f.kind == "category" else 1 for f in self.features]
+        points = np.zeros((table.n_rows, sum(widths) + len(self.concepts)), dtype=np.float32)
+        at = 0
+        for j, (feature, width) in enumerate(zip(self.features, widths, strict=True)):
             column = table.column(feature.name)
             if feature.kind == "number":
                 scaled = (column - self.low[j]) / self.span[j]
                 # A missing number sits in the middle: equally far from both ends.
-                parts.append(np.where(np.isfinite(scaled), scaled, 0.5)[:, None] * self.scale[j])
+                points[:, at] = np.where(np.isfinite(scaled), scaled, 0.5) * self.scale[j]
             elif feature.kind == "category":
-                one_hot = np.zeros((table.n_rows, len(feature.choices)))
-                known = column >= 0
-                one_hot[np.flatnonzero(known), column[known]] = 1.0
-                parts.append(one_hot * (self.scale[j] / math.sqrt(2)))
+                known = np.flatnonzero(column >= 0)
+                points[known, at + column[known]] = self.scale[j] / math.sqrt(2)
             else:
-                parts.append(column.astype(np.float64)[:, None] * self.scale[j])
+                points[:, at] = column.astype(np.float64) * self.scale[j]
+            at += width
         if len(self.concepts):
-            parts.append(held[:, self.concepts].astype(np.float64) * self.concept_scale)
-        if not parts:
-            return np.zeros((table.n_rows, 0), dtype=np.float32)
-        return np.hstack(parts).astype(np.float32)
+            points[:, at:] = held[:, self.concepts].astype(np.float64) * self.concept_scale
+        return points
 
     def describe(self, concept_names: Sequence[str]) -> dict[str, float]:
         """Coordinate weights by feature and concept name (for metrics)."""

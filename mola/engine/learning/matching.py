@@ -142,8 +142,16 @@ class Matcher:
     """Rules fired and concepts held on a table's rows; small and picklable."""
 
     def __init__(
-        self, schema: Schema, rules: Sequence[Condition], concepts: Sequence[Condition]
+        self,
+        schema: Schema,
+        rules: Sequence[Condition],
+        concepts: Sequence[Condition],
+        *,
+        reuse: dict[int, tuple] | None = None,
     ) -> None:
+        """``reuse``: a dict the caller keeps between matchers of one schema (``FitCache``);
+        the tests of a region seen last time are taken from it, and it is left holding the
+        regions of this matcher only."""
         self.schema = schema
         self.n_rules = len(rules)
         self.n_concepts = len(concepts)
@@ -151,10 +159,19 @@ class Matcher:
             (len(f.choices) for f in schema.features if f.kind == "category"), default=1
         )
         # targets[t] = boxes of rule/concept t; a box = its tests, most selective first.
-        self.targets = [
-            [_box_tests(schema, box.constraints, self.width) for box in region.boxes]
-            for region in _regions(rules, concepts)
-        ]
+        seen = reuse if reuse is not None else {}
+        kept: dict[int, tuple] = {}
+        self.targets = []
+        for region in _regions(rules, concepts):
+            entry = seen.get(id(region))
+            if entry is None or entry[0] is not region or entry[2] != self.width:
+                boxes = [_box_tests(schema, box.constraints, self.width) for box in region.boxes]
+                entry = (region, boxes, self.width)  # the region is kept: its id stays unique
+            kept[id(region)] = entry
+            self.targets.append(entry[1])
+        if reuse is not None:
+            reuse.clear()
+            reuse.update(kept)
         self._dense = _DenseIndex(self.targets, schema)
 
     def match(self, table: Table) -> tuple[np.ndarray, np.ndarray]:

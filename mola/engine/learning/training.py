@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from mola.engine.learning.arrays import rows_to_table
+from mola.engine.learning.arrays import rows_to_table, table_take
 from mola.engine.learning.boosting import choose, fit_trees, prior_vote_matrix
+from mola.engine.learning.caching import FitCache
 from mola.engine.learning.encoding import Encoder
 from mola.engine.learning.evidence import (
     example_weight,
@@ -59,13 +60,24 @@ class LearningParams:
     max_selection_rows: int = 1000  # held-out rows for choosing and for cv metrics
     selection_budget: int = 30_000_000  # query × example distances spent on choosing
     max_evaluation_rows: int = 1000  # evaluation examples scored (a seeded sample beyond)
+    # Scoring an evaluation example searches every training example: past this many query ×
+    # example distances (about 300 rows at 100,000 examples), fewer are scored.
+    evaluation_budget: int = 30_000_000
 
 
 def fit(
-    snapshot: Snapshot, *, random_state: int = 0, params: LearningParams | None = None
+    snapshot: Snapshot,
+    *,
+    random_state: int = 0,
+    params: LearningParams | None = None,
+    cache: FitCache | None = None,
 ) -> TaughtModel:
     """Learn a model from ``snapshot``. Never fails on a degenerate snapshot (no rules, no
-    examples, one label…); teachings naming a label outside the schema are left out."""
+    examples, one label…); teachings naming a label outside the schema are left out.
+
+    ``cache``: what the previous fit of the same space left (``caching.py``), kept by the
+    caller, so that only what changed since is prepared again; the model is the same.
+    """
     params = params or LearningParams()
     rng = np.random.default_rng(random_state)
     started = time.perf_counter()
@@ -80,9 +92,21 @@ def fit(
     training = [e for e in known if not e.evaluation]
     evaluation = [e for e in known if e.evaluation]
 
-    matcher = Matcher(schema, [r.condition for r in rules], [c.condition for c in concepts])
+    matcher = Matcher(
+        schema,
+        [r.condition for r in rules],
+        [c.condition for c in concepts],
+        reuse=cache.for_schema(schema).boxes if cache is not None else None,
+    )
     winners, losers = _precedence_pairs(snapshot, rules)
-    table = rows_to_table(schema, [e.features for e in training])
+    rows = [e.features for e in known]
+    if cache is not None:
+        known_table = cache.tables.table(schema, rows)
+    else:
+        known_table = rows_to_table(schema, rows)
+    is_evaluation = np.array([e.evaluation for e in known], dtype=bool)
+    table = table_take(known_table, np.flatnonzero(~is_evaluation))
+    evaluation_table = table_take(known_table, np.flatnonzero(is_evaluation))
     y = np.array([label_index[e.label] for e in training], dtype=np.int64)
     weights = np.array([_weight(e) for e in training], dtype=np.float64)
     selected = _selection_rows(params, rng, len(training), n_labels)
@@ -179,7 +203,7 @@ def fit(
     fit_done = time.perf_counter()
 
     model.metrics_ = {
-        **_evaluation_metrics(model, evaluation, rng, params),
+        **_evaluation_metrics(model, evaluation, evaluation_table, rng, params),
         "cv_accuracy": choice["cv_accuracy"],
         "cv_log_loss": choice["cv_log_loss"],
         "ece": choice["ece"],
@@ -411,13 +435,19 @@ def _choose(
 def _evaluation_metrics(
     model: TaughtModel,
     evaluation: list[ExampleSpec],
+    table: Table,
     rng: np.random.Generator,
     params: LearningParams,
 ) -> dict[str, Any]:
-    """Accuracy, macro F1 and ECE on the held-out evaluation examples (None when none)."""
-    if len(evaluation) > params.max_evaluation_rows:
-        keep = np.sort(rng.choice(len(evaluation), params.max_evaluation_rows, replace=False))
+    """Accuracy, macro F1 and ECE on the held-out evaluation examples (None when none);
+    ``table`` holds their features. Beyond the budget a seeded sample is scored, and
+    ``n_evaluation_scored`` says how many."""
+    n_examples = max(1, model.examples_.index.n)
+    scored = min(params.max_evaluation_rows, max(200, params.evaluation_budget // n_examples))
+    if len(evaluation) > scored:
+        keep = np.sort(rng.choice(len(evaluation), scored, replace=False))
         evaluation = [evaluation[i] for i in keep]
+        table = table_take(table, keep)
     if not evaluation or not model.labels_:
         return {
             "accuracy": None,
@@ -427,7 +457,6 @@ def _evaluation_metrics(
         }
     index = {name: i for i, name in enumerate(model.labels_)}
     truth = np.array([index[e.label] for e in evaluation], dtype=np.int64)
-    table = rows_to_table(model.matcher_.schema, [e.features for e in evaluation])
     probabilities = model.predict_proba(table)
     predicted = probabilities.argmax(axis=1)
     return {
