@@ -113,7 +113,6 @@ def bench_size(env: BenchEnv, size: str, writes: int, seed: int) -> dict:
         waits.append(total)
         version = (
             ModelVersion.objects.filter(space_id=seeded.space_id, teaching_revision__gte=revision)
-            .defer("artifact")
             .order_by("teaching_revision", "version")
             .first()
         )

@@ -105,7 +105,6 @@ def contributor_list(*, space: Space) -> dict[str, Any]:
     )
     serving = (
         ModelVersion.objects.filter(space=space, status=ModelStatus.READY)
-        .defer("artifact")
         .order_by("-teaching_revision", "-version")
         .first()
     )

@@ -15,7 +15,7 @@ import numpy as np
 
 from mola.engine.table import Table, checked_table, validate_row
 from mola.errors import Conflict, InvalidInput, NotFound, TooLarge
-from teaching.models import ModelStatus, ModelVersion, Space
+from teaching.models import ModelArtifact, ModelStatus, ModelVersion, Space
 
 MAX_INSTANCES = 10_000
 _CACHE_SIZE = 8
@@ -25,10 +25,8 @@ _models_lock = Lock()
 
 def serving_version(*, space: Space, version: int | None = None) -> ModelVersion:
     """The newest ready version, or the pinned one."""
-    # Only what serving needs, all stored before the artifact: metrics and the teachings
-    # list are big JSON (10,000 example ids in a mid-size space), and on SQLite a column
-    # after the artifact is reached by walking the artifact's overflow pages (MBs). Other
-    # fields still load on access.
+    # Only what serving needs: metrics and the teachings list are big JSON (10,000 example
+    # ids in a mid-size space). Other fields still load on access.
     versions = ModelVersion.objects.filter(space=space, status=ModelStatus.READY).only(
         "id", "version", "teaching_revision", "status"
     )
@@ -54,7 +52,7 @@ def load_model(version: ModelVersion):
         if model is not None:
             _models.move_to_end(version.pk)
             return model
-    artifact = ModelVersion.objects.values_list("artifact", flat=True).get(pk=version.pk)
+    artifact = ModelArtifact.objects.values_list("data", flat=True).get(version_id=version.pk)
     model = TaughtModel.from_bytes(bytes(artifact))
     with _models_lock:
         _models[version.pk] = model
