@@ -57,3 +57,17 @@ def test_rule_votes_as_features_use_the_authors_prior_only():
     votes = prior_vote_matrix(np.array([0, 2]), prior, np.ones(2), 3)
     np.testing.assert_allclose(votes[0], [0.875, 0.0625, 0.0625])
     np.testing.assert_allclose(votes[1], [0.15, 0.15, 0.7])
+
+
+@pytest.mark.parametrize("quick", [False, True])
+def test_a_label_with_a_single_example_does_not_stop_the_trees(quick, monkeypatch):
+    # Early stopping splits off a stratified tenth; one lone example of a label cannot be
+    # split, so the trees fit without it rather than fail the whole training.
+    monkeypatch.setattr(boosting, "EARLY_STOPPING_ROWS", 100)
+    rng = np.random.default_rng(0)
+    x = _features(rng, 300)
+    y = (x[:, 0] > 0).astype(np.int64)
+    y[7] = 2
+    trees = ExampleTrees(SCHEMA, np.zeros(0, np.int64), np.zeros((0, 3)), 3)
+    trees.fit(x, y, seed=0, quick=quick)
+    assert trees.probabilities(x[:3]).shape == (3, 3)
