@@ -129,3 +129,16 @@ def test_beyond_the_cap_a_sample_is_stored_with_every_counterexample(monkeypatch
     assert {e["id"] for e in explained.examples} <= stored
     again = trained(rules=[RULE], examples=[*MANY_CONFIRMING, COUNTER])
     np.testing.assert_array_equal(again.examples_.ids, model.examples_.ids)  # seeded
+
+
+def test_a_model_stored_before_the_trees_still_answers():
+    model = trained(rules=[RULE], examples=[*MANY_CONFIRMING, COUNTER])
+    state = dict(model.__dict__)
+    del state["trees_"]  # what an artefact pickled before the trees holds
+    old = object.__new__(type(model))
+    old.__dict__.update(state)
+    again = type(model).from_bytes(old.to_bytes())
+    assert again.trees_ is None
+    here = rows({"toss_height_cm": 150.0, "elbow_angle": 60.0})
+    np.testing.assert_allclose(again.predict_proba(here).sum(), 1.0)
+    assert again.explain(here)[0].label == FRONT

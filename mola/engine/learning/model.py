@@ -65,6 +65,9 @@ class ExampleTable:
 class TaughtModel:
     """A model trained from one teaching revision. Build it with ``fit``."""
 
+    # Artefacts stored before the boosted trees have no ``trees_``: they answer as they did.
+    trees_: ExampleTrees | None = None
+
     def __init__(
         self,
         *,
