@@ -6,9 +6,10 @@ Starts a real web server (gunicorn, one worker process) and a Celery worker agai
 throwaway data dir (as bench/retrain.py does), seeds a space of ``--size`` (default M: 500
 rules, 150 concepts, 10,000 examples, 20 features, 8 labels), trains it through the worker,
 then with the space's API key times ``POST /api/v1/spaces/{slug}/predict``: ``--calls``
-calls of one instance each (p50, p99; the first calls, which load the model, are left out)
-and ``--batches`` calls of 10,000 instances (median wall time, instances per second, and how
-much of it the server spent outside the learner's ``explain``).
+calls of one instance each (p50, p99; the first calls, which load the model, are left out),
+``--batches`` calls of 10,000 instances with explanations (median wall time, instances per
+second, the body's size, and the learner's ``explain`` alone for comparison) and as many
+with ``"explain": false`` (label and probabilities only), and ``GET /model`` (p50).
 
 Targets (issue 4, on the 2-core machine): one instance p50 ≤ 15 ms, a 10,000 batch ≤ 1 s.
 """
@@ -16,6 +17,7 @@ Targets (issue 4, on the 2-core machine): one instance p50 ≤ 15 ms, a 10,000 b
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -80,20 +82,35 @@ def main() -> None:
         )
 
         batch = seeded.world.sample_rows(BATCH, rng)
-        batch_times = []
-        for _ in range(args.batches):
-            started = time.perf_counter()
-            status, body = client.call("POST", path, {"instances": batch})
-            batch_times.append(time.perf_counter() - started)
-            assert status == 200 and len(body["predictions"]) == BATCH, status
-        took = median(batch_times)
         explain = _explain_seconds(seeded, batch)
-        print(
-            f"  {BATCH:,} instances in one call: median {took:.2f} s "
-            f"({BATCH / took:,.0f} instances/s; the learner's explain alone {explain:.2f} s "
-            f"in this process)  {'ok' if took <= 1.0 else 'MISSES 1 s'}   [load {load()}]",
-            flush=True,
-        )
+        for explained in (True, False):
+            batch_times = []
+            for _ in range(args.batches):
+                started = time.perf_counter()
+                status, body = client.call("POST", path, {"instances": batch, "explain": explained})
+                batch_times.append(time.perf_counter() - started)
+                assert status == 200 and len(body["predictions"]) == BATCH, status
+            took = median(batch_times)
+            raw = json.dumps(body, separators=(",", ":"))
+            started = time.perf_counter()
+            json.loads(raw)  # what the client spends decoding the answer, inside ``took``
+            decode = time.perf_counter() - started
+            print(
+                f"  {BATCH:,} instances in one call, explain {str(explained).lower()}: median "
+                f"{took:.2f} s ({BATCH / took:,.0f} instances/s; {len(raw) / 1e6:.1f} MB, "
+                f"the client decodes it in {decode:.2f} s"
+                + (f"; the learner's explain alone {explain:.2f} s" if explained else "")
+                + f")  {'ok' if took <= 1.0 else 'MISSES 1 s'}   [load {load()}]",
+                flush=True,
+            )
+
+        get_times = []
+        for _ in range(50):
+            started = time.perf_counter()
+            status, _ = client.call("GET", f"/api/v1/spaces/{seeded.slug}/model")
+            get_times.append(time.perf_counter() - started)
+            assert status == 200, status
+        print(f"  GET /model: p50 {median(get_times) * 1000:.1f} ms   [load {load()}]", flush=True)
         teacher.close()
         client.close()
     except BaseException:

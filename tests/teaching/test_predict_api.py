@@ -117,3 +117,23 @@ def test_a_big_batch_without_explanations(api, trained, api_key):
     assert len(predictions) == 10_000
     assert predictions[120]["label"] == "toss in front"
     assert abs(sum(predictions[120]["probabilities"].values()) - 1) < 1e-5
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [("1e999", "wrong_type"), ("1" + "0" * 30, "out_of_range"), ("1" + "0" * 400, "wrong_type")],
+)
+def test_numbers_json_allows_but_a_feature_does_not_are_named(api, trained, api_key, value, code):
+    body = '{"instances": [{"toss_height_cm": %s, "elbow_angle": 120, "serve_type": "float", "fatigued": false}]}'
+    response = api(api_key).post(f"{S}/predict", data=body % value, content_type="application/json")
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert (error["field"], error["code"]) == ("instances.0.toss_height_cm", code)
+
+
+@pytest.mark.parametrize("body", ['{"instances": [', '{"instances": [{"toss_height_cm": NaN}]}'])
+def test_malformed_json_is_a_parse_error(api, trained, api_key, body):
+    response = api(api_key).post(f"{S}/predict", data=body, content_type="application/json")
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["code"] == "parse_error" and "JSON parse error" in error["message"]
