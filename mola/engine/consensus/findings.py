@@ -134,12 +134,46 @@ def _severity(
 
 def rule_example(index: ConsensusIndex, rule: RuleState, example: ExampleItem) -> Contradiction:
     """An example inside the rule's region with another label (precondition)."""
-    facts = index.facts(rule)
-    counts, standing = facts.counts, facts.standing
     example_label = index.label_code(example.label)
     expected = example.refutes == rule.item.id
+    value, before, after, evidence = _rule_verdict(index, rule, example_label, expected)
     text, point = index.example_words(example)
-    rule_name, example_name = teaching_name(rule.item), teaching_name(example)
+    rule_name, rule_words, _ = index.names(rule)
+    middle = (
+        f"{teaching_name(example).capitalize()} lies inside {rule_name}'s region but is "
+        f"labelled {example.label}."
+    )
+    teachings = tuple(sorted((rule.item.ref, example.ref)))
+    return Contradiction(
+        kind=RULE_EXAMPLE,
+        teachings=teachings,
+        witness=dict(point),
+        region_text=text,
+        evidence=dict(evidence),
+        severity=value,
+        note=" ".join((*before, middle, *after)),
+        key=contradiction_key(RULE_EXAMPLE, teachings),
+        expected=expected,
+        summary=f"{rule_words}, {teaching_words(example, first=False)}, when {text}",
+    )
+
+
+def _rule_verdict(
+    index: ConsensusIndex, rule: RuleState, example_label: int, expected: bool
+) -> tuple[float, tuple[str, ...], tuple[str, ...], dict[str, int]]:
+    """What a ``rule_example`` says that depends on the rule and the example's label only
+    (severity, the notes around the example's own sentence, evidence), worked out once per
+    label: a rule may hold a thousand examples of a handful of labels."""
+    facts = index.facts(rule)
+    if rule.verdicts is None or rule.verdicts[0] is not facts:
+        rule.verdicts = (facts, {})
+    memo = rule.verdicts[1]
+    found = memo.get((example_label, expected))
+    if found is not None:
+        return found
+    counts, standing = facts.counts, facts.standing
+    label = index.label_names[example_label]
+    rule_name = index.names(rule)[0]
     value = severity(
         EXPECTED_WEIGHT if expected else KIND_WEIGHT[RULE_EXAMPLE],
         examples=facts.standing.examples,
@@ -148,38 +182,25 @@ def rule_example(index: ConsensusIndex, rule: RuleState, example: ExampleItem) -
         recent_share=_share(index, facts.recent),
         standings=(standing,),
     )
-    notes = [suspect_note(rule_name, standing)] if standing.suspect else []
-    notes.append(
-        f"{example_name.capitalize()} lies inside {rule_name}'s region but is labelled "
-        f"{example.label}."
-    )
+    before = (suspect_note(rule_name, standing),) if standing.suspect else ()
     if expected:
-        notes.append(
+        after = (
             f"It was written as a counterexample to {rule_name}, so the disagreement is "
-            "deliberate: record it, no dispute needed."
+            "deliberate: record it, no dispute needed.",
         )
     else:
-        notes.append(
+        after = (
             evidence_note(
-                (rule_name, f"the label {example.label}"),
-                counts[rule.label],
-                counts[example_label],
-            )
+                (rule_name, f"the label {label}"), counts[rule.label], counts[example_label]
+            ),
         )
-    teachings = tuple(sorted((rule.item.ref, example.ref)))
-    return Contradiction(
-        kind=RULE_EXAMPLE,
-        teachings=teachings,
-        witness=dict(point),
-        region_text=text,
-        evidence=_evidence(index, counts, (rule.label, example_label)),
-        severity=value,
-        note=" ".join(notes),
-        key=contradiction_key(RULE_EXAMPLE, teachings),
-        expected=expected,
-        summary=f"{teaching_words(rule.item, first=True)}, "
-        f"{teaching_words(example, first=False)}, when {text}",
+    found = memo[(example_label, expected)] = (
+        value,
+        before,
+        after,
+        _evidence(index, counts, (rule.label, example_label)),
     )
+    return found
 
 
 def example_pair(index: ConsensusIndex, x: ExampleItem, y: ExampleItem) -> Contradiction:

@@ -72,6 +72,8 @@ class RuleState:
     # How notes and summaries name the rule: "rule #12", and its words first and later in
     # a sentence ("Rule #12 (anna) says toss in front").
     names: tuple[str, str, str] | None = field(default=None, repr=False)
+    # ``rule_example`` verdicts per (example label code, expected), valid for these facts.
+    verdicts: tuple[RuleFacts, dict[tuple[int, bool], Any]] | None = field(default=None, repr=False)
 
 
 class ConsensusIndex:
