@@ -22,11 +22,12 @@ from mola.engine.consensus import (
     RuleItem,
     refreshed,
 )
-from mola.engine.language import ConditionError, compile_condition
-from teaching.language import space_concepts
+from mola.engine.language import ConditionError
+from teaching.language import cached_condition, space_concepts_keyed
 from teaching.models import LIVE_STATUSES, Concept, Example, Rule, Space
 
 _MODELS = {"rule": Rule, "example": Example, "concept": Concept}
+_CHUNK = 500  # ids per ``IN`` list when reading a few changed teachings
 
 
 @dataclass
@@ -61,83 +62,112 @@ def _live_versions(space: Space) -> dict[Ref, int]:
     return versions
 
 
-def _items(space: Space, refs: set[Ref]) -> list[RuleItem | ExampleItem | ConceptItem]:
-    schema, concepts = space.schema, space_concepts(space)
-    wanted = {kind: [r.id for r in refs if r.type == kind] for kind in _MODELS}
+def _rows(space: Space, kind: str, fields: tuple[str, ...], refs: set[Ref] | None) -> list[tuple]:
+    """``fields`` of the live teachings of ``kind`` (all of them when ``refs`` is None): one
+    query for a whole space, a few ``IN`` lists for a handful of changed ones."""
+    live = _MODELS[kind].objects.filter(space=space, status__in=LIVE_STATUSES)
+    if refs is None:
+        return list(live.values_list(*fields))
+    ids = sorted(r.id for r in refs if r.type == kind)
+    rows: list[tuple] = []
+    for start in range(0, len(ids), _CHUNK):
+        rows += live.filter(pk__in=ids[start : start + _CHUNK]).values_list(*fields)
+    return rows
+
+
+def _items(space: Space, refs: set[Ref] | None) -> list[RuleItem | ExampleItem | ConceptItem]:
+    """Items of the live teachings among ``refs`` (every live teaching when None). Plain rows,
+    conditions compiled through the per-process cache the retrain shares."""
+    schema = space.schema
+    key, concepts = space_concepts_keyed(space)
     items: list[RuleItem | ExampleItem | ConceptItem] = []
-    for rule in Rule.objects.filter(pk__in=wanted["rule"]).select_related("author"):
+    for pk, condition, label, author in _rows(
+        space, "rule", ("pk", "condition", "label", "author__username"), refs
+    ):
         try:
-            region = compile_condition(rule.condition, schema, concepts).region
+            region = cached_condition(condition, schema, concepts, key).region
         except ConditionError:
             continue
-        items.append(
-            RuleItem(
-                id=rule.pk,
-                label=rule.label,
-                author=rule.author.username,
-                region=region,
-                text=rule.condition,
-            )
-        )
-    for example in Example.objects.filter(pk__in=wanted["example"]).select_related("author"):
+        items.append(RuleItem(id=pk, label=label, author=author, region=region, text=condition))
+    example_fields = ("pk", "label", "author__username", "features", "refutes_id", "evaluation")
+    for pk, label, author, features, refutes, evaluation in _rows(
+        space, "example", example_fields, refs
+    ):
         items.append(
             ExampleItem(
-                id=example.pk,
-                label=example.label,
-                author=example.author.username,
-                point=example.features,
-                refutes=example.refutes_id,
-                evaluation=example.evaluation,
+                id=pk,
+                label=label,
+                author=author,
+                point=features,
+                refutes=refutes,
+                evaluation=evaluation,
             )
         )
-    for concept in Concept.objects.filter(pk__in=wanted["concept"]).select_related("author"):
-        if concept.name in concepts:
-            items.append(
-                ConceptItem(
-                    id=concept.pk,
-                    name=concept.name,
-                    author=concept.author.username,
-                    region=concepts[concept.name].region,
-                )
-            )
+    for pk, name, author in _rows(space, "concept", ("pk", "name", "author__username"), refs):
+        if name in concepts:
+            items.append(ConceptItem(id=pk, name=name, author=author, region=concepts[name].region))
     return items
 
 
-def read_state(space_id: int) -> tuple[Space, tuple, dict[Ref, int]]:
-    """The space, its fingerprint and its live teachings' revisions, read consistently."""
+@dataclass
+class _Read:
+    """One consistent read of a space: what an index needs, nothing computed yet."""
+
+    space: Space
+    fingerprint: tuple
+    versions: dict[Ref, int]
+    items: list[RuleItem | ExampleItem | ConceptItem]
+    whole: bool  # ``items`` holds every live teaching (a fresh index is to be built)
+
+
+def _read(space_id: int, cached: SpaceIndex | None) -> _Read:
+    """The space read in one snapshot, and no write lock: every live teaching when there is
+    no usable ``cached`` index, else only those whose revision moved since it was built."""
     with consistent_read():
         space = Space.objects.get(pk=space_id)
-        return space, _fingerprint(space), _live_versions(space)
+        fingerprint, versions = _fingerprint(space), _live_versions(space)
+        if cached is None or cached.fingerprint != fingerprint:
+            return _Read(space, fingerprint, versions, _items(space, None), True)
+        changed = {ref for ref, rev in versions.items() if cached.versions.get(ref) != rev}
+        return _Read(space, fingerprint, versions, _items(space, changed), False)
 
 
-def build_index(space: Space, fingerprint: tuple, versions: dict[Ref, int]) -> SpaceIndex:
-    """A fresh index of every live teaching, with every contradiction among them."""
-    index = ConsensusIndex(space.schema)
-    for item in _items(space, set(versions)):
+def _built(read: _Read) -> SpaceIndex:
+    """A fresh index of every live teaching, with every contradiction among them. No
+    database access: the caller holds no transaction while this runs."""
+    index = ConsensusIndex(read.space.schema)
+    for item in read.items:
         index.replace(item)
     found = {c.key: c for c in index.detect_all()}
-    return SpaceIndex(index, fingerprint, dict(versions), found, space.teaching_revision)
+    return SpaceIndex(
+        index, read.fingerprint, dict(read.versions), found, read.space.teaching_revision
+    )
+
+
+def fresh_index(space_id: int) -> tuple[Space, SpaceIndex]:
+    """The space's index built from scratch (the process's cached one is left alone)."""
+    read = _read(space_id, None)
+    return read.space, _built(read)
 
 
 def current_index(space_id: int) -> tuple[Space, SpaceIndex]:
     """The space's index brought up to date with the database (built when missing)."""
-    space, fingerprint, versions = read_state(space_id)
     with _lock:
         cached = _indexes.get(space_id)
-        if cached is None or cached.fingerprint != fingerprint:
-            cached = _indexes[space_id] = build_index(space, fingerprint, versions)
-            return space, cached
-        changed = {ref for ref, rev in versions.items() if cached.versions.get(ref) != rev}
-        gone = set(cached.versions) - set(versions)
+        read = _read(space_id, cached)
+        if read.whole or cached is None:
+            cached = _indexes[space_id] = _built(read)
+            return read.space, cached
+        gone = set(cached.versions) - set(read.versions)
         affected: set[Ref] = set()
         for ref in gone:
             affected |= cached.index.remove(ref)
-        for item in _items(space, changed):
+        for item in read.items:
             affected |= cached.index.replace(item)
-        cached.versions = dict(versions)
+        cached.versions = dict(read.versions)
         cached.found = refreshed(cached.found, cached.index, affected)
-        cached.revision = space.teaching_revision
-        return space, cached
+        cached.revision = read.space.teaching_revision
+        return read.space, cached
 
 
 def forget(space_id: int) -> None:

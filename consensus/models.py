@@ -43,6 +43,9 @@ class Contradiction(models.Model):
         related_name="contradictions",
     )
     checked_revision = models.PositiveBigIntegerField(default=0)
+    # A hash of what a check found (every field above but the revision), so a check compares
+    # what it found with what is stored without reading every stored row back.
+    digest = models.CharField(max_length=32, blank=True, default="")
     closed_revisions = models.JSONField(default=dict)  # {"rule:12": 7, ...}
     close_note = models.TextField(blank=True, default="")
     opened_at = models.DateTimeField(auto_now_add=True)
@@ -62,4 +65,7 @@ class ConsensusState(models.Model):
     space = models.OneToOneField(Space, on_delete=models.CASCADE, related_name="consensus")
     checked_revision = models.PositiveBigIntegerField(default=0)
     checks = models.PositiveIntegerField(default=0)
+    # Bumped by every write to the space's contradictions: a check that planned its writes on
+    # an older generation plans again (see ``contradictions_store``).
+    generation = models.PositiveBigIntegerField(default=0)
     last_seconds = models.FloatField(null=True, blank=True)

@@ -7,16 +7,21 @@ disputes into threads, and closes contradictions when a moderator resolves their
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from consensus.loading import SpaceIndex, build_index, current_index, read_state
+from consensus.loading import current_index, fresh_index
 from consensus.models import ConsensusState, Contradiction, ContradictionStatus
 from consensus.threading import threads_sync
+from mola.db import consistent_read
 from mola.engine.consensus import Contradiction as Found
 from teaching.models import Space
 from teaching.services.disputes import teachings_mark_disputed
@@ -64,8 +69,7 @@ def consensus_check(
 def consensus_recompute(*, space: Space) -> int:
     """Recompute a space's contradictions from scratch (no cached index), and store them."""
     started = time.perf_counter()
-    space, fingerprint, versions = read_state(space.pk)
-    fresh: SpaceIndex = build_index(space, fingerprint, versions)
+    space, fresh = fresh_index(space.pk)
     contradictions_store(
         space=space,
         found=fresh.found,
@@ -104,12 +108,14 @@ _FIELD_NAMES = (
     "note",
     "summary",
     "expected",
+    "digest",
     "checked_revision",
 )
+INSERT_BATCH = 2_000  # rows per short write transaction when a check creates many
 
 
 def _fields(item: Found, revision: int) -> dict[str, Any]:
-    return {
+    fields = {
         "kind": item.kind,
         "teachings": _ref_dicts(item),
         "witness": _plain(item.witness),
@@ -119,8 +125,90 @@ def _fields(item: Found, revision: int) -> dict[str, Any]:
         "note": item.note,
         "summary": item.summary,
         "expected": item.expected,
-        "checked_revision": revision,
     }
+    digest = hashlib.blake2b(orjson.dumps(fields, option=orjson.OPT_SORT_KEYS), digest_size=16)
+    return {**fields, "digest": digest.hexdigest(), "checked_revision": revision}
+
+
+@dataclass
+class _Plan:
+    """What one check writes, worked out from a read of the stored rows (no lock held)."""
+
+    generation: int
+    created: list[Contradiction]
+    changed: list[Contradiction]  # pk set; the fields in ``_FIELD_NAMES`` (and, reopened, status)
+    closing: list[int]  # open rows no longer found
+    open_keys: set[str]  # found keys that are open once the plan is written
+    reopened_keys: set[str]
+
+
+def _plan(
+    *, space: Space, found: dict[str, Found], versions: dict, revision: int, force: bool
+) -> _Plan | None:
+    """Compare what was found with what is stored; None when a newer check is stored."""
+    with consistent_read():
+        state = ConsensusState.objects.filter(space=space).values_list(
+            "checked_revision", "generation"
+        )
+        checked, generation = state.first() or (0, 0)
+        if revision < checked and not force:
+            return None
+        stored = {
+            key: (pk, status, digest)
+            for pk, key, status, digest in Contradiction.objects.filter(space=space).values_list(
+                "pk", "key", "status", "digest"
+            )
+        }
+        closed_revisions = dict(
+            Contradiction.objects.filter(space=space)
+            .exclude(status=ContradictionStatus.OPEN)
+            .values_list("key", "closed_revisions")
+        )
+    plan = _Plan(generation, [], [], [], set(), set())
+    for key, item in found.items():
+        row = stored.get(key)
+        fields = _fields(item, revision)
+        if row is None:
+            plan.created.append(Contradiction(space=space, key=key, **fields))
+            plan.open_keys.add(key)
+            continue
+        pk, status, digest = row
+        reopen = status != ContradictionStatus.OPEN and closed_revisions.get(key) != _revisions_of(
+            item, versions
+        )
+        if reopen or status == ContradictionStatus.OPEN:
+            plan.open_keys.add(key)
+        if digest == fields["digest"] and not reopen:
+            continue
+        changed = Contradiction(pk=pk, space=space, key=key, status=status, **fields)
+        if reopen:
+            changed.status, changed.thread, changed.closed_at = ContradictionStatus.OPEN, None, None
+            changed.close_note = "Opened again: one of its teachings changed."
+            plan.reopened_keys.add(key)
+        plan.changed.append(changed)
+    plan.closing = [
+        pk
+        for key, (pk, status, _) in stored.items()
+        if key not in found and status == ContradictionStatus.OPEN
+    ]
+    return plan
+
+
+class _Superseded(Exception):
+    """Someone wrote the space's contradictions after the plan was read: plan again."""
+
+
+def _claim(space: Space, plan: _Plan, revision: int, force: bool) -> ConsensusState | None:
+    """Inside a write transaction: the space's state if the plan still holds (None when a
+    newer check is stored); raises ``_Superseded`` when another write came in between."""
+    state, _ = ConsensusState.objects.select_for_update().get_or_create(space=space)
+    if revision < state.checked_revision and not force:
+        return None
+    if state.generation != plan.generation:
+        raise _Superseded
+    state.generation = plan.generation = state.generation + 1
+    ConsensusState.objects.filter(pk=state.pk).update(generation=state.generation)
+    return state
 
 
 def contradictions_store(
@@ -137,58 +225,65 @@ def contradictions_store(
     A closed contradiction found again stays closed while its teachings are unchanged
     (a dismissal or a precedence holds); once one of them changes, it opens again. An open
     one that is no longer found closes by itself, with a note.
+
+    The stored rows are compared with what was found outside any write transaction (each
+    row's ``digest`` says whether it changed), so the write lock is held only to write the
+    difference: new rows in batches of ``INSERT_BATCH``, each its own short transaction,
+    then one transaction for the rest. Every write bumps the space's ``generation``; a
+    write that finds it moved since the plan was read plans again.
     """
+    for _ in range(5):
+        plan = _plan(space=space, found=found, versions=versions, revision=revision, force=force)
+        if plan is None:
+            return
+        try:
+            _write(space, plan, found, revision, seconds, force)
+            return
+        except _Superseded:
+            continue
+    raise RuntimeError(f"consensus store of space {space.pk} kept being superseded")
+
+
+def _write(
+    space: Space, plan: _Plan, found: dict[str, Found], revision: int, seconds: float, force: bool
+) -> None:
     newly_open: list[Contradiction] = []
+    batches = [
+        plan.created[i : i + INSERT_BATCH] for i in range(0, len(plan.created), INSERT_BATCH)
+    ]
+    for batch in batches[:-1]:
+        with transaction.atomic():
+            if _claim(space, plan, revision, force) is None:
+                return
+            newly_open += Contradiction.objects.bulk_create(batch)
     with transaction.atomic():
-        state, _ = ConsensusState.objects.select_for_update().get_or_create(space=space)
-        if revision < state.checked_revision and not force:
-            return  # a newer check is stored already
-        stored = {c.key: c for c in Contradiction.objects.filter(space=space)}
-        now = timezone.now()
-        created, changed = [], []
-        for key, item in found.items():
-            row = stored.get(key)
-            fields = _fields(item, revision)
-            if row is None:
-                created.append(Contradiction(space=space, key=key, **fields))
-                continue
-            dirty = any(
-                getattr(row, name) != value
-                for name, value in fields.items()
-                if name != "checked_revision"
-            )
-            for name, value in fields.items():
-                setattr(row, name, value)
-            closed = row.status != ContradictionStatus.OPEN
-            if closed and row.closed_revisions != _revisions_of(item, versions):
-                row.status, row.thread, row.closed_at = ContradictionStatus.OPEN, None, None
-                row.close_note = "Opened again: one of its teachings changed."
-                newly_open.append(row)
-                dirty = True
-            if dirty:
-                changed.append(row)
-        for key, row in stored.items():
-            if key not in found and row.status == ContradictionStatus.OPEN:
-                row.status = ContradictionStatus.RESOLVED
-                row.closed_at = now
-                row.close_note = (
-                    f"Closed by itself at revision {revision}: "
-                    "its teachings no longer contradict each other."
-                )
-                row.closed_revisions = {}
-                changed.append(row)
-        newly_open += Contradiction.objects.bulk_create(created, batch_size=500)
+        state = _claim(space, plan, revision, force)
+        if state is None:
+            return
+        if batches:
+            newly_open += Contradiction.objects.bulk_create(batches[-1])
+        Contradiction.objects.bulk_update(plan.changed, _FIELD_NAMES, batch_size=500)
+        reopened = [row for row in plan.changed if row.key in plan.reopened_keys]
         Contradiction.objects.bulk_update(
-            changed,
-            [*_FIELD_NAMES, "status", "thread", "closed_at", "close_note", "closed_revisions"],
-            batch_size=500,
+            reopened, ["status", "thread", "closed_at", "close_note"], batch_size=500
         )
-        open_rows = list(Contradiction.objects.filter(space=space, status=ContradictionStatus.OPEN))
-        threads_sync(space=space, open_rows=open_rows, found=found)
+        newly_open += reopened
+        for start in range(0, len(plan.closing), 500):
+            Contradiction.objects.filter(pk__in=plan.closing[start : start + 500]).update(
+                status=ContradictionStatus.RESOLVED,
+                closed_at=timezone.now(),
+                close_note=f"Closed by itself at revision {revision}: "
+                "its teachings no longer contradict each other.",
+                closed_revisions={},
+            )
+        threads_sync(space=space, found=found, open_keys=plan.open_keys)
         teachings_mark_disputed(
             space=space,
             refs={
-                (t["type"], t["id"]) for row in open_rows if not row.expected for t in row.teachings
+                (ref.type, ref.id)
+                for key in plan.open_keys
+                if not found[key].expected
+                for ref in found[key].teachings
             },
         )
         state.checked_revision = max(state.checked_revision, revision)
@@ -199,12 +294,17 @@ def contradictions_store(
         transaction.on_commit(lambda: _notify(space, newly_open))
 
 
+NOTIFY_BATCH = 500  # contradictions per call: the community inbox reads them with one IN list
+
+
 def _notify(space: Space, rows: list[Contradiction]) -> None:
     try:
         from community.services.notifications import notify_teachings_disputed
     except ImportError:  # the community inbox is optional for the consensus core
         return
-    notify_teachings_disputed(space, [r for r in rows if not r.expected])
+    disputes = [r for r in rows if not r.expected]
+    for start in range(0, len(disputes), NOTIFY_BATCH):
+        notify_teachings_disputed(space, disputes[start : start + NOTIFY_BATCH])
 
 
 def contradictions_close(*, thread, status: str, note: str) -> int:
@@ -227,6 +327,7 @@ def contradictions_close(*, thread, status: str, note: str) -> int:
         row.status, row.closed_at, row.close_note = status, now, note
         row.closed_revisions = revisions
         row.save(update_fields=["status", "closed_at", "close_note", "closed_revisions"])
+    _moved(thread.space_id)
     teachings_mark_disputed(
         space=thread.space,
         refs={
@@ -242,8 +343,14 @@ def contradictions_close(*, thread, status: str, note: str) -> int:
 
 def contradictions_reopen(*, thread) -> int:
     """An appeal reopens what the thread's resolution closed."""
+    _moved(thread.space_id)
     return (
         Contradiction.objects.filter(thread=thread)
         .exclude(status=ContradictionStatus.OPEN)
         .update(status=ContradictionStatus.OPEN, closed_at=None, closed_revisions={})
     )
+
+
+def _moved(space_id: int) -> None:
+    """A write outside a check: a check planned before it must plan again."""
+    ConsensusState.objects.filter(space_id=space_id).update(generation=F("generation") + 1)

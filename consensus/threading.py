@@ -17,11 +17,12 @@ A community drowned in threads stops reading them, so threads are bounded three 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 
 from community.models import Thread, ThreadStatus
-from consensus.models import Contradiction
+from consensus.models import Contradiction, ContradictionStatus
 from mola.engine.consensus import Contradiction as Found
 from mola.engine.consensus import group_into_threads
 from teaching.models import TEACHING_MODELS, Space
@@ -29,6 +30,7 @@ from teaching.models import TEACHING_MODELS, Space
 THREAD_MIN_SEVERITY = 0.2  # an overlap nobody has examples for is 0.24: talk about it
 THREAD_MAX_SIZE = 8
 MAX_OPEN_THREADS = 30
+CLOSED = (ContradictionStatus.RESOLVED, ContradictionStatus.DISMISSED)
 
 
 def _authors(teachings: list[dict]) -> set[int]:
@@ -39,14 +41,23 @@ def _authors(teachings: list[dict]) -> set[int]:
     return ids
 
 
-def _representatives(disputes: list[Contradiction]) -> dict[str, list[Contradiction]]:
+@dataclass(frozen=True)
+class _Dispute:
+    """What threading needs of an open dispute (the stored row's values)."""
+
+    key: str
+    kind: str
+    rule_id: int | None  # the rule of a ``rule_example``
+    severity: float  # as stored: rounded to 4 places
+
+
+def _representatives(disputes: list[_Dispute]) -> dict[str, list[_Dispute]]:
     """Representative key → the disputes that follow it (itself first)."""
-    followers: dict[str, list[Contradiction]] = {}
-    by_rule: dict[int, list[Contradiction]] = defaultdict(list)
+    followers: dict[str, list[_Dispute]] = {}
+    by_rule: dict[int, list[_Dispute]] = defaultdict(list)
     for row in disputes:
         if row.kind == "rule_example":
-            rule_id = next(t["id"] for t in row.teachings if t["type"] == "rule")
-            by_rule[rule_id].append(row)
+            by_rule[row.rule_id].append(row)
         else:
             followers[row.key] = [row]
     for rows in by_rule.values():
@@ -55,16 +66,30 @@ def _representatives(disputes: list[Contradiction]) -> dict[str, list[Contradict
     return followers
 
 
-def threads_sync(*, space: Space, open_rows: list[Contradiction], found: dict[str, Found]) -> None:
-    """Give the most severe open disputes threads; keep thread identities across checks."""
+def _dispute(found: Found) -> _Dispute:
+    rule_id = next((ref.id for ref in found.teachings if ref.type == "rule"), None)
+    return _Dispute(found.key, found.kind, rule_id, round(float(found.severity), 4))
+
+
+def threads_sync(*, space: Space, found: dict[str, Found], open_keys: set[str]) -> None:
+    """Give the most severe open disputes threads; keep thread identities across checks.
+
+    ``open_keys`` are the found contradictions that are open once the check is stored (the
+    caller has written them): only those become threads, read from ``found`` rather than
+    from every stored row."""
     disputes = [
-        row
-        for row in open_rows
-        if not row.expected and row.key in found and row.severity >= THREAD_MIN_SEVERITY
+        dispute
+        for dispute in map(_dispute, (found[key] for key in open_keys if not found[key].expected))
+        if dispute.severity >= THREAD_MIN_SEVERITY
     ]
     followers = _representatives(disputes)
     leaders = sorted((rows[0] for rows in followers.values()), key=lambda r: (-r.severity, r.key))
-    previous = {row.key: row.thread_id for row in leaders if row.thread_id}
+    threaded = dict(
+        Contradiction.objects.filter(space=space, thread__isnull=False)
+        .exclude(status__in=CLOSED)
+        .values_list("key", "thread_id")
+    )
+    previous = {row.key: threaded[row.key] for row in leaders if row.key in threaded}
     groups = group_into_threads(
         [found[row.key] for row in leaders], previous, max_size=THREAD_MAX_SIZE, seed=0
     )
@@ -79,8 +104,11 @@ def threads_sync(*, space: Space, open_rows: list[Contradiction], found: dict[st
     fresh = [g for g in groups if g.thread_id is None][: max(0, budget - len(kept))]
     for group in kept + fresh:
         thread = _thread_for(space, group)
-        keys = [row.pk for key in group.contradiction_keys for row in followers.get(key, [])]
-        Contradiction.objects.filter(pk__in=keys).update(thread=thread)
+        keys = [row.key for key in group.contradiction_keys for row in followers.get(key, [])]
+        for start in range(0, len(keys), 500):
+            Contradiction.objects.filter(space=space, key__in=keys[start : start + 500]).update(
+                thread=thread
+            )
 
 
 def _thread_for(space: Space, group) -> Thread:
