@@ -154,3 +154,22 @@ def test_preview_says_what_a_rule_would_do(api, space, teacher, expert):
         f"{S}/rules/preview", {"condition": "toss_heigth > 1", "label": "no cue"}, format="json"
     )
     assert bad.status_code == 400 and bad.json()["errors"][0]["suggestion"] == "toss_height_cm"
+
+
+def test_a_check_planned_before_a_moderator_closed_a_thread_plans_again(space, teacher, expert):
+    """The store compares outside the write lock; a resolution in between must not be undone."""
+    from consensus import services
+    from consensus.loading import current_index
+
+    rule_create(space=space, user=teacher, condition="toss_height_cm > 60", label="toss in front")
+    rule_create(space=space, user=expert, condition="toss_height_cm < 80", label="no cue")
+    consensus_check(space_id=space.pk)
+    _, current = current_index(space.pk)
+    found, versions = current.found, current.versions
+    plan = services._plan(space=space, found=found, versions=versions, revision=99, force=False)
+    contradictions_close(thread=Thread.objects.get(), status="dismissed", note="deliberate")
+    with pytest.raises(services._Superseded):
+        services._write(space, plan, found, 99, 0.0, False)
+    services.contradictions_store(space=space, found=found, versions=versions, revision=99)
+    assert Contradiction.objects.get().status == "dismissed"
+    assert not Rule.objects.filter(disputed=True).exists()
