@@ -3,8 +3,10 @@
     .venv/bin/python bench/engine_fit.py [--sizes S,M,L] [--runs 5] [--seed 0]
 
 For each size (rules, concepts, examples; 20 features, 8 labels — see bench/synthetic.py)
-prints the median fit time (metrics included) with its stages, the artefact size, and the
-median times to predict one row, to explain one row, and to predict and explain 10,000 rows.
+prints the median fit time (metrics included) with its stages; the median time of a retrain
+as the worker does it (one more example each time, with the space's ``FitCache``); the
+artefact size; and the median times to predict one row, to explain one row, and to predict
+and explain 10,000 rows.
 Targets: M fit well under 0.5 s, L under ~3 s, one row ~1 ms, 10,000 rows well under 1 s.
 CPU times are printed beside wall times: on a shared machine the wall clock also measures
 everyone else's load (and a threaded BLAS waits for its threads); run with
@@ -14,6 +16,7 @@ OPENBLAS_NUM_THREADS=1 for figures that do not depend on the neighbours.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
 import sys
 import time
@@ -26,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.synthetic import SIZES, synthetic_snapshot
 from mola.engine.learning import fit
+from mola.engine.learning.caching import FitCache
 from mola.engine.table import table_from_rows
 
 
@@ -46,6 +50,7 @@ def bench_size(name: str, runs: int, seed: int) -> None:
     fit_time = median_seconds(lambda: fit(snapshot, random_state=seed), runs)
     # CPU time too: on a shared machine wall time measures the neighbours' load as well.
     fit_cpu = median_seconds(lambda: fit(snapshot, random_state=seed), runs, time.process_time)
+    retrain_wall, retrain_cpu = retrain_seconds(snapshot, runs, seed)
     model = fit(snapshot, random_state=seed)
     stages = model.metrics_["timings"]
     rows = world.sample_rows(10_000, np.random.default_rng(seed + 1))
@@ -65,6 +70,8 @@ def bench_size(name: str, runs: int, seed: int) -> None:
         f"(generated in {generated:.1f} s)\n"
         f"  fit            {fit_time * 1000:8.1f} ms  (CPU {fit_cpu * 1000:.0f} ms; arrays {stages['snapshot_to_arrays'] * 1000:.0f}"
         f" · fit {stages['fit'] * 1000:.0f} · metrics {stages['metrics'] * 1000:.0f} ms)\n"
+        f"  retrain fit    {retrain_wall * 1000:8.1f} ms  (CPU {retrain_cpu * 1000:.0f} ms; one more example each,"
+        " with the space's FitCache)\n"
         f"  artefact       {len(model.to_bytes()) / 1e6:8.2f} MB\n"
         f"  predict 1 row  {one_predict * 1000:8.2f} ms   explain 1 row {one_explain * 1000:.2f} ms\n"
         f"  predict 10k    {many_predict * 1000:8.1f} ms (CPU {many_cpu * 1000:.0f})   explain 10k   {many_explain * 1000:.1f} ms\n"
@@ -75,6 +82,27 @@ def bench_size(name: str, runs: int, seed: int) -> None:
         f" bandwidth={metrics['parameters']['bandwidth']}"
         f" temperature={metrics['parameters']['temperature']}"
     )
+
+
+def retrain_seconds(snapshot, runs: int, seed: int) -> tuple[float, float]:
+    """Median wall and CPU seconds of ``runs`` fits, each with one more example than the
+    last, sharing one ``FitCache`` (as the worker retrains a space after a new example)."""
+    examples = list(snapshot.examples)
+    first = max(0, len(examples) - runs)
+    cache = FitCache()
+    fit(
+        dataclasses.replace(snapshot, examples=examples[: first - 1]),
+        random_state=seed,
+        cache=cache,
+    )
+    walls, cpus = [], []
+    for n in range(first, len(examples)):
+        grown = dataclasses.replace(snapshot, examples=examples[: n + 1])
+        wall, cpu = time.perf_counter(), time.process_time()
+        fit(grown, random_state=seed, cache=cache)
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def main() -> None:
