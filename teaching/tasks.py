@@ -17,9 +17,11 @@ from teaching.services.training import (
     acks_late=True,
     max_retries=RETRAIN_RETRIES,
 )
-def retrain_space(self, space_id: int, claim: str | None = None) -> int:
-    """Retrain the space; when the database fails under it, retry with backoff, handing
-    on the claim the failed attempt could not release."""
+def retrain_space(
+    self, space_id: int, claim: str | None = None, revision: int | None = None
+) -> int:
+    """Retrain the space (from ``revision`` or newer); when the database fails under it,
+    retry with backoff, handing on the claim the failed attempt could not release."""
     from teaching.services.training import (
         RetrainInterrupted,
         retrain_gave_up,
@@ -28,13 +30,13 @@ def retrain_space(self, space_id: int, claim: str | None = None) -> int:
     )
 
     try:
-        return retrain_run(space_id=space_id, claim=claim)
+        return retrain_run(space_id=space_id, claim=claim, revision=revision)
     except RetrainInterrupted as interrupted:
         if self.request.retries >= self.max_retries:
             retrain_gave_up(space_id=space_id)
             raise
         raise self.retry(
-            kwargs={"space_id": space_id, "claim": interrupted.claim},
+            kwargs={"space_id": space_id, "claim": interrupted.claim, "revision": revision},
             countdown=retrain_retry_delay(self.request.retries),
             exc=interrupted,
         ) from interrupted

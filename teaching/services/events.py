@@ -10,13 +10,21 @@ from django.db import transaction
 
 
 def teaching_changed(*, space_id: int, revision: int, refs: list[tuple[str, int]]) -> None:
-    """Schedule a retrain of the space and a consensus check of the changed teachings."""
+    """Schedule a retrain of the space and a consensus check of the changed teachings.
 
-    def dispatch() -> None:
-        from consensus.services import consensus_schedule
+    Each is scheduled on its own, and a failure is logged, not raised: the write has
+    committed by then, and an error answer would make the client send it again.
+    """
+
+    def retrain() -> None:
         from teaching.services.training import retrain_schedule
 
         retrain_schedule(space_id=space_id, revision=revision)
+
+    def check() -> None:
+        from consensus.services import consensus_schedule
+
         consensus_schedule(space_id=space_id, revision=revision, refs=refs)
 
-    transaction.on_commit(dispatch)
+    transaction.on_commit(retrain, robust=True)
+    transaction.on_commit(check, robust=True)

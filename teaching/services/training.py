@@ -64,14 +64,27 @@ class RetrainInterrupted(Exception):
 
 
 def retrain_schedule(*, space_id: int, revision: int) -> None:
-    """Ask for the space's model to be trained from ``revision`` (or newer)."""
+    """Ask for the space's model to be trained from ``revision`` (or newer).
+
+    Called after the write committed. The task carries the revision and records it itself
+    (``retrain_want``, with the task's retries), so a database that refuses the record here
+    (locked) delays the "training" status a client sees, never the training.
+    """
     from teaching.tasks import retrain_space
 
+    try:
+        retrain_want(space_id=space_id, revision=revision)
+    except OperationalError:
+        log.warning("retrain of space %s at %s: recorded by the task", space_id, revision)
+    retrain_space.delay(space_id, revision=revision)
+
+
+def retrain_want(*, space_id: int, revision: int) -> None:
+    """Record that the space's model should be trained from ``revision`` (or newer)."""
     TrainingState.objects.get_or_create(space_id=space_id)
     TrainingState.objects.filter(space_id=space_id).update(
         wanted_revision=Greatest(F("wanted_revision"), revision), requested_at=timezone.now()
     )
-    retrain_space.delay(space_id)
 
 
 def retrain_retry_delay(retries: int) -> int:
@@ -152,16 +165,19 @@ def _follow_up_when_claim_expires(space_id: int) -> None:
         _follow_up(space_id, after=since + STALE_CLAIM - timezone.now())
 
 
-def retrain_run(*, space_id: int, claim: str | None = None) -> int:
+def retrain_run(*, space_id: int, claim: str | None = None, revision: int | None = None) -> int:
     """Train the space while newer revisions are wanted. Returns how many trainings ran.
 
     ``claim``: a claim an interrupted attempt of this task kept (``RetrainInterrupted``).
+    ``revision``: the revision the write that sent the task asked for (recorded here too).
     Raises ``RetrainInterrupted`` when the database fails under it (the task retries).
     """
     kept = datetime.fromisoformat(claim) if claim else None
     rounds = 0
     while rounds < MAX_ROUNDS:
         try:
+            if revision is not None and rounds == 0:
+                retrain_want(space_id=space_id, revision=revision)
             state = TrainingState.objects.filter(space_id=space_id).first()
             if state is None or state.wanted_revision <= state.trained_revision:
                 if kept is not None:
