@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from threading import Lock
+from typing import Any
 
 from mola.db import consistent_read
 from mola.engine.consensus import (
@@ -37,10 +38,13 @@ class SpaceIndex:
     versions: dict[Ref, int] = field(default_factory=dict)  # teaching revision per ref
     found: dict[str, Contradiction] = field(default_factory=dict)
     revision: int = 0
+    # What the store last wrote of this space (``consensus.services.StoreMemory``).
+    memory: Any = None
 
 
 _indexes: dict[int, SpaceIndex] = {}
-_lock = Lock()
+# Held while an index is read or changed: web threads share a process's indexes.
+index_lock = Lock()
 
 
 def _fingerprint(space: Space) -> tuple:
@@ -152,7 +156,7 @@ def fresh_index(space_id: int) -> tuple[Space, SpaceIndex]:
 
 def current_index(space_id: int) -> tuple[Space, SpaceIndex]:
     """The space's index brought up to date with the database (built when missing)."""
-    with _lock:
+    with index_lock:
         cached = _indexes.get(space_id)
         read = _read(space_id, cached)
         if read.whole or cached is None:
@@ -171,5 +175,5 @@ def current_index(space_id: int) -> tuple[Space, SpaceIndex]:
 
 
 def forget(space_id: int) -> None:
-    with _lock:
+    with index_lock:
         _indexes.pop(space_id, None)

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from consensus.loading import current_index
+from consensus.loading import current_index, index_lock
 from mola.engine.consensus import RuleItem
 from mola.engine.table import table_from_rows
 from teaching.models import Example, Space, Status
@@ -53,11 +53,12 @@ def contradictions_if_saved(
     """The contradictions a rule with this region and label would take part in."""
     _, current = current_index(space.pk)
     item = RuleItem(id=PREVIEW_ID, label=label, author="", region=region, text=condition)
-    current.index.replace(item)
-    try:
-        found = current.index.check(item.ref)
-    finally:
-        current.index.remove(item.ref)
+    with index_lock:  # another thread's preview uses the same id on the same index
+        current.index.replace(item)
+        try:
+            found = current.index.check(item.ref)
+        finally:
+            current.index.remove(item.ref)
     return [
         {
             "kind": c.kind,

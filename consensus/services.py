@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -20,13 +20,14 @@ from django.utils import timezone
 
 from consensus.loading import current_index, fresh_index
 from consensus.models import ConsensusState, Contradiction, ContradictionStatus
-from consensus.threading import threads_sync
+from consensus.threading import ThreadPlan, threads_plan, threads_write
 from mola.db import consistent_read
 from mola.engine.consensus import Contradiction as Found
 from teaching.models import Space
 from teaching.services.disputes import teachings_mark_disputed
 
 log = logging.getLogger(__name__)
+SLOW_CHECK_SECONDS = 10.0  # a check slower than this is logged as a warning
 
 
 def consensus_schedule(*, space_id: int, revision: int, refs: list[tuple[str, int]]) -> None:
@@ -56,12 +57,25 @@ def consensus_check(
     if checked is not None and checked >= latest:
         return checked  # a burst of writes: an earlier task already checked the newest state
     space, current = current_index(space_id)
+    if current.memory is None:
+        current.memory = StoreMemory()
+    indexed = time.perf_counter()
     contradictions_store(
         space=space,
         found=current.found,
         versions=current.versions,
         revision=current.revision,
-        seconds=time.perf_counter() - started,
+        seconds=indexed - started,
+        memory=current.memory,
+    )
+    stored = time.perf_counter()
+    (log.warning if stored - started > SLOW_CHECK_SECONDS else log.info)(
+        "consensus check of space %s at revision %s: %d contradictions, index %.2f s, store %.2f s",
+        space_id,
+        current.revision,
+        len(current.found),
+        indexed - started,
+        stored - indexed,
     )
     return current.revision
 
@@ -115,7 +129,46 @@ INSERT_BATCH = 2_000  # rows per short write transaction when a check creates ma
 
 
 def _fields(item: Found, revision: int) -> dict[str, Any]:
-    fields = {
+    fields = _content(item)
+    return {**fields, "digest": _digest(fields), "checked_revision": revision}
+
+
+def _digest(content: dict[str, Any]) -> str:
+    return hashlib.blake2b(
+        orjson.dumps(content, option=orjson.OPT_SORT_KEYS), digest_size=16
+    ).hexdigest()
+
+
+Digests = dict[str, tuple[Found, str]]  # key → the found contradiction and its digest
+StoredRows = dict[str, tuple[int, str, str]]  # key → pk, status, digest
+
+
+@dataclass
+class StoreMemory:
+    """What a process remembers of its last store of a space, so the next check compares
+    in memory rather than reading every stored row back (780k at M): the digests of what
+    was found, and the stored rows as of ``generation`` — valid while no one else wrote."""
+
+    digests: Digests = field(default_factory=dict)
+    rows: StoredRows = field(default_factory=dict)
+    generation: int = -1
+
+
+def _digest_of(key: str, item: Found, digests: Digests) -> str:
+    """The item's digest, remembered while the index hands back the same object (it keeps
+    every contradiction a change did not touch): a check after one write at M digests a
+    handful of contradictions, not 780k."""
+    known = digests.get(key)
+    if known is not None and known[0] is item:
+        return known[1]
+    digest = _digest(_content(item))
+    digests[key] = (item, digest)
+    return digest
+
+
+def _content(item: Found) -> dict[str, Any]:
+    """What a check found, as stored (every field the digest covers)."""
+    return {
         "kind": item.kind,
         "teachings": _ref_dicts(item),
         "witness": _plain(item.witness),
@@ -126,8 +179,6 @@ def _fields(item: Found, revision: int) -> dict[str, Any]:
         "summary": item.summary,
         "expected": item.expected,
     }
-    digest = hashlib.blake2b(orjson.dumps(fields, option=orjson.OPT_SORT_KEYS), digest_size=16)
-    return {**fields, "digest": digest.hexdigest(), "checked_revision": revision}
 
 
 @dataclass
@@ -135,15 +186,24 @@ class _Plan:
     """What one check writes, worked out from a read of the stored rows (no lock held)."""
 
     generation: int
+    stored: StoredRows  # as read when planning
     created: list[Contradiction]
     changed: list[Contradiction]  # pk set; the fields in ``_FIELD_NAMES`` (and, reopened, status)
-    closing: list[int]  # open rows no longer found
+    closing: list[str]  # keys of open rows no longer found
     open_keys: set[str]  # found keys that are open once the plan is written
     reopened_keys: set[str]
+    threads: ThreadPlan
+    disputed: set[tuple[str, int]]  # the teachings in an open dispute once it is written
 
 
 def _plan(
-    *, space: Space, found: dict[str, Found], versions: dict, revision: int, force: bool
+    *,
+    space: Space,
+    found: dict[str, Found],
+    versions: dict,
+    revision: int,
+    force: bool,
+    memory: StoreMemory,
 ) -> _Plan | None:
     """Compare what was found with what is stored; None when a newer check is stored."""
     with consistent_read():
@@ -153,22 +213,31 @@ def _plan(
         checked, generation = state.first() or (0, 0)
         if revision < checked and not force:
             return None
-        stored = {
-            key: (pk, status, digest)
-            for pk, key, status, digest in Contradiction.objects.filter(space=space).values_list(
-                "pk", "key", "status", "digest"
-            )
-        }
+        if memory.generation == generation:
+            stored = memory.rows
+        else:
+            rows = Contradiction.objects.filter(space=space)
+            stored = {
+                key: (pk, status, digest)
+                for pk, key, status, digest in rows.values_list("pk", "key", "status", "digest")
+            }
         closed_revisions = dict(
             Contradiction.objects.filter(space=space)
             .exclude(status=ContradictionStatus.OPEN)
             .values_list("key", "closed_revisions")
         )
-    plan = _Plan(generation, [], [], [], set(), set())
+        threaded = dict(
+            Contradiction.objects.filter(
+                space=space, status=ContradictionStatus.OPEN, thread__isnull=False
+            ).values_list("key", "thread_id")
+        )
+    digests = memory.digests
+    plan = _Plan(generation, stored, [], [], [], set(), set(), ThreadPlan([], {}), set())
     for key, item in found.items():
         row = stored.get(key)
-        fields = _fields(item, revision)
         if row is None:
+            fields = _fields(item, revision)
+            digests[key] = (item, fields["digest"])
             plan.created.append(Contradiction(space=space, key=key, **fields))
             plan.open_keys.add(key)
             continue
@@ -178,17 +247,31 @@ def _plan(
         )
         if reopen or status == ContradictionStatus.OPEN:
             plan.open_keys.add(key)
-        if digest == fields["digest"] and not reopen:
+        if digest == _digest_of(key, item, digests) and not reopen:
             continue
+        fields = _fields(item, revision)
         changed = Contradiction(pk=pk, space=space, key=key, status=status, **fields)
         if reopen:
             changed.status, changed.thread, changed.closed_at = ContradictionStatus.OPEN, None, None
             changed.close_note = "Opened again: one of its teachings changed."
             plan.reopened_keys.add(key)
         plan.changed.append(changed)
+    plan.disputed = {
+        (ref.type, ref.id)
+        for key in plan.open_keys
+        if not found[key].expected
+        for ref in found[key].teachings
+    }
+    plan.threads = threads_plan(
+        found=found,
+        open_keys=plan.open_keys,
+        threaded={k: t for k, t in threaded.items() if k not in plan.reopened_keys},
+    )
+    for key in [key for key in digests if key not in found]:
+        del digests[key]
     plan.closing = [
-        pk
-        for key, (pk, status, _) in stored.items()
+        key
+        for key, (_, status, _) in stored.items()
         if key not in found and status == ContradictionStatus.OPEN
     ]
     return plan
@@ -219,6 +302,7 @@ def contradictions_store(
     revision: int,
     seconds: float = 0.0,
     force: bool = False,
+    memory: StoreMemory | None = None,
 ) -> None:
     """Upsert what a check found at ``revision``; never store an older check over a newer.
 
@@ -232,66 +316,87 @@ def contradictions_store(
     then one transaction for the rest. Every write bumps the space's ``generation``; a
     write that finds it moved since the plan was read plans again.
     """
+    memory = StoreMemory() if memory is None else memory
     for _ in range(5):
-        plan = _plan(space=space, found=found, versions=versions, revision=revision, force=force)
+        plan = _plan(
+            space=space,
+            found=found,
+            versions=versions,
+            revision=revision,
+            force=force,
+            memory=memory,
+        )
         if plan is None:
             return
         try:
-            _write(space, plan, found, revision, seconds, force)
-            return
+            written = _write(space, plan, found, revision, seconds, force)
         except _Superseded:
+            memory.generation = -1
             continue
+        _remember(memory, plan, written)
+        return
     raise RuntimeError(f"consensus store of space {space.pk} kept being superseded")
 
 
 def _write(
     space: Space, plan: _Plan, found: dict[str, Found], revision: int, seconds: float, force: bool
-) -> None:
+) -> list[Contradiction] | None:
+    """Write the plan; the created rows, or None when a newer check was stored meanwhile."""
     newly_open: list[Contradiction] = []
+    created: list[Contradiction] = []
     batches = [
         plan.created[i : i + INSERT_BATCH] for i in range(0, len(plan.created), INSERT_BATCH)
     ]
     for batch in batches[:-1]:
         with transaction.atomic():
             if _claim(space, plan, revision, force) is None:
-                return
-            newly_open += Contradiction.objects.bulk_create(batch)
+                return None
+            created += Contradiction.objects.bulk_create(batch)
     with transaction.atomic():
         state = _claim(space, plan, revision, force)
         if state is None:
-            return
+            return None
         if batches:
-            newly_open += Contradiction.objects.bulk_create(batches[-1])
+            created += Contradiction.objects.bulk_create(batches[-1])
+        newly_open += created
         Contradiction.objects.bulk_update(plan.changed, _FIELD_NAMES, batch_size=500)
         reopened = [row for row in plan.changed if row.key in plan.reopened_keys]
         Contradiction.objects.bulk_update(
             reopened, ["status", "thread", "closed_at", "close_note"], batch_size=500
         )
         newly_open += reopened
-        for start in range(0, len(plan.closing), 500):
-            Contradiction.objects.filter(pk__in=plan.closing[start : start + 500]).update(
+        closing = [plan.stored[key][0] for key in plan.closing]
+        for start in range(0, len(closing), 500):
+            Contradiction.objects.filter(pk__in=closing[start : start + 500]).update(
                 status=ContradictionStatus.RESOLVED,
                 closed_at=timezone.now(),
                 close_note=f"Closed by itself at revision {revision}: "
                 "its teachings no longer contradict each other.",
                 closed_revisions={},
             )
-        threads_sync(space=space, found=found, open_keys=plan.open_keys)
-        teachings_mark_disputed(
-            space=space,
-            refs={
-                (ref.type, ref.id)
-                for key in plan.open_keys
-                if not found[key].expected
-                for ref in found[key].teachings
-            },
-        )
+        threads_write(space=space, plan=plan.threads)
+        teachings_mark_disputed(space=space, refs=plan.disputed)
         state.checked_revision = max(state.checked_revision, revision)
         state.checks += 1
         state.last_seconds = seconds
         state.save()
     if newly_open:
         transaction.on_commit(lambda: _notify(space, newly_open))
+    return created
+
+
+def _remember(memory: StoreMemory, plan: _Plan, created: list[Contradiction] | None) -> None:
+    """The stored rows after ``plan`` was written, for the next check of this process."""
+    if created is None or any(row.pk is None for row in created):
+        memory.generation = -1  # not written, or the database did not say the new ids
+        return
+    rows = plan.stored  # read for this plan alone, or the memory itself: updated in place
+    for row in [*created, *plan.changed]:
+        rows[row.key] = (row.pk, row.status, row.digest)
+    for key in plan.closing:
+        pk, _, digest = rows[key]
+        rows[key] = (pk, ContradictionStatus.RESOLVED, digest)
+    memory.rows, memory.generation = rows, plan.generation
 
 
 NOTIFY_BATCH = 500  # contradictions per call: the community inbox reads them with one IN list

@@ -166,7 +166,14 @@ def test_a_check_planned_before_a_moderator_closed_a_thread_plans_again(space, t
     consensus_check(space_id=space.pk)
     _, current = current_index(space.pk)
     found, versions = current.found, current.versions
-    plan = services._plan(space=space, found=found, versions=versions, revision=99, force=False)
+    plan = services._plan(
+        space=space,
+        found=found,
+        versions=versions,
+        revision=99,
+        force=False,
+        memory=services.StoreMemory(),
+    )
     contradictions_close(thread=Thread.objects.get(), status="dismissed", note="deliberate")
     with pytest.raises(services._Superseded):
         services._write(space, plan, found, 99, 0.0, False)
