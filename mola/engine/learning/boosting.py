@@ -63,8 +63,8 @@ MAX_TREE_ROWS = 20_000
 FOLDS = 3
 ROWS_PER_MATCH = 8192
 SMALL_BATCH = 64  # rows up to which the numpy walk beats scikit-learn's per-tree calls
-# Candidates for the trees' pseudo-count mass c and reach R (× the typical distance from an
-# example to its nearest other example).
+# Candidates for the trees' pseudo-count mass c; their reach R in typical distances from an
+# example to its nearest other example.
 TREE_MASSES = (0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0)
 TREE_REACH = 2.0
 # 50 rounds at 0.2 rather than 100 at 0.1: the same accuracy on bench/quality.py (±0.003 over
@@ -90,7 +90,8 @@ class ExampleTrees:
         self.n_labels = n_labels
         self.model = None
         self.only_label: int | None = None  # when every fitted example had one label
-        # Set by ``fit``: the blend, and which stored examples are counterexamples.
+        # Set by training once chosen: the blend, and which stored examples are
+        # counterexamples (aligned with the model's ExampleTable).
         self.mass = 0.0
         self.reach = math.inf
         self.vetoes = np.zeros(0, dtype=bool)
@@ -252,11 +253,10 @@ def fit_trees(
     x_rows = _encode_rows(trees, matcher, table, rows, winners, losers)
     position = np.searchsorted(rows, pool)  # where each row's features are in x_rows
     at_selected = np.searchsorted(rows, selected)
-    out_of_fold = np.zeros((len(selected), n_labels))
     if single:
         trees.fit(x_rows[position], y[pool], seed)
-        out_of_fold = trees.probabilities(x_rows[at_selected])
-        return trees, out_of_fold
+        return trees, trees.probabilities(x_rows[at_selected])
+    out_of_fold = np.zeros((len(selected), n_labels))
     fold_of = rng.permutation(len(selected)) % FOLDS
     for fold in range(FOLDS):
         left_out = selected[fold_of == fold]
