@@ -24,8 +24,8 @@ each scale (number of examples taught) these are scored on it, accuracy and macr
 
 and two ablations of MOLA for the learning engineer: without the rules (and precedences), and
 without the examples. Then the paired differences MOLA − baseline and a verdict.
-Runtime: about a minute for the default 5 seeds (MOLA fits its boosted trees three times
-over for the out-of-fold calibration at these sizes); ``--quick`` (2 seeds, 200 and 1,000
+Runtime: about a minute for the default 5 seeds (at these sizes MOLA fits its boosted trees
+three times: two calibration folds and the final ensemble); ``--quick`` (2 seeds, 200 and 1,000
 examples, smaller sets) about 20 s plus imports.
 
 Every method sees the same training examples (not the evaluation ones). Snorkel is optional,
