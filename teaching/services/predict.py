@@ -16,6 +16,7 @@ import numpy as np
 from mola.engine.table import Table, checked_table, validate_row
 from mola.errors import Conflict, InvalidInput, NotFound, TooLarge
 from teaching.models import ModelArtifact, ModelStatus, ModelVersion, Space
+from teaching.services import traffic
 
 MAX_INSTANCES = 10_000
 _CACHE_SIZE = 8
@@ -111,6 +112,7 @@ def predict(
     """Each instance's label and probabilities, with its explanation unless ``explain`` is
     false (the fast path for big batches: no explanations to build, send or credit)."""
     table = instances_table(space=space, instances=instances)
+    traffic.inputs_record(space_id=space.pk, rows=instances)  # a few, in memory
     serving = serving_version(space=space, version=version)
     model = load_model(serving)
     if explain:

@@ -137,3 +137,13 @@ def test_malformed_json_is_a_parse_error(api, trained, api_key, body):
     assert response.status_code == 400
     [error] = response.json()["errors"]
     assert error["code"] == "parse_error" and "JSON parse error" in error["message"]
+
+
+def test_a_predict_call_notes_a_sample_of_its_instances_for_consensus(api, trained, api_key):
+    from teaching import selectors
+
+    api(api_key).post(f"{S}/predict", {"instances": BATCH, "explain": False}, format="json")
+    sampled = selectors.recent_inputs(space=trained)
+    assert 1 <= len(sampled) <= 5 and all(r in BATCH for r in sampled)
+    api(api_key).post(f"{S}/predict", {"instances": [row(), "not a row"]}, format="json")
+    assert len(selectors.recent_inputs(space=trained)) == len(sampled)  # refused: not noted
