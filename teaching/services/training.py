@@ -37,7 +37,7 @@ from django.db.models import F, Max, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from teaching.models import ModelStatus, ModelVersion, TrainingState
+from teaching.models import ModelStatus, ModelVersion, Space, TrainingState
 from teaching.services.snapshots import fit_cache, snapshot_read, space_snapshot
 
 __all__ = ["retrain_run", "retrain_schedule", "space_snapshot", "train_space"]
@@ -80,8 +80,12 @@ def retrain_schedule(*, space_id: int, revision: int) -> None:
 
 
 def retrain_want(*, space_id: int, revision: int) -> None:
-    """Record that the space's model should be trained from ``revision`` (or newer)."""
-    TrainingState.objects.get_or_create(space_id=space_id)
+    """Record that the space's model should be trained from ``revision`` (or newer); nothing
+    when the space is gone (a task can outlive its space)."""
+    if not TrainingState.objects.filter(space_id=space_id).exists():
+        if not Space.objects.filter(pk=space_id).exists():
+            return
+        TrainingState.objects.get_or_create(space_id=space_id)
     TrainingState.objects.filter(space_id=space_id).update(
         wanted_revision=Greatest(F("wanted_revision"), revision), requested_at=timezone.now()
     )

@@ -92,3 +92,12 @@ def test_the_table_cache_recognises_rows_by_identity_not_content(generated):
     reference = rows_to_table(snapshot.schema, list(reversed(copies)))
     for name, column in reference.columns.items():
         np.testing.assert_array_equal(table.columns[name], column)
+
+
+def test_a_space_that_had_no_examples_gets_its_first(generated):
+    snapshot, probe, _ = generated
+    cache = FitCache()
+    _same_model(dataclasses.replace(snapshot, examples=[]), cache, probe)
+    _same_model(snapshot, cache, probe)
+    assert cache.tables.converted == len(snapshot.examples)
+    _same_model(dataclasses.replace(snapshot, examples=[]), cache, probe)

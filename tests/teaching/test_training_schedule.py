@@ -9,6 +9,7 @@ from django.db import OperationalError, connection
 from mola.celery import app
 from teaching.models import TrainingState
 from teaching.selectors import model_status
+from teaching.services.training import retrain_run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,3 +46,9 @@ def test_a_write_whose_retrain_record_is_refused_still_trains(eager_tasks, api, 
     assert state.wanted_revision == state.trained_revision == revision
     space.refresh_from_db()
     assert model_status(space=space)["teaching_revision"] == revision
+
+
+def test_a_task_that_outlived_its_space_does_nothing(space):
+    gone = space.pk + 1000
+    assert retrain_run(space_id=gone, revision=3) == 0
+    assert not TrainingState.objects.filter(space_id=gone).exists()

@@ -88,23 +88,23 @@ class TableCache:
 
     def _reuse(self, schema: Schema, rows: Sequence[Mapping[str, Any]]) -> Table:
         old_rows, position = self._rows, self._position
-        take = np.empty(len(rows), dtype=np.int64)
-        fresh: list[int] = []
+        kept_at, kept_from, fresh = [], [], []
         for i, row in enumerate(rows):
             j = position.get(id(row), -1)
             if j >= 0 and old_rows[j] is row:
-                take[i] = j
+                kept_at.append(i)
+                kept_from.append(j)
             else:
-                take[i] = 0
                 fresh.append(i)
         self.converted = len(fresh)
-        old = self._table
-        columns = {name: column[take] for name, column in old.columns.items()}
-        if fresh:
-            new = rows_to_table(schema, [rows[i] for i in fresh])
-            at = np.asarray(fresh, dtype=np.int64)
-            for name, column in columns.items():
-                column[at] = new.columns[name]
+        new = rows_to_table(schema, [rows[i] for i in fresh]) if fresh else None
+        columns = {}
+        for name, column in self._table.columns.items():
+            out = np.empty(len(rows), dtype=column.dtype)
+            out[kept_at] = column[kept_from]
+            if new is not None:
+                out[fresh] = new.columns[name]
+            columns[name] = out
         return Table(columns=columns, n_rows=len(rows))
 
 
