@@ -123,6 +123,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # to a second to every retrain a teacher waits for.
         "polling_interval": 0.1,
     }
+    # kombu's filesystem transport with atomic message writes (see mola/broker.py).
+    CELERY_BROKER_TRANSPORT = "mola.broker:Transport"
 _default_results = f"file://{DATA_DIR / 'results'}"
 if CELERY_BROKER_URL.startswith("redis://"):
     _default_results = CELERY_BROKER_URL

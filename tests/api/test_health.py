@@ -12,10 +12,11 @@ def test_healthz_says_the_worker_is_down_when_none_runs(client, db, settings):
     # A broker URL nobody listens on: the broker is down, and so no worker can answer.
     from mola.celery import app
 
-    original = app.conf.broker_write_url, app.conf.broker_read_url
+    original = app.conf.broker_write_url, app.conf.broker_read_url, app.conf.broker_transport
     app.conf.broker_write_url = app.conf.broker_read_url = "redis://127.0.0.1:1/0"
+    app.conf.broker_transport = None  # as settings leave it for any broker but the filesystem
     try:
         body = client.get("/healthz").json()
     finally:
-        app.conf.broker_write_url, app.conf.broker_read_url = original
+        (app.conf.broker_write_url, app.conf.broker_read_url, app.conf.broker_transport) = original
     assert body == {"database": "ok", "broker": "down", "worker": "down"}

@@ -1,0 +1,38 @@
+"""The one-machine broker: kombu's filesystem transport, with messages written atomically.
+
+kombu's ``filesystem`` transport creates a message file and then writes it, while a worker
+lists the folder and takes any ``*.msg`` it finds — sometimes before the writer has finished.
+The worker then reads an empty or partial message and dies with "Unrecoverable error:
+JSONDecodeError" (seen in our test runs; celery/kombu#1551). Here a message is written under
+a name no reader picks up and renamed into place, so a reader sees all of it or nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from time import monotonic
+
+from kombu.exceptions import ChannelError
+from kombu.transport import filesystem
+from kombu.utils.json import dumps
+
+
+class Channel(filesystem.Channel):
+    def _put(self, queue, payload, **kwargs):
+        """Put ``payload`` on ``queue``: written to a hidden file, then renamed into place."""
+        name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
+        final = os.path.join(self.data_folder_out, name)
+        # A leading dot: readers match "<anything>.<queue>.msg" after the first dot, and
+        # "<uuid>.part" never matches a queue's pattern.
+        partial = os.path.join(self.data_folder_out, f".{uuid.uuid4()}.part")
+        try:
+            with open(partial, "wb") as f:
+                f.write(dumps(payload).encode())
+            os.replace(partial, final)  # atomic on one filesystem
+        except OSError as exc:
+            raise ChannelError(f"Cannot add file {final!r} to directory") from exc
+
+
+class Transport(filesystem.Transport):
+    Channel = Channel
