@@ -17,7 +17,11 @@ def _connection(folder):
     return Connection(
         "filesystem://",
         transport="mola.broker:Transport",
-        transport_options={"data_folder_in": str(folder), "data_folder_out": str(folder)},
+        transport_options={
+            "data_folder_in": str(folder),
+            "data_folder_out": str(folder),
+            "control_folder": str(folder / "control"),
+        },
     )
 
 
