@@ -7,6 +7,7 @@ small space and on one four times larger catches a per-teaching or per-row query
 """
 
 import random
+from itertools import pairwise
 
 import pytest
 from django.db import connection
@@ -106,3 +107,20 @@ def test_a_warm_check_after_one_edit_does_not_grow_with_the_space(space, teacher
     _grow(space, rules=40, examples=160, seed=2)
     consensus_check(space_id=space.pk)
     assert _queries(lambda: edit_and_check(20, 2)) <= first + 5 * 30
+
+
+def test_a_cold_check_writes_new_rows_in_short_transactions(space, monkeypatch):
+    """Many new contradictions are written a batch per transaction, so a first check of a
+    big space never holds the write lock for minutes (it once held it for all 780k rows)."""
+    from consensus import services
+
+    monkeypatch.setattr(services, "INSERT_BATCH", 40)  # one INSERT each, even on SQLite
+    _grow(space, rules=40, examples=160)
+    with CaptureQueriesContext(connection) as captured:
+        consensus_check(space_id=space.pk)
+    rows = Contradiction.objects.filter(space=space).count()
+    sql = [query["sql"] for query in captured.captured_queries]
+    inserts = [i for i, text in enumerate(sql) if text.startswith('INSERT INTO "consensus_contra')]
+    assert rows > 300 and len(inserts) >= rows // 40
+    for before, after in pairwise(inserts):  # each batch commits before the next begins
+        assert any(text.startswith("RELEASE SAVEPOINT") for text in sql[before:after])
