@@ -46,7 +46,9 @@ with scikit-learn's own rule (a test checks they agree).
 
 from __future__ import annotations
 
+import copy
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -74,8 +76,22 @@ TREE_SETTINGS: dict[str, Any] = {"max_iter": 50, "learning_rate": 0.2}
 EARLY_STOPPING_ROWS = 10_000
 
 
+class FitCancelled(Exception):
+    """``fit``'s ``cancelled`` callback said stop (checked before each ensemble is fitted)."""
+
+
 class ExampleTrees:
     """The fitted ensemble and what it needs to turn a case into its features."""
+
+    # What a later fit of the space needs to reuse these trees (``reusable_trees``), set by
+    # training; artefacts stored before reuse existed have the defaults and are never reused.
+    revision: int | None = None  # the teaching revision they were fitted at
+    label_names: tuple[str, ...] = ()
+    concept_keys: tuple[tuple[int, str], ...] = ()  # (id, condition text) per concept column
+    fitted_ids = np.zeros(0, dtype=np.int64)  # sorted ids of the examples the final fit saw
+    # Out-of-fold probabilities at the calibration rows (sorted ids), to choose on again.
+    calibration_ids = np.zeros(0, dtype=np.int64)
+    calibration_probabilities = np.zeros((0, 0))
 
     def __init__(
         self,
@@ -230,13 +246,17 @@ def fit_trees(
     n_labels: int,
     selected: np.ndarray,
     seed: int,
+    ids: np.ndarray,
+    cancelled: Callable[[], bool] | None = None,
 ) -> tuple[ExampleTrees | None, np.ndarray | None]:
     """The ensemble and its out-of-fold probabilities at the ``selected`` rows (None, None
     when examples are too few to fit or to choose the blend on).
 
     When the selection is a small part of the examples, one ensemble fitted without the
     selected rows serves both; otherwise each of ``FOLDS`` folds of the selection gets an
-    ensemble fitted without it, and the final one sees every example.
+    ensemble fitted without it, and the final one sees every example. ``ids``: the
+    examples' ids, to remember which the final ensemble saw. ``cancelled`` is asked before
+    each ensemble is fitted; when it says so, ``FitCancelled`` is raised.
     """
     n = len(y)
     if n < MIN_TREE_EXAMPLES or n_labels < 2 or not len(selected):
@@ -253,7 +273,9 @@ def fit_trees(
     x_rows = _encode_rows(trees, matcher, table, rows, winners, losers)
     position = np.searchsorted(rows, pool)  # where each row's features are in x_rows
     at_selected = np.searchsorted(rows, selected)
+    trees.fitted_ids = np.sort(ids[pool])
     if single:
+        _go_on(cancelled)
         trees.fit(x_rows[position], y[pool], seed)
         return trees, trees.probabilities(x_rows[at_selected])
     out_of_fold = np.zeros((len(selected), n_labels))
@@ -262,12 +284,77 @@ def fit_trees(
         left_out = selected[fold_of == fold]
         keep = ~np.isin(pool, left_out)
         fold_trees = ExampleTrees(schema, concepts, prior_votes, n_labels)
+        _go_on(cancelled)
         fold_trees.fit(x_rows[position[keep]], y[pool[keep]], seed, quick=True)
         out_of_fold[fold_of == fold] = fold_trees.probabilities(
             x_rows[at_selected[fold_of == fold]]
         )
+    _go_on(cancelled)
     trees.fit(x_rows[position], y[pool], seed)
     return trees, out_of_fold
+
+
+def _go_on(cancelled: Callable[[], bool] | None) -> None:
+    if cancelled is not None and cancelled():
+        raise FitCancelled
+
+
+def reusable_trees(
+    previous: ExampleTrees | None,
+    schema: Schema,
+    concept_keys: list[tuple[int, str]],
+    prior_votes: np.ndarray,
+) -> ExampleTrees | None:
+    """``previous`` (a fit of the same space) ready for this fit, or None when its inputs no
+    longer exist: another schema or labels, or a concept column it reads is gone or changed.
+
+    Rules may come and go: the trees read the rules' votes summed per label, so the copy
+    takes this fit's rules (``prior_votes``) and the trees read them as they read the old
+    ones. ``concept_keys``: (id, condition text) of this fit's concepts, in matcher order.
+    """
+    if previous is None or previous.revision is None:
+        return None
+    features = [(f.name, f.kind, len(f.choices)) for f in schema.features]
+    if previous.features != features or previous.label_names != schema.label_names:
+        return None
+    position = {key: i for i, key in enumerate(concept_keys)}
+    if any(key not in position for key in previous.concept_keys):
+        return None
+    trees = copy.copy(previous)  # shares the fitted ensemble, which nothing changes
+    trees._flat = previous._flat
+    trees.concepts = np.array([position[key] for key in previous.concept_keys], dtype=np.int64)
+    trees.prior_votes = prior_votes.astype(np.float32)
+    return trees
+
+
+def reuse_candidates(trees: ExampleTrees, ids: np.ndarray) -> np.ndarray:
+    """Rows (positions in ``ids``, the training examples' ids) where reused trees can be
+    judged honestly: the final ensemble never saw them (examples added since, or left out
+    of its fit), or their out-of-fold probability was kept from the fit."""
+    unseen = ~np.isin(ids, trees.fitted_ids)
+    return np.flatnonzero(unseen | np.isin(ids, trees.calibration_ids))
+
+
+def reused_out_of_fold(
+    trees: ExampleTrees,
+    matcher: Matcher,
+    table: Table,
+    winners: np.ndarray,
+    losers: np.ndarray,
+    ids: np.ndarray,
+    selected: np.ndarray,
+) -> np.ndarray:
+    """Held-out probabilities of reused trees at the ``selected`` rows (taken among
+    ``reuse_candidates``): their predictions where they never saw the row, the kept
+    out-of-fold probability where they did. A kept one reads the rule votes as they were
+    at the fit: a rule added since does not move it (it moves the trees' other rows)."""
+    x = _encode_rows(trees, matcher, table, selected, winners, losers)
+    out = trees.probabilities(x)
+    seen = np.isin(ids[selected], trees.fitted_ids)
+    if seen.any():
+        at = np.searchsorted(trees.calibration_ids, ids[selected][seen])
+        out[seen] = trees.calibration_probabilities[at]
+    return out
 
 
 def _encode_rows(
@@ -343,16 +430,20 @@ def choose(
     out_of_fold: np.ndarray | None,
     vetoes: np.ndarray,
     labels: np.ndarray,
+    kept: tuple[float, float] | None = None,
 ) -> tuple[float, float, float, float, np.ndarray]:
     """(strength, bandwidth, mass, reach, counts) of least log loss at the held-out rows.
 
     ``teaching`` (rows, labels) is the prior plus the rules' votes, ``near`` the kernel
     evidence per candidate bandwidth, ``typical`` the typical distance between neighbouring
-    examples; without trees only c = 0 is tried.
+    examples; without trees only c = 0 is tried. ``kept``: reused trees' (mass, reach),
+    which are then not chosen again.
     """
     best: tuple[float, ...] = (math.inf,)
     masses = TREE_MASSES if out_of_fold is not None else (0.0,)
     reach = typical * TREE_REACH
+    if kept is not None and out_of_fold is not None:
+        masses, reach = (kept[0],), kept[1]
     for bandwidth, kernel in near.items():
         trees = (
             tree_evidence(out_of_fold, found, squared, vetoes, labels, bandwidth, 1.0, reach)

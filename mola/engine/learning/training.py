@@ -2,21 +2,48 @@
 
 Stages (each timed into ``metrics_["timings"]``): turn the snapshot into arrays (tables,
 which rules fire and which concepts hold on each example); fit (reliabilities, votes, the
-neighbour encoding, and the three numbers chosen on the examples: rule strength, kernel
-bandwidth, temperature); measure (evaluation examples, per-rule facts).
+neighbour encoding, the boosted trees, and the numbers chosen on the examples: rule
+strength, kernel bandwidth, the trees' mass, temperature); measure (evaluation examples,
+per-rule facts).
+
+The trees are most of a fit's time (M: ~2 s of 2.2 s CPU), so a retrain may reuse the
+space's last fitted trees (``trees="reuse"``) and publish in a fraction of that, a full fit
+refining it later (teaching.services.training). What reuse keeps and what it still learns:
+
+- kept: the ensemble, its mass c and reach R (chosen when it was fitted);
+- learned as usual: reliabilities, the neighbours (a new example acts at once through the
+  kernel, a counterexample also through its veto of the trees), rule strength, bandwidth
+  and temperature — chosen on held-out rows the trees never saw (examples added since, or
+  left out of their fit) or whose out-of-fold probabilities the fit kept, so the choice is
+  as honest as a full fit's;
+- without compatible trees (none yet, another schema, a concept the trees read is gone or
+  changed) the retrain has none: kernel and rules, as before the trees came.
+
+``metrics_["trees"]`` says which: ``{"fresh": fitted in this fit, "fitted_at_revision": the
+teaching revision the trees in use were fitted at, or None}``.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from mola.engine.learning.arrays import rows_to_table, table_take
-from mola.engine.learning.boosting import choose, fit_trees, prior_vote_matrix
+from mola.engine.learning.boosting import (
+    MIN_TREE_EXAMPLES,
+    ExampleTrees,
+    choose,
+    fit_trees,
+    prior_vote_matrix,
+    reusable_trees,
+    reuse_candidates,
+    reused_out_of_fold,
+)
 from mola.engine.learning.caching import FitCache
 from mola.engine.learning.encoding import Encoder
 from mola.engine.learning.evidence import (
@@ -71,12 +98,17 @@ def fit(
     random_state: int = 0,
     params: LearningParams | None = None,
     cache: FitCache | None = None,
+    trees: Literal["fit", "reuse"] = "fit",
+    cancelled: Callable[[], bool] | None = None,
 ) -> TaughtModel:
     """Learn a model from ``snapshot``. Never fails on a degenerate snapshot (no rules, no
     examples, one label…); teachings naming a label outside the schema are left out.
 
     ``cache``: what the previous fit of the same space left (``caching.py``), kept by the
     caller, so that only what changed since is prepared again; the model is the same.
+    ``trees``: "fit" fits the boosted trees afresh (and leaves them in ``cache``); "reuse"
+    takes the cache's trees if they fit this snapshot, else goes without (module docstring).
+    ``cancelled``: asked before each tree ensemble is fitted; True raises ``FitCancelled``.
     """
     params = params or LearningParams()
     rng = np.random.default_rng(random_state)
@@ -91,12 +123,14 @@ def fit(
     known = [e for e in _unique_by_id(snapshot.examples) if e.label in label_index]
     training = [e for e in known if not e.evaluation]
     evaluation = [e for e in known if e.evaluation]
+    if cache is not None:
+        cache.for_schema(schema)
 
     matcher = Matcher(
         schema,
         [r.condition for r in rules],
         [c.condition for c in concepts],
-        reuse=cache.for_schema(schema).boxes if cache is not None else None,
+        reuse=cache.boxes if cache is not None else None,
     )
     winners, losers = _precedence_pairs(snapshot, rules)
     rows = [e.features for e in known]
@@ -109,18 +143,29 @@ def fit(
     evaluation_table = table_take(known_table, np.flatnonzero(is_evaluation))
     y = np.array([label_index[e.label] for e in training], dtype=np.int64)
     weights = np.array([_weight(e) for e in training], dtype=np.float64)
-    selected = _selection_rows(params, rng, len(training), n_labels)
+    ids = np.array([e.id for e in training], dtype=np.int64)
+    rule_labels = np.array([label_index[r.label] for r in rules], dtype=np.int64)
+    prior = np.array([rule_prior(r.expertise) for r in rules], dtype=np.float64).reshape(-1, 2)
+    strengths = rule_strengths([r.disputed for r in rules])
+    prior_votes = prior_vote_matrix(rule_labels, prior, strengths, n_labels)
+    reused = None
+    if trees == "reuse" and cache is not None and len(training) >= MIN_TREE_EXAMPLES:
+        concept_keys = [(c.id, c.condition.text) for c in concepts]
+        reused = reusable_trees(cache.trees, schema, concept_keys, prior_votes)
+    if reused is None:
+        selected = _selection_rows(params, rng, len(training), n_labels)
+    else:
+        selected = _selection_rows(
+            params, rng, len(training), n_labels, reuse_candidates(reused, ids)
+        )
     covered, coverage, held, fired_selected = _match_training(
         matcher, table, winners, losers, y, weights, n_labels, selected
     )
     arrays_done = time.perf_counter()
 
-    rule_labels = np.array([label_index[r.label] for r in rules], dtype=np.int64)
-    prior = np.array([rule_prior(r.expertise) for r in rules], dtype=np.float64).reshape(-1, 2)
     agree = covered[np.arange(len(rules)), rule_labels] if len(rules) else np.zeros(0)
     disagree = covered.sum(axis=1) - agree
     rule_reliability = reliability(prior, agree, disagree)
-    strengths = rule_strengths([r.disputed for r in rules])
     encoder = Encoder(schema).fit(table, held.T, y, n_labels)
     points = encoder.transform(table, held.T)
     label_counts = np.bincount(y, minlength=n_labels).astype(np.float64)
@@ -132,19 +177,31 @@ def fit(
     stored = stored_rows(vetoes, random_state)
     index = ExampleIndex(points[stored])
     default_bandwidth = params.default_bandwidth * math.sqrt(max(1, len(schema.features)))
-    trees, out_of_fold = fit_trees(
-        schema,
-        matcher,
-        table,
-        winners,
-        losers,
-        y,
-        prior_vote_matrix(rule_labels, prior, strengths, n_labels),
-        encoder.concepts,
-        n_labels,
-        selected,
-        random_state,
-    )
+    if trees == "fit":
+        example_trees, out_of_fold = fit_trees(
+            schema,
+            matcher,
+            table,
+            winners,
+            losers,
+            y,
+            prior_votes,
+            encoder.concepts,
+            n_labels,
+            selected,
+            random_state,
+            ids,
+            cancelled,
+        )
+        if example_trees is not None:
+            _remember_fit(example_trees, snapshot, concepts, ids[selected], out_of_fold)
+        if cache is not None:
+            cache.trees = example_trees
+    elif reused is not None and reused.mass > 0 and len(selected):
+        example_trees = reused
+        out_of_fold = reused_out_of_fold(reused, matcher, table, winners, losers, ids, selected)
+    else:
+        example_trees, out_of_fold = None, None
     choice = _choose(
         params,
         selected,
@@ -164,10 +221,11 @@ def fit(
         default_bandwidth,
         out_of_fold,
         vetoes,
+        (reused.mass, reused.reach) if reused is not None and example_trees is reused else None,
     )
-    if trees is not None:
-        trees.mass, trees.reach = choice["tree_mass"], choice["tree_reach"]
-        trees.vetoes = vetoes[stored]
+    if example_trees is not None:
+        example_trees.mass, example_trees.reach = choice["tree_mass"], choice["tree_reach"]
+        example_trees.vetoes = vetoes[stored]
     model = TaughtModel(
         labels=labels,
         matcher=matcher,
@@ -198,7 +256,7 @@ def fit(
         bandwidth=choice["bandwidth"],
         temperature=choice["temperature"],
         neighbours=params.neighbours,
-        trees=trees if trees is not None and trees.mass > 0 else None,
+        trees=example_trees if example_trees is not None and example_trees.mass > 0 else None,
     )
     fit_done = time.perf_counter()
 
@@ -214,6 +272,10 @@ def fit(
         "n_evaluation": len(evaluation),
         "n_precedences": len(winners),
         "teaching_revision": snapshot.revision,
+        "trees": {
+            "fresh": trees == "fit",
+            "fitted_at_revision": example_trees.revision if example_trees is not None else None,
+        },
         "rules": [
             {
                 "id": int(rule.id),
@@ -282,13 +344,38 @@ def _precedence_pairs(snapshot: Snapshot, rules: list[RuleSpec]) -> tuple[np.nda
 
 
 def _selection_rows(
-    params: LearningParams, rng: np.random.Generator, n: int, n_labels: int
+    params: LearningParams,
+    rng: np.random.Generator,
+    n: int,
+    n_labels: int,
+    candidates: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The training rows held out one at a time to choose settings (none when too few)."""
+    """The training rows held out one at a time to choose settings (none when too few),
+    drawn from ``candidates`` when given (reused trees: the rows they can be judged on)."""
     if n < params.min_examples_to_choose or n_labels < 2:
         return np.zeros(0, dtype=np.int64)
     size = min(n, params.max_selection_rows, max(200, params.selection_budget // n))
+    if candidates is not None:
+        return np.sort(rng.choice(candidates, size=min(size, len(candidates)), replace=False))
     return np.sort(rng.choice(n, size=size, replace=False))
+
+
+def _remember_fit(
+    trees: ExampleTrees,
+    snapshot: Snapshot,
+    concepts: list,
+    calibration_ids: np.ndarray,
+    out_of_fold: np.ndarray,
+) -> None:
+    """What a later fit needs to reuse freshly fitted ``trees`` (boosting.reusable_trees)."""
+    trees.revision = snapshot.revision
+    trees.label_names = snapshot.schema.label_names
+    trees.concept_keys = tuple(
+        (concepts[c].id, concepts[c].condition.text) for c in trees.concepts.tolist()
+    )
+    order = np.argsort(calibration_ids)
+    trees.calibration_ids = calibration_ids[order]
+    trees.calibration_probabilities = out_of_fold[order]
 
 
 def _match_training(
@@ -362,10 +449,12 @@ def _choose(
     default_bandwidth: float,
     out_of_fold: np.ndarray | None,
     vetoes: np.ndarray,
+    kept_trees: tuple[float, float] | None,
 ) -> dict[str, Any]:
     """Rule strength, bandwidth and the trees' mass and reach by leave-one-out log loss
     (out-of-fold for the trees) on a sample of the training examples, then the temperature
-    on the same predictions; defaults when too few."""
+    on the same predictions; defaults when too few. ``kept_trees``: reused trees' (mass,
+    reach), kept as they are."""
     n = len(y)
     chosen: dict[str, Any] = {
         "rule_strength": params.default_rule_strength,
@@ -415,6 +504,7 @@ def _choose(
         out_of_fold,
         vetoes[stored],
         y_stored,
+        kept_trees,
     )
     temperature = best_temperature(counts, truth)
     probabilities = tempered(counts, temperature)
