@@ -40,3 +40,18 @@ def retrain_space(
             countdown=retrain_retry_delay(self.request.retries),
             exc=interrupted,
         ) from interrupted
+
+
+@shared_task(
+    name="teaching.refine_space",
+    time_limit=RETRAIN_TIME_LIMIT,
+    soft_time_limit=RETRAIN_SOFT_TIME_LIMIT,
+    acks_late=True,
+)
+def refine_space(space_id: int) -> int | None:
+    """Publish a full fit of the space's trained revision over its quick version (or give
+    way to a newer revision); returns the version published, if any."""
+    from teaching.services.training import refine_run
+
+    version = refine_run(space_id=space_id)
+    return version.version if version is not None else None

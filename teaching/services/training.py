@@ -21,6 +21,18 @@ A space never stays "training" for good:
   may take it over; every claim schedules one follow-up task for when it would expire (at
   most one per space at a time), so a space whose worker died, or whose retries ran out,
   is trained without waiting for another write.
+
+Quick, then refined. The boosted trees are most of a fit (M: 2 of 2.2 s CPU), so a retrain
+reuses the trees of the space's last full fit (``fit(…, trees="reuse")``: new examples act at
+once through the neighbours, a counterexample through its veto) and publishes in a fraction
+of that. It then asks for a *refine* (``refine_schedule``): a moment later (``REFINE_DELAY``,
+so a teacher still typing gets quick retrains, not refines thrown away), a full fit of the
+same revision is published as a newer version of it. At most one refine is pending per
+space. A refine computes without the claim — a quick retrain of a newer revision never
+waits for it — and gives up as soon as a newer revision is wanted (before each tree fit,
+and under the claim before publishing): that revision's quick version and its own refine
+supersede it. Each worker process keeps its own trees (``FitCache``); one without them, or
+with older ones than a stored version's, takes them from that version's artefact.
 """
 
 from __future__ import annotations
@@ -37,10 +49,17 @@ from django.db.models import F, Max, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from teaching.models import ModelStatus, ModelVersion, Space, TrainingState
+from teaching.models import ModelArtifact, ModelStatus, ModelVersion, Space, TrainingState
 from teaching.services.snapshots import fit_cache, snapshot_read, space_snapshot
 
-__all__ = ["retrain_run", "retrain_schedule", "space_snapshot", "train_space"]
+__all__ = [
+    "refine_run",
+    "refine_schedule",
+    "retrain_run",
+    "retrain_schedule",
+    "space_snapshot",
+    "train_space",
+]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +71,11 @@ STALE_CLAIM = timedelta(seconds=RETRAIN_TIME_LIMIT + 30)
 RETRAIN_RETRIES = 8  # retries of a task the database failed under: ~1, 2, 4 … 60 s apart
 RETRY_BACKOFF_MAX = 60
 MAX_ROUNDS = 5  # trainings one task does back to back before leaving the rest to a new task
+REFINE_DELAY = 1.5  # seconds from a quick version to its refine (writes meanwhile cancel it)
+REFINE_PENDING = 60  # seconds a pending refine keeps others from being scheduled (if lost)
+# Stored versions searched, newest first, for trees this process has not got (each one's
+# metrics are read: a few hundred kB at L).
+TREE_SOURCES = 10
 
 
 class RetrainInterrupted(Exception):
@@ -218,7 +242,8 @@ def retrain_run(*, space_id: int, claim: str | None = None, revision: int | None
 
 
 def train_space(*, space_id: int) -> ModelVersion | None:
-    """Train the space's newest revision and publish it unless a newer one is published."""
+    """Train the space's newest revision and publish it unless a newer one is published:
+    quickly, with the trees of the space's last full fit, then ask for a refine of it."""
     from mola.engine.learning import fit
 
     started = time.perf_counter()
@@ -244,7 +269,8 @@ def train_space(*, space_id: int) -> ModelVersion | None:
     snapshot_seconds = time.perf_counter() - started
     try:
         with fit_cache(cache_key) as cache:
-            model = fit(snapshot, random_state=0, cache=cache)
+            _take_stored_trees(space_id, snapshot.schema, cache)
+            model = fit(snapshot, random_state=0, cache=cache, trees="reuse")
         artifact = model.to_bytes()
     except Exception as exc:
         log.exception("training %s at revision %s failed", space_id, revision)
@@ -258,7 +284,7 @@ def train_space(*, space_id: int) -> ModelVersion | None:
         )
         return None
     fit_seconds = time.perf_counter() - started - snapshot_seconds
-    return _publish(
+    published = _publish(
         version,
         model,
         artifact,
@@ -266,6 +292,157 @@ def train_space(*, space_id: int) -> ModelVersion | None:
         started,
         {"snapshot": snapshot_seconds, "fit": fit_seconds},
     )
+    if published is not None and _refinable(model.metrics_):
+        refine_schedule(space_id=space_id)
+    return published
+
+
+def _refinable(metrics: dict) -> bool:
+    """A version whose trees a full fit would change: not fitted in it, and enough examples
+    for trees. (Versions stored before reuse existed have no "trees": they were full fits.)"""
+    from mola.engine.learning.boosting import MIN_TREE_EXAMPLES
+
+    trees = metrics.get("trees") or {"fresh": True}
+    return not trees["fresh"] and (metrics.get("n_examples") or 0) >= MIN_TREE_EXAMPLES
+
+
+def _take_stored_trees(space_id: int, schema, cache) -> None:
+    """Give this process's ``cache`` the trees of the newest stored full fit, if they are
+    newer than its own (another worker process fitted them)."""
+    from mola.engine.learning import TaughtModel
+
+    have = cache.for_schema(schema).trees
+    recent = (
+        ModelVersion.objects.filter(space_id=space_id, status=ModelStatus.READY)
+        .order_by("-version")
+        .values_list("pk", "teaching_revision", "metrics__trees__fresh")[:TREE_SOURCES]
+    )
+    newest = next(((pk, rev) for pk, rev, fresh in recent if fresh is True), None)
+    if newest is None or (have is not None and have.revision >= newest[1]):
+        return
+    data = ModelArtifact.objects.filter(version_id=newest[0]).values_list("data", flat=True)
+    if data:
+        cache.keep_trees(TaughtModel.from_bytes(bytes(data[0])).trees_)
+
+
+def _refine_key(space_id: int) -> str:
+    return f"teaching:refine-pending:{space_id}"
+
+
+def refine_schedule(*, space_id: int) -> None:
+    """Ask for the space's newest published revision to be refined (a full fit) in
+    ``REFINE_DELAY`` seconds, unless a refine of the space is already pending."""
+    from teaching.tasks import refine_space
+
+    try:
+        first = cache.add(_refine_key(space_id), True, timeout=REFINE_PENDING)
+    except Exception:  # a broken cache must not stop training; a duplicate does nothing
+        log.warning("cache unavailable; scheduling a refine anyway", exc_info=True)
+        first = True
+    if not first:
+        return
+    try:
+        refine_space.apply_async((space_id,), countdown=REFINE_DELAY)
+    except Exception:  # the broker is down: the quick version serves until the next write
+        log.exception("could not schedule a refine of space %s", space_id)
+
+
+def refine_run(*, space_id: int) -> ModelVersion | None:
+    """Fit the space's trained revision afresh (trees included) and publish it as a newer
+    version of the same revision, unless a newer revision is wanted or published by then.
+
+    Computes without the space's claim (a quick retrain never waits for it) and takes the
+    claim only to publish. Returns the version, or None when it gave up or had nothing to
+    do (the quick version is then refined by a later refine, or superseded).
+    """
+    try:
+        cache.delete(_refine_key(space_id))  # from now on a newer quick version asks again
+    except Exception:
+        log.warning("cache unavailable; a refine may be asked for twice", exc_info=True)
+    try:
+        return _refine(space_id)
+    except OperationalError:  # the quick version keeps serving; the next write asks again
+        log.warning("refine of space %s interrupted by the database", space_id, exc_info=True)
+        return None
+
+
+def _refine(space_id: int) -> ModelVersion | None:
+    from mola.engine.learning import fit
+    from mola.engine.learning.boosting import FitCancelled
+
+    state = TrainingState.objects.filter(space_id=space_id).first()
+    if state is None or state.wanted_revision > state.trained_revision:
+        return None  # a quick retrain is due; it asks for its own refine
+    revision = state.trained_revision
+    serving = (
+        ModelVersion.objects.filter(space_id=space_id, status=ModelStatus.READY)
+        .order_by("-teaching_revision", "-version")
+        .values_list("teaching_revision", "metrics")
+        .first()
+    )
+    if serving is None or serving[0] != revision or not _refinable(serving[1]):
+        return None  # refined already (a duplicate refine), or nothing to refine
+    started = time.perf_counter()
+    snapshot, cache_key = snapshot_read(space_id=space_id)
+    if snapshot.revision != revision:
+        return None  # a write since: its quick version comes next
+    snapshot_seconds = time.perf_counter() - started
+    try:
+        with fit_cache(cache_key) as fitted:
+            model = fit(
+                snapshot,
+                random_state=0,
+                cache=fitted,
+                trees="fit",
+                cancelled=lambda: _newer_wanted(space_id, revision),
+            )
+    except FitCancelled:
+        log.info("refine of space %s at %s gave way to a newer revision", space_id, revision)
+        return None
+    artifact = model.to_bytes()
+    fit_seconds = time.perf_counter() - started - snapshot_seconds
+    mine = _claim(space_id)
+    if mine is None:
+        return None  # a retrain of a newer revision holds the space
+    try:
+        if _newer_wanted(space_id, revision):
+            return None
+        next_version = (
+            ModelVersion.objects.filter(space_id=space_id).aggregate(Max("version"))["version__max"]
+            or 0
+        ) + 1
+        version = ModelVersion.objects.create(
+            space_id=space_id,
+            version=next_version,
+            teaching_revision=revision,
+            status=ModelStatus.TRAINING,
+        )
+        return _publish(
+            version,
+            model,
+            artifact,
+            snapshot,
+            started,
+            {"snapshot": snapshot_seconds, "fit": fit_seconds},
+        )
+    finally:
+        _release(space_id, mine)
+        if _newer_wanted(space_id, revision):
+            # A retrain that found the space claimed while we published left its training
+            # to the claim holder, as it leaves it to any.
+            from teaching.tasks import retrain_space
+
+            retrain_space.delay(space_id)
+
+
+def _newer_wanted(space_id: int, revision: int) -> bool:
+    """Is a revision newer than ``revision`` wanted and not yet trained?"""
+    state = (
+        TrainingState.objects.filter(space_id=space_id)
+        .values_list("wanted_revision", "trained_revision")
+        .first()
+    )
+    return state is not None and state[0] > max(revision, state[1])
 
 
 def _publish(version, model, artifact, snapshot, started, timings) -> ModelVersion | None:

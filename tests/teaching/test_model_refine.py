@@ -1,0 +1,191 @@
+"""Quick, then refined: a write is served at once by a retrain that reuses the space's last
+boosted trees, and shortly after by a full fit of the same revision (a refine) — which gives
+way to any newer revision and never publishes over it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import pytest
+from django.db import connection
+
+from mola.celery import app
+from teaching.models import ModelStatus, ModelVersion, TrainingState
+from teaching.services import snapshots
+from teaching.services.examples import example_create, examples_create
+from teaching.services.training import REFINE_DELAY, refine_run, refine_schedule, retrain_run
+from tests.factories import row
+from tests.worker import wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+S = "/api/v1/spaces/serve"
+LABELS = ("toss in front", "high elbow", "no cue")
+MANY = 200
+
+
+def _examples(n: int, start: int = 0) -> list[dict]:
+    """Examples whose label follows boxes over the serve type, toss and elbow (trees suit
+    them: with 200 the trees take part)."""
+    items = []
+    for i in range(start, start + n):
+        toss, elbow = (i * 37) % 150, 60 + (i * 53) % 120
+        kind = ("float", "jump", "underhand")[i % 3]
+        if kind == "jump" and toss > 60:
+            label = LABELS[0]
+        elif kind != "underhand" and elbow > 120:
+            label = LABELS[1]
+        else:
+            label = LABELS[2]
+        features = row(toss_height_cm=toss, elbow_angle=elbow, serve_type=kind, fatigued=i % 7 == 0)
+        items.append({"features": features, "label": label})
+    return items
+
+
+def _teach_many(space, user) -> int:
+    _, revision = examples_create(space=space, user=user, items=_examples(MANY))
+    return revision
+
+
+def _served(client, revision: int, *, fresh: bool) -> dict:
+    """Wait until GET /model serves ``revision`` with (or without) freshly fitted trees."""
+
+    def serving():
+        body = client.get(f"{S}/model").json()
+        trees = body["metrics"].get("trees") or {}
+        if body["teaching_revision"] == revision and trees.get("fresh") is fresh:
+            return body
+        return None
+
+    return wait_for(serving, timeout=60, interval=0.02)
+
+
+def _versions(space, revision: int) -> list[tuple[int, bool]]:
+    """(version, fresh trees) of the ready versions of ``revision``, oldest first."""
+    return [
+        (version, metrics["trees"]["fresh"])
+        for version, metrics in ModelVersion.objects.filter(
+            space=space, teaching_revision=revision, status=ModelStatus.READY
+        )
+        .order_by("version")
+        .values_list("version", "metrics")
+    ]
+
+
+@pytest.mark.worker
+def test_a_write_is_served_quickly_then_refined(api, celery_worker, space, teacher):
+    client = api(teacher)
+    first = _teach_many(space, teacher)
+    # No trees anywhere yet: the quick version has none, the refine fits them.
+    quick = _served(client, first, fresh=False)
+    assert quick["metrics"]["trees"]["fitted_at_revision"] is None
+    refined = _served(client, first, fresh=True)
+    assert refined["version"] > quick["version"]
+    assert refined["metrics"]["trees"]["fitted_at_revision"] == first
+    assert refined["metrics"]["parameters"]["tree_mass"] > 0  # the trees take part
+
+    # The next write reuses those trees at once (whichever worker process trains it).
+    added = client.post(f"{S}/examples", _examples(1, start=500)[0], format="json").json()
+    revision = added["teaching_revision"]
+    quick = _served(client, revision, fresh=False)
+    assert quick["metrics"]["trees"]["fitted_at_revision"] == first
+    assert quick["metrics"]["n_examples"] == MANY + 1
+    refined = _served(client, revision, fresh=True)
+    assert refined["metrics"]["trees"]["fitted_at_revision"] == revision
+
+    # Both versions of the revision are listed, the refined one newest.
+    listed = client.get(f"{S}/model/versions").json()["results"]
+    of_revision = [v for v in listed if v["teaching_revision"] == revision]
+    assert [v["version"] for v in of_revision] == [refined["version"], quick["version"]]
+    assert _versions(space, revision) == [(quick["version"], False), (refined["version"], True)]
+
+
+@pytest.fixture
+def no_tasks_sent():
+    """Tasks scheduled by the services go nowhere (no worker reads them here)."""
+    app.control.purge()
+    yield
+    app.control.purge()
+
+
+def _trained_quickly(space, teacher) -> int:
+    revision = _teach_many(space, teacher)
+    assert retrain_run(space_id=space.pk) == 1
+    assert _versions(space, revision) == [(1, False)]
+    return revision
+
+
+def test_a_refine_publishes_a_newer_version_of_the_same_revision(no_tasks_sent, space, teacher):
+    revision = _trained_quickly(space, teacher)
+    refined = refine_run(space_id=space.pk)
+    assert refined is not None and refined.teaching_revision == revision
+    assert _versions(space, revision) == [(1, False), (2, True)]
+    assert refine_run(space_id=space.pk) is None  # refined already: nothing to do
+    assert ModelVersion.objects.filter(space=space).count() == 2
+
+
+def test_a_worker_process_without_trees_takes_the_stored_ones(no_tasks_sent, space, teacher):
+    revision = _trained_quickly(space, teacher)
+    refine_run(space_id=space.pk)
+    snapshots._caches.clear()  # as another worker process sees it: no trees of its own
+    _, newest = example_create(space=space, user=teacher, **_examples(1, start=800)[0])
+    assert retrain_run(space_id=space.pk) == 1
+    metrics = ModelVersion.objects.get(space=space, teaching_revision=newest).metrics
+    assert metrics["trees"] == {"fresh": False, "fitted_at_revision": revision}
+    assert metrics["parameters"]["tree_mass"] > 0
+
+
+def test_a_write_during_a_refine_makes_it_give_way(no_tasks_sent, space, teacher, caplog):
+    caplog.set_level(logging.INFO, logger="teaching.services.training")
+    revision = _trained_quickly(space, teacher)
+
+    def write():
+        try:
+            example_create(space=space, user=teacher, **_examples(1, start=700)[0])
+        finally:
+            connection.close()
+
+    writes = []
+
+    def write_while_fitting(execute, sql, params, many, context):
+        # The refine asks whether a newer revision is wanted before each tree fit: the
+        # first time, a teacher writes (another connection) just before it asks.
+        asks = sql.startswith('SELECT "teaching_trainingstate"."wanted_revision"')
+        if asks and not writes:
+            writes.append(threading.Thread(target=write))
+            writes[0].start()
+            writes[0].join()
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(write_while_fitting):
+        assert refine_run(space_id=space.pk) is None
+    assert writes and "gave way to a newer revision" in caplog.text  # between its tree fits
+    assert _versions(space, revision) == [(1, False)]  # gave up: nothing published
+
+    # The newer revision's quick version is trained next; its refine wins in the end.
+    newest = TrainingState.objects.get(space=space).wanted_revision
+    assert newest > revision
+    assert retrain_run(space_id=space.pk) == 1
+    assert refine_run(space_id=space.pk).teaching_revision == newest
+    assert _versions(space, newest) == [(2, False), (3, True)]
+
+
+def test_a_refine_never_publishes_once_a_newer_revision_is_wanted(no_tasks_sent, space, teacher):
+    revision = _trained_quickly(space, teacher)
+    example_create(space=space, user=teacher, **_examples(1, start=900)[0])  # not trained yet
+    assert refine_run(space_id=space.pk) is None
+    assert _versions(space, revision) == [(1, False)]
+
+
+def test_refines_asked_for_in_a_burst_are_one_task(no_tasks_sent, space, monkeypatch):
+    from teaching.tasks import refine_space
+
+    sent = []
+    monkeypatch.setattr(refine_space, "apply_async", lambda *a, **kw: sent.append(kw))
+    for _ in range(5):
+        refine_schedule(space_id=space.pk)
+    assert sent == [{"countdown": REFINE_DELAY}]
+    refine_run(space_id=space.pk)  # the pending one starts: the next quick version asks again
+    refine_schedule(space_id=space.pk)
+    assert len(sent) == 2
