@@ -5,14 +5,23 @@ space's index in memory and brings it up to date by comparing each teaching's st
 revision with the one the index holds, so a check after one write touches one teaching.
 Anything the index cannot follow incrementally (schema or concept changes, which move every
 rule's region) rebuilds it.
+
+The index also holds a sample of the space's recent prediction inputs (``recent_inputs``):
+an overlap many of them fall into is more severe. A check refreshes the sample when it has
+changed and ``RECENT_REFRESH_SECONDS`` have passed since the last refresh (new traffic moves
+every rule's severities, so every rule is re-checked: not on each write of a busy space).
+
+``found`` holds what the store keeps of what the index finds (``consensus.bounding``).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any
 
+from consensus.bounding import shown, shown_refreshed
 from mola.db import consistent_read
 from mola.engine.consensus import (
     ConceptItem,
@@ -21,14 +30,18 @@ from mola.engine.consensus import (
     ExampleItem,
     Ref,
     RuleItem,
-    refreshed,
 )
 from mola.engine.language import ConditionError
 from teaching.language import cached_condition, space_concepts_keyed
 from teaching.models import LIVE_STATUSES, Concept, Example, Rule, Space
+from teaching.selectors import recent_inputs
 
 _MODELS = {"rule": Rule, "example": Example, "concept": Concept}
 _CHUNK = 500  # ids per ``IN`` list when reading a few changed teachings
+RECENT_REFRESH_SECONDS = 60.0
+# Re-checking every rule one by one costs more than detecting everything at once from this
+# many rules on (the bulk path groups the examples once for all rules).
+_BULK_RECHECK_RULES = 64
 
 
 @dataclass
@@ -36,8 +49,10 @@ class SpaceIndex:
     index: ConsensusIndex
     fingerprint: tuple  # schema and concept definitions the regions were compiled with
     versions: dict[Ref, int] = field(default_factory=dict)  # teaching revision per ref
-    found: dict[str, Contradiction] = field(default_factory=dict)
+    found: dict[str, Contradiction] = field(default_factory=dict)  # what is stored, by key
     revision: int = 0
+    recent: list[dict] = field(default_factory=list)  # the recent inputs the index holds
+    recent_at: float = 0.0  # ``time.monotonic()`` of their last refresh
     # What the store last wrote of this space (``consensus.services.StoreMemory``).
     memory: Any = None
 
@@ -122,6 +137,7 @@ class _Read:
     versions: dict[Ref, int]
     items: list[RuleItem | ExampleItem | ConceptItem]
     whole: bool  # ``items`` holds every live teaching (a fresh index is to be built)
+    recent: list[dict] = field(default_factory=list)  # read for a fresh index only
 
 
 def _read(space_id: int, cached: SpaceIndex | None) -> _Read:
@@ -131,21 +147,43 @@ def _read(space_id: int, cached: SpaceIndex | None) -> _Read:
         space = Space.objects.get(pk=space_id)
         fingerprint, versions = _fingerprint(space), _live_versions(space)
         if cached is None or cached.fingerprint != fingerprint:
-            return _Read(space, fingerprint, versions, _items(space, None), True)
-        changed = {ref for ref, rev in versions.items() if cached.versions.get(ref) != rev}
-        return _Read(space, fingerprint, versions, _items(space, changed), False)
+            read = _Read(space, fingerprint, versions, _items(space, None), True)
+        else:
+            changed = {ref for ref, rev in versions.items() if cached.versions.get(ref) != rev}
+            return _Read(space, fingerprint, versions, _items(space, changed), False)
+    read.recent = recent_inputs(space=space)  # the shared cache, not the database
+    return read
 
 
 def _built(read: _Read) -> SpaceIndex:
     """A fresh index of every live teaching, with every contradiction among them. No
     database access: the caller holds no transaction while this runs."""
-    index = ConsensusIndex(read.space.schema)
+    index = ConsensusIndex(read.space.schema, recent_points=read.recent)
     for item in read.items:
         index.replace(item)
-    found = {c.key: c for c in index.detect_all()}
     return SpaceIndex(
-        index, read.fingerprint, dict(read.versions), found, read.space.teaching_revision
+        index,
+        read.fingerprint,
+        dict(read.versions),
+        shown(index, index.detect_all()),
+        read.space.teaching_revision,
+        recent=read.recent,
+        recent_at=time.monotonic(),
     )
+
+
+def _traffic_moved(cached: SpaceIndex, space: Space) -> frozenset[Ref]:
+    """The refs to re-check after refreshing the index's recent inputs (none when the
+    sample is unchanged or was refreshed less than ``RECENT_REFRESH_SECONDS`` ago)."""
+    now = time.monotonic()
+    if now - cached.recent_at < RECENT_REFRESH_SECONDS:
+        return frozenset()
+    cached.recent_at = now
+    rows = recent_inputs(space=space)
+    if rows == cached.recent:
+        return frozenset()
+    cached.recent = rows
+    return cached.index.set_recent_points(rows)
 
 
 def fresh_index(space_id: int) -> tuple[Space, SpaceIndex]:
@@ -154,8 +192,9 @@ def fresh_index(space_id: int) -> tuple[Space, SpaceIndex]:
     return read.space, _built(read)
 
 
-def current_index(space_id: int) -> tuple[Space, SpaceIndex]:
-    """The space's index brought up to date with the database (built when missing)."""
+def current_index(space_id: int, *, traffic: bool = False) -> tuple[Space, SpaceIndex]:
+    """The space's index brought up to date with the database (built when missing), and
+    with the recent prediction inputs when ``traffic`` (a check; not a preview)."""
     with index_lock:
         cached = _indexes.get(space_id)
         read = _read(space_id, cached)
@@ -168,8 +207,16 @@ def current_index(space_id: int) -> tuple[Space, SpaceIndex]:
             affected |= cached.index.remove(ref)
         for item in read.items:
             affected |= cached.index.replace(item)
+        if traffic:
+            affected |= _traffic_moved(cached, read.space)
         cached.versions = dict(read.versions)
-        cached.found = refreshed(cached.found, cached.index, affected)
+        rules = cached.index.rules
+        rechecked = {ref.id for ref in affected if ref.type == "rule"}
+        if len(rules) >= _BULK_RECHECK_RULES and rechecked.issuperset(rules):
+            # Every rule moved (new traffic): the same result as re-checking each one.
+            cached.found = shown(cached.index, cached.index.detect_all())
+        else:
+            cached.found = shown_refreshed(cached.found, cached.index, affected)
         cached.revision = read.space.teaching_revision
         return read.space, cached
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from consensus.bounding import shown
 from consensus.loading import current_index, index_lock
 from mola.engine.consensus import RuleItem
 from mola.engine.table import table_from_rows
@@ -50,15 +51,17 @@ def rule_preview(*, space: Space, condition: str, label: str) -> dict[str, Any]:
 def contradictions_if_saved(
     *, space: Space, region, label: str, condition: str
 ) -> list[dict[str, Any]]:
-    """The contradictions a rule with this region and label would take part in."""
+    """The contradictions a rule with this region and label would take part in, as a check
+    would store them (a few of its disagreeing examples per label), most severe first."""
     _, current = current_index(space.pk)
     item = RuleItem(id=PREVIEW_ID, label=label, author="", region=region, text=condition)
     with index_lock:  # another thread's preview uses the same id on the same index
         current.index.replace(item)
         try:
-            found = current.index.check(item.ref)
+            found = shown(current.index, current.index.check(item.ref)).values()
         finally:
             current.index.remove(item.ref)
+    found = sorted(found, key=lambda c: (-c.severity, c.key))
     return [
         {
             "kind": c.kind,

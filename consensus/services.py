@@ -56,7 +56,7 @@ def consensus_check(
     )
     if checked is not None and checked >= latest:
         return checked  # a burst of writes: an earlier task already checked the newest state
-    space, current = current_index(space_id)
+    space, current = current_index(space_id, traffic=True)
     if current.memory is None:
         current.memory = StoreMemory()
     indexed = time.perf_counter()
@@ -415,35 +415,40 @@ def _notify(space: Space, rows: list[Contradiction]) -> None:
 def contradictions_close(*, thread, status: str, note: str) -> int:
     """Close a thread's open contradictions as a moderator decided; they stay closed until
     one of their teachings changes. Call inside the resolution's transaction."""
-    from teaching.models import TEACHING_MODELS
-
     rows = list(Contradiction.objects.filter(thread=thread).exclude(status=status))
+    revisions = _revisions({(ref["type"], ref["id"]) for row in rows for ref in row.teachings})
     now = timezone.now()
     for row in rows:
-        revisions = {}
-        for ref in row.teachings:
-            current = (
-                TEACHING_MODELS[ref["type"]]
-                .objects.filter(pk=ref["id"])
-                .values_list("revision", flat=True)
-                .first()
-            )
-            revisions[f"{ref['type']}:{ref['id']}"] = current or 0
         row.status, row.closed_at, row.close_note = status, now, note
-        row.closed_revisions = revisions
-        row.save(update_fields=["status", "closed_at", "close_note", "closed_revisions"])
+        row.closed_revisions = {
+            f"{ref['type']}:{ref['id']}": revisions.get((ref["type"], ref["id"]), 0)
+            for ref in row.teachings
+        }
+    Contradiction.objects.bulk_update(
+        rows, ["status", "closed_at", "close_note", "closed_revisions"], batch_size=500
+    )
     _moved(thread.space_id)
+    still_open = Contradiction.objects.filter(
+        space=thread.space, status=ContradictionStatus.OPEN, expected=False
+    ).values_list("teachings", flat=True)
     teachings_mark_disputed(
         space=thread.space,
-        refs={
-            (t["type"], t["id"])
-            for row in Contradiction.objects.filter(
-                space=thread.space, status=ContradictionStatus.OPEN, expected=False
-            )
-            for t in row.teachings
-        },
+        refs={(t["type"], t["id"]) for teachings in still_open.iterator() for t in teachings},
     )
     return len(rows)
+
+
+def _revisions(refs: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
+    """The current revision of each teaching among ``refs``, a bounded ``IN`` list at a time."""
+    from teaching.models import TEACHING_MODELS
+
+    found: dict[tuple[str, int], int] = {}
+    for kind, model in TEACHING_MODELS.items():
+        ids = sorted(pk for ref_kind, pk in refs if ref_kind == kind)
+        for start in range(0, len(ids), 500):
+            chunk = model.objects.filter(pk__in=ids[start : start + 500])
+            found.update(((kind, pk), rev) for pk, rev in chunk.values_list("pk", "revision"))
+    return found
 
 
 def contradictions_reopen(*, thread) -> int:

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from teaching.models import TEACHING_MODELS, Space
 
+_CHUNK = 500  # ids per ``IN`` list: SQLite allows 32,766 variables per query
+
 
 def teachings_mark_disputed(*, space: Space, refs: set[tuple[str, int]]) -> None:
-    """Flag exactly ``refs`` as disputed in the space. Not a teaching change: no revision."""
+    """Flag exactly ``refs`` as disputed in the space. Not a teaching change: no revision.
+
+    Only the flags that change are written, a bounded ``IN`` list at a time (a large space
+    has tens of thousands of disputed teachings)."""
     for kind, model in TEACHING_MODELS.items():
-        ids = [pk for ref_kind, pk in refs if ref_kind == kind]
-        model.objects.filter(space=space, disputed=True).exclude(pk__in=ids).update(disputed=False)
-        model.objects.filter(space=space, pk__in=ids, disputed=False).update(disputed=True)
+        wanted = {pk for ref_kind, pk in refs if ref_kind == kind}
+        flagged = set(model.objects.filter(space=space, disputed=True).values_list("pk", flat=True))
+        for ids, disputed in ((flagged - wanted, False), (wanted - flagged, True)):
+            ordered = sorted(ids)
+            for start in range(0, len(ordered), _CHUNK):
+                model.objects.filter(space=space, pk__in=ordered[start : start + _CHUNK]).update(
+                    disputed=disputed
+                )

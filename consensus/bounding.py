@@ -1,0 +1,95 @@
+"""Which of the contradictions the core finds are stored: all of them, except that one rule's
+disagreeing examples are shown a few at a time.
+
+Every ``rule_example`` of one rule, one example label and one ``expected`` flag says the same
+thing: same severity, same evidence (counts over the rule's whole region), same notes apart
+from the example's own sentence. A rule that 1,370 examples of a label disagree with (a
+medium space has such rules) would otherwise store, notify and list 1,370 rows a moderator
+reads as one. So only the first ``RULE_EXAMPLES_SHOWN`` of such a group are stored (lowest
+example ids: deterministic, and stable as new examples arrive), and their note says how many
+more disagree.
+
+The detection core stays exact; this is a pure function of what it found (``shown``), and
+``shown_refreshed`` keeps it current after a change exactly as ``refreshed`` does for the
+whole set, so an incremental check still stores what a from-scratch recompute stores.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+
+from mola.engine.consensus import RULE_EXAMPLE, ConsensusIndex, Contradiction, Ref
+
+RULE_EXAMPLES_SHOWN = 5
+
+Group = tuple[int, str, bool]  # rule id, example label, expected
+
+
+def _parts(index: ConsensusIndex, found: Contradiction) -> tuple[Group, int]:
+    """The group of a ``rule_example`` and its example's id."""
+    example, rule = found.teachings  # sorted refs: "example" < "rule"
+    return (rule.id, index.examples.items[example.id].label, found.expected), example.id
+
+
+def _capped(group: Group, members: list[tuple[int, Contradiction]]) -> list[Contradiction]:
+    """The first ``RULE_EXAMPLES_SHOWN`` of one group by example id, saying how many more."""
+    members.sort(key=lambda member: member[0])
+    more = len(members) - RULE_EXAMPLES_SHOWN
+    if more <= 0:
+        return [found for _, found in members]
+    rule_id, label, _ = group
+    examples = "example" if more == 1 else "examples"
+    suffix = (
+        f" {more} more {examples} labelled {label} lie inside rule #{rule_id}'s region "
+        f"(only the first {RULE_EXAMPLES_SHOWN} are listed)."
+    )
+    return [replace(found, note=found.note + suffix) for _, found in members[:RULE_EXAMPLES_SHOWN]]
+
+
+def shown(index: ConsensusIndex, found: Iterable[Contradiction]) -> dict[str, Contradiction]:
+    """What is stored of ``found`` (contradictions of ``index``'s teachings), by key."""
+    result: dict[str, Contradiction] = {}
+    groups: dict[Group, list[tuple[int, Contradiction]]] = defaultdict(list)
+    for item in found:
+        if item.kind == RULE_EXAMPLE:
+            group, example_id = _parts(index, item)
+            groups[group].append((example_id, item))
+        else:
+            result[item.key] = item
+    for group, members in groups.items():
+        result.update((item.key, item) for item in _capped(group, members))
+    return result
+
+
+def shown_refreshed(
+    current: Mapping[str, Contradiction], index: ConsensusIndex, affected: Iterable[Ref]
+) -> dict[str, Contradiction]:
+    """``shown`` after a change, from the shown set before it (``current``) and the refs the
+    index said to re-check (``mola.engine.consensus.refreshed``, bounded).
+
+    A group's members change only when its rule is affected (an example that enters, leaves
+    or relabels inside a rule's region affects the rule), and then checking the rule returns
+    the whole group again. A ``rule_example`` found through an affected example whose rule
+    is not affected is the one it was: shown before if and only if shown now, same words.
+    """
+    affected = set(affected)
+    result = {
+        key: found for key, found in current.items() if not affected.intersection(found.teachings)
+    }
+    rechecked_rules = {ref.id for ref in affected if ref.type == "rule"}
+    groups: dict[Group, dict[int, Contradiction]] = defaultdict(dict)
+    for ref in sorted(affected):
+        for found in index.check(ref):
+            if found.kind != RULE_EXAMPLE:
+                result[found.key] = found
+                continue
+            group, example_id = _parts(index, found)
+            if group[0] in rechecked_rules:
+                groups[group][example_id] = found
+            elif found.key in current:
+                result[found.key] = current[found.key]
+    for group, members in groups.items():
+        result.update((item.key, item) for item in _capped(group, list(members.items())))
+    return result
