@@ -13,7 +13,9 @@ language.
 Prints: the incremental check of one changed rule against all the others (p50, p95), the
 full ``detect_all`` (target <= 5 s at 10,000 rules, wall clock and CPU), contradictions per
 kind, and threads, each with a hash of every contradiction (thread) it found: an
-optimisation must leave both hashes as they were.
+optimisation must leave both hashes as they were. Then what the app stores of them
+(``consensus.bounding``: a few of each rule's disagreeing examples per label), with its own
+hash.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from consensus.bounding import RULE_EXAMPLES_SHOWN, shown
 from mola.engine.consensus import (
     ConsensusIndex,
     ExampleItem,
@@ -234,6 +237,16 @@ def main() -> None:
         + ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items()))
         + f" ({per_item:.0f} us per contradiction, witness and words included); "
         f"hash {contradictions_hash(everything)}"
+    )
+
+    started = time.process_time()
+    stored = shown(index, everything)
+    stored_kinds = Counter(found.kind for found in stored.values())
+    print(
+        f"stored (first {RULE_EXAMPLES_SHOWN} rule_example per rule and label): "
+        f"{len(stored)} contradictions, rule_example {stored_kinds['rule_example']}, "
+        f"in {time.process_time() - started:.2f} s CPU; "
+        f"hash {contradictions_hash(sorted(stored.values(), key=lambda c: c.key))}"
     )
 
     check_ms, found_counts = [], []
