@@ -102,7 +102,9 @@ def test_stored_trees_can_be_reused_by_another_process():
     assert cache.trees.revision == 3
 
 
-@pytest.mark.parametrize("stop_at", [1, 2, 3])
+# Asked before each of the two fold ensembles and the final one, and between the final
+# one's parts (boosting.CANCEL_PARTS).
+@pytest.mark.parametrize("stop_at", [1, 2, 3, 4, 5])
 def test_a_fit_is_cancelled_between_its_tree_fits(stop_at):
     asked = []
 
@@ -113,3 +115,15 @@ def test_a_fit_is_cancelled_between_its_tree_fits(stop_at):
     with pytest.raises(FitCancelled):
         fit(snapshot(examples=MANY_CONFIRMING), cancelled=cancelled)
     assert len(asked) == stop_at
+
+
+def test_a_cancellable_fit_that_goes_on_learns_the_same_model():
+    asked = []
+    whole = fit(snapshot(rules=[RULE], examples=MANY_CONFIRMING))
+    in_parts = fit(
+        snapshot(rules=[RULE], examples=MANY_CONFIRMING), cancelled=lambda: asked.append(1)
+    )
+    assert len(asked) == 5
+    probe = rows(*({"toss_height_cm": t, "elbow_angle": 60.0 + t} for t in range(0, 200, 7)))
+    np.testing.assert_array_equal(in_parts.predict_proba(probe), whole.predict_proba(probe))
+    assert in_parts.trees_.model.n_iter_ == whole.trees_.model.n_iter_ == 50
