@@ -108,8 +108,11 @@ def fit(
     caller, so that only what changed since is prepared again; the model is the same.
     ``trees``: "fit" fits the boosted trees afresh (and leaves them in ``cache``); "reuse"
     takes the cache's trees if they fit this snapshot, else goes without (module docstring).
-    ``cancelled``: asked before each tree ensemble is fitted; True raises ``FitCancelled``.
+    ``cancelled``: asked before each tree ensemble is fitted and between the parts of a long
+    one (boosting.py); True raises ``FitCancelled``.
     """
+    if trees not in ("fit", "reuse"):
+        raise ValueError(f'trees is "fit" or "reuse", not {trees!r}')
     params = params or LearningParams()
     rng = np.random.default_rng(random_state)
     started = time.perf_counter()
