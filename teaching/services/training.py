@@ -405,7 +405,7 @@ def _refine(space_id: int) -> ModelVersion | None:
     if mine is None:
         return None  # a retrain of a newer revision holds the space
     try:
-        if _newer_wanted(space_id, revision):
+        if _newer_wanted(space_id, revision) or _refined(space_id, revision):
             return None
         next_version = (
             ModelVersion.objects.filter(space_id=space_id).aggregate(Max("version"))["version__max"]
@@ -427,7 +427,8 @@ def _refine(space_id: int) -> ModelVersion | None:
         )
     finally:
         _release(space_id, mine)
-        if _newer_wanted(space_id, revision):
+        state = TrainingState.objects.filter(space_id=space_id).first()
+        if state is not None and state.wanted_revision > state.trained_revision:
             # A retrain that found the space claimed while we published left its training
             # to the claim holder, as it leaves it to any.
             from teaching.tasks import retrain_space
@@ -436,13 +437,24 @@ def _refine(space_id: int) -> ModelVersion | None:
 
 
 def _newer_wanted(space_id: int, revision: int) -> bool:
-    """Is a revision newer than ``revision`` wanted and not yet trained?"""
-    state = (
+    """Is a revision newer than ``revision`` wanted (trained or not)?"""
+    wanted = (
         TrainingState.objects.filter(space_id=space_id)
-        .values_list("wanted_revision", "trained_revision")
+        .values_list("wanted_revision", flat=True)
         .first()
     )
-    return state is not None and state[0] > max(revision, state[1])
+    return wanted is not None and wanted > revision
+
+
+def _refined(space_id: int, revision: int) -> bool:
+    """Is a version of ``revision`` with freshly fitted trees published (by a duplicate
+    refine: one whose pending mark the cache lost)?"""
+    return ModelVersion.objects.filter(
+        space_id=space_id,
+        teaching_revision=revision,
+        status=ModelStatus.READY,
+        metrics__trees__fresh=True,
+    ).exists()
 
 
 def _publish(version, model, artifact, snapshot, started, timings) -> ModelVersion | None:

@@ -14,7 +14,12 @@ from mola.celery import app
 from teaching.models import ModelStatus, ModelVersion, TrainingState
 from teaching.services import snapshots
 from teaching.services.examples import example_create, examples_create
-from teaching.services.training import REFINE_DELAY, refine_run, refine_schedule, retrain_run
+from teaching.services.training import (
+    REFINE_DELAY,
+    refine_run,
+    refine_schedule,
+    retrain_want,
+)
 from tests.factories import row
 from tests.worker import wait_for
 
@@ -102,46 +107,51 @@ def test_a_write_is_served_quickly_then_refined(api, celery_worker, space, teach
 
 
 @pytest.fixture
-def no_tasks_sent():
-    """Tasks scheduled by the services go nowhere (no worker reads them here)."""
-    app.control.purge()
-    yield
-    app.control.purge()
+def refines(monkeypatch) -> list[dict]:
+    """Tasks run in this process (no worker, this test's or a session's, sees them); refines
+    asked for are recorded instead of run, for the test to run when it chooses."""
+    from teaching.tasks import refine_space
+
+    asked: list[dict] = []
+    monkeypatch.setattr(refine_space, "apply_async", lambda *args, **kwargs: asked.append(kwargs))
+    app.conf.task_always_eager = True
+    yield asked
+    app.conf.task_always_eager = False
 
 
-def _trained_quickly(space, teacher) -> int:
-    revision = _teach_many(space, teacher)
-    assert retrain_run(space_id=space.pk) == 1
+def _trained_quickly(space, teacher, refines) -> int:
+    revision = _teach_many(space, teacher)  # its retrain runs at once (eager)
     assert _versions(space, revision) == [(1, False)]
+    assert refines == [{"countdown": REFINE_DELAY}]
     return revision
 
 
-def test_a_refine_publishes_a_newer_version_of_the_same_revision(no_tasks_sent, space, teacher):
-    revision = _trained_quickly(space, teacher)
+def test_a_refine_publishes_a_newer_version_of_the_same_revision(refines, space, teacher):
+    revision = _trained_quickly(space, teacher, refines)
     refined = refine_run(space_id=space.pk)
     assert refined is not None and refined.teaching_revision == revision
     assert _versions(space, revision) == [(1, False), (2, True)]
     assert refine_run(space_id=space.pk) is None  # refined already: nothing to do
     assert ModelVersion.objects.filter(space=space).count() == 2
+    assert len(refines) == 1  # a refined version asks for no other
 
 
-def test_a_worker_process_without_trees_takes_the_stored_ones(no_tasks_sent, space, teacher):
-    revision = _trained_quickly(space, teacher)
+def test_a_worker_process_without_trees_takes_the_stored_ones(refines, space, teacher):
+    revision = _trained_quickly(space, teacher, refines)
     refine_run(space_id=space.pk)
     snapshots._caches.clear()  # as another worker process sees it: no trees of its own
     _, newest = example_create(space=space, user=teacher, **_examples(1, start=800)[0])
-    assert retrain_run(space_id=space.pk) == 1
     metrics = ModelVersion.objects.get(space=space, teaching_revision=newest).metrics
     assert metrics["trees"] == {"fresh": False, "fitted_at_revision": revision}
     assert metrics["parameters"]["tree_mass"] > 0
 
 
-def test_a_write_during_a_refine_makes_it_give_way(no_tasks_sent, space, teacher, caplog):
+def test_a_write_during_a_refine_makes_it_give_way(refines, space, teacher, caplog):
     caplog.set_level(logging.INFO, logger="teaching.services.training")
-    revision = _trained_quickly(space, teacher)
+    revision = _trained_quickly(space, teacher, refines)
 
     def write():
-        try:
+        try:  # the write, and (eager) its quick retrain
             example_create(space=space, user=teacher, **_examples(1, start=700)[0])
         finally:
             connection.close()
@@ -163,29 +173,24 @@ def test_a_write_during_a_refine_makes_it_give_way(no_tasks_sent, space, teacher
     assert writes and "gave way to a newer revision" in caplog.text  # between its tree fits
     assert _versions(space, revision) == [(1, False)]  # gave up: nothing published
 
-    # The newer revision's quick version is trained next; its refine wins in the end.
-    newest = TrainingState.objects.get(space=space).wanted_revision
-    assert newest > revision
-    assert retrain_run(space_id=space.pk) == 1
+    # The newer revision was served quickly meanwhile; its own refine wins in the end.
+    newest = TrainingState.objects.get(space=space).trained_revision
+    assert newest > revision and _versions(space, newest) == [(2, False)]
     assert refine_run(space_id=space.pk).teaching_revision == newest
     assert _versions(space, newest) == [(2, False), (3, True)]
 
 
-def test_a_refine_never_publishes_once_a_newer_revision_is_wanted(no_tasks_sent, space, teacher):
-    revision = _trained_quickly(space, teacher)
-    example_create(space=space, user=teacher, **_examples(1, start=900)[0])  # not trained yet
+def test_a_refine_never_publishes_once_a_newer_revision_is_wanted(refines, space, teacher):
+    revision = _trained_quickly(space, teacher, refines)
+    retrain_want(space_id=space.pk, revision=revision + 1)  # a write, not trained yet
     assert refine_run(space_id=space.pk) is None
     assert _versions(space, revision) == [(1, False)]
 
 
-def test_refines_asked_for_in_a_burst_are_one_task(no_tasks_sent, space, monkeypatch):
-    from teaching.tasks import refine_space
-
-    sent = []
-    monkeypatch.setattr(refine_space, "apply_async", lambda *a, **kw: sent.append(kw))
+def test_refines_asked_for_in_a_burst_are_one_task(refines, space):
     for _ in range(5):
         refine_schedule(space_id=space.pk)
-    assert sent == [{"countdown": REFINE_DELAY}]
+    assert refines == [{"countdown": REFINE_DELAY}]
     refine_run(space_id=space.pk)  # the pending one starts: the next quick version asks again
     refine_schedule(space_id=space.pk)
-    assert len(sent) == 2
+    assert len(refines) == 2
