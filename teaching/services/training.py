@@ -73,8 +73,7 @@ RETRY_BACKOFF_MAX = 60
 MAX_ROUNDS = 5  # trainings one task does back to back before leaving the rest to a new task
 REFINE_DELAY = 1.5  # seconds from a quick version to its refine (writes meanwhile cancel it)
 REFINE_PENDING = 60  # seconds a pending refine keeps others from being scheduled (if lost)
-# Stored versions searched, newest first, for trees this process has not got (each one's
-# metrics are read: a few hundred kB at L).
+# Stored versions searched, newest first, for newer trees than this process has.
 TREE_SOURCES = 10
 
 
@@ -269,7 +268,7 @@ def train_space(*, space_id: int) -> ModelVersion | None:
     snapshot_seconds = time.perf_counter() - started
     try:
         with fit_cache(cache_key) as cache:
-            _take_stored_trees(space_id, snapshot.schema, cache)
+            _take_stored_trees(space_id, snapshot, cache)
             model = fit(snapshot, random_state=0, cache=cache, trees="reuse")
         artifact = model.to_bytes()
     except Exception as exc:
@@ -306,18 +305,26 @@ def _refinable(metrics: dict) -> bool:
     return not trees["fresh"] and (metrics.get("n_examples") or 0) >= MIN_TREE_EXAMPLES
 
 
-def _take_stored_trees(space_id: int, schema, cache) -> None:
+def _take_stored_trees(space_id: int, snapshot, cache) -> None:
     """Give this process's ``cache`` the trees of the newest stored full fit, if they are
     newer than its own (another worker process fitted them)."""
     from mola.engine.learning import TaughtModel
+    from mola.engine.learning.boosting import MIN_TREE_EXAMPLES
 
-    have = cache.for_schema(schema).trees
-    recent = (
-        ModelVersion.objects.filter(space_id=space_id, status=ModelStatus.READY)
-        .order_by("-version")
-        .values_list("pk", "teaching_revision", "metrics__trees__fresh")[:TREE_SOURCES]
+    have = cache.for_schema(snapshot.schema).trees
+    if len(snapshot.examples) < MIN_TREE_EXAMPLES:
+        return
+    fitted = ModelVersion.objects.filter(
+        space_id=space_id, status=ModelStatus.READY, metrics__trees__fresh=True
     )
-    newest = next(((pk, rev) for pk, rev, fresh in recent if fresh is True), None)
+    if have is not None:
+        # Only newer trees matter, and those are recent: look among the last few versions
+        # (each one's metrics are parsed: a few hundred kB at L).
+        recent = ModelVersion.objects.filter(space_id=space_id, status=ModelStatus.READY)
+        fitted = fitted.filter(
+            pk__in=list(recent.order_by("-version").values_list("pk", flat=True)[:TREE_SOURCES])
+        )
+    newest = fitted.order_by("-version").values_list("pk", "teaching_revision").first()
     if newest is None or (have is not None and have.revision >= newest[1]):
         return
     data = ModelArtifact.objects.filter(version_id=newest[0]).values_list("data", flat=True)
