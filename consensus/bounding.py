@@ -33,10 +33,13 @@ def _parts(index: ConsensusIndex, found: Contradiction) -> tuple[Group, int]:
     return (rule.id, index.examples.items[example.id].label, found.expected), example.id
 
 
-def _capped(group: Group, members: list[tuple[int, Contradiction]]) -> list[Contradiction]:
-    """The first ``RULE_EXAMPLES_SHOWN`` of one group by example id, saying how many more."""
+def _capped(
+    group: Group, members: list[tuple[int, Contradiction]], total: int
+) -> list[Contradiction]:
+    """The first ``RULE_EXAMPLES_SHOWN`` of a group of ``total`` by example id (``members``
+    holds at least those), saying how many more there are."""
     members.sort(key=lambda member: member[0])
-    more = len(members) - RULE_EXAMPLES_SHOWN
+    more = total - RULE_EXAMPLES_SHOWN
     if more <= 0:
         return [found for _, found in members]
     rule_id, label, _ = group
@@ -46,6 +49,20 @@ def _capped(group: Group, members: list[tuple[int, Contradiction]]) -> list[Cont
         f"(only the first {RULE_EXAMPLES_SHOWN} are listed)."
     )
     return [replace(found, note=found.note + suffix) for _, found in members[:RULE_EXAMPLES_SHOWN]]
+
+
+def _rule_examples_shown(index: ConsensusIndex, rule_id: int) -> list[Contradiction]:
+    """The shown ``rule_example`` contradictions of one rule, building only those (a rule
+    may hold a thousand disagreeing examples)."""
+    groups: dict[Group, list[int]] = defaultdict(list)
+    for example_id in index.examples_against(rule_id):
+        example = index.examples.items[example_id]
+        groups[(rule_id, example.label, example.refutes == rule_id)].append(example_id)
+    result: list[Contradiction] = []
+    for group, ids in groups.items():
+        members = [(i, index.rule_example(rule_id, i)) for i in ids[:RULE_EXAMPLES_SHOWN]]
+        result += _capped(group, members, len(ids))
+    return result
 
 
 def shown(index: ConsensusIndex, found: Iterable[Contradiction]) -> dict[str, Contradiction]:
@@ -59,7 +76,16 @@ def shown(index: ConsensusIndex, found: Iterable[Contradiction]) -> dict[str, Co
         else:
             result[item.key] = item
     for group, members in groups.items():
-        result.update((item.key, item) for item in _capped(group, members))
+        result.update((item.key, item) for item in _capped(group, members, len(members)))
+    return result
+
+
+def shown_all(index: ConsensusIndex) -> dict[str, Contradiction]:
+    """``shown(index, index.detect_all())``, without building the contradictions that are
+    not shown (at M: 20k of 685k ``rule_example``)."""
+    result = {found.key: found for found in index.detect_all(rule_examples=False)}
+    for rule_id in index.rules:
+        result.update((found.key, found) for found in _rule_examples_shown(index, rule_id))
     return result
 
 
@@ -70,26 +96,21 @@ def shown_refreshed(
     index said to re-check (``mola.engine.consensus.refreshed``, bounded).
 
     A group's members change only when its rule is affected (an example that enters, leaves
-    or relabels inside a rule's region affects the rule), and then checking the rule returns
-    the whole group again. A ``rule_example`` found through an affected example whose rule
-    is not affected is the one it was: shown before if and only if shown now, same words.
+    or relabels inside a rule's region affects the rule), and then the rule's groups are
+    built again. A ``rule_example`` found through an affected example whose rule is not
+    affected is the one it was: shown before if and only if shown now, same words.
     """
     affected = set(affected)
     result = {
         key: found for key, found in current.items() if not affected.intersection(found.teachings)
     }
-    rechecked_rules = {ref.id for ref in affected if ref.type == "rule"}
-    groups: dict[Group, dict[int, Contradiction]] = defaultdict(dict)
+    rechecked_rules = {ref.id for ref in affected if ref.type == "rule" and ref.id in index.rules}
     for ref in sorted(affected):
-        for found in index.check(ref):
+        for found in index.check(ref, rule_examples=False):
             if found.kind != RULE_EXAMPLE:
                 result[found.key] = found
-                continue
-            group, example_id = _parts(index, found)
-            if group[0] in rechecked_rules:
-                groups[group][example_id] = found
-            elif found.key in current:
+            elif _parts(index, found)[0][0] not in rechecked_rules and found.key in current:
                 result[found.key] = current[found.key]
-    for group, members in groups.items():
-        result.update((item.key, item) for item in _capped(group, list(members.items())))
+    for rule_id in sorted(rechecked_rules):
+        result.update((found.key, found) for found in _rule_examples_shown(index, rule_id))
     return result

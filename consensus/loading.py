@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any
 
-from consensus.bounding import shown, shown_refreshed
+from consensus.bounding import shown_all, shown_refreshed
 from mola.db import consistent_read
 from mola.engine.consensus import (
     ConceptItem,
@@ -165,7 +165,7 @@ def _built(read: _Read) -> SpaceIndex:
         index,
         read.fingerprint,
         dict(read.versions),
-        shown(index, index.detect_all()),
+        shown_all(index),
         read.space.teaching_revision,
         recent=read.recent,
         recent_at=time.monotonic(),
@@ -214,7 +214,7 @@ def current_index(space_id: int, *, traffic: bool = False) -> tuple[Space, Space
         rechecked = {ref.id for ref in affected if ref.type == "rule"}
         if len(rules) >= _BULK_RECHECK_RULES and rechecked.issuperset(rules):
             # Every rule moved (new traffic): the same result as re-checking each one.
-            cached.found = shown(cached.index, cached.index.detect_all())
+            cached.found = shown_all(cached.index)
         else:
             cached.found = shown_refreshed(cached.found, cached.index, affected)
         cached.revision = read.space.teaching_revision

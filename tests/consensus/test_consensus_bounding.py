@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 
 from consensus import bounding
-from consensus.bounding import shown, shown_refreshed
+from consensus.bounding import shown, shown_all, shown_refreshed
 from consensus.models import Contradiction
 from consensus.services import consensus_check, consensus_recompute
 from mola.engine.consensus import ConceptItem, ConsensusIndex, ExampleItem, Ref, RuleItem
@@ -47,7 +47,7 @@ def test_incremental_shown_set_equals_the_shown_set_from_scratch(sequence: Any) 
                 case ("recent", points):
                     affected = index.set_recent_points(points)
             current = shown_refreshed(current, index, affected)
-            assert current == shown(index, index.detect_all())
+            assert current == shown(index, index.detect_all()) == shown_all(index)
     finally:
         bounding.RULE_EXAMPLES_SHOWN = shown_before
 
@@ -66,7 +66,7 @@ def test_a_shown_example_stays_shown_when_every_example_is_checked_again() -> No
     items.append(ExampleItem(8, "b", "ben", {"x": -1000.0}))  # outside: moves the spread only
     for item in items:
         current = shown_refreshed(current, index, index.replace(item))
-    assert current == shown(index, index.detect_all())
+    assert current == shown(index, index.detect_all()) == shown_all(index)
     listed = [c for c in current.values() if c.kind == "rule_example"]
     assert len(listed) == 5 and all("2 more examples labelled b" in c.note for c in listed)
 

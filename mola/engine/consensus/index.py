@@ -172,9 +172,10 @@ class ConsensusIndex:
 
     # --- detection -----------------------------------------------------------------------
 
-    def check(self, ref: Ref) -> list[Contradiction]:
+    def check(self, ref: Ref, *, rule_examples: bool = True) -> list[Contradiction]:
         """Every contradiction involving the teaching ``ref`` (none when it is unknown),
-        most severe first."""
+        most severe first. ``rule_examples=False`` leaves out a rule's ``rule_example``
+        contradictions (a caller that lists only some asks ``examples_against``)."""
         found: list[Contradiction] = []
         if ref.type == "rule" and ref.id in self.rules:
             rule = self.rules[ref.id]
@@ -183,10 +184,11 @@ class ConsensusIndex:
                 hits = self.boxes.meeting(column, slice(0, self.boxes.size))
                 partners.update(self.boxes.owner[hits].tolist())
             found += [findings.rule_pair(self, rule, self.rules[other]) for other in partners]
-            found += [
-                findings.rule_example(self, rule, self.examples.items[example_id])
-                for example_id in self._examples_against(rule)
-            ]
+            if rule_examples:
+                found += [
+                    findings.rule_example(self, rule, self.examples.items[example_id])
+                    for example_id in self._examples_against(rule)
+                ]
         elif ref.type == "example" and ref.id in self.examples.items:
             example = self.examples.items[ref.id]
             slot = self.examples.slot_of[ref.id]
@@ -207,20 +209,21 @@ class ConsensusIndex:
             ]
         return _ranked(found)
 
-    def detect_all(self) -> list[Contradiction]:
-        """Every contradiction among all teachings, from scratch, most severe first."""
+    def detect_all(self, *, rule_examples: bool = True) -> list[Contradiction]:
+        """Every contradiction among all teachings, from scratch, most severe first
+        (without the ``rule_example`` ones when ``rule_examples`` is False)."""
         # Tens of thousands of contradictions, each a handful of new objects and no cycles:
         # the cycle collector would only walk the growing heap again and again (about a
         # tenth of the time), so it waits until the list is built.
         collecting = gc.isenabled()
         gc.disable()
         try:
-            return self._detect_all()
+            return self._detect_all(rule_examples)
         finally:
             if collecting:
                 gc.enable()
 
-    def _detect_all(self) -> list[Contradiction]:
+    def _detect_all(self, rule_examples: bool) -> list[Contradiction]:
         boxes, found = self.boxes, []
         self._all_facts()
         pairs: set[tuple[int, int]] = set()
@@ -228,7 +231,7 @@ class ConsensusIndex:
             owner = int(boxes.owner[column])
             pairs.update((min(owner, o), max(owner, o)) for o in boxes.owner[hits].tolist())
         found += [findings.rule_pair(self, self.rules[a], self.rules[b]) for a, b in pairs]
-        for rule in self.rules.values():
+        for rule in self.rules.values() if rule_examples else ():
             found += [
                 findings.rule_example(self, rule, self.examples.items[example_id])
                 for example_id in self._examples_against(rule)
@@ -246,6 +249,14 @@ class ConsensusIndex:
                 if other > concept.id
             ]
         return _ranked(found)
+
+    def examples_against(self, rule_id: int) -> list[int]:
+        """Ids of the examples inside the rule's region with another label, in order."""
+        return self._examples_against(self.rules[rule_id])
+
+    def rule_example(self, rule_id: int, example_id: int) -> Contradiction:
+        """The ``rule_example`` contradiction of a rule and one of its ``examples_against``."""
+        return findings.rule_example(self, self.rules[rule_id], self.examples.items[example_id])
 
     # --- cached facts, used by findings ---------------------------------------------------
 
