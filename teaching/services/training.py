@@ -254,17 +254,7 @@ def train_space(*, space_id: int) -> ModelVersion | None:
     snapshot, cache_key = snapshot_read(space_id=space_id)
     revision = snapshot.revision
     TrainingState.objects.filter(space_id=space_id).update(running_revision=revision)
-    next_version = (
-        ModelVersion.objects.filter(space_id=space_id).aggregate(Max("version"))["version__max"]
-        or 0
-    ) + 1
-    version = ModelVersion.objects.create(
-        space_id=space_id,
-        version=next_version,
-        teaching_revision=revision,
-        status=ModelStatus.TRAINING,
-        requested_at=requested_at,
-    )
+    version = _version_start(space_id, revision, requested_at=requested_at)
     snapshot_seconds = time.perf_counter() - started
     try:
         with fit_cache(cache_key) as cache:
@@ -414,16 +404,7 @@ def _refine(space_id: int) -> ModelVersion | None:
     try:
         if _newer_wanted(space_id, revision) or _refined(space_id, revision):
             return None
-        next_version = (
-            ModelVersion.objects.filter(space_id=space_id).aggregate(Max("version"))["version__max"]
-            or 0
-        ) + 1
-        version = ModelVersion.objects.create(
-            space_id=space_id,
-            version=next_version,
-            teaching_revision=revision,
-            status=ModelStatus.TRAINING,
-        )
+        version = _version_start(space_id, revision)
         return _publish(
             version,
             model,
@@ -462,6 +443,18 @@ def _refined(space_id: int, revision: int) -> bool:
         status=ModelStatus.READY,
         metrics__trees__fresh=True,
     ).exists()
+
+
+def _version_start(space_id: int, revision: int, *, requested_at=None) -> ModelVersion:
+    """The space's next version, "training" until published (the claim holder numbers it)."""
+    latest = ModelVersion.objects.filter(space_id=space_id).aggregate(Max("version"))
+    return ModelVersion.objects.create(
+        space_id=space_id,
+        version=(latest["version__max"] or 0) + 1,
+        teaching_revision=revision,
+        status=ModelStatus.TRAINING,
+        requested_at=requested_at,
+    )
 
 
 def _publish(version, model, artifact, snapshot, started, timings) -> ModelVersion | None:
