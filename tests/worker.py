@@ -69,6 +69,24 @@ class CeleryWorker:
                 return
         raise RuntimeError("the Celery worker did not answer within the timeout")
 
+    def wait_idle(self, timeout: float = 30) -> None:
+        """Drop queued tasks, revoke those waiting on a countdown (a refine, a claim's
+        follow-up) and wait until none runs: a task left over would meet the next test's
+        teardown."""
+        app.control.purge()
+        inspect = app.control.inspect(destination=[self.name], timeout=1)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            waiting = inspect.scheduled() or {}
+            for entry in (e for entries in waiting.values() for e in entries):
+                app.control.revoke(entry["request"]["id"])
+            busy = [inspect.active(), inspect.reserved()]
+            if all(answer is not None for answer in busy) and not any(
+                tasks for answer in busy for tasks in answer.values()
+            ):
+                return
+            time.sleep(0.1)
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
