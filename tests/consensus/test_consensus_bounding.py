@@ -12,12 +12,12 @@ from consensus import bounding
 from consensus.bounding import shown, shown_all, shown_refreshed
 from consensus.models import Contradiction
 from consensus.services import consensus_check, consensus_recompute
-from mola.engine.consensus import ConceptItem, ConsensusIndex, ExampleItem, Ref, RuleItem
+from mola.engine.consensus import ConsensusIndex, ExampleItem, RuleItem
 from mola.engine.language import compile_condition
 from teaching.models import Example, Rule
 from teaching.services.examples import example_create
 from teaching.services.rules import rule_create
-from tests.engine.test_consensus_properties import SETTINGS, edit_sequences
+from tests.engine.test_consensus_properties import SETTINGS, apply_edit, edit_sequences
 from tests.factories import row
 
 
@@ -32,21 +32,7 @@ def test_incremental_shown_set_equals_the_shown_set_from_scratch(sequence: Any) 
     shown_before, bounding.RULE_EXAMPLES_SHOWN = bounding.RULE_EXAMPLES_SHOWN, 1
     try:
         for step in steps:
-            match step:
-                case ("rule", i, text, label):
-                    region = compile_condition(text, schema).region
-                    affected = index.replace(RuleItem(i, label, "anna", region, text))
-                case ("example", i, point, label, refutes, evaluation):
-                    item = ExampleItem(i, label, "ben", point, refutes, evaluation)
-                    affected = index.replace(item)
-                case ("concept", i, text):
-                    region = compile_condition(text, schema).region
-                    affected = index.replace(ConceptItem(i, f"c{i}", "carla", region))
-                case ("remove", kind, i):
-                    affected = index.remove(Ref(kind, i))
-                case ("recent", points):
-                    affected = index.set_recent_points(points)
-            current = shown_refreshed(current, index, affected)
+            current = shown_refreshed(current, index, apply_edit(index, schema, step))
             assert current == shown(index, index.detect_all()) == shown_all(index)
     finally:
         bounding.RULE_EXAMPLES_SHOWN = shown_before

@@ -224,6 +224,24 @@ def edit_sequences(draw: st.DrawFn) -> tuple[Schema, list[tuple]]:
     return schema, draw(st.lists(edits(schema), min_size=1, max_size=25))
 
 
+def apply_edit(index: ConsensusIndex, schema: Schema, step: tuple) -> frozenset[Ref]:
+    """Carry out one step of ``edit_sequences`` on ``index``; the refs it affected."""
+    match step:
+        case ("rule", i, text, label):
+            region = compile_condition(text, schema).region
+            return index.replace(RuleItem(i, label, "anna", region, text))
+        case ("example", i, row, label, refutes, evaluation):
+            return index.replace(ExampleItem(i, label, "ben", row, refutes, evaluation))
+        case ("concept", i, text):
+            region = compile_condition(text, schema).region
+            return index.replace(ConceptItem(i, f"c{i}", "carla", region))
+        case ("remove", kind, i):
+            return index.remove(Ref(kind, i))
+        case ("recent", points):
+            return index.set_recent_points(points)
+    raise ValueError(f"unknown edit {step!r}")
+
+
 @given(edit_sequences())
 @SETTINGS
 def test_incremental_bookkeeping_equals_from_scratch(sequence: Any) -> None:
@@ -231,20 +249,7 @@ def test_incremental_bookkeeping_equals_from_scratch(sequence: Any) -> None:
     index = ConsensusIndex(schema)
     current: dict = {}
     for step in steps:
-        match step:
-            case ("rule", i, text, label):
-                region = compile_condition(text, schema).region
-                affected = index.replace(RuleItem(i, label, "anna", region, text))
-            case ("example", i, row, label, refutes, evaluation):
-                affected = index.replace(ExampleItem(i, label, "ben", row, refutes, evaluation))
-            case ("concept", i, text):
-                region = compile_condition(text, schema).region
-                affected = index.replace(ConceptItem(i, f"c{i}", "carla", region))
-            case ("remove", kind, i):
-                affected = index.remove(Ref(kind, i))
-            case ("recent", points):
-                affected = index.set_recent_points(points)
-        current = refreshed(current, index, affected)
+        current = refreshed(current, index, apply_edit(index, schema, step))
         assert current == {c.key: c for c in index.detect_all()}
 
 
