@@ -169,17 +169,32 @@ def _follow_up(space_id: int, *, after: timedelta) -> None:
     from teaching.tasks import retrain_space
 
     seconds = max(1, int(after.total_seconds()) + 1)
+    # A duplicate is harmless; if the broker is down, the next write schedules again.
+    _send_once(
+        retrain_space,
+        space_id,
+        key=f"teaching:retrain-follow-up:{space_id}",
+        pending=seconds - 1,
+        countdown=seconds,
+        what="retrain follow-up",
+    )
+
+
+def _send_once(task, space_id: int, *, key: str, pending: float, countdown: float, what: str):
+    """Send ``task(space_id)`` in ``countdown`` seconds unless one was sent under ``key`` in
+    the last ``pending`` seconds (the cache remembers it). A broken cache sends anyway and
+    a broken broker is logged: neither may stop training."""
     try:
-        first = cache.add(f"teaching:retrain-follow-up:{space_id}", True, timeout=seconds - 1)
-    except Exception:  # a broken cache must not stop training; a duplicate is harmless
-        log.warning("cache unavailable; scheduling a retrain follow-up anyway", exc_info=True)
+        first = cache.add(key, True, timeout=pending)
+    except Exception:
+        log.warning("cache unavailable; scheduling a %s anyway", what, exc_info=True)
         first = True
     if not first:
         return
     try:
-        retrain_space.apply_async((space_id,), countdown=seconds)
-    except Exception:  # the broker is down: the next write schedules again
-        log.exception("could not schedule a retrain follow-up of space %s", space_id)
+        task.apply_async((space_id,), countdown=countdown)
+    except Exception:
+        log.exception("could not schedule a %s of space %s", what, space_id)
 
 
 def _follow_up_when_claim_expires(space_id: int) -> None:
@@ -331,17 +346,16 @@ def refine_schedule(*, space_id: int) -> None:
     ``REFINE_DELAY`` seconds, unless a refine of the space is already pending."""
     from teaching.tasks import refine_space
 
-    try:
-        first = cache.add(_refine_key(space_id), True, timeout=REFINE_PENDING)
-    except Exception:  # a broken cache must not stop training; a duplicate does nothing
-        log.warning("cache unavailable; scheduling a refine anyway", exc_info=True)
-        first = True
-    if not first:
-        return
-    try:
-        refine_space.apply_async((space_id,), countdown=REFINE_DELAY)
-    except Exception:  # the broker is down: the quick version serves until the next write
-        log.exception("could not schedule a refine of space %s", space_id)
+    # A duplicate refine does nothing; if the broker is down, the quick version serves
+    # until the next write.
+    _send_once(
+        refine_space,
+        space_id,
+        key=_refine_key(space_id),
+        pending=REFINE_PENDING,
+        countdown=REFINE_DELAY,
+        what="refine",
+    )
 
 
 def refine_run(*, space_id: int) -> ModelVersion | None:
