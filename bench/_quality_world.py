@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from bench.synthetic import World, _declared, _precedences, synthetic_schema
+from bench.synthetic import World, _declared, _precedences, synthetic_schema, world_centres
 from mola.engine.language import compile_condition
 from mola.engine.learning import ConceptSpec, ExampleSpec, RuleSpec, Snapshot
 from mola.engine.schema import Feature, Schema
@@ -179,17 +179,7 @@ class Teaching:
 def _world(rng: np.random.Generator) -> tuple[World, Schema, list[list[Clause]]]:
     truth_schema = synthetic_schema(rng, N_FEATURES, N_LABELS)
     schema = _declared(truth_schema, rng)
-    centres = []
-    for _ in range(30):
-        centre: dict = {}
-        for f in truth_schema.features:
-            if f.kind == "number":
-                centre[f.name] = float(rng.uniform(f.min, f.max))
-            elif f.kind == "category":
-                centre[f.name] = int(rng.integers(0, len(f.choices)))
-            else:
-                centre[f.name] = bool(rng.random() < 0.5)
-        centres.append(centre)
+    centres = world_centres(truth_schema, rng)
     world = World(truth_schema, [], centres, 0)
     probe_rows = world.sample_rows(4000, rng)
     probe = table_from_rows(truth_schema, probe_rows)

@@ -102,6 +102,22 @@ def synthetic_schema(rng: np.random.Generator, n_features: int = 20, n_labels: i
     return Schema(tuple(features), labels)
 
 
+def world_centres(truth_schema: Schema, rng: np.random.Generator, n: int = 30) -> list[dict]:
+    """Random points (in the truth schema's codes) that the world's cases cluster around."""
+    centres = []
+    for _ in range(n):
+        centre: dict = {}
+        for f in truth_schema.features:
+            if f.kind == "number":
+                centre[f.name] = float(rng.uniform(f.min, f.max))
+            elif f.kind == "category":
+                centre[f.name] = int(rng.integers(0, len(f.choices)))
+            else:
+                centre[f.name] = bool(rng.random() < 0.5)
+        centres.append(centre)
+    return centres
+
+
 def _declared(schema: Schema, rng: np.random.Generator) -> Schema:
     """The same schema with half the number ranges left undeclared."""
     features = tuple(
@@ -163,17 +179,7 @@ def synthetic_snapshot(
     for i in range(n_truth):
         text = _box_text(truth_schema, rng, int(rng.integers(2, 5)))
         truth.append((compile_condition(text, schema), text, labels[1 + i % (len(labels) - 1)]))
-    centres = []
-    for _ in range(30):
-        centre: dict = {}
-        for f in truth_schema.features:
-            if f.kind == "number":
-                centre[f.name] = float(rng.uniform(f.min, f.max))
-            elif f.kind == "category":
-                centre[f.name] = int(rng.integers(0, len(f.choices)))
-            else:
-                centre[f.name] = bool(rng.random() < 0.5)
-        centres.append(centre)
+    centres = world_centres(truth_schema, rng)
     world = World(truth_schema, truth, centres, seed)
 
     authors = [
