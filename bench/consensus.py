@@ -14,7 +14,7 @@ Prints: the incremental check of one changed rule against all the others (p50, p
 full ``detect_all`` (target <= 5 s at 10,000 rules, wall clock and CPU), contradictions per
 kind, and threads, each with a hash of every contradiction (thread) it found: an
 optimisation must leave both hashes as they were. Then what the app stores of them
-(``consensus.bounding``: a few of each rule's disagreeing examples per label), with its own
+(``mola.engine.consensus.shown``: a few of each rule's disagreeing examples per label), with its own
 hash.
 """
 
@@ -32,7 +32,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from consensus.bounding import RULE_EXAMPLES_SHOWN, shown_all
 from mola.engine.consensus import (
     ConsensusIndex,
     ExampleItem,
@@ -40,6 +39,7 @@ from mola.engine.consensus import (
     RuleItem,
     group_into_threads,
 )
+from mola.engine.consensus.shown import RULE_EXAMPLES_SHOWN, shown_all
 from mola.engine.language import compile_condition
 from mola.engine.schema import Schema
 

@@ -11,7 +11,7 @@ an overlap many of them fall into is more severe. A check refreshes the sample w
 changed and ``RECENT_REFRESH_SECONDS`` have passed since the last refresh (new traffic moves
 every rule's severities, so every rule is re-checked: not on each write of a busy space).
 
-``found`` holds what the store keeps of what the index finds (``consensus.bounding``).
+``found`` holds what the store keeps of what the index finds (``mola.engine.consensus.shown``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any
 
-from consensus.bounding import shown_all, shown_refreshed
 from mola.db import consistent_read
 from mola.engine.consensus import (
     ConceptItem,
@@ -31,6 +30,7 @@ from mola.engine.consensus import (
     Ref,
     RuleItem,
 )
+from mola.engine.consensus.shown import shown_all, shown_refreshed
 from mola.engine.language import ConditionError
 from teaching.language import cached_condition, space_concepts_keyed
 from teaching.models import LIVE_STATUSES, Concept, Example, Rule, Space

@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from consensus.bounding import shown
 from consensus.loading import current_index, index_lock
 from mola.engine.consensus import RuleItem
+from mola.engine.consensus.shown import shown
 from mola.engine.table import table_from_rows
 from teaching.models import Example, Space, Status
 from teaching.services.rules import rule_check

@@ -18,9 +18,9 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from consensus.dispute_threads import ThreadPlan, threads_plan, threads_write
 from consensus.loading import current_index, fresh_index
 from consensus.models import ConsensusState, Contradiction, ContradictionStatus
-from consensus.threading import ThreadPlan, threads_plan, threads_write
 from mola.db import consistent_read
 from mola.engine.consensus import Contradiction as Found
 from teaching.models import Space
@@ -421,13 +421,27 @@ NOTIFY_BATCH = 500  # contradictions per call: the community inbox reads them wi
 
 
 def _notify(space: Space, rows: list[Contradiction]) -> None:
-    try:
-        from community.services.notifications import notify_teachings_disputed
-    except ImportError:  # the community inbox is optional for the consensus core
-        return
+    from community.services.notifications import notify_teachings_disputed
+
     disputes = [r for r in rows if not r.expected]
     for start in range(0, len(disputes), NOTIFY_BATCH):
         notify_teachings_disputed(space, disputes[start : start + NOTIFY_BATCH])
+
+
+def contradictions_attach(*, thread) -> int:
+    """Give a thread opened by hand the open contradictions among its teachings that have
+    no thread yet.
+
+    The consensus check opens threads only for severe disputes; a member who opens one by
+    hand about a milder one should argue about it, and resolving the thread should close
+    it. Returns how many were attached.
+    """
+    mine = {(ref["type"], int(ref["id"])) for ref in thread.teachings}
+    loose = Contradiction.objects.filter(
+        space_id=thread.space_id, status=ContradictionStatus.OPEN, thread__isnull=True
+    ).only("pk", "teachings")
+    ids = [c.pk for c in loose if {(ref["type"], int(ref["id"])) for ref in c.teachings} <= mine]
+    return Contradiction.objects.filter(pk__in=ids).update(thread=thread)
 
 
 def contradictions_close(*, thread, status: str, note: str) -> int:

@@ -7,9 +7,9 @@ from django.urls import include, path, register_converter
 from frontend.views import (
     accounts,
     admin,
+    community,
     examples,
     members,
-    placeholders,
     playground,
     spaces,
     teach,
@@ -55,12 +55,12 @@ space_urls = [
     path("keys/", admin.api_keys, name="keys"),
     path("keys/<str:prefix>/revoke/", admin.api_key_revoke_view, name="key-revoke"),
     path("settings/", admin.space_settings, name="settings"),
-    # Kept for the consensus and community apps (see views/placeholders.py).
-    path("contradictions/", placeholders.contradictions, name="contradictions"),
-    path("threads/", placeholders.threads, name="threads"),
-    path("threads/<int:thread_id>/", placeholders.thread, name="thread"),
-    path("contributors/", placeholders.contributors, name="contributors"),
-    path("audit/", placeholders.audit, name="audit"),
+    # The community and consensus pages (views/community.py).
+    path("contradictions/", community.contradictions, name="contradictions"),
+    path("threads/", community.threads, name="threads"),
+    path("threads/<int:thread_id>/", community.thread, name="thread"),
+    path("contributors/", community.contributors, name="contributors"),
+    path("audit/", community.audit, name="audit"),
 ]
 
 urlpatterns = [
@@ -68,6 +68,6 @@ urlpatterns = [
     path("signup/", accounts.signup, name="signup"),
     path("login/", accounts.login_view, name="login"),
     path("logout/", accounts.logout_view, name="logout"),
-    path("notifications/", placeholders.notifications, name="notifications"),
+    path("notifications/", community.notifications, name="notifications"),
     path("spaces/<slug:slug>/", include(space_urls)),
 ]

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Count, QuerySet
 
-from community.models import Thread
+from community.models import Thread, ThreadStatus
 from community.positions import EXPERTISE_WEIGHTS, positions_tally
 from community.selectors.teachings import ref_key, teaching_summary, teachings_by_ref
 from mola.errors import NotFound
@@ -28,6 +28,16 @@ def thread_list(*, space: Space, filters: dict[str, str] | None = None) -> Query
     if filters.get("assigned"):
         queryset = queryset.filter(assigned_to__username=filters["assigned"])
     return queryset
+
+
+def open_thread_count(*, space: Space, excluding: list[int]) -> int:
+    """How many threads of the space are not resolved, leaving out those in ``excluding``."""
+    return (
+        Thread.objects.filter(space=space)
+        .exclude(status=ThreadStatus.RESOLVED)
+        .exclude(pk__in=excluding)
+        .count()
+    )
 
 
 def thread_get(*, thread_id: int, space: Space | None = None) -> Thread:

@@ -122,8 +122,6 @@ def thread_appeal(*, thread: Thread, user, reason: str) -> Appeal:
 
 
 def _reopen_contradictions(*, thread: Thread) -> None:
-    from consensus import services as consensus_services
+    from consensus.services import contradictions_reopen
 
-    reopen = getattr(consensus_services, "contradictions_reopen", None)
-    if reopen is not None:
-        reopen(thread=thread)
+    contradictions_reopen(thread=thread)

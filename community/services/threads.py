@@ -6,11 +6,12 @@ from typing import Any
 
 from django.db import transaction
 
-from community.models import NotificationKind, Thread
+from community.models import NotificationKind, Thread, ThreadStatus
 from community.selectors.teachings import ref_dict, ref_key, teachings_by_ref
 from community.services.notifications import notify
+from consensus.services import contradictions_attach
 from mola.errors import InvalidInput
-from teaching.models import Space, Teaching
+from teaching.models import TEACHING_MODELS, Space, Teaching
 from teaching.services.access import check_member
 
 MAX_THREAD_TEACHINGS = 50
@@ -34,21 +35,35 @@ def thread_teachings_check(
     return found
 
 
-def contradictions_attach(*, thread: Thread) -> int:
-    """Give the thread the open contradictions among its teachings that have no thread yet.
+def thread_open_for_dispute(
+    *, space: Space, thread_id: int | None, title: str, teachings: list[dict[str, Any]]
+) -> Thread:
+    """The consensus check's thread for one group of disputes about ``teachings``.
 
-    The consensus check opens threads only for severe disputes; a member who opens one by
-    hand about a milder one should argue about it, and resolving the thread should close
-    it. Returns how many were attached.
+    ``thread_id`` names the thread the group had (kept: its teachings brought up to date,
+    opened again if it was resolved, since the dispute came back); without it, or when that
+    thread is gone, a new thread is opened. The teachings' authors take part either way.
+    Call inside the check's write transaction.
     """
-    from consensus.models import Contradiction, ContradictionStatus
+    thread = Thread.objects.filter(pk=thread_id, space=space).first() if thread_id else None
+    if thread is None:
+        thread = Thread.objects.create(space=space, title=title[:500], teachings=teachings)
+    elif thread.teachings != teachings or thread.status == ThreadStatus.RESOLVED:
+        thread.teachings = teachings
+        if thread.status == ThreadStatus.RESOLVED:
+            thread.status = ThreadStatus.OPEN  # the dispute came back: talk again
+        thread.save(update_fields=["teachings", "status", "updated_at"])
+    thread.participants.add(*_authors(teachings))
+    return thread
 
-    mine = {ref_key(ref) for ref in thread.teachings}
-    loose = Contradiction.objects.filter(
-        space_id=thread.space_id, status=ContradictionStatus.OPEN, thread__isnull=True
-    ).only("pk", "teachings")
-    ids = [c.pk for c in loose if {ref_key(ref) for ref in c.teachings} <= mine]
-    return Contradiction.objects.filter(pk__in=ids).update(thread=thread)
+
+def _authors(teachings: list[dict[str, Any]]) -> set[int]:
+    ids: set[int] = set()
+    for kind, model in TEACHING_MODELS.items():
+        pks = [t["id"] for t in teachings if t["type"] == kind]
+        if pks:
+            ids |= set(model.objects.filter(pk__in=pks).values_list("author_id", flat=True))
+    return ids
 
 
 def thread_create(

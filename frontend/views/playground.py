@@ -29,8 +29,6 @@ def _answer(space: Space, row: dict[str, Any]) -> dict[str, Any]:
             "problems": exc.problems,
             "errors": problems_by_field(exc.problems, prefix="instances.0"),
         }
-    except ImportError:  # the learning engine is not installed in this build yet
-        return {"untrained": True, "engine_missing": True}
     prediction = result["predictions"][0]
     probabilities = sorted(
         (prediction.get("probabilities") or {}).items(), key=lambda item: -item[1]

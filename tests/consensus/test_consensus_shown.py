@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from hypothesis import given
 
-from consensus import bounding
-from consensus.bounding import shown, shown_all, shown_refreshed
 from consensus.models import Contradiction
 from consensus.services import consensus_check, consensus_recompute
 from mola.engine.consensus import ConsensusIndex, ExampleItem, RuleItem
+from mola.engine.consensus import shown as shown_module
+from mola.engine.consensus.shown import shown, shown_all, shown_refreshed
 from mola.engine.language import compile_condition
 from teaching.models import Example, Rule
 from teaching.services.examples import example_create
@@ -29,13 +29,13 @@ def test_incremental_shown_set_equals_the_shown_set_from_scratch(sequence: Any) 
     schema, steps = sequence
     index = ConsensusIndex(schema)
     current: dict = {}
-    shown_before, bounding.RULE_EXAMPLES_SHOWN = bounding.RULE_EXAMPLES_SHOWN, 1
+    shown_before, shown_module.RULE_EXAMPLES_SHOWN = shown_module.RULE_EXAMPLES_SHOWN, 1
     try:
         for step in steps:
             current = shown_refreshed(current, index, apply_edit(index, schema, step))
             assert current == shown(index, index.detect_all()) == shown_all(index)
     finally:
-        bounding.RULE_EXAMPLES_SHOWN = shown_before
+        shown_module.RULE_EXAMPLES_SHOWN = shown_before
 
 
 def test_a_shown_example_stays_shown_when_every_example_is_checked_again() -> None:
@@ -72,7 +72,7 @@ def test_a_rule_shows_its_first_disagreeing_examples_and_counts_the_rest(space, 
         consensus_check(space_id=space.pk)  # one at a time, as teachers add them
     stored = Contradiction.objects.filter(space=space, kind="rule_example")
     shown_ids = sorted(t["id"] for c in stored for t in c.teachings if t["type"] == "example")
-    assert shown_ids == sorted(ids)[: bounding.RULE_EXAMPLES_SHOWN]
+    assert shown_ids == sorted(ids)[: shown_module.RULE_EXAMPLES_SHOWN]
     assert all("2 more examples labelled no cue" in c.note for c in stored)
     assert {c.evidence["no cue"] for c in stored} == {7}  # the evidence counts all of them
     # The disputed flags follow what is stored: the rule and the shown examples.

@@ -1,4 +1,5 @@
-"""Open disputes → discussion threads (the grouping itself is the core's networkx code).
+"""Open disputes → discussion threads (the grouping itself is the core's networkx code;
+the threads are opened by the community app's ``thread_open_for_dispute``).
 
 A community drowned in threads stops reading them, so threads are bounded three ways:
 
@@ -19,25 +20,15 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
-
-from community.models import Thread, ThreadStatus
+from community.selectors.threads import open_thread_count
 from consensus.models import Contradiction
 from mola.engine.consensus import Contradiction as Found
 from mola.engine.consensus import ThreadGroup, group_into_threads
-from teaching.models import TEACHING_MODELS, Space
+from teaching.models import Space
 
 THREAD_MIN_SEVERITY = 0.2  # an overlap nobody has examples for is 0.24: talk about it
 THREAD_MAX_SIZE = 8
 MAX_OPEN_THREADS = 30
-
-
-def _authors(teachings: list[dict]) -> set[int]:
-    ids: set[int] = set()
-    for kind, model in TEACHING_MODELS.items():
-        pks = [t["id"] for t in teachings if t["type"] == kind]
-        ids |= set(model.objects.filter(pk__in=pks).values_list("author_id", flat=True))
-    return ids
 
 
 @dataclass(frozen=True)
@@ -105,34 +96,21 @@ def threads_write(*, space: Space, plan: ThreadPlan) -> None:
     fewer than ``MAX_OPEN_THREADS``). Call inside the check's write transaction."""
     groups, followers = plan.groups, plan.followers
     kept = [g for g in groups if g.thread_id is not None]
-    budget = (
-        MAX_OPEN_THREADS
-        - Thread.objects.filter(space=space)
-        .exclude(status=ThreadStatus.RESOLVED)
-        .exclude(pk__in=[g.thread_id for g in kept])
-        .count()
+    from community.services.threads import thread_open_for_dispute
+
+    budget = MAX_OPEN_THREADS - open_thread_count(
+        space=space, excluding=[g.thread_id for g in kept]
     )
     fresh = [g for g in groups if g.thread_id is None][: max(0, budget - len(kept))]
     for group in kept + fresh:
-        thread = _thread_for(space, group)
+        thread = thread_open_for_dispute(
+            space=space,
+            thread_id=group.thread_id,
+            title=group.title,
+            teachings=[{"type": ref.type, "id": ref.id} for ref in group.teachings],
+        )
         keys = [row.key for key in group.contradiction_keys for row in followers.get(key, [])]
         for start in range(0, len(keys), 500):
             Contradiction.objects.filter(space=space, key__in=keys[start : start + 500]).update(
                 thread=thread
             )
-
-
-def _thread_for(space: Space, group) -> Thread:
-    teachings = [{"type": ref.type, "id": ref.id} for ref in group.teachings]
-    thread = (
-        Thread.objects.filter(pk=group.thread_id, space=space).first() if group.thread_id else None
-    )
-    if thread is None:
-        thread = Thread.objects.create(space=space, title=group.title[:500], teachings=teachings)
-    elif thread.teachings != teachings or thread.status == ThreadStatus.RESOLVED:
-        thread.teachings = teachings
-        if thread.status == ThreadStatus.RESOLVED:
-            thread.status = ThreadStatus.OPEN  # the dispute came back: talk again
-        thread.save(update_fields=["teachings", "status", "updated_at"])
-    thread.participants.add(*get_user_model().objects.filter(pk__in=_authors(teachings)))
-    return thread
