@@ -1,5 +1,6 @@
-"""Open disputes → discussion threads (the grouping itself is the core's networkx code;
-the threads are opened by the community app's ``thread_open_for_dispute``).
+"""Open disputes → discussion threads: which disputes share a thread (the grouping itself is
+the core's networkx code). The community app opens the threads when the check sends it the
+groups (``consensus.signals.disputes_grouped``; ``community.services.threads``).
 
 A community drowned in threads stops reading them, so threads are bounded three ways:
 
@@ -10,9 +11,9 @@ A community drowned in threads stops reading them, so threads are bounded three 
    contradictions of one rule travel with its most severe one, so a rule that thirty
    examples disagree with is one thread, not thirty.
 3. Connected disputes share a thread (split at ``THREAD_MAX_SIZE``), and a space has at most
-   ``MAX_OPEN_THREADS`` open consensus threads: the most severe disputes get them first,
-   the rest wait in the contradictions queue (most severe first) and get a thread as
-   earlier ones are resolved.
+   ``community.services.threads.MAX_OPEN_THREADS`` open consensus threads: the most severe
+   disputes get them first, the rest wait in the contradictions queue (most severe first)
+   and get a thread as earlier ones are resolved.
 """
 
 from __future__ import annotations
@@ -20,15 +21,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from community.selectors.threads import open_thread_count
-from consensus.models import Contradiction
 from mola.engine.consensus import Contradiction as Found
 from mola.engine.consensus import ThreadGroup, group_into_threads
-from teaching.models import Space
 
 THREAD_MIN_SEVERITY = 0.2  # an overlap nobody has examples for is 0.24: talk about it
 THREAD_MAX_SIZE = 8
-MAX_OPEN_THREADS = 30
 
 
 @dataclass(frozen=True)
@@ -61,6 +58,17 @@ def _dispute(found: Found) -> _Dispute:
     return _Dispute(found.key, found.kind, rule_id, round(float(found.severity), 4))
 
 
+@dataclass(frozen=True)
+class DisputeGroup:
+    """One thread's worth of disputes: the thread it had (None: a new one), its title and
+    teachings (``[{"type", "id"}]``), and the keys of the contradictions it holds."""
+
+    thread_id: int | None
+    title: str
+    teachings: list[dict]
+    keys: list[str]
+
+
 @dataclass
 class ThreadPlan:
     """Threads worked out from what a check found, before any write: the groups (most
@@ -91,26 +99,17 @@ def threads_plan(
     return ThreadPlan(groups, followers)
 
 
-def threads_write(*, space: Space, plan: ThreadPlan) -> None:
-    """Give the most severe groups threads (kept ones first, new ones while the space has
-    fewer than ``MAX_OPEN_THREADS``). Call inside the check's write transaction."""
-    groups, followers = plan.groups, plan.followers
-    kept = [g for g in groups if g.thread_id is not None]
-    from community.services.threads import thread_open_for_dispute
-
-    budget = MAX_OPEN_THREADS - open_thread_count(
-        space=space, excluding=[g.thread_id for g in kept]
-    )
-    fresh = [g for g in groups if g.thread_id is None][: max(0, budget - len(kept))]
-    for group in kept + fresh:
-        thread = thread_open_for_dispute(
-            space=space,
+def thread_requests(plan: ThreadPlan) -> list[DisputeGroup]:
+    """What the community app is asked to open threads for (``disputes_grouped``): each
+    group, most severe first, with every contradiction key that travels with it."""
+    return [
+        DisputeGroup(
             thread_id=group.thread_id,
             title=group.title,
             teachings=[{"type": ref.type, "id": ref.id} for ref in group.teachings],
+            keys=[
+                row.key for key in group.contradiction_keys for row in plan.followers.get(key, [])
+            ],
         )
-        keys = [row.key for key in group.contradiction_keys for row in followers.get(key, [])]
-        for start in range(0, len(keys), 500):
-            Contradiction.objects.filter(space=space, key__in=keys[start : start + 500]).update(
-                thread=thread
-            )
+        for group in plan.groups
+    ]

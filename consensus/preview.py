@@ -10,7 +10,9 @@ from consensus.loading import current_index, index_lock
 from mola.engine.consensus import RuleItem
 from mola.engine.consensus.shown import shown
 from mola.engine.table import table_from_rows
+from mola.errors import MolaError
 from teaching.models import Example, Space, Status
+from teaching.services.predict import load_model, serving_version
 from teaching.services.rules import rule_check
 
 PREVIEW_ID = -1  # never a database id
@@ -80,9 +82,6 @@ def _predictions_changed(
 ) -> int | None:
     """Covered teaching examples the serving model labels otherwise today: an upper bound
     on the predictions the rule could change (a full retrain would be needed to be exact)."""
-    from mola.errors import MolaError
-    from teaching.services.predict import load_model, serving_version
-
     if not covered.any():
         return 0
     try:

@@ -2,7 +2,8 @@
 
 The pure core (``mola.engine.consensus``) finds contradictions; this module schedules checks,
 stores what a check found (upsert by key), closes what is no longer found, groups open
-disputes into threads, and closes contradictions when a moderator resolves their thread.
+disputes into threads (the community app opens them: ``consensus.signals``), and closes
+contradictions when a moderator resolves their thread.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from consensus.dispute_threads import ThreadPlan, threads_plan, threads_write
+from consensus.dispute_threads import ThreadPlan, thread_requests, threads_plan
 from consensus.loading import current_index, fresh_index
 from consensus.models import ConsensusState, Contradiction, ContradictionStatus
+from consensus.signals import disputes_grouped, disputes_opened
 from mola.db import consistent_read
 from mola.engine.consensus import Contradiction as Found
-from teaching.models import Space
+from teaching.models import TEACHING_MODELS, Space
 from teaching.services.disputes import teachings_mark_disputed
 
 log = logging.getLogger(__name__)
@@ -372,7 +374,9 @@ def _write(
                 "its teachings no longer contradict each other.",
                 closed_revisions={},
             )
-        threads_write(space=space, plan=plan.threads)
+        disputes_grouped.send(
+            sender=Contradiction, space=space, groups=thread_requests(plan.threads)
+        )
         teachings_mark_disputed(space=space, refs=plan.disputed)
         state.checked_revision = max(state.checked_revision, revision)
         state.checks += 1
@@ -421,11 +425,19 @@ NOTIFY_BATCH = 500  # contradictions per call: the community inbox reads them wi
 
 
 def _notify(space: Space, rows: list[Contradiction]) -> None:
-    from community.services.notifications import notify_teachings_disputed
-
     disputes = [r for r in rows if not r.expected]
     for start in range(0, len(disputes), NOTIFY_BATCH):
-        notify_teachings_disputed(space, disputes[start : start + NOTIFY_BATCH])
+        batch = disputes[start : start + NOTIFY_BATCH]
+        disputes_opened.send(sender=Contradiction, space=space, contradictions=batch)
+
+
+def contradictions_thread_set(*, space: Space, keys: list[str], thread) -> None:
+    """Hand the space's contradictions ``keys`` to ``thread`` (the community app opened it
+    for them: ``disputes_grouped``). Call inside the check's write transaction."""
+    for start in range(0, len(keys), 500):
+        Contradiction.objects.filter(space=space, key__in=keys[start : start + 500]).update(
+            thread=thread
+        )
 
 
 def contradictions_attach(*, thread) -> int:
@@ -472,8 +484,6 @@ def contradictions_close(*, thread, status: str, note: str) -> int:
 
 def _revisions(refs: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
     """The current revision of each teaching among ``refs``, a bounded ``IN`` list at a time."""
-    from teaching.models import TEACHING_MODELS
-
     found: dict[tuple[str, int], int] = {}
     for kind, model in TEACHING_MODELS.items():
         ids = sorted(pk for ref_kind, pk in refs if ref_kind == kind)

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from consensus.preview import contradictions_if_saved
+from mola.engine.language import ConditionError, compile_condition
 from mola.engine.table import table_from_rows
 from teaching.language import compile_in_space, space_concepts
 from teaching.models import LIVE_STATUSES, Example, Rule, Space
@@ -71,8 +73,6 @@ def rule_preview(*, space: Space, condition: str, label: str) -> RulePreview:
 
 def _overlapping_rules(space: Space, compiled, label: str) -> list[Rule]:
     """Live rules the new one would contradict, as the consensus index finds them."""
-    from consensus.preview import contradictions_if_saved
-
     found = contradictions_if_saved(
         space=space, region=compiled.region, label=label, condition=compiled.text
     )
@@ -82,8 +82,6 @@ def _overlapping_rules(space: Space, compiled, label: str) -> list[Rule]:
 
 def rule_coverage(*, space: Space, rules: list[Rule]) -> dict[int, tuple[int, int]]:
     """``{rule id: (examples covered, of which agreeing)}`` over the live examples."""
-    from mola.engine.language import ConditionError, compile_condition
-
     examples = _live_examples(space)
     if not examples or not rules:
         return {}

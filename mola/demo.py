@@ -9,6 +9,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from mola import demo_data
+from teaching.models import Space
+from teaching.services import concepts, examples, rules, spaces, trust
 
 DEMO_SLUG = "volleyball-serve"
 DEMO_PASSWORD = "mola-demo-pass"
@@ -70,9 +72,6 @@ def demo_examples(n: int = 300, seed: int = 7) -> list[tuple[str, dict]]:
 
 def seed_demo() -> str:
     """Create the demo community if it is missing. Running it again changes nothing."""
-    from teaching.models import Space
-    from teaching.services import concepts, examples, rules, spaces, trust
-
     User = get_user_model()
     if Space.objects.filter(slug=DEMO_SLUG).exists():
         return f"{DEMO_SLUG} exists already (nothing changed)"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from mola.engine.language import ConditionError, parse
 from mola.engine.language.nodes import Name, syntax_children
-from teaching.models import Concept, Space, Teaching
+from teaching.models import Concept, Rule, Space, Teaching
 from teaching.services import concepts as concept_services
 from teaching.services import rules as rule_services
 
@@ -54,8 +54,6 @@ def concept_references_rewrite(
                     )
                     rewritten[("concept", target.pk)] = target
             else:
-                from teaching.models import Rule
-
                 rule = Rule.objects.get(pk=ref["id"])
                 text = name_replace(rule.condition, old=concept.name, new=kept.name)
                 if text != rule.condition:

@@ -8,13 +8,16 @@ from django.db import transaction
 
 from community.models import NotificationKind, Thread, ThreadStatus
 from community.selectors.teachings import ref_dict, ref_key, teachings_by_ref
+from community.selectors.threads import open_thread_count
 from community.services.notifications import notify
-from consensus.services import contradictions_attach
+from consensus.dispute_threads import DisputeGroup
+from consensus.services import contradictions_attach, contradictions_thread_set
 from mola.errors import InvalidInput
 from teaching.models import TEACHING_MODELS, Space, Teaching
 from teaching.services.access import check_member
 
 MAX_THREAD_TEACHINGS = 50
+MAX_OPEN_THREADS = 30  # open threads a consensus check may keep per space (see below)
 
 
 def thread_teachings_check(
@@ -33,6 +36,23 @@ def thread_teachings_check(
             field=field,
         )
     return found
+
+
+def threads_open_for_disputes(*, space: Space, groups: list[DisputeGroup]) -> None:
+    """The threads a consensus check asks for (``disputes_grouped``), most severe first: the
+    groups that had a thread keep it, new ones get one while the space has fewer than
+    ``MAX_OPEN_THREADS`` open threads (the rest wait in the contradictions queue). Each
+    thread is handed its contradictions. Call inside the check's write transaction."""
+    kept = [g for g in groups if g.thread_id is not None]
+    budget = MAX_OPEN_THREADS - open_thread_count(
+        space=space, excluding=[g.thread_id for g in kept]
+    )
+    fresh = [g for g in groups if g.thread_id is None][: max(0, budget - len(kept))]
+    for group in kept + fresh:
+        thread = thread_open_for_dispute(
+            space=space, thread_id=group.thread_id, title=group.title, teachings=group.teachings
+        )
+        contradictions_thread_set(space=space, keys=group.keys, thread=thread)
 
 
 def thread_open_for_dispute(

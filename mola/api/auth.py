@@ -1,11 +1,11 @@
-"""Who is calling: a user (token or session) or a client with a space's API key."""
+"""Who is calling: a user (token or session) or a client with a space's API key
+(``teaching.api.auth`` authenticates the key: keys are the teaching app's table)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from rest_framework import exceptions, permissions
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 
 @dataclass(frozen=True)
@@ -22,31 +22,6 @@ class ApiClient:
     id: None = None
     pk: None = None
     username: str = ""
-
-
-class ApiKeyAuthentication(BaseAuthentication):
-    """``Authorization: Api-Key <key>`` with a key made by ``POST /spaces/{slug}/keys``."""
-
-    keyword = b"api-key"
-
-    def authenticate(self, request):
-        parts = get_authorization_header(request).split()
-        if not parts or parts[0].lower() != self.keyword:
-            return None
-        if len(parts) != 2:
-            raise exceptions.AuthenticationFailed("Send: Authorization: Api-Key <key>.")
-        from teaching.models import SpaceApiKey
-
-        try:
-            key = SpaceApiKey.objects.get_from_key(parts[1].decode("latin-1"))
-        except SpaceApiKey.DoesNotExist:
-            key = None
-        if key is None or key.has_expired:
-            raise exceptions.AuthenticationFailed("Invalid, revoked or expired API key.")
-        return ApiClient(key_id=key.id, key_name=key.name, space_id=key.space_id), key
-
-    def authenticate_header(self, request) -> str:
-        return "Api-Key"
 
 
 def is_api_client(user) -> bool:

@@ -18,7 +18,7 @@ class MolaAutoSchema(AutoSchema):
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
-    target_class = "mola.api.auth.ApiKeyAuthentication"
+    target_class = "teaching.api.auth.ApiKeyAuthentication"
     name = "ApiKey"
 
     def get_security_definition(self, auto_schema):

@@ -14,7 +14,6 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from community.api.throttles import TeachingWriteThrottle
 from mola.api.pagination import Pagination
 from mola.errors import InvalidInput
 from teaching import selectors
@@ -24,6 +23,7 @@ from teaching.api.serializers import (
     ExampleBatchInputSerializer,
     RevisionOutputSerializer,
 )
+from teaching.api.throttles import TeachingWriteThrottle
 from teaching.services import common, concepts, examples, history, rules, trust
 from teaching.services.common import teaching_get
 

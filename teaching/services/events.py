@@ -1,4 +1,5 @@
-"""What follows a teaching change: the space's model retrains and consensus re-checks.
+"""What follows a teaching change: the space's model retrains and consensus re-checks
+(told by the ``teachings_changed`` signal: consensus sits above teaching).
 
 Called by every teaching write inside its transaction; the work is queued on commit, so a
 rolled-back write schedules nothing and the worker never reads uncommitted rows.
@@ -7,6 +8,9 @@ rolled-back write schedules nothing and the worker never reads uncommitted rows.
 from __future__ import annotations
 
 from django.db import transaction
+
+from teaching.models import Space
+from teaching.signals import teachings_changed
 
 
 def teaching_changed(*, space_id: int, revision: int, refs: list[tuple[str, int]]) -> None:
@@ -22,9 +26,7 @@ def teaching_changed(*, space_id: int, revision: int, refs: list[tuple[str, int]
         retrain_schedule(space_id=space_id, revision=revision)
 
     def check() -> None:
-        from consensus.services import consensus_schedule
-
-        consensus_schedule(space_id=space_id, revision=revision, refs=refs)
+        teachings_changed.send(sender=Space, space_id=space_id, revision=revision, refs=refs)
 
     transaction.on_commit(retrain, robust=True)
     transaction.on_commit(check, robust=True)

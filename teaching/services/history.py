@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from community.services.audit import audit_record
 from mola.errors import Conflict, InvalidInput, MolaError, NotFound
 from teaching.models import (
     LIVE_STATUSES,
@@ -24,6 +23,7 @@ from teaching.models import (
 from teaching.services.access import check_can_edit, check_moderator
 from teaching.services.common import commit_change, locked_teaching
 from teaching.services.revisions import space_lock
+from teaching.signals import decision_record
 
 
 def _restore(space: Space, teaching: Teaching, content: dict[str, Any]) -> None:
@@ -144,7 +144,7 @@ def member_rollback(
             author=user,
             note=f"rollback of {username}",
         )
-        audit_record(
+        decision_record(
             space=space,
             actor=user,
             action="rollback",

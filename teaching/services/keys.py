@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from community.services.audit import audit_record
 from mola.errors import NotFound
 from teaching.models import Space, SpaceApiKey
 from teaching.services.access import check_moderator
+from teaching.signals import decision_record
 
 
 def api_key_create(*, space: Space, user, name: str) -> tuple[SpaceApiKey, str]:
     """Create a key for clients of ``space``; the plain key is returned once, never stored."""
     check_moderator(space=space, user=user)
-    audit_record(
+    decision_record(
         space=space, actor=user, action="api_key_create", target={"type": "api_key", "name": name}
     )
     return SpaceApiKey.objects.create_key(space=space, name=name, created_by=user)
@@ -34,7 +34,7 @@ def api_key_revoke(*, space: Space, user, prefix: str) -> SpaceApiKey:
         if not key.revoked:
             key.revoked = True
             key.save(update_fields=["revoked"])
-            audit_record(
+            decision_record(
                 space=space,
                 actor=user,
                 action="api_key_revoke",

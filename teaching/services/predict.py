@@ -17,6 +17,7 @@ from mola.engine.table import Table, checked_table, validate_row
 from mola.errors import Conflict, InvalidInput, NotFound, TooLarge
 from teaching.models import ModelArtifact, ModelStatus, ModelVersion, Space
 from teaching.services import traffic
+from teaching.signals import predictions_credit
 
 MAX_INSTANCES = 10_000
 _CACHE_SIZE = 8
@@ -143,7 +144,5 @@ def _answers(model, table: Table) -> list[dict[str, Any]]:
 
 
 def _credit(space: Space, explanations: list) -> None:
-    """Count whose teachings took part in these predictions (in memory; see credit)."""
-    from community.services.credit import record_predictions
-
-    record_predictions(space.pk, [e.contributors for e in explanations])
+    """Say whose teachings took part in these predictions (community counts the credit)."""
+    predictions_credit(space.pk, [e.contributors for e in explanations])

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from community.services.audit import audit_record
 from mola.engine.language import ConditionError, compile_condition
 from mola.engine.schema import Schema, schema_problems
 from mola.engine.table import validate_row
@@ -23,6 +22,7 @@ from teaching.models import (
 )
 from teaching.services.access import check_member, check_moderator, check_owner
 from teaching.services.revisions import revision_bump, space_lock
+from teaching.signals import decision_record
 
 DEFAULT_SETTINGS: dict[str, Any] = {"review_novice_teachings": True}
 
@@ -168,7 +168,7 @@ def member_update(
             membership.expertise = expertise
             membership.expertise_verified_by = user
         membership.save()
-        audit_record(
+        decision_record(
             space=space,
             actor=user,
             action="member_update",

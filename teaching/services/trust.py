@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from community.services.audit import audit_record
 from mola.errors import Conflict, NotAllowed
 from teaching.models import Action, Space, Status, Teaching
 from teaching.services.access import check_member
 from teaching.services.common import commit_change, locked_teaching
+from teaching.signals import decision_record
 
 
 def _review(
@@ -31,7 +31,7 @@ def _review(
         revision = commit_change(
             space=space, teachings=[teaching], action=action, author=user, note=note
         )
-        audit_record(
+        decision_record(
             space=space,
             actor=user,
             action=action.value,

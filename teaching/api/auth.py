@@ -1,0 +1,33 @@
+"""API keys: ``Authorization: Api-Key <key>`` makes the caller an ``ApiClient`` of the key's
+space (who may read and predict only; see ``mola.api.auth``)."""
+
+from __future__ import annotations
+
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+
+from mola.api.auth import ApiClient
+from teaching.models import SpaceApiKey
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    """``Authorization: Api-Key <key>`` with a key made by ``POST /spaces/{slug}/keys``."""
+
+    keyword = b"api-key"
+
+    def authenticate(self, request):
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword:
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed("Send: Authorization: Api-Key <key>.")
+        try:
+            key = SpaceApiKey.objects.get_from_key(parts[1].decode("latin-1"))
+        except SpaceApiKey.DoesNotExist:
+            key = None
+        if key is None or key.has_expired:
+            raise exceptions.AuthenticationFailed("Invalid, revoked or expired API key.")
+        return ApiClient(key_id=key.id, key_name=key.name, space_id=key.space_id), key
+
+    def authenticate_header(self, request) -> str:
+        return "Api-Key"
