@@ -25,6 +25,13 @@ class Contradiction(models.Model):
     key = models.CharField(max_length=400)
     kind = models.CharField(max_length=32)
     teachings = models.JSONField()  # [{"type": "rule", "id": 12}, ...]
+    # Every kind holds exactly two teachings; these copy them (``rule:12``) and their
+    # authors' user ids into indexed columns, so the list filters by teaching or member
+    # without reading the JSON. Set when the row is created: a key's teachings never change.
+    first = models.CharField(max_length=40, blank=True, default="")
+    second = models.CharField(max_length=40, blank=True, default="")
+    first_author = models.PositiveIntegerField(null=True, blank=True)
+    second_author = models.PositiveIntegerField(null=True, blank=True)
     witness = models.JSONField(default=dict)
     region = models.TextField(blank=True, default="")
     evidence = models.JSONField(default=dict)
@@ -56,7 +63,21 @@ class Contradiction(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["space", "key"], name="one_contradiction_per_key")
         ]
-        indexes = [models.Index(fields=["space", "status", "severity"], name="contra_queue")]
+        indexes = [
+            models.Index(fields=["space", "status", "-severity", "id"], name="contra_queue"),
+            models.Index(fields=["space", "first", "status"], name="contra_first"),
+            models.Index(fields=["space", "second", "status"], name="contra_second"),
+            models.Index(fields=["space", "first_author", "status"], name="contra_first_author"),
+            models.Index(fields=["space", "second_author", "status"], name="contra_second_author"),
+            models.Index(fields=["thread", "status"], name="contra_thread"),
+        ]
+
+    def save(self, *args, **kwargs):
+        if not self.first and self.teachings:  # the store fills them in bulk; a single row here
+            from consensus.columns import teaching_columns_fill
+
+            teaching_columns_fill(space=self.space, rows=[self])
+        super().save(*args, **kwargs)
 
 
 class ConsensusState(models.Model):

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from consensus.columns import teaching_columns_fill
 from consensus.dispute_threads import ThreadPlan, thread_requests, threads_plan
 from consensus.loading import current_index, fresh_index
 from consensus.models import ConsensusState, Contradiction, ContradictionStatus
@@ -269,6 +270,7 @@ def _plan(
         open_keys=plan.open_keys,
         threaded={k: t for k, t in threaded.items() if k not in plan.reopened_keys},
     )
+    teaching_columns_fill(space=space, rows=plan.created)
     for key in [key for key in digests if key not in found]:
         del digests[key]
     plan.closing = [

@@ -21,3 +21,17 @@ def teachings_mark_disputed(*, space: Space, refs: set[tuple[str, int]]) -> None
                 model.objects.filter(space=space, pk__in=ordered[start : start + _CHUNK]).update(
                     disputed=disputed
                 )
+
+
+def teachings_flag_disputed(
+    *, space: Space, disputed: set[tuple[str, int]], undisputed: set[tuple[str, int]]
+) -> None:
+    """Set the flag on ``disputed`` and clear it on ``undisputed`` (a decision on a few
+    contradictions: the rest of the space's flags are left as they are)."""
+    for refs, value in ((disputed, True), (undisputed - disputed, False)):
+        for kind, model in TEACHING_MODELS.items():
+            ids = sorted(pk for ref_kind, pk in refs if ref_kind == kind)
+            for start in range(0, len(ids), _CHUNK):
+                model.objects.filter(space=space, pk__in=ids[start : start + _CHUNK]).exclude(
+                    disputed=value
+                ).update(disputed=value)
