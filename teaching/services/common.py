@@ -65,19 +65,38 @@ def teaching_retire(*, space: Space, kind: str, teaching_id: int, user) -> tuple
         check_can_edit(teaching=teaching, user=user)
         if teaching.status not in LIVE_STATUSES:
             raise Conflict(f"This {kind} is {teaching.status} already.", code="not_live")
-        if kind == "concept":
-            from teaching.services.concepts import concept_dependents
-
-            dependents = concept_dependents(space=space, name=teaching.name)
-            if dependents:
-                raise Conflict(
-                    f"Concept {teaching.name!r} is used by other teachings; change them first.",
-                    code="concept_in_use",
-                    teachings=dependents,
-                )
+        concept_in_use_check(space=space, teaching=teaching)
         teaching.status = Status.RETIRED
         teaching.save(update_fields=["status", "updated_at"])
         revision = commit_change(
             space=space, teachings=[teaching], action=Action.RETIRE, author=user
         )
     return teaching, revision
+
+
+def concept_in_use_check(
+    *,
+    space: Space,
+    teaching: Teaching,
+    retiring: frozenset[tuple[str, int]] = frozenset(),
+    field: str | None = None,
+) -> None:
+    """Refuse to retire a concept that live teachings use (409 naming them); teachings in
+    ``retiring`` go with it and do not count."""
+    if teaching.kind != "concept":
+        return
+    from teaching.services.concepts import concept_dependents
+
+    dependents = [
+        d
+        for d in concept_dependents(space=space, name=teaching.name)
+        if (d["type"], d["id"]) not in retiring
+    ]
+    if dependents:
+        raise Conflict(
+            f"Concept {teaching.name!r} is used by other teachings; change them (or merge the "
+            "concept) first.",
+            code="concept_in_use",
+            field=field,
+            teachings=dependents,
+        )
