@@ -8,5 +8,10 @@ urlpatterns = [
         api.ContradictionListApi.as_view(),
         name="contradiction-list",
     ),
+    path(
+        "spaces/<slug:slug>/contradictions/by-teaching",
+        api.ContradictionByTeachingApi.as_view(),
+        name="contradiction-by-teaching",
+    ),
     path("spaces/<slug:slug>/rules/preview", api.RulePreviewApi.as_view(), name="rule-preview"),
 ]

@@ -19,7 +19,7 @@ from community.selectors import contributors as credit
 from community.selectors import threads as thread_selectors
 from community.services import appeals, posts, resolutions
 from community.services import notifications as inbox
-from consensus.selectors import STATUSES, contradiction_list
+from consensus.selectors import STATUSES, ContradictionFilters, contradiction_list
 from frontend.views.common import page, space_page
 from mola.errors import MolaError
 from teaching.models import Membership, Space
@@ -31,7 +31,7 @@ def contradictions(request: HttpRequest, space: Space, membership: Membership) -
     shown = request.GET.get("status", "open")
     if shown not in STATUSES:
         shown = "open"
-    queryset = contradiction_list(space=space, status=shown, kind=None)
+    queryset = contradiction_list(space=space, filters=ContradictionFilters(status=shown))
     listing = Paginator(queryset, 50).get_page(request.GET.get("page"))
     return page(
         request,
