@@ -76,6 +76,9 @@ class Resolution(models.Model):
     # What the decision did: {"retired": [ref], "restored": [ref], "rewritten": [ref],
     # "precedences": [[winner, loser]], "edits": [{type, id, revision, action, author}]}
     changes = models.JSONField(default=dict)
+    # The ids of the contradictions this resolution decided (closed): an appeal reopens
+    # exactly these, and the thread's other contradictions were left as they were.
+    contradictions = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

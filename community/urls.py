@@ -20,6 +20,11 @@ urlpatterns = [
         threads.ThreadResolveApi.as_view(),
         name="thread-resolve",
     ),
+    path(
+        "threads/<int:thread_id>/resolve/preview",
+        threads.ThreadResolvePreviewApi.as_view(),
+        name="thread-resolve-preview",
+    ),
     path("threads/<int:thread_id>/appeal", threads.ThreadAppealApi.as_view(), name="thread-appeal"),
     path(
         "spaces/<slug:slug>/contributors",

@@ -3,6 +3,7 @@ call one service, return the thread as ``GET /threads/{id}`` shows it."""
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -10,7 +11,7 @@ from rest_framework.views import APIView
 
 from community.api.serializers import RefSerializer, refs_field
 from community.selectors import threads as selectors
-from community.services import appeals, posts, resolutions, threads
+from community.services import appeals, outcomes, posts, resolutions, resolve_preview, threads
 from mola.api.pagination import Pagination
 from teaching import selectors as teaching_selectors
 
@@ -63,6 +64,7 @@ class ThreadOutputSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
     resolved_at = serializers.DateTimeField(allow_null=True)
     contradictions = serializers.ListField(child=serializers.JSONField())
+    open_contradictions = serializers.IntegerField()
     teachings = serializers.ListField(child=serializers.JSONField())
     posts = PostOutputSerializer(many=True)
     positions = PositionSerializer(many=True)
@@ -122,23 +124,49 @@ class PostCreateApi(APIView):
         return thread_response(thread, status.HTTP_201_CREATED, post=post.pk)
 
 
-class ThreadResolveApi(APIView):
-    class InputSerializer(serializers.Serializer):
-        outcome = serializers.ChoiceField(choices=resolutions.OUTCOMES)
-        keep = refs_field(required=False)
-        retire = refs_field(required=False)
-        order = refs_field(required=False)
-        note = serializers.CharField(max_length=5000)
+class ResolveInputSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=outcomes.OUTCOMES)
+    keep = refs_field(required=False)
+    retire = refs_field(required=False)
+    order = refs_field(required=False)
+    contradictions = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), max_length=500, required=False
+    )
+    note = serializers.CharField(max_length=5000)
 
-    @extend_schema(request=InputSerializer, responses={200: ThreadOutputSerializer})
+
+class ThreadResolveApi(APIView):
+    @extend_schema(request=ResolveInputSerializer, responses={200: ThreadOutputSerializer})
     def post(self, request, thread_id: int):
         thread = selectors.thread_get(thread_id=thread_id)
-        data = self.InputSerializer(data=request.data)
+        resolutions.resolve_authorize(thread=thread, user=request.user)  # 403 before 400
+        data = ResolveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         _, revision = resolutions.thread_resolve(
             thread=thread, user=request.user, **data.validated_data
         )
         return thread_response(thread, teaching_revision=revision)
+
+
+class ResolvePreviewInputSerializer(ResolveInputSerializer):
+    note = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+class ThreadResolvePreviewApi(APIView):
+    """What ``resolve`` with this body would close and change, without writing (an
+    addition to the contract)."""
+
+    @extend_schema(request=ResolvePreviewInputSerializer, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request, thread_id: int):
+        thread = selectors.thread_get(thread_id=thread_id)
+        resolutions.resolve_authorize(thread=thread, user=request.user)
+        data = ResolvePreviewInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(
+            resolve_preview.resolution_preview(
+                thread=thread, user=request.user, **data.validated_data
+            )
+        )
 
 
 class ThreadAppealApi(APIView):

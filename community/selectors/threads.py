@@ -51,20 +51,12 @@ def thread_get(*, thread_id: int, space: Space | None = None) -> Thread:
 
 
 def _contradictions(thread: Thread) -> list[dict[str, Any]]:
-    # The consensus app stores contradictions with a foreign key to their thread.
-    return [
-        {
-            "id": c.pk,
-            "kind": c.kind,
-            "teachings": c.teachings,
-            "witness": c.witness,
-            "region": c.region,
-            "evidence": c.evidence,
-            "severity": c.severity,
-            "status": c.status,
-        }
-        for c in thread.contradictions.order_by("-severity", "id")
-    ]
+    """The thread's disputes, each with its two teachings in words, witness, evidence,
+    severity and status (the consensus app stores them with a key to their thread)."""
+    from consensus.selectors import contradictions_described
+
+    rows = thread.contradictions.order_by("-severity", "id")
+    return contradictions_described(space=thread.space, rows=rows)
 
 
 def _resolution(resolution) -> dict[str, Any]:
@@ -78,6 +70,7 @@ def _resolution(resolution) -> dict[str, Any]:
         "note": resolution.note,
         "decided_by": resolution.decided_by.username,
         "teaching_revision": resolution.teaching_revision,
+        "contradictions": resolution.contradictions,
         "changes": resolution.changes,
         "created_at": resolution.created_at,
         "appeal": (
@@ -109,6 +102,7 @@ def thread_detail(*, thread: Thread) -> dict[str, Any]:
                 "summary": teaching_summary(teaching) if teaching else "",
             }
         )
+    contradictions = _contradictions(thread)
     posts = list(thread.posts.select_related("author").order_by("created_at", "id"))
     usernames = {p.author_id: p.author.username for p in posts}
     resolutions = list(
@@ -126,7 +120,7 @@ def thread_detail(*, thread: Thread) -> dict[str, Any]:
         "created_at": thread.created_at,
         "updated_at": thread.updated_at,
         "resolved_at": thread.resolved_at,
-        "contradictions": _contradictions(thread),
+        "contradictions": contradictions,
         "teachings": teachings,
         "posts": [
             {
@@ -141,6 +135,7 @@ def thread_detail(*, thread: Thread) -> dict[str, Any]:
         ],
         "positions": positions_tally(posts=posts, teachings=thread.teachings, usernames=usernames),
         "position_weights": dict(EXPERTISE_WEIGHTS),
+        "open_contradictions": sum(1 for c in contradictions if c["status"] == "open"),
         "resolution": _resolution(resolutions[-1]) if resolutions else None,
         "resolutions": [_resolution(r) for r in resolutions],
     }

@@ -1,18 +1,12 @@
-"""A moderator resolves a thread: one transaction applies the outcome to the teachings,
-records who decided and why, closes the thread's contradictions and (through the teaching
-revision it commits) schedules the retrain.
+"""A moderator resolves disputes of a thread: one transaction applies the outcome to the
+teachings (``community.services.outcomes``), records who decided and why, closes exactly
+the contradictions it decided and (through the teaching revision it commits) schedules
+the retrain.
 
-Outcomes:
-
-- ``prefer``      retire the teachings in ``retire``; the others stay.
-- ``precedence``  keep every rule; where their regions overlap the first rule in ``order``
-                  wins over the later ones (``RulePrecedence`` rows the trainer honours).
-- ``scope``       the authors narrowed their teachings; record those edits (the thread's
-                  teachings' revisions since it opened) as what settled it.
-- ``merge``       join concepts or rules into the one in ``keep``: the others are retired,
-                  and for concepts every live definition or condition naming them is
-                  rewritten to the kept name.
-- ``dismiss``     accept the disagreement as deliberate.
+A dispute (a contradiction) is the unit of decision. A resolution decides the
+contradictions it names, or by default those between the teachings it names in
+keep / retire / order plus every one of a teaching it retires; the thread's other
+contradictions stay open, and the thread stays open while any does.
 
 Whatever the outcome, a teaching in ``keep`` that is retired (an earlier resolution of the
 thread retired it, and its author appealed) is restored to its last live revision. A
@@ -26,37 +20,26 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from community.models import (
-    AuditAction,
-    NotificationKind,
-    Resolution,
-    Thread,
-    ThreadStatus,
-)
+from community.models import AuditAction, NotificationKind, Resolution, Thread, ThreadStatus
 from community.selectors.teachings import ref_dict, ref_key, teachings_by_ref
 from community.services.audit import audit_record
-from community.services.merging import concept_references_rewrite
 from community.services.notifications import notify
+from community.services.outcomes import APPLY, OUTCOMES, Decision, merged_teachings
+from consensus import decisions as consensus_decisions
 from mola.errors import Conflict, InvalidInput, NotAllowed
-from teaching.models import (
-    LIVE_STATUSES,
-    Action,
-    Membership,
-    Role,
-    Space,
-    Status,
-    Teaching,
-    TeachingRevision,
-)
+from teaching.models import LIVE_STATUSES, Membership, Role, Space, Teaching, TeachingRevision
 from teaching.services.access import check_moderator
-from teaching.services.common import commit_change
-from teaching.services.concepts import concept_dependents
+from teaching.services.decisions import teachings_retire_decided
 from teaching.services.history import teaching_revert
-from teaching.services.precedence import precedence_record
 from teaching.services.revisions import space_lock
 
-OUTCOMES = ("prefer", "precedence", "scope", "merge", "dismiss")
 Ref = tuple[str, int]
+MAX_NOTE = 5000
+
+
+def resolve_authorize(*, thread: Thread, user) -> None:
+    """Only a moderator of the thread's space resolves it (403 before any validation)."""
+    check_moderator(space=thread.space, user=user)
 
 
 def _refs(refs: list[dict[str, Any]] | None, *, field: str, thread: Thread) -> list[Ref]:
@@ -75,9 +58,103 @@ def _refs(refs: list[dict[str, Any]] | None, *, field: str, thread: Thread) -> l
     return keys
 
 
-def _check_second_look(*, thread: Thread, space: Space, user) -> None:
-    """An appealed thread is answered by another moderator than the one who decided it,
-    when the space has another; a space with a single moderator still gets an answer."""
+def decision_read(
+    *,
+    space: Space,
+    thread: Thread,
+    user,
+    outcome: str,
+    note: str,
+    keep: list[dict[str, Any]] | None = None,
+    retire: list[dict[str, Any]] | None = None,
+    order: list[dict[str, Any]] | None = None,
+) -> Decision:
+    """The request checked against the thread (400 naming the field), before any write."""
+    if outcome not in OUTCOMES:
+        raise InvalidInput(
+            f"outcome is one of {', '.join(OUTCOMES)}.", code="invalid_choice", field="outcome"
+        )
+    if not note.strip():
+        raise InvalidInput("Say why: the note is required.", code="required", field="note")
+    if len(note) > MAX_NOTE:
+        raise InvalidInput(f"At most {MAX_NOTE} characters.", code="too_long", field="note")
+    keep_refs = _refs(keep, field="keep", thread=thread)
+    retire_refs = _refs(retire, field="retire", thread=thread)
+    order_refs = _refs(order, field="order", thread=thread)
+    if set(keep_refs) & set(retire_refs):
+        raise InvalidInput(
+            "A teaching cannot be both kept and retired.", code="keep_and_retire", field="keep"
+        )
+    return Decision(
+        space=space,
+        thread=thread,
+        user=user,
+        outcome=outcome,
+        note=note.strip(),
+        keep=keep_refs,
+        retire=retire_refs,
+        order=order_refs,
+        found=teachings_by_ref(space=space, refs=thread.teachings),
+    )
+
+
+def decided_contradictions(
+    *, decision: Decision, contradictions: list[int] | None
+) -> list[consensus_decisions.Dispute]:
+    """The open contradictions of the thread this decision decides: exactly those named in
+    ``contradictions`` (each an open contradiction of the thread), or by default those
+    between the teachings it names and every one of a teaching it retires. 400 when it
+    would decide none while some are open."""
+    disputes = consensus_decisions.thread_disputes(thread_id=decision.thread.pk)
+    still_open = [d for d in disputes if d.open]
+    if contradictions is not None:
+        if len(set(contradictions)) != len(contradictions):
+            raise InvalidInput(
+                "A contradiction is named twice.", code="duplicate", field="contradictions"
+            )
+        by_id = {d.id: d for d in disputes}
+        outside = [pk for pk in contradictions if pk not in by_id]
+        if outside:
+            raise InvalidInput(
+                f"Not a contradiction of this thread: {', '.join(f'#{pk}' for pk in outside)}.",
+                code="not_in_thread",
+                field="contradictions",
+            )
+        closed = [pk for pk in contradictions if not by_id[pk].open]
+        if closed:
+            raise InvalidInput(
+                f"Not open: {', '.join(f'#{pk}' for pk in closed)}.",
+                code="not_open",
+                field="contradictions",
+            )
+        chosen = set(contradictions)
+        return [d for d in still_open if d.id in chosen]
+    retiring = set(retiring_refs(decision))
+    named = set(decision.keep) | set(decision.order) | retiring
+    decided = [d for d in still_open if set(d.teachings) <= named or set(d.teachings) & retiring]
+    if still_open and not decided:
+        raise InvalidInput(
+            "This decision names no open contradiction of the thread: name them in "
+            "contradictions, or the teachings they are between in keep, retire or order.",
+            code="nothing_decided",
+            field="contradictions",
+        )
+    return decided
+
+
+def retiring_refs(decision: Decision) -> list[Ref]:
+    if decision.outcome == "prefer":
+        return decision.retire
+    if decision.outcome == "merge":
+        return merged_teachings(found=decision.found, keep=decision.keep, retire=decision.retire)
+    return []
+
+
+def check_resolvable(*, thread: Thread, space: Space, user) -> None:
+    """The thread is open or appealed; an appealed thread is answered by another moderator
+    than the one who decided, when the space has another (a single moderator answers)."""
+    if thread.status == ThreadStatus.RESOLVED:
+        raise Conflict("This thread is resolved already.", code="thread_resolved")
     if thread.status != ThreadStatus.APPEALED:
         return
     previous = thread.resolutions.order_by("-created_at", "-id").first()
@@ -119,84 +196,6 @@ def _restore(*, space: Space, user, teaching: Teaching) -> Teaching:
     return restored
 
 
-def _retire(*, space: Space, teachings: list[Teaching]) -> None:
-    for teaching in teachings:
-        if teaching.status not in LIVE_STATUSES:
-            raise Conflict(
-                f"{teaching.kind} #{teaching.pk} is {teaching.status} already.",
-                code="not_live",
-                field="retire",
-            )
-    retiring = {(t.kind, t.pk) for t in teachings}
-    for teaching in teachings:
-        if teaching.kind == "concept":
-            users = [
-                d
-                for d in concept_dependents(space=space, name=teaching.name)
-                if (d["type"], d["id"]) not in retiring
-            ]
-            if users:
-                raise Conflict(
-                    f"Concept {teaching.name!r} is used by other teachings; merge it, or change "
-                    "them first.",
-                    code="concept_in_use",
-                    field="retire",
-                    teachings=users,
-                )
-    for teaching in teachings:
-        teaching.status = Status.RETIRED
-        teaching.save(update_fields=["status", "updated_at"])
-
-
-def _scope_edits(*, space: Space, thread: Thread) -> list[dict[str, Any]]:
-    """The edits made to the thread's teachings since it opened."""
-    edits = []
-    for ref in thread.teachings:
-        kind, pk = ref_key(ref)
-        for rev in TeachingRevision.objects.filter(
-            space=space,
-            kind=kind,
-            teaching_id=pk,
-            created_at__gte=thread.created_at,
-            action__in=[Action.EDIT, Action.REVERT],
-        ).select_related("author"):
-            edits.append(
-                {
-                    "type": kind,
-                    "id": pk,
-                    "revision": rev.revision,
-                    "action": rev.action,
-                    "author": rev.author.username,
-                }
-            )
-    return sorted(edits, key=lambda e: e["revision"])
-
-
-def _merge_plan(
-    *, found: dict[Ref, Teaching], keep: list[Ref], retire: list[Ref]
-) -> tuple[Teaching, list[Teaching]]:
-    if len(keep) != 1:
-        raise InvalidInput("A merge keeps exactly one teaching.", code="keep_one", field="keep")
-    kept = found[keep[0]]
-    if kept.kind not in ("concept", "rule"):
-        raise InvalidInput("Merge joins concepts or rules.", code="not_mergeable", field="keep")
-    if retire:
-        merged = [found[ref] for ref in retire]
-    else:
-        merged = [
-            t
-            for ref, t in found.items()
-            if ref != keep[0] and t.kind == kept.kind and t.status in LIVE_STATUSES
-        ]
-    if not merged:
-        raise InvalidInput(
-            "Nothing to merge into the kept teaching.", code="required", field="retire"
-        )
-    if any(t.kind != kept.kind for t in merged):
-        raise InvalidInput("Merge joins teachings of one kind.", code="mixed_kinds", field="retire")
-    return kept, merged
-
-
 def thread_resolve(
     *,
     thread: Thread,
@@ -206,146 +205,112 @@ def thread_resolve(
     keep: list[dict[str, Any]] | None = None,
     retire: list[dict[str, Any]] | None = None,
     order: list[dict[str, Any]] | None = None,
+    contradictions: list[int] | None = None,
 ) -> tuple[Resolution, int]:
-    """Resolve ``thread`` as a moderator of its space decided; returns the resolution and
+    """Decide disputes of ``thread`` as a moderator of its space; returns the resolution and
     the space's teaching revision after it.
 
-    Preconditions: ``user`` moderates the space; the thread is open or appealed (an
-    appealed thread by another moderator than the one who decided, where there is one);
-    ``keep``/``retire``/``order`` name teachings of the thread. All or nothing.
+    Preconditions: ``user`` moderates the space (checked first: 403 before any 400); the
+    thread is open or appealed (see ``check_resolvable``); ``keep``/``retire``/``order``
+    name teachings of the thread, ``contradictions`` open contradictions of it. All or
+    nothing. The thread resolves once none of its contradictions is open.
     """
-    if outcome not in OUTCOMES:
-        raise InvalidInput(
-            f"outcome is one of {', '.join(OUTCOMES)}.", code="invalid_choice", field="outcome"
-        )
-    if not note.strip():
-        raise InvalidInput("Say why: the note is required.", code="required", field="note")
     with transaction.atomic():
         space = space_lock(space_id=thread.space_id)
         thread = Thread.objects.select_related("space").get(pk=thread.pk)
         check_moderator(space=space, user=user)
-        if thread.status == ThreadStatus.RESOLVED:
-            raise Conflict("This thread is resolved already.", code="thread_resolved")
-        _check_second_look(thread=thread, space=space, user=user)
-        keep_refs = _refs(keep, field="keep", thread=thread)
-        retire_refs = _refs(retire, field="retire", thread=thread)
-        order_refs = _refs(order, field="order", thread=thread)
-        if set(keep_refs) & set(retire_refs):
-            raise InvalidInput(
-                "A teaching cannot be both kept and retired.", code="keep_and_retire", field="keep"
-            )
-        found = teachings_by_ref(space=space, refs=thread.teachings)
+        check_resolvable(thread=thread, space=space, user=user)
+        decision = decision_read(
+            space=space, thread=thread, user=user, outcome=outcome, note=note,
+            keep=keep, retire=retire, order=order,
+        )  # fmt: skip
+        decided = decided_contradictions(decision=decision, contradictions=contradictions)
         changes: dict[str, Any] = {}
-
         restored = [
-            _restore(space=space, user=user, teaching=found[ref])
-            for ref in keep_refs
-            if ref in found and found[ref].status not in LIVE_STATUSES
+            _restore(space=space, user=user, teaching=decision.found[ref])
+            for ref in decision.keep
+            if ref in decision.found and decision.found[ref].status not in LIVE_STATUSES
         ]
         if restored:
             changes["restored"] = [ref_dict((t.kind, t.pk)) for t in restored]
-            found = teachings_by_ref(space=space, refs=thread.teachings)
-
-        to_retire: list[Teaching] = []
-        if outcome == "prefer":
-            if not retire_refs:
-                raise InvalidInput("Name the teachings to retire.", code="required", field="retire")
-            to_retire = [found[ref] for ref in retire_refs]
-        elif outcome == "precedence":
-            if len(order_refs) < 2 or any(kind != "rule" for kind, _ in order_refs):
-                raise InvalidInput(
-                    "Precedence orders two or more rules of the thread, the winner first.",
-                    code="invalid_order",
-                    field="order",
-                )
-            precedence_record(
-                space=space, user=user, order=[pk for _, pk in order_refs], reason=note
-            )
-            ids = [pk for _, pk in order_refs]
-            changes["precedences"] = [
-                [ref_dict(("rule", w)), ref_dict(("rule", lo))]
-                for i, w in enumerate(ids)
-                for lo in ids[i + 1 :]
-            ]
-        elif outcome == "scope":
-            edits = _scope_edits(space=space, thread=thread)
-            if not edits:
-                raise Conflict(
-                    "No teaching of this thread was edited since it opened; narrow them first, "
-                    "or choose another outcome.",
-                    code="no_scope_edits",
-                    field="outcome",
-                )
-            changes["edits"] = edits
-        elif outcome == "merge":
-            kept, to_retire = _merge_plan(found=found, keep=keep_refs, retire=retire_refs)
-            if kept.kind == "concept":
-                rewritten = concept_references_rewrite(
-                    space=space, user=user, merged=to_retire, kept=kept
-                )
-                changes["rewritten"] = [ref_dict((t.kind, t.pk)) for t in rewritten]
-            changes["merged_into"] = ref_dict((kept.kind, kept.pk))
-
+            decision.found = teachings_by_ref(space=space, refs=thread.teachings)
+        applied = APPLY[outcome](decision)
+        changes.update(applied.changes)
         # The outcome's own writes (restores, rewrites) changed rows: work on fresh copies,
         # since a revision records the teaching's content as it is in memory.
         found = teachings_by_ref(space=space, refs=thread.teachings)
-        to_retire = [found[(t.kind, t.pk)] for t in to_retire]
-        _retire(space=space, teachings=to_retire)
+        to_retire = [found[(t.kind, t.pk)] for t in applied.retire]
         if to_retire:
             changes["retired"] = [ref_dict((t.kind, t.pk)) for t in to_retire]
-        retired_now = {(t.kind, t.pk) for t in to_retire}
         # One RESOLVE revision over every teaching the decision touches: the retired ones
         # and the thread's live ones, so each history shows the decision and the model
         # retrains (on commit) from a revision that includes it.
-        touched = to_retire + [
-            t for ref, t in found.items() if ref not in retired_now and t.status in LIVE_STATUSES
-        ]
-        revision = commit_change(
+        revision = teachings_retire_decided(
             space=space,
-            teachings=touched,
-            action=Action.RESOLVE,
-            author=user,
-            note=f"thread #{thread.pk} resolved ({outcome}): {note.strip()}",
+            retire=to_retire,
+            touched=[t for t in found.values() if t.status in LIVE_STATUSES],
+            user=user,
+            reason=decision.note,
+            by_resolution=f"thread #{thread.pk} resolved ({outcome})",
+        )
+        closed = consensus_decisions.contradictions_decide(
+            space=space,
+            ids=[d.id for d in decided],
+            status="dismissed" if outcome == "dismiss" else "resolved",
+            note=decision.note,
         )
         resolution = Resolution.objects.create(
             thread=thread,
             outcome=outcome,
-            keep=[ref_dict(r) for r in keep_refs],
-            retire=[ref_dict(r) for r in retire_refs],
-            order=[ref_dict(r) for r in order_refs],
-            note=note.strip(),
+            keep=[ref_dict(r) for r in decision.keep],
+            retire=[ref_dict(r) for r in decision.retire],
+            order=[ref_dict(r) for r in decision.order],
+            contradictions=sorted(closed),
+            note=decision.note,
             decided_by=user,
             teaching_revision=revision,
             changes=changes,
         )
-        thread.status = ThreadStatus.RESOLVED
-        thread.resolved_at = timezone.now()
-        thread.save(update_fields=["status", "resolved_at", "updated_at"])
-        _close_contradictions(thread=thread, outcome=outcome, note=note.strip())
+        still_open = _settle(thread)
         audit_record(
             space=space,
             actor=user,
             action=AuditAction.RESOLVE,
             target={"type": "thread", "id": thread.pk, "title": thread.title},
-            note=note.strip(),
-            data={"outcome": outcome, "changes": changes, "teaching_revision": revision},
+            note=decision.note,
+            data={
+                "outcome": outcome,
+                "changes": changes,
+                "teaching_revision": revision,
+                "contradictions": resolution.contradictions,
+                "still_open": still_open,
+            },
         )
-        _tell(thread=thread, resolution=resolution, found=found)
+        _tell(thread=thread, resolution=resolution, found=found, still_open=still_open)
     return resolution, revision
 
 
-def _close_contradictions(*, thread: Thread, outcome: str, note: str) -> None:
-    from consensus import services as consensus_services
+def _settle(thread: Thread) -> int:
+    """Resolve the thread when none of its contradictions is open; else it stays open (an
+    appealed thread is answered: open again). Returns how many are still open."""
+    still_open = consensus_decisions.thread_open_count(thread_id=thread.pk)
+    if still_open:
+        thread.status, thread.resolved_at = ThreadStatus.OPEN, None
+    else:
+        thread.status, thread.resolved_at = ThreadStatus.RESOLVED, timezone.now()
+    thread.save(update_fields=["status", "resolved_at", "updated_at"])
+    return still_open
 
-    close = getattr(consensus_services, "contradictions_close", None)
-    if close is not None:  # absent only while the consensus app is being written
-        close(thread=thread, status="dismissed" if outcome == "dismiss" else "resolved", note=note)
 
-
-def _tell(*, thread: Thread, resolution: Resolution, found: dict[Ref, Teaching]) -> None:
+def _tell(
+    *, thread: Thread, resolution: Resolution, found: dict[Ref, Teaching], still_open: int
+) -> None:
     retired = {ref_key(r) for r in resolution.changes.get("retired", [])}
     authors = {t.author_id for t in found.values()}
     participants = set(thread.participants.values_list("pk", flat=True))
+    decided = len(resolution.contradictions)
+    what = f"{decided} dispute{'s' if decided != 1 else ''}"
+    rest = f"; {still_open} still open" if still_open else ""
     for author_id in authors | participants:
         lost = sorted(
             f"{k} #{pk}"
@@ -353,7 +318,8 @@ def _tell(*, thread: Thread, resolution: Resolution, found: dict[Ref, Teaching])
             if (k, pk) in retired and t.author_id == author_id
         )
         message = (
-            f"{resolution.decided_by.username} resolved “{thread.title}” ({resolution.outcome})."
+            f"{resolution.decided_by.username} decided {what} of “{thread.title}” "
+            f"({resolution.outcome}){rest}."
         )
         if lost:
             message += f" Your {', '.join(lost)} was retired; you may appeal once."
@@ -363,6 +329,11 @@ def _tell(*, thread: Thread, resolution: Resolution, found: dict[Ref, Teaching])
             kind=NotificationKind.RESOLUTION,
             message=message,
             thread=thread,
-            data={"resolution": resolution.pk, "outcome": resolution.outcome, "retired": lost},
+            data={
+                "resolution": resolution.pk,
+                "outcome": resolution.outcome,
+                "retired": lost,
+                "contradictions": resolution.contradictions,
+            },
             exclude=[resolution.decided_by_id],
         )

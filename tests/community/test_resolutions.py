@@ -150,7 +150,7 @@ def test_only_teachings_of_the_thread_and_only_moderators(
         thread_resolve(thread=thread, user=expert, outcome="prefer", retire=_refs(front), note="x")
 
 
-def test_resolving_closes_the_threads_contradictions(space, thread, dispute, moderator):
+def test_resolving_closes_the_contradictions_it_names(space, thread, dispute, moderator):
     from consensus.models import Contradiction
 
     front, elbow = dispute
@@ -161,7 +161,20 @@ def test_resolving_closes_the_threads_contradictions(space, thread, dispute, mod
         teachings=_refs(front, elbow),
         thread=thread,
     )
-    thread_resolve(thread=thread, user=moderator, outcome="dismiss", note="Deliberate.")
+    with pytest.raises(InvalidInput) as caught:  # names nothing: decides nothing
+        thread_resolve(thread=thread, user=moderator, outcome="dismiss", note="Deliberate.")
+    assert caught.value.problems[0]["field"] == "contradictions"
+    assert caught.value.problems[0]["code"] == "nothing_decided"
+    resolution, _ = thread_resolve(
+        thread=thread,
+        user=moderator,
+        outcome="dismiss",
+        contradictions=[found.pk],
+        note="Deliberate.",
+    )
     found.refresh_from_db()
+    thread.refresh_from_db()
     assert found.status == "dismissed"
     assert found.close_note == "Deliberate."
+    assert resolution.contradictions == [found.pk]
+    assert thread.status == "resolved"  # none of its contradictions is open
