@@ -9,6 +9,7 @@ from django.db.models import Count, QuerySet
 from community.models import Thread, ThreadStatus
 from community.positions import EXPERTISE_WEIGHTS, positions_tally
 from community.selectors.teachings import ref_key, teaching_summary, teachings_by_ref
+from consensus.selectors import contradictions_described
 from mola.errors import NotFound
 from teaching.models import Space
 
@@ -53,8 +54,6 @@ def thread_get(*, thread_id: int, space: Space | None = None) -> Thread:
 def _contradictions(thread: Thread) -> list[dict[str, Any]]:
     """The thread's disputes, each with its two teachings in words, witness, evidence,
     severity and status (the consensus app stores them with a key to their thread)."""
-    from consensus.selectors import contradictions_described
-
     rows = thread.contradictions.order_by("-severity", "id")
     return contradictions_described(space=thread.space, rows=rows)
 

@@ -28,6 +28,7 @@ from mola.engine.table import table_from_rows
 from mola.errors import MolaError
 from teaching.models import LIVE_STATUSES
 from teaching.services.access import check_moderator
+from teaching.services.predict import load_model, serving_version
 
 Ref = tuple[str, int]
 
@@ -90,8 +91,6 @@ def _settled_label(decision: Decision, refs: list[Ref], retiring: set[Ref]) -> s
 def _answers(decision: Decision, rows: list[Contradiction], retiring: list[Ref]) -> dict:
     """Per decided contradiction: the serving model's answer on its witness, and the
     answer the decision settles on."""
-    from teaching.services.predict import load_model, serving_version
-
     model_version, predicted = None, [None] * len(rows)
     if rows:
         try:
