@@ -96,6 +96,8 @@ def parse_row(schema: Schema, data: Mapping[str, str], *, prefix: str) -> dict[s
         raw = data.get(f"{prefix}{f.name}")
         if f.kind == "boolean":
             row[f.name] = raw in ("on", "true", "1")
+        elif f.kind == "text" and raw is not None:
+            row[f.name] = raw  # as typed: an empty text is a text
         elif raw not in (None, ""):
             row[f.name] = parse_number(raw.strip()) if f.kind == "number" else raw
     return row
@@ -121,6 +123,8 @@ def default_row(schema: Schema) -> dict[str, Any]:
             row[f.name] = int(middle) if float(middle).is_integer() else round(middle, 2)
         elif f.kind == "category":
             row[f.name] = f.choices[0] if f.choices else ""
+        elif f.kind == "text":
+            row[f.name] = ""
         else:
             row[f.name] = False
     return row

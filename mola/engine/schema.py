@@ -11,8 +11,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-FeatureKind = Literal["number", "category", "boolean"]
-FEATURE_KINDS: tuple[str, ...] = ("number", "category", "boolean")
+from mola.engine.text import DEFAULT_MAX_LENGTH, MAX_MAX_LENGTH
+
+FeatureKind = Literal["number", "category", "boolean", "text"]
+FEATURE_KINDS: tuple[str, ...] = ("number", "category", "boolean", "text")
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class Feature:
     min: float | None = None  # inclusive bounds of a number feature, when known
     max: float | None = None
     choices: tuple[str, ...] = ()  # the allowed values of a category feature
+    max_length: int = DEFAULT_MAX_LENGTH  # characters of a text feature's value
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"name": self.name, "kind": self.kind}
@@ -38,6 +41,8 @@ class Feature:
                 data["max"] = self.max
         if self.kind == "category":
             data["choices"] = list(self.choices)
+        if self.kind == "text":
+            data["max_length"] = self.max_length
         return data
 
 
@@ -80,6 +85,7 @@ class Schema:
                     min=f.get("min"),
                     max=f.get("max"),
                     choices=tuple(f.get("choices") or ()),
+                    max_length=f.get("max_length") or DEFAULT_MAX_LENGTH,
                 )
                 for f in features
             ),
@@ -91,7 +97,11 @@ class Schema:
 
 
 NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
-RESERVED_NAMES = frozenset({"and", "or", "not", "in", "between", "true", "false"})
+RESERVED_NAMES = frozenset(
+    {"and", "or", "not", "in", "between", "true", "false"}
+    # the text words of the condition language
+    | {"contains", "contains_text", "matches", "any", "all"}
+)
 MAX_FEATURES = 200
 MAX_LABELS = 100
 MAX_CHOICES = 200
@@ -259,4 +269,29 @@ def _feature_kind_problems(feature: dict, field: str) -> list[dict[str, str]]:
                 "message": "Only category features have choices.",
             }
         )
+    if kind == "text":
+        problems.extend(_max_length_problems(feature, field))
+    elif feature.get("max_length") is not None:
+        problems.append(
+            {
+                "field": f"{field}.max_length",
+                "code": "invalid",
+                "message": "Only text features have a max_length.",
+            }
+        )
     return problems
+
+
+def _max_length_problems(feature: dict, field: str) -> list[dict[str, str]]:
+    limit = feature.get("max_length")
+    if limit is None:
+        return []
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_MAX_LENGTH:
+        return [
+            {
+                "field": f"{field}.max_length",
+                "code": "invalid",
+                "message": f"max_length is a whole number from 1 to {MAX_MAX_LENGTH:,}.",
+            }
+        ]
+    return []

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from mola.engine.schema import Feature, Schema
+from mola.engine.text import fold, normalise, text_value_problem, word_count
 
 
 @dataclass(frozen=True)
@@ -21,11 +22,33 @@ class Table:
     """Columns keyed by feature name, all of length ``n_rows``.
 
     number → float64; category → int32 codes indexing ``feature.choices`` (-1 for a value that
-    is not a choice); boolean → bool.
+    is not a choice); boolean → bool; text → object array of ``normalise``d str (the form every
+    reader matches; the text as written stays with the caller, for display).
     """
 
     columns: dict[str, np.ndarray]
     n_rows: int
+    # What is read off text columns (folded forms, word counts), worked out once per table.
+    derived: dict[tuple[str, str], np.ndarray] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def folded(self, name: str) -> np.ndarray:
+        """The text column ``name`` case-folded (computed once per table)."""
+        key = (name, "folded")
+        if key not in self.derived:
+            column = self.column(name)
+            self.derived[key] = _object_array([fold(text) for text in column])
+        return self.derived[key]
+
+    def measure(self, name: str, measure: str) -> np.ndarray:
+        """``words`` or ``length`` of each text of column ``name``, as float64."""
+        key = (name, measure)
+        if key not in self.derived:
+            count = word_count if measure == "words" else len
+            column = self.column(name)
+            self.derived[key] = np.fromiter(map(count, column), np.float64, count=len(column))
+        return self.derived[key]
 
     def column(self, name: str) -> np.ndarray:
         """The column of feature ``name``; a ``ValueError`` names the missing feature."""
@@ -63,7 +86,15 @@ def _column(feature: Feature, values: list[Any]) -> np.ndarray:
     if feature.kind == "category":
         codes = {choice: index for index, choice in enumerate(feature.choices)}
         return np.array([codes.get(v, -1) if isinstance(v, str) else -1 for v in values], np.int32)
+    if feature.kind == "text":
+        return _object_array([normalise(v) if isinstance(v, str) else "" for v in values])
     return np.array([v is True for v in values], dtype=bool)
+
+
+def _object_array(texts: list[str]) -> np.ndarray:
+    array = np.empty(len(texts), dtype=object)
+    array[:] = texts
+    return array
 
 
 def _as_float(value: Any) -> float:
@@ -124,6 +155,12 @@ def _checked_column(feature: Feature, values: list[Any]) -> tuple[np.ndarray, np
             return np.fromiter(map(codes.__getitem__, values), np.int32, count=n), fine
         if feature.kind == "boolean" and types <= {bool}:
             return np.array(values, dtype=bool), fine
+        if feature.kind == "text" and types <= {str}:
+            limit = feature.max_length
+            wrong = np.fromiter(
+                (text_value_problem(v, limit) is not None for v in values), bool, count=n
+            )
+            return _column(feature, values), wrong
     except (OverflowError, KeyError):
         pass
     wrong = np.fromiter((_value_error(feature, v) is not None for v in values), bool, count=n)
@@ -168,6 +205,11 @@ def _value_error(feature: Feature, value: Any) -> FieldError | None:
                 f"{value!r} is not a choice of {feature.name} ({', '.join(feature.choices)}).",
             )
         return None
+    if feature.kind == "text":
+        problem = text_value_problem(value, feature.max_length)
+        if problem is None:
+            return None
+        return FieldError(feature.name, problem[0], f"{feature.name} {problem[1]}")
     if not isinstance(value, bool):
         return FieldError(feature.name, "wrong_type", f"{feature.name} takes true or false.")
     return None

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mola.api.pagination import Pagination
+from mola.engine.schema import FEATURE_KINDS
 from teaching import selectors
 from teaching.models import Expertise, Role
 from teaching.services import keys as key_services
@@ -17,7 +18,7 @@ from teaching.services.access import check_moderator
 
 class FeatureSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=64)
-    kind = serializers.ChoiceField(choices=["number", "category", "boolean"])
+    kind = serializers.ChoiceField(choices=list(FEATURE_KINDS))
     description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     unit = serializers.CharField(required=False, allow_blank=True, max_length=32)
     min = serializers.FloatField(required=False, allow_null=True)
@@ -25,6 +26,8 @@ class FeatureSerializer(serializers.Serializer):
     choices = serializers.ListField(
         child=serializers.CharField(max_length=100), required=False, max_length=200
     )
+    # text features: characters a value may have (default 10,000; checked by the engine)
+    max_length = serializers.IntegerField(required=False, allow_null=True)
 
 
 class LabelSerializer(serializers.Serializer):

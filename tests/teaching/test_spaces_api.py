@@ -49,7 +49,7 @@ def test_creator_becomes_owner(api, outsider):
             "features.1.name",
             "duplicate",
         ),
-        ([{"name": "x", "kind": "text"}], SPACE_LABELS, "features.0.kind", "invalid_choice"),
+        ([{"name": "x", "kind": "date"}], SPACE_LABELS, "features.0.kind", "invalid_choice"),
         ([{"name": "x", "kind": "number"}], [{"name": "only"}], "labels", "too_few"),
     ],
 )

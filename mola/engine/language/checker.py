@@ -25,8 +25,12 @@ from mola.engine.language.nodes import (
     Compare,
     ConceptRef,
     Const,
+    Contains,
     InList,
     IntervalTest,
+    Matches,
+    Measure,
+    MeasureTest,
     Name,
     Negation,
     Not,
@@ -36,7 +40,9 @@ from mola.engine.language.nodes import (
     Or,
     String,
     Syntax,
+    TextTest,
 )
+from mola.engine.language.text_atoms import pattern, phrase, substring
 from mola.engine.schema import Feature, Schema
 
 if TYPE_CHECKING:
@@ -44,7 +50,7 @@ if TYPE_CHECKING:
 
 # ``5 < x`` means ``x > 5``.
 FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
-LITERAL_WORDS = {Number: "a number", String: "a text", Bool: "true or false"}
+LITERAL_WORDS = {Number: "a number", String: "a text", Bool: "true or false", Measure: "a count"}
 
 
 class Checker:
@@ -72,7 +78,62 @@ class Checker:
             return self._between(node)
         if isinstance(node, InList):
             return self._in_list(node)
+        if isinstance(node, Contains):
+            return self._contains(node)
+        if isinstance(node, Matches):
+            return TextTest(
+                self._text_feature(node.subject, "matches").name,
+                pattern(node.literal, node.position),
+            )
         return self._bare(node)
+
+    # --- text ----------------------------------------------------------------------------
+
+    def _text_feature(self, subject: Operand, words: str) -> Feature:
+        if not isinstance(subject, Name):
+            raise ConditionError(
+                "bad_comparison",
+                f"{words} tests a text feature, e.g. comment {words} ...",
+                subject.position,
+            )
+        target = self._known(subject)
+        if not isinstance(target, Feature) or target.kind != "text":
+            raise _bad_operator(
+                subject.name,
+                _kind(target),
+                "==, <, in ...; " + words + " is for text features",
+                subject.position,
+            )
+        return target
+
+    def _contains(self, node: Contains) -> Checked:
+        words = "contains_text" if node.mode == "text" else "contains"
+        feature = self._text_feature(node.subject, words)
+        make = substring if node.mode == "text" else phrase
+        tests = []
+        for item in node.items:
+            if not isinstance(item, String):
+                raise _type_mismatch(feature.name, 'a text in double quotes ("...")', item)
+            tests.append(TextTest(feature.name, make(item.value, item.position)))
+        if node.mode in ("phrase", "text"):
+            return tests[0]
+        if not tests:
+            return Const(node.mode == "all")  # all of nothing holds, any of nothing never
+        unique = tuple(dict.fromkeys(tests))
+        if len(unique) == 1:
+            return unique[0]
+        return AnyOf(unique) if node.mode == "any" else AllOf(unique)
+
+    def _measure(self, node: Measure) -> Feature:
+        target = self._known(node.subject)
+        if not isinstance(target, Feature) or target.kind != "text":
+            raise ConditionError(
+                "type_mismatch",
+                f"{node.function}() counts in a text feature; {node.subject.name} is a "
+                f"{_kind(target)}.",
+                node.subject.position,
+            )
+        return target
 
     # --- names ---------------------------------------------------------------------------
 
@@ -119,9 +180,12 @@ class Checker:
             return ConceptRef(node.name)
         if target.kind == "boolean":
             return BoolTest(target.name, True)
-        example = (
-            f'{target.name} == "{target.choices[0]}"' if target.choices else f"{target.name} > 0"
-        )
+        if target.kind == "text":
+            example = f'{target.name} contains "a word"'
+        elif target.choices:
+            example = f'{target.name} == "{target.choices[0]}"'
+        else:
+            example = f"{target.name} > 0"
         raise ConditionError(
             "not_a_predicate",
             f"{target.name} is a {target.kind}, not true/false: compare it, e.g. {example}.",
@@ -134,15 +198,27 @@ class Checker:
         left, op, right = node.left, node.op, node.right
         if isinstance(left, Name) and isinstance(right, Name):
             self._two_names(left, right, node.position)
-        if not isinstance(left, Name):
-            if not isinstance(right, Name):
+        if not isinstance(left, Name | Measure):
+            if not isinstance(right, Name | Measure):
                 raise _bad_comparison(node.position)
             left, op, right = right, FLIPPED[op], left
+        if isinstance(left, Measure):
+            feature = self._measure(left)
+            number = self._number_of(f"{left.function}({feature.name})", right)
+            return _measure_test(_number_compare(feature, op, number), left.function)
         target = self._known(left)
         if not isinstance(target, Feature) or target.kind == "boolean":
             return self._truth_compare(left, target, op, right, node.position)
         if target.kind == "number":
             return _number_compare(target, op, self._number(target, right))
+        if target.kind == "text":
+            raise _bad_operator(
+                target.name,
+                "text",
+                'contains "...", contains any [...], contains all [...], contains_text "..." '
+                f"or matches /.../ (and words({target.name}) or length({target.name}) to count)",
+                node.position,
+            )
         return self._choice_compare(target, op, right, node.position)
 
     def _two_names(self, left: Name, right: Name, position: int) -> None:
@@ -172,8 +248,11 @@ class Checker:
         return ConceptRef(name) if value else Negation(ConceptRef(name))
 
     def _number(self, feature: Feature, value: Operand) -> float:
+        return self._number_of(feature.name, value)
+
+    def _number_of(self, name: str, value: Operand) -> float:
         if not isinstance(value, Number):
-            raise _type_mismatch(feature.name, "a number", value)
+            raise _type_mismatch(name, "a number", value)
         return value.value
 
     def _choice(self, feature: Feature, value: Operand) -> str:
@@ -196,22 +275,34 @@ class Checker:
         return test if op == "==" else Negation(test)
 
     def _between(self, node: Between) -> Checked:
+        if isinstance(node.subject, Measure):
+            feature = self._measure(node.subject)
+            name = f"{node.subject.function}({feature.name})"
+            low, high = self._number_of(name, node.low), self._number_of(name, node.high)
+            _check_range(low, high, node)
+            return MeasureTest(feature.name, node.subject.function, Interval(low, high, True, True))
         if not isinstance(node.subject, Name):
             raise _bad_comparison(node.subject.position)
         target = self._known(node.subject)
         if not isinstance(target, Feature) or target.kind != "number":
             raise _bad_operator(node.subject.name, _kind(target), "a number feature", node.position)
         low, high = self._number(target, node.low), self._number(target, node.high)
-        if low > high:
-            raise ConditionError(
-                "empty_range",
-                f"between {format_number(low)} and {format_number(high)} holds no value: "
-                "write the smaller number first.",
-                node.low.position,
-            )
+        _check_range(low, high, node)
         return IntervalTest(target.name, Interval(low, high, True, True))
 
     def _in_list(self, node: InList) -> Checked:
+        if isinstance(node.subject, Measure):
+            feature = self._measure(node.subject)
+            name = f"{node.subject.function}({feature.name})"
+            values = sorted({self._number_of(name, item) for item in node.items})
+            points = tuple(
+                MeasureTest(feature.name, node.subject.function, Interval.point(value))
+                for value in values
+            )
+            test: Checked = (
+                AnyOf(points) if len(points) > 1 else (points[0] if points else Const(False))
+            )
+            return Negation(test) if node.negated else test
         if not isinstance(node.subject, Name):
             raise _bad_comparison(node.subject.position)
         target = self._known(node.subject)
@@ -237,6 +328,24 @@ class Checker:
         if len(values) != 1:
             return Const(bool(values))  # [true, false] always holds, [] never
         return self._truth_test(subject.name, target, values.pop())
+
+
+def _check_range(low: float, high: float, node: Between) -> None:
+    if low > high:
+        raise ConditionError(
+            "empty_range",
+            f"between {format_number(low)} and {format_number(high)} holds no value: "
+            "write the smaller number first.",
+            node.low.position,
+        )
+
+
+def _measure_test(test: Checked, measure: str) -> Checked:
+    """An interval test of a text feature's count as a MeasureTest (``!=`` stays negated)."""
+    if isinstance(test, Negation):
+        return Negation(_measure_test(test.item, measure))
+    assert isinstance(test, IntervalTest)
+    return MeasureTest(test.feature, measure, test.interval)
 
 
 def _kind(target: Feature | Condition) -> str:

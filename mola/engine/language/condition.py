@@ -21,12 +21,15 @@ from mola.engine.language.nodes import (
     ConceptRef,
     Const,
     IntervalTest,
+    MeasureTest,
     Negation,
     NumberSetTest,
+    TextTest,
 )
 from mola.engine.language.parser import parse
 from mola.engine.language.regions import MAX_BOXES as _MAX_BOXES
 from mola.engine.language.regions import Box, Domains, Region, schema_domains
+from mola.engine.language.text_region import TextConstraint
 from mola.engine.schema import Schema
 from mola.engine.table import Table, table_from_rows
 
@@ -101,6 +104,12 @@ def build_region(
         return Region.where(schema, {node.feature: node.choices}, domains)
     if isinstance(node, BoolTest):
         return Region.where(schema, {node.feature: frozenset({node.value})}, domains)
+    if isinstance(node, TextTest):
+        constraint = TextConstraint(required=frozenset({node.atom}))
+        return Region.where(schema, {node.feature: constraint}, domains)
+    if isinstance(node, MeasureTest):
+        count = {node.measure: node.interval}
+        return Region.where(schema, {node.feature: TextConstraint(**count)}, domains)
     if isinstance(node, ConceptRef):
         return concepts[node.name].region
     if isinstance(node, Const):

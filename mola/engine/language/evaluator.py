@@ -16,9 +16,12 @@ from mola.engine.language.nodes import (
     ConceptRef,
     Const,
     IntervalTest,
+    MeasureTest,
     Negation,
     NumberSetTest,
+    TextTest,
 )
+from mola.engine.language.text_atoms import atom_mask
 from mola.engine.schema import Schema
 from mola.engine.table import Table
 
@@ -53,6 +56,10 @@ def evaluate_tree(
     if isinstance(node, BoolTest):
         column = table.column(node.feature)
         return column.astype(bool, copy=True) if node.value else ~column.astype(bool)
+    if isinstance(node, TextTest):
+        return text_mask(table, node.feature, node.atom)
+    if isinstance(node, MeasureTest):
+        return node.interval.mask(table.measure(node.feature, node.measure))
     if isinstance(node, ConceptRef):
         concept = concepts[node.name]
         if id(concept) not in memo:
@@ -65,6 +72,17 @@ def evaluate_tree(
     if isinstance(node, AllOf | AnyOf):
         return _combine(node, table, schema, concepts, memo)
     raise TypeError(f"Not a checked node: {node!r}")
+
+
+def text_mask(table: Table, feature: str, atom: object) -> np.ndarray:
+    """Which texts of column ``feature`` satisfy ``atom``, computed once per table (rules
+    that share a phrase share its scan; the caller may modify the copy it gets)."""
+    key = (feature, f"atom:{type(atom).__name__}:{atom}")
+    mask = table.derived.get(key)
+    if mask is None:
+        mask = atom_mask(atom, table.column(feature), table.folded(feature))  # type: ignore[arg-type]
+        table.derived[key] = mask
+    return mask.copy()
 
 
 def _choice_mask(node: ChoiceTest, table: Table, schema: Schema) -> np.ndarray:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Union
 
 from mola.engine.language.intervals import Interval
+from mola.engine.language.text_atoms import Atom
 
 # --- syntax tree -------------------------------------------------------------------------
 
@@ -42,7 +43,16 @@ class Bool:
     position: int
 
 
-Operand = Union[Name, Number, String, Bool]  # noqa: UP007 (a runtime alias)
+@dataclass(frozen=True)
+class Measure:
+    """``words(comment)`` or ``length(comment)``: a number read from a text feature."""
+
+    function: str  # "words" | "length"
+    subject: Name
+    position: int
+
+
+Operand = Union[Name, Number, String, Bool, Measure]  # noqa: UP007 (a runtime alias)
 Literal = Union[Number, String, Bool]  # noqa: UP007
 
 
@@ -73,6 +83,24 @@ class InList:
 
 
 @dataclass(frozen=True)
+class Contains:
+    """``x contains "a"`` (mode phrase), ``contains any [...]``, ``contains all [...]``,
+    ``contains_text "a"`` (mode text)."""
+
+    subject: Operand
+    mode: str  # "phrase" | "any" | "all" | "text"
+    items: tuple[Operand, ...]
+    position: int  # of the keyword
+
+
+@dataclass(frozen=True)
+class Matches:
+    subject: Operand
+    literal: str  # /source/flags as written
+    position: int  # of the pattern literal
+
+
+@dataclass(frozen=True)
 class And:
     items: tuple[Syntax, ...]
     position: int
@@ -92,7 +120,7 @@ class Not:
 
 # A bare operand is a predicate (``fatigued``) or a constant (``true``); the checker refuses
 # bare numbers and strings.
-Syntax = Union[Operand, Compare, Between, InList, And, Or, Not]  # noqa: UP007
+Syntax = Union[Operand, Compare, Between, InList, Contains, Matches, And, Or, Not]  # noqa: UP007
 
 
 def syntax_children(node: Syntax) -> tuple[Syntax, ...]:
@@ -105,8 +133,12 @@ def syntax_children(node: Syntax) -> tuple[Syntax, ...]:
         return (node.left, node.right)
     if isinstance(node, Between):
         return (node.subject, node.low, node.high)
-    if isinstance(node, InList):
+    if isinstance(node, InList | Contains):
         return (node.subject, *node.items)
+    if isinstance(node, Matches):
+        return (node.subject,)
+    if isinstance(node, Measure):
+        return (node.subject,)
     return ()
 
 
@@ -144,6 +176,23 @@ class BoolTest:
 
 
 @dataclass(frozen=True)
+class TextTest:
+    """A text feature satisfies one atom (a phrase, a substring or a pattern)."""
+
+    feature: str
+    atom: Atom
+
+
+@dataclass(frozen=True)
+class MeasureTest:
+    """``words(feature)`` or ``length(feature)`` lies in ``interval``."""
+
+    feature: str
+    measure: str  # "words" | "length"
+    interval: Interval
+
+
+@dataclass(frozen=True)
 class ConceptRef:
     name: str
 
@@ -169,5 +218,15 @@ class Negation:
 
 
 Checked = Union[  # noqa: UP007
-    IntervalTest, NumberSetTest, ChoiceTest, BoolTest, ConceptRef, Const, AllOf, AnyOf, Negation
+    IntervalTest,
+    NumberSetTest,
+    ChoiceTest,
+    BoolTest,
+    TextTest,
+    MeasureTest,
+    ConceptRef,
+    Const,
+    AllOf,
+    AnyOf,
+    Negation,
 ]

@@ -21,7 +21,10 @@ from mola.engine.language.nodes import (
     Between,
     Bool,
     Compare,
+    Contains,
     InList,
+    Matches,
+    Measure,
     Name,
     Not,
     Number,
@@ -164,6 +167,29 @@ class _TreeBuilder(Transformer):
         self, subject: Operand, keyword: Token, _in: Token, items: tuple[Operand, ...]
     ) -> InList:
         return InList(subject, items, True, keyword.start_pos)
+
+    def contains(self, subject: Operand, keyword: Token, item: Token) -> Contains:
+        return Contains(subject, "phrase", (self.string(item),), keyword.start_pos)
+
+    def contains_any(
+        self, subject: Operand, keyword: Token, _any: Token, items: tuple[Operand, ...]
+    ) -> Contains:
+        return Contains(subject, "any", items, keyword.start_pos)
+
+    def contains_all(
+        self, subject: Operand, keyword: Token, _all: Token, items: tuple[Operand, ...]
+    ) -> Contains:
+        return Contains(subject, "all", items, keyword.start_pos)
+
+    def contains_text(self, subject: Operand, keyword: Token, item: Token) -> Contains:
+        return Contains(subject, "text", (self.string(item),), keyword.start_pos)
+
+    def matches(self, subject: Operand, _keyword: Token, literal: Token) -> Matches:
+        return Matches(subject, str(literal), literal.start_pos)
+
+    def measure(self, function: Token, name: Token, _close: Token) -> Measure:
+        word = str(function).split("(")[0].strip()
+        return Measure(word, Name(str(name), name.start_pos), function.start_pos)
 
     def list(self, *children: Token | Operand) -> tuple[Operand, ...]:
         return tuple(child for child in children if not isinstance(child, Token))

@@ -7,6 +7,8 @@ from typing import Any
 
 from mola.engine.language.intervals import Interval, format_number
 from mola.engine.language.regions import Box, Constraint, Domains, Region
+from mola.engine.language.text_region import TextConstraint
+from mola.engine.language.text_witness import text_witness
 from mola.engine.schema import Feature, Schema
 
 BOX_SEPARATOR = "; or "
@@ -94,6 +96,8 @@ def _fuse_around_point(a: Described, b: Described) -> Described | None:
 
 
 def _describe_constraint(feature: Feature, constraint: Constraint, domain: Constraint) -> str:
+    if isinstance(constraint, TextConstraint):
+        return constraint.describe(feature.name, domain)  # type: ignore[arg-type]
     if isinstance(constraint, Interval):
         return f"{feature.name} is {_describe_interval(constraint, domain, feature.unit)}"  # type: ignore[arg-type]
     if feature.kind == "boolean":
@@ -133,20 +137,25 @@ def _high_words(interval: Interval, high: str, suffix: str) -> str:
     return f"{'at most' if interval.high_closed else 'below'} {high}{suffix}"
 
 
-def box_witness(box: Box, schema: Schema, domains: Domains) -> dict[str, Any]:
-    """One concrete case in ``box``: a value for every schema feature.
+def box_witness(box: Box, schema: Schema, domains: Domains) -> dict[str, Any] | None:
+    """One concrete case in ``box``: a value for every schema feature, or None when no text
+    was found for a text feature's constraint (see ``text_witness``).
 
     Numbers: the middle of a bounded interval, one past an open end, the closed end itself
     (free features: the middle of min/max, else 0). Categories: the first allowed choice in
-    schema order. Booleans: False when allowed.
+    schema order. Booleans: False when allowed. Texts: built from the required phrases and
+    patterns and checked.
     """
-    return {
+    point = {
         feature.name: _pick(feature, box.constraints.get(feature.name, domains[feature.name]))
         for feature in schema.features
     }
+    return None if any(value is None for value in point.values()) else point
 
 
 def _pick(feature: Feature, constraint: Constraint) -> Any:
+    if isinstance(constraint, TextConstraint):
+        return text_witness(constraint)
     if isinstance(constraint, Interval):
         return constraint.sample()
     if feature.kind == "boolean":

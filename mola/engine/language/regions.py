@@ -22,6 +22,7 @@ import numpy as np
 
 from mola.engine.language.errors import ConditionError
 from mola.engine.language.intervals import INF, Interval
+from mola.engine.language.text_region import ANY_COUNT, TextConstraint, text_domain
 from mola.engine.schema import Feature, Schema
 from mola.engine.table import Table
 
@@ -30,7 +31,7 @@ MAX_BOXES = 512
 _SUBSUME_LIMIT = 128
 _MERGE_LIMIT = 64
 
-Constraint = Union[Interval, frozenset[str], frozenset[bool]]  # noqa: UP007
+Constraint = Union[Interval, frozenset[str], frozenset[bool], TextConstraint]  # noqa: UP007
 Domains = Mapping[str, Constraint]
 
 
@@ -159,15 +160,24 @@ class Region:
         for box in self.boxes:
             mask = np.ones(table.n_rows, dtype=bool)
             for name, constraint in box.constraints.items():
-                mask &= constraint_mask(self.schema.feature(name), constraint, table.column(name))
+                if isinstance(constraint, TextConstraint):
+                    mask &= text_constraint_mask(table, name, constraint)
+                else:
+                    column = table.column(name)
+                    mask &= constraint_mask(self.schema.feature(name), constraint, column)
             result |= mask
         return result
 
     def witness(self) -> dict[str, Any] | None:
-        """A point inside the region (feature name → value), or None when it is empty."""
+        """A point inside the region (feature name → value), or None when it is empty — or,
+        with a text feature, when no text was found for any box (see ``text_witness``)."""
         from mola.engine.language.region_text import box_witness
 
-        return box_witness(self.boxes[0], self.schema, self.domains) if self.boxes else None
+        for box in self.boxes:
+            point = box_witness(box, self.schema, self.domains)
+            if point is not None:
+                return point
+        return None
 
     def describe(self) -> str:
         """The region in words a coach reads, e.g. ``toss_height_cm is 60-75 and serve_type
@@ -189,7 +199,25 @@ def feature_domain(feature: Feature) -> Constraint:
         return Interval(low, high, feature.min is not None, feature.max is not None)
     if feature.kind == "category":
         return frozenset(feature.choices)
+    if feature.kind == "text":
+        return text_domain(feature.max_length)
     return frozenset({False, True})
+
+
+def text_constraint_mask(table: Table, name: str, constraint: TextConstraint) -> np.ndarray:
+    """Which texts of column ``name`` satisfy ``constraint`` (the evaluator's own tests)."""
+    from mola.engine.language.evaluator import text_mask
+
+    mask = np.ones(table.n_rows, dtype=bool)
+    for atom in constraint.required:
+        mask &= text_mask(table, name, atom)
+    for atom in constraint.forbidden:
+        mask &= ~text_mask(table, name, atom)
+    if constraint.words != ANY_COUNT:
+        mask &= constraint.words.mask(table.measure(name, "words"))
+    if constraint.length != ANY_COUNT:
+        mask &= constraint.length.mask(table.measure(name, "length"))
+    return mask
 
 
 def constraint_mask(
@@ -198,6 +226,10 @@ def constraint_mask(
     """Which values of ``column`` satisfy ``constraint`` (column typed as in ``Table``)."""
     if isinstance(constraint, Interval):
         return constraint.mask(column)
+    if isinstance(constraint, TextConstraint):
+        raise TypeError(
+            "A text constraint is tested with text_constraint_mask (it needs the table)."
+        )
     if feature is not None and feature.kind == "category":
         codes = [i for i, choice in enumerate(feature.choices) if choice in constraint]
         return np.isin(column, np.array(codes, dtype=column.dtype))
@@ -219,7 +251,9 @@ def _too_complex() -> ConditionError:
 
 
 def _is_empty(constraint: Constraint) -> bool:
-    return constraint.is_empty() if isinstance(constraint, Interval) else not constraint
+    if isinstance(constraint, Interval | TextConstraint):
+        return constraint.is_empty()
+    return not constraint
 
 
 def _meet(a: Constraint, b: Constraint) -> Constraint:
@@ -275,8 +309,8 @@ def _box_complement(box: Box, domains: Domains) -> list[Box]:
     pieces: list[Box] = []
     for name, constraint in box.constraints.items():
         domain = domains[name]
-        if isinstance(constraint, Interval):
-            pieces.extend(Box({name: part}) for part in constraint.complement_within(domain))
+        if isinstance(constraint, Interval | TextConstraint):
+            pieces.extend(Box({name: part}) for part in constraint.complement_within(domain))  # type: ignore[arg-type]
         else:
             rest = domain - constraint  # type: ignore[operator]
             if rest:
@@ -293,6 +327,8 @@ def _projection_misses(boxes: tuple[Box, ...], domains: Domains) -> bool:
         if any(part is None for part in parts):
             continue
         domain = domains[name]
+        if isinstance(domain, TextConstraint):
+            continue  # no cheap test for texts
         if isinstance(domain, Interval):
             # The domain's smallest and largest values (infinities are no values).
             lowest = domain.first if domain.first != -INF else -sys.float_info.max
@@ -340,9 +376,9 @@ def _cut(
     for name, constraint in cutter.constraints.items():
         domain = domains[name]
         mine = current.get(name, domain)
-        if isinstance(constraint, Interval):
+        if isinstance(constraint, Interval | TextConstraint):
             outside = [
-                part.intersect(mine)  # type: ignore[arg-type]
+                part & mine if isinstance(part, TextConstraint) else part.intersect(mine)  # type: ignore[arg-type, operator]
                 for part in constraint.complement_within(domain)  # type: ignore[arg-type]
             ]
             rests.extend({**current, name: part} for part in outside if not part.is_empty())
@@ -367,6 +403,8 @@ def _merged_boxes(a: Box, b: Box) -> Box | None:
         joined = first.merge(second)  # type: ignore[arg-type]
         if joined is None:
             return None
+    elif isinstance(first, TextConstraint):
+        return None  # a union of two text constraints is rarely one constraint: keep both
     else:
         joined = first | second  # type: ignore[operator]
     return Box({**a.constraints, name: joined})

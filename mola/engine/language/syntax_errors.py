@@ -21,12 +21,22 @@ TERMINAL_WORDS: dict[str, str] = {
     "LSQB": "'['",
     "COMMA": "','",
     "RSQB": "']'",
+    "CONTAINS": "'contains'",
+    "CONTAINS_TEXT": "'contains_text'",
+    "MATCHES": "'matches'",
+    "ANY": "'any'",
+    "ALL": "'all'",
+    "PATTERN": "a pattern in slashes (/.../)",
+    "MEASURE": "words(...) or length(...)",
     "AND": "'and'",
     "OR": "'or'",
     "RPAR": "')'",
     "$END": "the end of the condition",
 }
-KEYWORDS = frozenset({"and", "or", "not", "in", "between", "true", "false"})
+KEYWORDS = frozenset(
+    {"and", "or", "not", "in", "between", "true", "false", "contains", "contains_text"}
+    | {"matches", "any", "all"}
+)
 
 
 def describe_lark_error(error: UnexpectedInput, text: str) -> ConditionError:
@@ -70,6 +80,8 @@ def _character_hint(char: str, text: str, position: int) -> str:
         return "Names use only the letters A-Z and a-z, digits and _."
     if char in "&|":
         return "Write and / or as words."
+    if char == "/":
+        return "A pattern in slashes comes after matches: comment matches /check.*out/i."
     return ""
 
 

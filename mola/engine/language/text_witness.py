@@ -1,0 +1,215 @@
+"""A real text inside a text constraint, or None when none is found within a budget.
+
+Built from the required atoms (a phrase or substring as written; for a pattern, strings
+generated from its syntax tree), joined in a few orders, padded with filler words to reach
+a word count or length, and then *checked* with the same tests the evaluator runs. A
+returned text always satisfies the constraint; None means "not found", never "impossible"
+(unless ``TextConstraint.is_empty`` already said so).
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import random
+import re._parser as sre_parse  # the stdlib's own regex parser, used only to read a pattern
+from re._constants import (
+    ANY,
+    AT,
+    BRANCH,
+    CATEGORY,
+    CATEGORY_DIGIT,
+    CATEGORY_NOT_DIGIT,
+    CATEGORY_NOT_SPACE,
+    CATEGORY_NOT_WORD,
+    CATEGORY_SPACE,
+    CATEGORY_WORD,
+    IN,
+    LITERAL,
+    MAX_REPEAT,
+    MIN_REPEAT,
+    NEGATE,
+    NOT_LITERAL,
+    RANGE,
+    SUBPATTERN,
+)
+
+from mola.engine.language.text_atoms import (
+    Atom,
+    Pattern,
+    Phrase,
+    Substring,
+    compiled_pattern,
+    holds,
+)
+from mola.engine.language.text_region import TextConstraint
+from mola.engine.text import fold, normalise, word_count
+
+BUDGET = 200  # candidate texts checked per constraint
+SAMPLES_PER_PATTERN = 12
+FILLERS = ("ok", "zq", "x", "vu", "qj", "wk", "7")
+_CATEGORY_CHARS = {
+    CATEGORY_DIGIT: "0",
+    CATEGORY_NOT_DIGIT: "a",
+    CATEGORY_SPACE: " ",
+    CATEGORY_NOT_SPACE: "a",
+    CATEGORY_WORD: "a",
+    CATEGORY_NOT_WORD: " ",
+}
+
+
+def satisfies(text: str, constraint: TextConstraint) -> bool:
+    """Whether ``text`` (as written) lies in ``constraint``, by the evaluator's tests."""
+    normalised = normalise(text)
+    folded = fold(normalised)
+    return (
+        all(holds(atom, normalised, folded) for atom in constraint.required)
+        and not any(holds(atom, normalised, folded) for atom in constraint.forbidden)
+        and constraint.words.contains_value(word_count(normalised))
+        and constraint.length.contains_value(len(normalised))
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def text_witness(constraint: TextConstraint) -> str | None:
+    """A text ``satisfies`` accepts, or None when none was found within ``BUDGET`` tries."""
+    if constraint.is_empty():
+        return None
+    options = [_pieces(atom) for atom in _ordered(constraint.required)]
+    if any(not pieces for pieces in options):
+        return None  # a pattern we cannot generate from
+    tried = 0
+    for choice in _choices(options):
+        for order in _orders(choice):
+            for separator in (" ", "\n", ""):
+                candidate = _padded(separator.join(order), constraint)
+                if candidate is not None and satisfies(candidate, constraint):
+                    return candidate
+                tried += 1
+                if tried >= BUDGET:
+                    return None
+    return None
+
+
+def _ordered(atoms: frozenset[Atom]) -> list[Atom]:
+    return sorted(atoms, key=lambda atom: (type(atom).__name__, str(atom)))
+
+
+def _pieces(atom: Atom) -> list[str]:
+    if isinstance(atom, Phrase):
+        return [" ".join(atom.words)]
+    if isinstance(atom, Substring):
+        return [atom.text]
+    return pattern_samples(atom)
+
+
+def _choices(options: list[list[str]]) -> itertools.product:
+    return itertools.product(*options) if options else iter([()])  # type: ignore[return-value]
+
+
+def _orders(choice: tuple[str, ...]) -> list[tuple[str, ...]]:
+    if len(choice) <= 1:
+        return [choice]
+    orders = [choice, choice[::-1]]
+    if len(choice) <= 4:
+        orders += [p for p in itertools.permutations(choice) if p not in orders][:6]
+    return orders
+
+
+def _padded(text: str, constraint: TextConstraint) -> str | None:
+    """``text`` with filler words appended until the word count and length are reached (the
+    first filler that does not trigger a forbidden atom); None when it is already too long."""
+    words_low, length_low = constraint.words.first, constraint.length.first
+    for filler in FILLERS:
+        candidate = text
+        while word_count(normalise(candidate)) < words_low or len(candidate) < length_low:
+            candidate = f"{candidate} {filler}" if candidate else filler
+            if len(candidate) > constraint.length.last:
+                break
+        if any(_holds_raw(atom, candidate) for atom in constraint.forbidden) and candidate != text:
+            continue
+        return candidate
+    return text
+
+
+def _holds_raw(atom: Atom, text: str) -> bool:
+    normalised = normalise(text)
+    return holds(atom, normalised, fold(normalised))
+
+
+# --- strings a pattern matches ----------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1024)
+def pattern_samples(atom: Pattern) -> list[str]:
+    """Up to ``SAMPLES_PER_PATTERN`` distinct strings RE2 finds a match of ``atom`` in,
+    generated by walking the pattern's syntax tree (Python's reading of it; RE2's syntax is
+    nearly the same, and every sample is checked with RE2 itself). Empty when the pattern
+    uses syntax Python's parser does not read."""
+    try:
+        tree = sre_parse.parse(atom.source)
+    except Exception:  # any syntax Python does not read: no samples
+        return []
+    search = compiled_pattern(atom).search
+    samples: list[str] = []
+    for seed in range(4 * SAMPLES_PER_PATTERN):
+        try:
+            text = _generate(tree, random.Random(seed), seed == 0, {})
+        except (_Unsupported, RecursionError):
+            return samples
+        if text not in samples and search(text) is not None:
+            samples.append(text)
+            if len(samples) >= SAMPLES_PER_PATTERN:
+                break
+    return samples
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _generate(tree: object, rng: random.Random, shortest: bool, groups: dict[int, str]) -> str:
+    out = []
+    for op, value in tree:  # type: ignore[attr-defined]
+        if op is LITERAL:
+            out.append(chr(value))
+        elif op is NOT_LITERAL:
+            out.append("a" if chr(value) != "a" else "b")
+        elif op is ANY:
+            out.append("a")
+        elif op is IN:
+            out.append(_class_char(value))
+        elif op is BRANCH:
+            branches = value[1]
+            pick = branches[0] if shortest else rng.choice(branches)
+            out.append(_generate(pick, rng, shortest, groups))
+        elif op is SUBPATTERN:
+            group, _add, _del, inner = value
+            text = _generate(inner, rng, shortest, groups)
+            if group is not None:
+                groups[group] = text
+            out.append(text)
+        elif op in (MAX_REPEAT, MIN_REPEAT):
+            low, high, inner = value
+            high = min(high, low + 3)
+            count = low if shortest else rng.randint(low, max(low, high))
+            out.extend(_generate(inner, rng, shortest, groups) for _ in range(count))
+        elif op is AT:
+            continue  # anchors add no characters; the check with RE2 decides
+        else:
+            raise _Unsupported(str(op))
+    return "".join(out)
+
+
+def _class_char(items: list) -> str:
+    if items and items[0][0] is NEGATE:
+        excluded = "".join(_class_char([item]) for item in items[1:] if item[0] is LITERAL)
+        return next(c for c in "azq0 _" if c not in excluded)
+    for op, value in items:
+        if op is LITERAL:
+            return chr(value)
+        if op is RANGE:
+            return chr(value[0])
+        if op is CATEGORY and value in _CATEGORY_CHARS:
+            return _CATEGORY_CHARS[value]
+    raise _Unsupported("character class")
