@@ -8,13 +8,16 @@ import numpy as np
 from mola.engine.consensus.items import ExampleItem
 from mola.engine.schema import Feature, Schema
 from mola.engine.table import Table, table_from_rows
+from mola.engine.text import near_duplicate_key
 
 
 class ExampleStore:
     """Examples in slots (a removed example's slot is reused). ``label`` is -1 on a free slot.
 
     Two examples conflict when their labels differ and, feature by feature, their values are
-    equal (categories, booleans) or within ``tolerance`` of the feature's range (numbers).
+    equal (categories, booleans), near-duplicates (texts: equal once case, punctuation and
+    spacing are set aside, see ``near_duplicate_key``) or within ``tolerance`` of the
+    feature's range (numbers).
     The range is ``max - min`` from the schema; when the schema leaves either end open it is
     the spread of the examples themselves, which moves as examples come and go — so
     ``spreads_changed`` tells the index when every example must be checked again.
@@ -24,7 +27,8 @@ class ExampleStore:
         self.schema = schema
         self.tolerance = tolerance
         self.numbers = [f for f in schema.features if f.kind == "number"]
-        self.others = [f for f in schema.features if f.kind != "number"]
+        self.others = [f for f in schema.features if f.kind not in ("number", "text")]
+        self.texts = [f for f in schema.features if f.kind == "text"]
         self.items: dict[int, ExampleItem] = {}
         self.slot_of: dict[int, int] = {}
         self._free: list[int] = []
@@ -35,6 +39,8 @@ class ExampleStore:
 
     def _allocate(self, capacity: int) -> None:
         self.columns = {f.name: _blank_column(f, capacity) for f in self.schema.features}
+        # Per text feature: each example's near-duplicate key, what "the same case" compares.
+        self.same_text = {f.name: _blank_column(f, capacity) for f in self.texts}
         self.label = np.full(capacity, -1, np.int32)
         self.ids = np.full(capacity, -1, np.int64)
         self.training = np.zeros(capacity, bool)
@@ -42,9 +48,12 @@ class ExampleStore:
 
     def _grow(self) -> None:
         columns, label, training, ids = self.columns, self.label, self.training, self.ids
+        same_text = self.same_text
         self._allocate(2 * self.capacity)
         for name, column in columns.items():
             self.columns[name][: self.size] = column[: self.size]
+        for name, column in same_text.items():
+            self.same_text[name][: self.size] = column[: self.size]
         self.label[: self.size] = label[: self.size]
         self.training[: self.size] = training[: self.size]
         self.ids[: self.size] = ids[: self.size]
@@ -62,6 +71,8 @@ class ExampleStore:
         row = table_from_rows(self.schema, [item.point])
         for name, column in row.columns.items():
             self.columns[name][slot] = column[0]
+        for name, keys in self.same_text.items():
+            keys[slot] = near_duplicate_key(item.point.get(name) or "")
         self.label[slot], self.ids[slot] = label, item.id
         self.training[slot] = not item.evaluation
         self.items[item.id], self.slot_of[item.id] = item, slot
@@ -117,6 +128,10 @@ class ExampleStore:
         for feature in self.others:  # equality first: the cheapest and most selective
             column = self.columns[feature.name]
             candidates = candidates[column[candidates] == column[slot]]
+        for keys in self.same_text.values():
+            if not len(candidates):
+                break
+            candidates = candidates[keys[candidates] == keys[slot]]
         for feature, tolerance in zip(self.numbers, self.tolerances(), strict=True):
             if not len(candidates):
                 break
@@ -142,4 +157,6 @@ def _blank_column(feature: Feature, size: int) -> np.ndarray:
         return np.full(size, np.nan)
     if feature.kind == "category":
         return np.full(size, -1, np.int32)
+    if feature.kind == "text":
+        return np.full(size, "", dtype=object)
     return np.zeros(size, bool)

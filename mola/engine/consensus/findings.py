@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from mola.engine.consensus.geometry import overlap, span_region, within
+from mola.engine.consensus.geometry import overlap, quoted_text, span_region, within
 from mola.engine.consensus.items import (
     CONCEPT_DUPLICATE,
     EXAMPLE_CONFLICT,
@@ -32,6 +32,11 @@ from mola.engine.consensus.severity import (
     severity,
     suspect_note,
 )
+from mola.engine.consensus.witnesses import (
+    NO_WITNESS_NOTE,
+    checked_pair_witness,
+    without_missing,
+)
 
 if TYPE_CHECKING:
     from mola.engine.consensus.index import ConsensusIndex, RuleState
@@ -50,6 +55,11 @@ def rule_pair(index: ConsensusIndex, x: RuleState, y: RuleState) -> Contradictio
         a_in_b = within(a.item.region, b.item.region, a.hull, b.hull)
         b_in_a = within(b.item.region, a.item.region, b.hull, a.hull)
         text, witness = index.reader.words(region), index.reader.witness(region)
+    found_witness = True
+    if index.has_text:
+        checked = checked_pair_witness(index.schema, a.item.region, b.item.region, witness)
+        found_witness = checked is not None
+        witness = checked if checked is not None else without_missing(witness)
     kind = RULE_EXCEPTION if a_in_b != b_in_a else RULE_OVERLAP
     facts_a, facts_b = index.facts(a), index.facts(b)
     shared = facts_a.examples & facts_b.examples
@@ -64,6 +74,8 @@ def rule_pair(index: ConsensusIndex, x: RuleState, y: RuleState) -> Contradictio
         index, KIND_WEIGHT[kind], sum(counts.values()), side_a, side_b, recent, standings
     )
     notes = [suspect_note(n, s) for n, s in zip(names, standings, strict=True) if s.suspect]
+    if not found_witness:
+        notes.append(NO_WITNESS_NOTE)
     if kind == RULE_EXCEPTION:
         specific, general = names if a_in_b else names[::-1]
         notes.append(
@@ -208,8 +220,15 @@ def example_pair(index: ConsensusIndex, x: ExampleItem, y: ExampleItem) -> Contr
     a, b = (x, y) if x.id < y.id else (y, x)
     first, second = _point(index, a), _point(index, b)
     identical = first == second
+    if index.has_text and not identical:  # near-duplicate texts are the same case
+        identical = _same_but_texts(index, first, second)
     region = span_region(index.schema, [first, second], index.domains)
     text = index.reader.words(region)
+    if index.has_text:  # texts are no boxes: say the first example's text
+        quoted = [
+            quoted_text(f.name, first[f.name]) for f in index.schema.features if f.kind == "text"
+        ]
+        text = " and ".join([*quoted, *([] if text == "every case" else [text])])
     evidence: dict[str, int] = {}
     for item in (a, b):
         evidence[item.label] = evidence.get(item.label, 0) + (not item.evaluation)
@@ -265,6 +284,11 @@ def _evidence(
 
 def _share(index: ConsensusIndex, inside: frozenset[int]) -> float:
     return len(inside) / index.recent.n_rows if index.recent.n_rows else 0.0
+
+
+def _same_but_texts(index: ConsensusIndex, first: dict, second: dict) -> bool:
+    """Equal off the texts (whose near-duplicates count as the same case)."""
+    return all(first[f.name] == second[f.name] for f in index.schema.features if f.kind != "text")
 
 
 def _point(index: ConsensusIndex, example: ExampleItem) -> dict:

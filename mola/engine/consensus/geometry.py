@@ -18,6 +18,8 @@ from mola.engine.language.region_text import (
     box_witness,
     describe_box,
 )
+from mola.engine.language.text_region import TextConstraint
+from mola.engine.language.text_witness import text_witness
 from mola.engine.schema import Feature, Schema
 
 # Per constrained feature, the projection's ends (numbers) or values (sets); features whose
@@ -40,6 +42,8 @@ def hull(region: Region) -> Hull:
     if region.is_empty():
         return result
     for name, domain in region.domains.items():
+        if isinstance(domain, TextConstraint):
+            continue  # no set invariant for texts: a coarser hull is still a necessary test
         parts = [box.constraints.get(name, domain) for box in region.boxes]
         if isinstance(domain, Interval):
             ends = (min(p.first for p in parts), max(p.last for p in parts))  # type: ignore[union-attr]
@@ -105,7 +109,7 @@ class RegionReader:
     def __init__(self, schema: Schema, domains: Any) -> None:
         self.schema = schema
         self.domains = domains
-        self.free = box_witness(Box({}), schema, domains)
+        self.free = box_witness(Box({}), schema, domains) or {}
         self.features = {feature.name: feature for feature in schema.features}
         self._order = [feature.name for feature in schema.features]
         self._position = {name: i for i, name in enumerate(self._order)}
@@ -225,6 +229,10 @@ class RegionReader:
             if words is _UNSEEN:
                 feature = self.features[name]
                 value = point[name]
+                if feature.kind == "text":
+                    self._point_words[key] = words = quoted_text(name, value)
+                    parts.append(words)
+                    continue
                 constraint = (
                     Interval.point(value) if feature.kind == "number" else frozenset({value})
                 )
@@ -255,9 +263,19 @@ class RegionReader:
 _UNSEEN = object()
 
 
+def quoted_text(name: str, value: Any, limit: int = 80) -> str:
+    """``comment is "check out my…"``: a text value in the words of an overlap."""
+    text = " ".join(str(value).split())
+    shown = text if len(text) <= limit else text[: limit - 1] + "\u2026"
+    return f'{name} is "{shown}"'
+
+
 def _pick(feature: Feature, constraint: Any) -> Any:
-    """The value box_witness picks: an interval's sample, False when allowed, else the
-    first allowed choice in schema order."""
+    """The value box_witness picks: an interval's sample, False when allowed, a built and
+    checked text (None when none was found), else the first allowed choice in schema
+    order."""
+    if isinstance(constraint, TextConstraint):
+        return text_witness(constraint)
     if isinstance(constraint, Interval):
         return constraint.sample()
     if feature.kind == "boolean":
@@ -281,6 +299,7 @@ def span_region(schema: Schema, points: list[dict[str, Any]], domains: Any) -> R
         if f.kind == "number"
         else frozenset({points[0][f.name]})
         for f in schema.features
+        if f.kind != "text"  # a text is no box: ``quoted_text`` says it
     }
     return Region.where(schema, constraints, domains)
 

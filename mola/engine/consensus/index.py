@@ -98,6 +98,7 @@ class ConsensusIndex:
         self.label_names: list[str] = list(schema.label_names)
         self._label_code = {name: code for code, name in enumerate(self.label_names)}
         self.boxes = BoxStore(schema)
+        self.has_text = self.boxes.has_text
         self.rules: dict[int, RuleState] = {}
         self.examples = ExampleStore(schema, tolerance)
         self._example_words: dict[int, tuple[str, dict[str, Any]]] = {}

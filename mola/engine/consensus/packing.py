@@ -14,9 +14,15 @@ Layout (one column per box, rows grow by doubling):
   free, which keeps point tests equal to ``Region.contains_table``.
 - ``owner`` is the rule id, ``label`` a label code (-1 marks a free or removed column).
 
+- text feature: not packed. A box's text constraints are kept per column (``texts``);
+  two boxes whose text constraints surely exclude each other (one requires what the other
+  forbids, counts that cannot meet) do not meet, and rows are tested with the language's
+  own text tests.
+
 Two boxes meet iff they meet on every feature, and a rule's region is the union of its
 boxes, so two rules overlap iff some pair of their boxes meets: the packed test is exact,
-not a pre-filter.
+not a pre-filter — except on text features, where "meet" means "no literal clash", and
+whether a text lies in both is settled by building one (``findings.rule_pair``).
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from typing import Any
 import numpy as np
 
 from mola.engine.language import Box, Interval
+from mola.engine.language.regions import text_constraint_mask
+from mola.engine.language.text_region import TextConstraint
 from mola.engine.schema import Feature, Schema
 from mola.engine.table import Table
 
@@ -44,7 +52,10 @@ class BoxStore:
 
     def __init__(self, schema: Schema, capacity: int = 256) -> None:
         self.numbers = [f.name for f in schema.features if f.kind == "number"]
-        self.sets = [f for f in schema.features if f.kind != "number"]
+        self.sets = [f for f in schema.features if f.kind not in ("number", "text")]
+        self.has_text = any(f.kind == "text" for f in schema.features)
+        # Per column: the box's text constraints by feature name (empty for most schemas).
+        self.texts: list[dict[str, TextConstraint]] = []
         self._number_index = {name: i for i, name in enumerate(self.numbers)}
         self._set_index = {f.name: i for i, f in enumerate(self.sets)}
         self._bit_of = [{v: i for i, v in enumerate(_values(f))} for f in self.sets]
@@ -98,6 +109,7 @@ class BoxStore:
         self.label[: len(keep)] = self.label[keep]
         self.constrained = [self.constrained[i] for i in keep]
         self.allowed = [self.allowed[i] for i in keep]
+        self.texts = [self.texts[i] for i in keep]
         self.first[:, len(keep) :], self.last[:, len(keep) :] = -INF, INF
         self.owner[len(keep) :], self.label[len(keep) :] = -1, -1
         self.size, self.dead = len(keep), 0
@@ -117,8 +129,11 @@ class BoxStore:
 
     def _write(self, column: int, owner: int, label: int, box: Box) -> None:
         numbers, sets = [], []
+        texts: dict[str, TextConstraint] = {}
         for name, constraint in box.constraints.items():
-            if isinstance(constraint, Interval):
+            if isinstance(constraint, TextConstraint):
+                texts[name] = constraint
+            elif isinstance(constraint, Interval):
                 f = self._number_index[name]
                 self.first[f, column], self.last[f, column] = constraint.first, constraint.last
                 numbers.append(f)
@@ -131,6 +146,7 @@ class BoxStore:
                 self.bits[f][:, column] = self._mask(f, range(len(self._bit_of[f]) + 1))
         self.owner[column], self.label[column] = owner, label
         self.constrained.append((tuple(numbers), tuple(sets)))  # columns are written in order
+        self.texts.append(texts)
         self.allowed.append(tuple(self._unpacked(f, column) for f in sets))
 
     def _mask(self, f: int, bits: Any) -> np.ndarray:
@@ -170,7 +186,22 @@ class BoxStore:
             if not len(candidates):
                 return candidates
             candidates = candidates[self._numbers_meet(f, column, candidates)]
+        if self.has_text and len(candidates):
+            candidates = self._texts_meet(column, candidates)
         return candidates
+
+    def _texts_meet(self, column: int, candidates: np.ndarray) -> np.ndarray:
+        """The candidates whose text constraints do not surely exclude ``column``'s."""
+        mine, texts = self.texts[column], self.texts
+        keep = [
+            not any(
+                (constraint & theirs[name]).is_empty()
+                for name, constraint in mine.items()
+                if name in theirs
+            )
+            for theirs in (texts[c] for c in candidates.tolist())
+        ]
+        return candidates[np.array(keep, dtype=bool)]
 
     def meeting_later(self) -> Iterator[tuple[int, np.ndarray]]:
         """For every live column c, ``meeting(c, slice(c + 1, size))``: the later columns
@@ -258,6 +289,9 @@ class BoxStore:
                 chunk = columns[start : start + step]
                 inside = self._inside_matrix(chunk, candidates, table, skip=key is not None)
                 found.update(zip(chunk, (candidates[row] for row in inside), strict=True))
+        if self.has_text:
+            for column in list(found):
+                found[column] = self._text_rows(column, found[column], table)
         result: dict[int, np.ndarray] = {}
         for owner, columns in self.columns_of.items():
             parts = [found[column] for column in columns]
@@ -313,6 +347,15 @@ class BoxStore:
         for f in numbers:
             values = table.columns[self.numbers[f]][found]
             found = found[(values >= self.first[f, column]) & (values <= self.last[f, column])]
+        return self._text_rows(column, found, table) if self.has_text else found
+
+    def _text_rows(self, column: int, found: np.ndarray, table: Table) -> np.ndarray:
+        """The rows among ``found`` whose texts satisfy the box's text constraints (tested
+        over the whole table once per atom: the table caches each atom's mask)."""
+        for name, constraint in self.texts[column].items():
+            if not len(found):
+                break
+            found = found[text_constraint_mask(table, name, constraint)[found]]
         return found
 
     def _unpacked(self, f: int, column: int) -> np.ndarray:
@@ -333,7 +376,16 @@ class BoxStore:
             bit = len(self._bit_of[f]) if code < 0 else code
             word = self.bits[f][bit // 64, : self.size]
             keep &= ((word >> np.uint64(bit % 64)) & _ONE) != 0
-        return np.flatnonzero(keep)
+        found = np.flatnonzero(keep)
+        if self.has_text and len(found):
+            texts = [name for name, value in point_codes.items() if isinstance(value, str)]
+            columns = {name: np.array([point_codes[name]], dtype=object) for name in texts}
+            table = Table(columns, 1)
+            found = np.array(
+                [c for c in found.tolist() if self._text_rows(c, np.zeros(1, np.intp), table).size],
+                dtype=np.intp,
+            )
+        return found
 
 
 class RowsByValue:
