@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -150,6 +151,26 @@ def _describe_re2_error(error: Exception, source: str) -> _PatternProblem:
 
 
 @functools.lru_cache(maxsize=4096)
+def pattern_test(atom: Pattern) -> Callable[[str], bool]:
+    """Whether RE2 finds ``atom`` in a text: the compiled program without capture groups,
+    called below the wrapper's match objects (a quarter of ``search``'s time per text)."""
+    options = compiled_pattern(atom).options
+    tester = re2.Options()
+    for name in re2.Options.NAMES:
+        setattr(tester, name, getattr(options, name))
+    tester.never_capture = True
+    source = f"(?m){atom.source}" if "m" in atom.flags else atom.source
+    program = re2.compile(source, tester)._regexp.Match
+    unanchored = re2._Anchor.UNANCHORED
+
+    def test(text: str) -> bool:
+        encoded = text.encode("utf-8")
+        return program(unanchored, encoded, 0, len(encoded))[0][0] >= 0
+
+    return test
+
+
+@functools.lru_cache(maxsize=4096)
 def phrase_regex(atom: Phrase) -> re.Pattern[str]:
     """Our own pattern for a phrase (only escaped literals, so Python's re is safe here):
     word boundaries at an end that is a word character, any whitespace between words."""
@@ -173,20 +194,20 @@ def holds(atom: Atom, normalised: str, folded: str) -> bool:
         return phrase_regex(atom).search(folded) is not None
     if isinstance(atom, Substring):
         return atom.text in folded
-    return compiled_pattern(atom).search(normalised) is not None
+    return pattern_test(atom)(normalised)
 
 
 def atom_mask(atom: Atom, normalised: np.ndarray, folded: np.ndarray) -> np.ndarray:
     """Which texts of a column (both forms, object arrays) satisfy ``atom``."""
     n = len(normalised)
     if isinstance(atom, Phrase):
-        search = phrase_regex(atom).search
-        return np.fromiter((search(t) is not None for t in folded), bool, count=n)
+        # A substring test in C first: most texts lack the phrase's longest word outright.
+        search, needle = phrase_regex(atom).search, max(atom.words, key=len)
+        return np.fromiter((needle in t and search(t) is not None for t in folded), bool, count=n)
     if isinstance(atom, Substring):
         needle = atom.text
         return np.fromiter((needle in t for t in folded), bool, count=n)
-    search = compiled_pattern(atom).search
-    return np.fromiter((search(t) is not None for t in normalised), bool, count=n)
+    return np.fromiter(map(pattern_test(atom), normalised), bool, count=n)
 
 
 def atom_spans(atom: Atom, normalised: str, folded: str) -> list[tuple[int, int]]:
