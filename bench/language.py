@@ -121,7 +121,36 @@ TEXT_CONDITION = (
     ' and not comment contains "song" or comment contains_text "http"'
     " or (comment matches /free.*gift/i and words(comment) > 8)"
 )
-VOCABULARY = ["check", "out", "my", "channel", "subscribe", "please", "song", "love", "this", "video", "free", "gift", "card", "http", "www", "great", "music", "the", "best", "ever", "mystery", "enemy", "plz", "view", "views", "like", "comment", "share"]
+VOCABULARY = [
+    "check",
+    "out",
+    "my",
+    "channel",
+    "subscribe",
+    "please",
+    "song",
+    "love",
+    "this",
+    "video",
+    "free",
+    "gift",
+    "card",
+    "http",
+    "www",
+    "great",
+    "music",
+    "the",
+    "best",
+    "ever",
+    "mystery",
+    "enemy",
+    "plz",
+    "view",
+    "views",
+    "like",
+    "comment",
+    "share",
+]
 
 
 def time_text(n_rows: int, runs: int) -> tuple[float, int]:

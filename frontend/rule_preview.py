@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from consensus.preview import contradictions_if_saved
+from frontend.highlights import marked_texts, text_features
 from mola.engine.language import ConditionError, compile_condition
 from mola.engine.table import table_from_rows
 from teaching.language import compile_in_space, space_concepts
@@ -67,6 +68,9 @@ def rule_preview(*, space: Space, condition: str, label: str) -> RulePreview:
                     example
                 )
     preview.covered = len(preview.agreeing) + len(preview.disagreeing)
+    if text_features(space.schema):  # the words the rule matched, on the examples shown
+        for example in [*preview.shown_agreeing, *preview.shown_disagreeing]:
+            example.marked = marked_texts(space.schema, [compiled], example.features)
     preview.overlapping_rules = _overlapping_rules(space, compiled, label)
     return preview
 

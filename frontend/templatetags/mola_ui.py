@@ -91,3 +91,30 @@ PAST = {
 @register.filter
 def past_tense(action: str) -> str:
     return PAST.get(action, action)
+
+
+FOLD_AFTER = 280  # characters of a text shown before the rest is folded away
+
+
+@register.filter
+def marked_text(marked: Any) -> str:
+    """A text with its highlighted spans in ``<mark>`` (``marked`` is ``(text, spans)``, as
+    ``frontend.highlights`` gives it); a long text shows its start and folds the rest."""
+    from django.utils.html import escape
+    from django.utils.safestring import mark_safe
+
+    text, spans = marked
+    pieces, at = [], 0
+    for start, end in spans:
+        pieces.append(escape(text[at:start]))
+        pieces.append(f'<mark class="matched">{escape(text[start:end])}</mark>')
+        at = end
+    pieces.append(escape(text[at:]))
+    html = "".join(pieces)
+    if len(text) <= FOLD_AFTER:
+        return mark_safe(f'<span class="text-value">{html}</span>')
+    head = escape(text[:FOLD_AFTER])
+    return mark_safe(
+        f'<details class="text-value folded"><summary>{head}… '
+        f'<span class="muted">({len(text):,} characters)</span></summary>{html}</details>'
+    )

@@ -9,9 +9,11 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from frontend.forms import default_row, feature_fields, parse_row, problems_by_field, row_values
+from frontend.highlights import marked_texts, text_features
 from frontend.views.common import page, space_page
 from mola.errors import MolaError
 from teaching import selectors
+from teaching.language import compile_in_space
 from teaching.models import Membership, Rule, Space
 from teaching.services.predict import predict
 
@@ -34,11 +36,13 @@ def _answer(space: Space, row: dict[str, Any]) -> dict[str, Any]:
         (prediction.get("probabilities") or {}).items(), key=lambda item: -item[1]
     )
     explanation = prediction.get("explanation") or {}
+    conditions = _conditions(space, explanation)
     return {
         "prediction": prediction,
         "probabilities": probabilities,
         "explanation": explanation,
-        "conditions": _conditions(space, explanation),
+        "conditions": conditions,
+        "marked": _marked(space, conditions, row),
         "model_version": result["model_version"],
         "teaching_revision": result.get("teaching_revision"),
     }
@@ -48,6 +52,19 @@ def _conditions(space: Space, explanation: dict[str, Any]) -> dict[int, str]:
     """The text of the rules that fired, so a coach reads them without a click."""
     ids = [r.get("id") for r in explanation.get("rules", []) if isinstance(r, dict)]
     return dict(Rule.objects.filter(space=space, pk__in=ids).values_list("pk", "condition"))
+
+
+def _marked(space: Space, conditions: dict[int, str], row: dict[str, Any]) -> list:
+    """The row's texts with the words the fired rules matched (none without text features)."""
+    if not text_features(space.schema) or not conditions:
+        return []
+    compiled = []
+    for text in conditions.values():
+        try:
+            compiled.append(compile_in_space(text, space=space, field="condition"))
+        except MolaError:
+            continue  # a rule whose concept changed since: shown without highlights
+    return marked_texts(space.schema, compiled, row)
 
 
 @space_page
