@@ -8,11 +8,13 @@ the next request without a restart.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from threading import Lock
 from typing import Any
 
 import numpy as np
 
+from mola.engine.schema import Schema
 from mola.engine.table import Table, checked_table, validate_row
 from mola.errors import Conflict, InvalidInput, NotFound, TooLarge
 from teaching.models import ModelArtifact, ModelStatus, ModelVersion, Space
@@ -74,36 +76,65 @@ def instances_table(*, space: Space, instances: Any) -> Table:
         raise TooLarge(
             f"At most {MAX_INSTANCES} instances per call.", code="too_many", field="instances"
         )
-    schema = space.schema
+    return rows_table(
+        schema=space.schema, rows=instances, field=lambda i: f"instances.{i}", noun="An instance"
+    )
+
+
+def rows_table(
+    *,
+    schema: Schema,
+    rows: list[Any],
+    field: Callable[[int], str],
+    noun: str = "A row",
+    listed: int = 50,
+    count_refused: bool = False,
+) -> Table:
+    """The rows as a table, or ``InvalidInput`` naming each refused row's problems under
+    ``field(index)`` (about the first ``listed`` problems; with ``count_refused``, a last
+    problem says how many rows were refused in all when not every one is listed).
+
+    The one validation of feature values given by a client: predict instances and imported
+    cases go through it.
+    """
     # Checked a column at a time; only refused rows are read again, one field at a time,
     # for their messages.
-    table, refused = checked_table(schema, instances)
+    table, refused = checked_table(schema, rows)
     if not refused:
         return table
     problems = []
     for index in refused:
-        row = instances[index]
+        row = rows[index]
         if not isinstance(row, dict):
             problems.append(
                 {
-                    "field": f"instances.{index}",
+                    "field": field(index),
                     "code": "invalid",
-                    "message": "An instance is an object of feature values.",
+                    "message": f"{noun} is an object of feature values.",
                     "index": index,
                 }
             )
-            continue
-        for p in validate_row(schema, row):
-            problems.append(
+        else:
+            problems.extend(
                 {
-                    "field": f"instances.{index}.{p.field}",
+                    "field": f"{field(index)}.{p.field}",
                     "code": p.code,
                     "message": p.message,
                     "index": index,
                 }
+                for p in validate_row(schema, row)
             )
-        if len(problems) >= 50:  # enough to fix the client; don't build a huge body
+        if len(problems) >= listed:  # enough to fix the client; don't build a huge body
             break
+    if count_refused and problems[-1]["index"] != refused[-1]:
+        problems.append(
+            {
+                "field": None,
+                "code": "rows_refused",
+                "message": f"{len(refused)} rows were refused; the first are listed.",
+                "refused": len(refused),
+            }
+        )
     raise InvalidInput(problems=problems)
 
 
