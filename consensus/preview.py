@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from cases.services.coverage import draft_pool_coverage
 from consensus.loading import current_index, index_lock
 from mola.engine.consensus import RuleItem
 from mola.engine.consensus.shown import shown
@@ -21,7 +22,8 @@ MAX_LISTED = 50
 
 def rule_preview(*, space: Space, condition: str, label: str) -> dict[str, Any]:
     """Covered examples (agreeing / disagreeing), the contradictions the rule would raise,
-    and how many of the serving model's predictions on teaching examples would change."""
+    how many of the serving model's predictions on teaching examples would change, and what
+    it would do on the case pool (``pool``: coverage, overlaps, conflicts, newly covered)."""
     compiled = rule_check(space=space, condition=condition, label=label)
     examples = list(
         Example.objects.filter(space=space, status=Status.ACTIVE, evaluation=False).values(
@@ -47,6 +49,7 @@ def rule_preview(*, space: Space, condition: str, label: str) -> dict[str, Any]:
             space=space, region=compiled.region, label=label, condition=condition
         ),
         "predictions_changed": _predictions_changed(space, examples, covered, label),
+        "pool": draft_pool_coverage(space=space, condition=compiled, label=label),
     }
 
 

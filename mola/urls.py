@@ -8,6 +8,7 @@ api_v1 = [
     path("", include("community.urls")),
     path("", include("teaching.urls")),
     path("", include("consensus.urls")),
+    path("", include("cases.urls")),
 ]
 
 urlpatterns = [

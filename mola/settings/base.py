@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "teaching",
     "community",
     "consensus",
+    "cases",
     "frontend",
 ]
 
@@ -189,6 +190,10 @@ TEACHING_WRITE_RATE_NOVICE = _rate("TEACHING_WRITE_RATE_NOVICE", "30/min")
 TEACHING_WRITE_RATE = _rate("TEACHING_WRITE_RATE", "120/min")
 # How far back the contributors' share of predictions looks (hourly buckets in the cache).
 CREDIT_WINDOW_HOURS = env_int("CREDIT_WINDOW_HOURS", 168)
+
+# --- Case pool ---------------------------------------------------------------------------
+# Unlabelled cases a space may hold (imports past it are refused whole).
+CASE_POOL_MAX = env_int("CASE_POOL_MAX", 200_000)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "MOLA API",

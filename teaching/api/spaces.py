@@ -37,6 +37,9 @@ class LabelSerializer(serializers.Serializer):
 
 class SettingsSerializer(serializers.Serializer):
     review_novice_teachings = serializers.BooleanField(required=False)
+    sample_predictions_into_pool = serializers.BooleanField(
+        required=False, help_text="Copy a sample of client predictions into the case pool."
+    )
 
 
 class SpaceOutputSerializer(serializers.Serializer):

@@ -1,0 +1,156 @@
+"""Cases and practice: the pool, its coverage, and the queue of cases worth an answer."""
+
+from __future__ import annotations
+
+import io
+
+import orjson
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases import selectors
+from cases.formats import rows_from_csv, rows_from_ndjson
+from cases.services import coverage as coverage_service
+from cases.services import pool as pool_service
+from mola.api.pagination import Pagination
+from mola.errors import TooLarge
+from teaching import selectors as teaching_selectors
+from teaching.services.access import check_member
+
+MAX_BODY = 128 * 1024 * 1024
+
+
+def _read_body(stream) -> bytes:
+    """The request body, read from the stream: Django's 2.5 MB cap on ``request.body``
+    would refuse an import the API allows (100,000 cases)."""
+    raw = stream.read(MAX_BODY + 1) if stream is not None else b""
+    if len(raw) > MAX_BODY:
+        raise TooLarge(f"An import is at most {MAX_BODY // 2**20} MB.", code="too_large")
+    return raw
+
+
+class CasesJsonParser(BaseParser):
+    """``{"cases": [...]}`` parsed by orjson (what it refuses goes to DRF's JSON parser, so a
+    malformed body gets its usual parse error)."""
+
+    media_type = "application/json"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        raw = _read_body(stream)
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return JSONParser().parse(io.BytesIO(raw), media_type, parser_context)
+
+
+class CasesNdjsonParser(BaseParser):
+    """One case per line: ``application/x-ndjson`` (or ``application/jsonl``)."""
+
+    media_type = "application/x-ndjson"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return {"cases": rows_from_ndjson(_read_body(stream))}
+
+
+class CasesJsonlParser(CasesNdjsonParser):
+    media_type = "application/jsonl"
+
+
+class CasesCsvParser(BaseParser):
+    """``text/csv`` with a header row of feature names; the raw bytes are typed by the
+    space's schema in the view."""
+
+    media_type = "text/csv"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return {"csv": _read_body(stream)}
+
+
+def space_for_member(request, slug: str):
+    space = teaching_selectors.space_get(slug=slug)
+    check_member(space=space, user=request.user)
+    return space
+
+
+class AnswerSerializer(serializers.Serializer):
+    example = serializers.IntegerField(source="answer_id")
+    label = serializers.CharField(source="answer.label")
+    answered_at = serializers.DateTimeField()
+
+
+class CaseOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    features = serializers.DictField()
+    source = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    answer = serializers.SerializerMethodField()
+
+    def get_answer(self, case) -> dict | None:
+        if case.answer_id is None:
+            return None
+        return AnswerSerializer(case).data
+
+
+class ImportOutputSerializer(serializers.Serializer):
+    imported = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class CaseListApi(APIView):
+    parser_classes = [CasesJsonParser, CasesNdjsonParser, CasesJsonlParser, CasesCsvParser]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "where", str, description="Only cases this condition holds for (rule syntax)."
+            )
+        ],
+        responses={200: CaseOutputSerializer(many=True)},
+    )
+    def get(self, request, slug: str):
+        space = space_for_member(request, slug)
+        pool_service.pool_sample_traffic(space=space)
+        cases = selectors.case_list(space=space, where=request.query_params.get("where"))
+        paginator = Pagination()
+        page = paginator.paginate_queryset(cases, request, view=self)
+        return paginator.get_paginated_response(CaseOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        request={
+            "application/json": OpenApiTypes.OBJECT,
+            "application/x-ndjson": OpenApiTypes.STR,
+            "text/csv": OpenApiTypes.STR,
+        },
+        responses={201: ImportOutputSerializer},
+    )
+    def post(self, request, slug: str):
+        space = space_for_member(request, slug)
+        body = request.data if isinstance(request.data, dict) else {}
+        rows = rows_from_csv(body["csv"], space.schema) if "csv" in body else body.get("cases")
+        result = pool_service.cases_import(space=space, user=request.user, rows=rows)
+        return Response(result, status=status.HTTP_201_CREATED)
+
+
+class CaseDetailApi(APIView):
+    @extend_schema(responses={200: CaseOutputSerializer})
+    def get(self, request, slug: str, case_id: int):
+        space = space_for_member(request, slug)
+        return Response(CaseOutputSerializer(selectors.case_get(space=space, case_id=case_id)).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, slug: str, case_id: int):
+        space = teaching_selectors.space_get(slug=slug)
+        pool_service.case_delete(space=space, user=request.user, case_id=case_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CoverageApi(APIView):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, slug: str):
+        space = space_for_member(request, slug)
+        pool_service.pool_sample_traffic(space=space)
+        return Response(coverage_service.pool_coverage(space=space))
