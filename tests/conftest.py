@@ -144,10 +144,12 @@ def _fresh_process_caches():
     # (a space's consensus index, unpickled models) must not outlive a test.
     from django.core.cache import cache
 
+    from cases.selectors import clear_matrices
     from community.services import credit
     from consensus import loading
     from teaching.services import predict, traffic
 
+    clear_matrices()
     loading._indexes.clear()
     predict._models.clear()
     credit.flush()  # the last test's credit counted in memory, into the cache cleared next
