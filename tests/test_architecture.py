@@ -21,12 +21,13 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("engine", ("mola.engine",)),  # plain Python: numpy, scikit-learn, lark, networkx
     ("kernel", ("mola",)),  # errors, db, broker, API glue, settings, Celery app
     ("teaching", ("teaching",)),
+    ("cases", ("cases",)),  # the case pool: uses teaching; the rule preview shows its coverage
     ("consensus", ("consensus",)),
     ("community", ("community",)),
     ("frontend", ("frontend",)),
     ("project", ("mola.demo", "mola.demo_data", "mola.management", "mola.urls")),
 ]
-APP_LAYERS = {"teaching", "consensus", "community", "frontend", "project"}
+APP_LAYERS = {"teaching", "cases", "consensus", "community", "frontend", "project"}
 NOT_IN_ENGINE = ("django", "rest_framework", "celery", "kombu", "redis", "psycopg")
 # Modules another engineer is rewriting; their imports inside functions move to the top
 # when that lands (the direction already allows it).

@@ -21,6 +21,7 @@ from django.utils import timezone
 from cases.models import Case, CasePool, CaseSource
 from mola.errors import Conflict, InvalidInput, NotAllowed, NotFound, TooLarge
 from teaching.models import Space
+from teaching.selectors import recent_inputs
 from teaching.services.access import check_member
 from teaching.services.predict import rows_table
 
@@ -164,8 +165,6 @@ def pool_sample_traffic(*, space: Space, recent: list[dict] | None = None) -> in
     if not claimed:
         return 0
     if recent is None:
-        from teaching.selectors import recent_inputs
-
         recent = recent_inputs(space=space)
     fresh: dict[str, dict] = {features_digest(row): row for row in recent}
     known = set(
