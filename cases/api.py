@@ -16,9 +16,12 @@ from cases import selectors
 from cases.formats import rows_from_csv, rows_from_ndjson
 from cases.services import coverage as coverage_service
 from cases.services import pool as pool_service
+from cases.services import practice as practice_service
 from mola.api.pagination import Pagination
-from mola.errors import TooLarge
+from mola.errors import InvalidInput, TooLarge
 from teaching import selectors as teaching_selectors
+from teaching.api.serializers import OUTPUT_SERIALIZERS
+from teaching.api.throttles import TeachingWriteThrottle
 from teaching.services.access import check_member
 
 MAX_BODY = 128 * 1024 * 1024
@@ -135,11 +138,21 @@ class CaseListApi(APIView):
         return Response(result, status=status.HTTP_201_CREATED)
 
 
+class CaseDetailOutputSerializer(CaseOutputSerializer):
+    model = serializers.DictField(
+        allow_null=True,
+        help_text="The serving model's answer on the case: version, teaching_revision, "
+        "label, probabilities, explanation (null before a model exists).",
+    )
+
+
 class CaseDetailApi(APIView):
-    @extend_schema(responses={200: CaseOutputSerializer})
+    @extend_schema(responses={200: CaseDetailOutputSerializer})
     def get(self, request, slug: str, case_id: int):
         space = space_for_member(request, slug)
-        return Response(CaseOutputSerializer(selectors.case_get(space=space, case_id=case_id)).data)
+        case = selectors.case_get(space=space, case_id=case_id)
+        model = practice_service.case_model_answer(space=space, case=case)
+        return Response({**CaseOutputSerializer(case).data, "model": model})
 
     @extend_schema(responses={204: None})
     def delete(self, request, slug: str, case_id: int):
@@ -154,3 +167,53 @@ class CoverageApi(APIView):
         space = space_for_member(request, slug)
         pool_service.pool_sample_traffic(space=space)
         return Response(coverage_service.pool_coverage(space=space))
+
+
+class PracticeItemSerializer(serializers.Serializer):
+    case = serializers.DictField(help_text="{id, features}")
+    reason = serializers.ChoiceField(
+        choices=["uncertain", "conflict", "uncovered", "experts_disagree"]
+    )
+    score = serializers.FloatField(help_text="How much an answer may teach, higher first.")
+    difficulty = serializers.FloatField()
+    model = serializers.DictField(
+        help_text="{version, teaching_revision, label, probabilities, explanation}"
+    )
+
+
+class PracticeApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("limit", int, description="Items, 1 to 100 (10).")],
+        responses={200: PracticeItemSerializer(many=True)},
+    )
+    def get(self, request, slug: str):
+        space = space_for_member(request, slug)
+        pool_service.pool_sample_traffic(space=space)
+        limit = request.query_params.get("limit", "10")
+        if not limit.isdigit():
+            raise InvalidInput("limit is a whole number.", code="invalid", field="limit")
+        queue = practice_service.practice_queue(space=space, user=request.user, limit=int(limit))
+        return Response(queue)
+
+
+class PracticeAnswerApi(APIView):
+    throttle_classes = [TeachingWriteThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        label = serializers.CharField(max_length=64)
+        note = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+    @extend_schema(request=InputSerializer, responses={201: OUTPUT_SERIALIZERS["example"]})
+    def post(self, request, slug: str, case_id: int):
+        space = teaching_selectors.space_get(slug=slug)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        example, revision = practice_service.practice_answer(
+            space=space, user=request.user, case_id=case_id, **data.validated_data
+        )
+        body = {
+            **OUTPUT_SERIALIZERS["example"](example).data,
+            "teaching_revision": revision,
+            "case": case_id,
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
