@@ -88,7 +88,9 @@ def cases_import(
 
 
 def _cases_add(*, space: Space, user, rows: Sequence[dict], source: str) -> dict[str, int]:
-    texts = [orjson.dumps(row, option=orjson.OPT_SORT_KEYS) for row in rows]
+    # As str at once: orjson's bytes keep a spare buffer each (~7 KB: 100,000 small cases
+    # held 780 MB as bytes, 25 MB as str).
+    texts = [orjson.dumps(row, option=orjson.OPT_SORT_KEYS).decode() for row in rows]
     with transaction.atomic():
         pool = _pool_lock(space)
         cap = pool_cap()
@@ -107,7 +109,7 @@ def _cases_add(*, space: Space, user, rows: Sequence[dict], source: str) -> dict
     return {"imported": len(texts), "total": pool.size + len(texts)}
 
 
-def _insert(space: Space, user, texts: list[bytes], source: str) -> None:
+def _insert(space: Space, user, texts: list[str], source: str) -> None:
     """One prepared INSERT run by executemany, a batch at a time: building 100,000 model
     instances for ``bulk_create`` cost ~10 s of CPU, most of an import."""
     table = Case._meta.db_table
@@ -123,7 +125,7 @@ def _insert(space: Space, user, texts: list[bytes], source: str) -> None:
             cursor.executemany(
                 sql,
                 [
-                    (space.pk, text.decode(), source, hashlib.sha1(text).hexdigest(), user_id, now)
+                    (space.pk, text, source, hashlib.sha1(text.encode()).hexdigest(), user_id, now)
                     for text in texts[start : start + _INSERT_BATCH]
                 ],
             )
