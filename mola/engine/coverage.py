@@ -177,14 +177,18 @@ def draft_coverage(
 
 
 def table_take(table: Table, index: np.ndarray) -> Table:
-    """The rows of ``table`` at ``index`` (positions or a boolean mask)."""
+    """The rows of ``table`` at ``index`` (positions or a boolean mask), with what was
+    derived from its text columns (folded forms, word counts), so it is not worked out
+    again."""
     columns = {name: column[index] for name, column in table.columns.items()}
+    derived = {key: values[index] for key, values in table.derived.items()}
     n = int(np.count_nonzero(index)) if index.dtype == bool else len(index)
-    return Table(columns=columns, n_rows=n)
+    return Table(columns=columns, n_rows=n, derived=derived)
 
 
 def table_concat(first: Table, second: Table) -> Table:
-    """The rows of ``first`` then those of ``second`` (same schema)."""
+    """The rows of ``first`` then those of ``second`` (same schema); derived text columns
+    are kept where both tables have them."""
     if first.n_rows == 0:
         return second
     if second.n_rows == 0:
@@ -193,7 +197,12 @@ def table_concat(first: Table, second: Table) -> Table:
         name: np.concatenate([column, second.columns[name]])
         for name, column in first.columns.items()
     }
-    return Table(columns=columns, n_rows=first.n_rows + second.n_rows)
+    derived = {
+        key: np.concatenate([values, second.derived[key]])
+        for key, values in first.derived.items()
+        if key in second.derived
+    }
+    return Table(columns=columns, n_rows=first.n_rows + second.n_rows, derived=derived)
 
 
 class PoolMatrix:

@@ -192,3 +192,33 @@ def test_a_space_that_opted_in_samples_prediction_inputs(api, space, owner, teac
     CasePool.objects.update(traffic_sampled_at=None)
     traffic.inputs_record(space_id=space.pk, rows=[row(toss_height_cm=9.0)])
     assert api(teacher).get(f"{S}/cases").json()["count"] == 3
+
+
+def test_a_text_space_imports_filters_and_covers_its_comments(api, owner):
+    from teaching.services.spaces import space_create
+
+    space_create(
+        user=owner,
+        slug="spam",
+        name="Spam",
+        features=[{"name": "comment", "kind": "text", "max_length": 200}],
+        labels=[{"name": "spam"}, {"name": "ham"}],
+    )
+    client = api(owner)
+    url = "/api/v1/spaces/spam"
+    client.post(
+        f"{url}/rules",
+        {"condition": 'comment contains "check out"', "label": "spam"},
+        format="json",
+    )
+    csv = 'comment\n"Check out my channel!"\nlovely song\n"CHECK OUT\u200b this"\n'
+    assert client.post(f"{url}/cases", csv.encode(), content_type="text/csv").status_code == 201
+    too_long = client.post(f"{url}/cases", {"cases": [{"comment": "x" * 201}]}, format="json")
+    assert too_long.json()["errors"][0]["field"] == "cases[0].comment"
+    found = client.get(f"{url}/cases", {"where": 'comment contains "check out"'}).json()
+    assert found["count"] == 2
+    coverage = client.get(f"{url}/coverage").json()
+    assert coverage["rules"][0]["counts"]["coverage"] == 2
+    assert coverage["counts"]["uncovered"] == 1
+    client.post(f"{url}/cases", {"cases": [{"comment": "please check out my page"}]}, format="json")
+    assert client.get(f"{url}/coverage").json()["rules"][0]["counts"]["coverage"] == 3
