@@ -93,3 +93,20 @@ def test_a_text_example_keeps_the_text_as_written(api, tube):
     assert response.status_code == 201, response.json()
     assert Example.objects.get().features["comment"] == text
     assert Space.objects.get(slug="tube").teaching_revision == 1
+
+
+def test_the_rule_preview_names_the_contradiction_with_a_witness_text(api, tube):
+    client = api(tube)
+    client.post(
+        f"{S}/rules", {"condition": 'comment contains "my channel"', "label": "spam"}, format="json"
+    )
+    response = client.post(
+        f"{S}/rules/preview",
+        {"condition": 'comment contains "song" and likes > 3', "label": "ham"},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    [found] = response.json()["contradictions"]
+    witness = found["witness"]
+    assert "my channel" in witness["comment"] and "song" in witness["comment"]
+    assert witness["likes"] > 3
