@@ -67,7 +67,16 @@ def feature_value(features: Mapping[str, Any], name: str) -> str:
         return "yes" if value else "no"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, str) and len(value) > FOLD_AFTER:
+        return marked_text((value, []))  # a long text: its start, the rest folded
     return "—" if value is None else str(value)
+
+
+@register.filter
+def short_value(value: Any, limit: int = 120) -> str:
+    """A witness value in a line of text: long texts cut with an ellipsis."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @register.inclusion_tag("frontend/_field_errors.html")

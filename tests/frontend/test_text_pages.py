@@ -49,3 +49,9 @@ def test_the_preview_highlights_the_matched_words_in_the_text_as_written(tube):
 def test_a_text_feature_gets_a_text_area(tube):
     body = tube.get(f"{T}/playground/").content.decode()
     assert '<textarea id="id_f-comment" name="f-comment"' in body
+
+
+def test_a_long_text_is_folded_on_the_examples_page(tube):
+    body = tube.get(f"{T}/examples/").content.decode()
+    assert '<details class="text-value folded">' in body
+    assert "(717 characters)" in body
