@@ -21,9 +21,9 @@ pytestmark = [
 def test_a_text_rule_preview_highlights_the_words_it_matched(
     transactional_db,
     live_server,
-    page,
+    page,  # noqa: F811 (the fixture imported above)
     owner,
-    teacher,  # noqa: F811
+    teacher,
 ):
     from teaching.models import Rule
     from teaching.services.examples import examples_create
