@@ -104,4 +104,4 @@ class RulePreviewApi(APIView):
         check_member(space=space, user=request.user)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response(rule_preview(space=space, **data.validated_data))
+        return Response(rule_preview(space=space, **data.validated_data).as_dict())

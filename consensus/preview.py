@@ -1,7 +1,13 @@
-"""What a rule would do if saved, computed without saving it."""
+"""What a rule would do if saved, computed without saving it — the one preview the API
+(``POST /rules/preview``) and the teach page show — and the examples each live rule covers.
+
+Examples counted are the space's *teaching examples*: active and not held out for
+evaluation, the ones the model learns from (the same ones ``predictions_changed`` is about).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -10,47 +16,109 @@ from cases.services.coverage import draft_pool_coverage
 from consensus.loading import current_index, index_lock
 from mola.engine.consensus import RuleItem
 from mola.engine.consensus.shown import shown
+from mola.engine.language import ConditionError, compile_condition
 from mola.engine.table import table_from_rows
 from mola.errors import MolaError
-from teaching.models import Example, Space, Status
+from teaching.language import compile_in_space, space_concepts
+from teaching.models import Example, Rule, Space, Status
 from teaching.services.predict import load_model, serving_version
 from teaching.services.rules import rule_check
 
 PREVIEW_ID = -1  # never a database id
-MAX_LISTED = 50
+MAX_LISTED = 50  # example ids the API lists per group; the counts are always complete
 
 
-def rule_preview(*, space: Space, condition: str, label: str) -> dict[str, Any]:
+@dataclass
+class RulePreview:
+    """``agreeing``/``disagreeing``: ids of the covered teaching examples, by id, whose label
+    is / is not the rule's (no label yet: none agree)."""
+
+    condition: str
+    label: str
+    examples_total: int = 0
+    agreeing: list[int] = field(default_factory=list)
+    disagreeing: list[int] = field(default_factory=list)
+    contradictions: list[dict[str, Any]] = field(default_factory=list)
+    predictions_changed: int | None = None
+    pool: dict[str, Any] | None = None  # what it would do on the case pool (with a label)
+
+    @property
+    def covered(self) -> int:
+        return len(self.agreeing) + len(self.disagreeing)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The API's answer."""
+        return {
+            "covers": {
+                "agreeing": len(self.agreeing),
+                "disagreeing": len(self.disagreeing),
+                "agreeing_ids": self.agreeing[:MAX_LISTED],
+                "disagreeing_ids": self.disagreeing[:MAX_LISTED],
+            },
+            "contradictions": self.contradictions,
+            "predictions_changed": self.predictions_changed,
+            "pool": self.pool,
+        }
+
+
+def teaching_examples(space: Space) -> list[dict[str, Any]]:
+    """``{pk, features, label}`` of the examples the model learns from, by id."""
+    return list(
+        Example.objects.filter(space=space, status=Status.ACTIVE, evaluation=False)
+        .order_by("id")
+        .values("pk", "features", "label")
+    )
+
+
+def rule_preview(*, space: Space, condition: str, label: str) -> RulePreview:
     """Covered examples (agreeing / disagreeing), the contradictions the rule would raise,
     how many of the serving model's predictions on teaching examples would change, and what
-    it would do on the case pool (``pool``: coverage, overlaps, conflicts, newly covered)."""
-    compiled = rule_check(space=space, condition=condition, label=label)
-    examples = list(
-        Example.objects.filter(space=space, status=Status.ACTIVE, evaluation=False).values(
-            "pk", "features", "label"
-        )
-    )
+    it would do on the case pool (``pool``: coverage, overlaps, conflicts, newly covered).
+
+    ``label`` may be empty while a teacher has not chosen one (the page previews as they
+    type): the condition is still checked and its examples counted. Raises ``InvalidInput``
+    for a condition that does not compile or an unknown label."""
+    if label:
+        compiled = rule_check(space=space, condition=condition, label=label)
+    else:
+        compiled = compile_in_space(condition, space=space, field="condition")
+    examples = teaching_examples(space)
     covered = np.zeros(len(examples), dtype=bool)
     if examples:
         covered = compiled.evaluate(
             table_from_rows(space.schema, [e["features"] for e in examples])
         )
-    inside = [e for e, hit in zip(examples, covered, strict=True) if hit]
-    agreeing = [e["pk"] for e in inside if e["label"] == label]
-    disagreeing = [e["pk"] for e in inside if e["label"] != label]
-    return {
-        "covers": {
-            "agreeing": len(agreeing),
-            "disagreeing": len(disagreeing),
-            "agreeing_ids": agreeing[:MAX_LISTED],
-            "disagreeing_ids": disagreeing[:MAX_LISTED],
-        },
-        "contradictions": contradictions_if_saved(
-            space=space, region=compiled.region, label=label, condition=condition
-        ),
-        "predictions_changed": _predictions_changed(space, examples, covered, label),
-        "pool": draft_pool_coverage(space=space, condition=compiled, label=label),
-    }
+    preview = RulePreview(condition=condition, label=label, examples_total=len(examples))
+    for example in (e for e, hit in zip(examples, covered, strict=True) if hit):
+        (preview.agreeing if example["label"] == label else preview.disagreeing).append(
+            example["pk"]
+        )
+    preview.contradictions = contradictions_if_saved(
+        space=space, region=compiled.region, label=label, condition=condition
+    )
+    if label:
+        preview.predictions_changed = _predictions_changed(space, examples, covered, label)
+        preview.pool = draft_pool_coverage(space=space, condition=compiled, label=label)
+    return preview
+
+
+def rule_coverage(*, space: Space, rules: list[Rule]) -> dict[int, tuple[int, int]]:
+    """``{rule id: (teaching examples covered, of which agreeing)}`` (rules whose condition
+    no longer compiles are left out)."""
+    examples = teaching_examples(space)
+    if not examples or not rules:
+        return {}
+    table = table_from_rows(space.schema, [e["features"] for e in examples])
+    labels = np.array([e["label"] for e in examples], dtype=object)
+    concepts = space_concepts(space)
+    coverage: dict[int, tuple[int, int]] = {}
+    for rule in rules:
+        try:
+            mask = compile_condition(rule.condition, space.schema, concepts).evaluate(table)
+        except ConditionError:
+            continue
+        coverage[rule.pk] = (int(mask.sum()), int((mask & (labels == rule.label)).sum()))
+    return coverage
 
 
 def contradictions_if_saved(

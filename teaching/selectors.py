@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.cache import cache
 from django.db.models import Count, QuerySet
 
 from mola.engine.table import validate_row
 from mola.errors import NotFound
 from teaching.models import (
+    LIVE_STATUSES,
     TEACHING_MODELS,
     Membership,
+    Rule,
     Space,
     SpaceApiKey,
+    Status,
     Teaching,
     TeachingRevision,
 )
@@ -53,6 +58,73 @@ def teaching_list(*, space: Space, kind: str, filters: dict[str, str]) -> QueryS
     if kind == "example" and filters.get("refutes"):
         queryset = queryset.filter(refutes_id=filters["refutes"])
     return queryset.order_by("-id")
+
+
+def teachings_by_id(*, space: Space, kind: str, ids: list[int]) -> list[Teaching]:
+    """The space's teachings of ``kind`` among ``ids``, in the order of ``ids``."""
+    found = TEACHING_MODELS[kind].objects.filter(space=space, pk__in=ids).select_related("author")
+    by_id = {teaching.pk: teaching for teaching in found}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def live_rules(*, space: Space) -> QuerySet[Rule]:
+    return (
+        Rule.objects.filter(space=space, status__in=LIVE_STATUSES)
+        .select_related("author")
+        .order_by("label", "id")
+    )
+
+
+def teaching_counts(*, space: Space) -> dict[str, int]:
+    """Live teachings of each kind."""
+    return {
+        kind: model.objects.filter(space=space, status__in=LIVE_STATUSES).count()
+        for kind, model in TEACHING_MODELS.items()
+    }
+
+
+def review_queue(*, space: Space) -> list[Teaching]:
+    """Every proposed teaching of the space, all kinds, oldest first."""
+    found: list[Teaching] = []
+    for model in TEACHING_MODELS.values():
+        found.extend(
+            model.objects.filter(space=space, status=Status.PROPOSED).select_related("author")
+        )
+    return sorted(found, key=lambda t: (t.created_at, t.kind, t.pk))
+
+
+def recent_revisions(*, space: Space, limit: int = 15) -> QuerySet[TeachingRevision]:
+    return (
+        TeachingRevision.objects.filter(space=space)
+        .select_related("author")
+        .order_by("-revision", "-id")[:limit]
+    )
+
+
+def member_get(*, space: Space, username: str) -> Membership | None:
+    return (
+        Membership.objects.filter(space=space, user__username=username)
+        .select_related("user", "expertise_verified_by")
+        .first()
+    )
+
+
+def member_teachings(*, space: Space, user, limit: int = 25) -> dict[str, Any]:
+    """A member's teachings by kind (newest first) and counts by status."""
+    result: dict[str, Any] = {"counts": {}, "items": {}}
+    for kind, model in TEACHING_MODELS.items():
+        mine = model.objects.filter(space=space, author=user)
+        result["counts"][kind] = {
+            status: mine.filter(status=status).count() for status in Status.values
+        }
+        result["items"][kind] = list(mine.order_by("-id")[:limit])
+    return result
+
+
+def example_authors(*, space: Space) -> list[str]:
+    """Usernames of everyone who taught the space an example."""
+    model = TEACHING_MODELS["example"]
+    return sorted(set(model.objects.filter(space=space).values_list("author__username", flat=True)))
 
 
 def teaching_history(*, space: Space, kind: str, teaching_id: int) -> QuerySet[TeachingRevision]:

@@ -79,5 +79,7 @@ class ReviewQueueApi(APIView):
                 code="not_trusted",
             )
         paginator = Pagination()
-        page = paginator.paginate_queryset(activity.review_queue(space=space), request, view=self)
+        page = paginator.paginate_queryset(
+            teaching_selectors.review_queue(space=space), request, view=self
+        )
         return paginator.get_paginated_response([OUTPUT_SERIALIZERS[t.kind](t).data for t in page])

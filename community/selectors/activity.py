@@ -1,11 +1,11 @@
-"""Reads of the audit log, the inbox and the novice review queue."""
+"""Reads of the audit log and the inbox."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 
 from community.models import AuditEntry, Notification
-from teaching.models import TEACHING_MODELS, Space, Status, Teaching
+from teaching.models import Space
 
 
 def audit_list(*, space: Space, filters: dict[str, str] | None = None) -> QuerySet[AuditEntry]:
@@ -34,13 +34,3 @@ def notification_list(
 
 def unread_count(*, user) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
-
-
-def review_queue(*, space: Space) -> list[Teaching]:
-    """Every proposed teaching of the space, all kinds, oldest first."""
-    found: list[Teaching] = []
-    for model in TEACHING_MODELS.values():
-        found.extend(
-            model.objects.filter(space=space, status=Status.PROPOSED).select_related("author")
-        )
-    return sorted(found, key=lambda t: (t.created_at, t.kind, t.pk))

@@ -12,7 +12,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
-from frontend import queries
 from frontend.forms import (
     GENERAL,
     feature_fields,
@@ -93,9 +92,9 @@ def _list_context(request: HttpRequest, space: Space) -> dict[str, Any]:
         "filters": filters,
         "examples": paged,
         "query": query,
-        "authors": queries.example_authors(space=space),
+        "authors": selectors.example_authors(space=space),
         "statuses": Status.values,
-        "rules": queries.live_rules(space=space),
+        "rules": selectors.live_rules(space=space),
         "features": space.schema.features,
         "labels": space.schema.labels,
     }

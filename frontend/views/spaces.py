@@ -9,9 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from frontend import queries
+from consensus.preview import rule_coverage
 from frontend.charts import accuracy_chart
-from frontend.rule_preview import rule_coverage
 from frontend.views.common import error_page, page, space_page
 from mola.errors import MolaError
 from teaching import selectors
@@ -54,9 +53,10 @@ def rule_metrics(metrics: dict[str, Any], rule_id: int) -> dict[str, Any]:
 
 
 def rule_rows(space: Space, metrics: dict[str, Any]) -> list[dict[str, Any]]:
-    """Live rules with the examples they cover (counted here over the live examples, so
-    proposed rules get figures too) and the serving model's reliability for each."""
-    rules = list(queries.live_rules(space=space))
+    """Live rules with the teaching examples they cover (counted here, so proposed rules
+    get figures too; ``consensus.preview.rule_coverage``) and the serving model's
+    reliability for each."""
+    rules = list(selectors.live_rules(space=space))
     coverage = rule_coverage(space=space, rules=rules)
     return [
         {
@@ -83,8 +83,8 @@ def dashboard(request: HttpRequest, space: Space, membership: Membership) -> Htt
         chart=accuracy_chart(versions),
         versions=versions[:8],
         rules=rule_rows(space, status["metrics"]),
-        activity=queries.recent_revisions(space=space),
-        counts=queries.teaching_counts(space=space),
+        activity=selectors.recent_revisions(space=space),
+        counts=selectors.teaching_counts(space=space),
     )
 
 

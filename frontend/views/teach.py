@@ -12,8 +12,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from consensus.preview import rule_preview
 from frontend.forms import problems_by_field
-from frontend.rule_preview import rule_preview
+from frontend.highlights import marked_texts, text_features
 from frontend.views.common import page, space_page
 from mola.errors import InvalidInput, MolaError
 from teaching import selectors
@@ -22,6 +23,7 @@ from teaching.models import LIVE_STATUSES, Concept, Membership, Space
 from teaching.services import common, concepts, history, rules
 
 TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\"[^\"]*\"?|\d+(\.\d+)?|\S")
+PREVIEW_SHOWN = 12  # examples the preview lists per group; the counts are complete
 SAVED = {
     "active": "It is active and the model is retraining.",
     "proposed": "It waits for an expert or a moderator to endorse it.",
@@ -184,10 +186,32 @@ def preview(request: HttpRequest, space: Space, membership: Membership) -> HttpR
         context["problems"] = [{"message": "Write a condition to preview."}]
     else:
         try:
-            context["preview"] = rule_preview(space=space, condition=condition, label=label)
+            context.update(_preview_context(space, condition, label))
         except InvalidInput as exc:
             context["problems"] = exc.problems
     return render(request, "frontend/_preview.html", context)
+
+
+def _preview_context(space: Space, condition: str, label: str) -> dict[str, Any]:
+    """The API's preview, with the teachings the page names: the first covered examples
+    (with the words the rule matched in their texts) and the rules it would contradict."""
+    preview = rule_preview(space=space, condition=condition, label=label)
+    rule_ids = sorted(
+        {t["id"] for c in preview.contradictions for t in c["teachings"] if t["type"] == "rule"}
+    )
+    shown = {
+        group: selectors.teachings_by_id(space=space, kind="example", ids=ids[:PREVIEW_SHOWN])
+        for group, ids in (("agreeing", preview.agreeing), ("disagreeing", preview.disagreeing))
+    }
+    if text_features(space.schema):
+        compiled = compile_in_space(condition, space=space, field="condition")
+        for example in [*shown["agreeing"], *shown["disagreeing"]]:
+            example.marked = marked_texts(space.schema, [compiled], example.features)
+    return {
+        "preview": preview,
+        **shown,
+        "overlapping_rules": selectors.teachings_by_id(space=space, kind="rule", ids=rule_ids),
+    }
 
 
 # --- One teaching ----------------------------------------------------------------------------

@@ -74,6 +74,44 @@ def test_the_preview_counts_the_examples_a_rule_covers(client_as, taught):
     assert "Rules with another cue" in body and "high_toss" in body  # the taught rule overlaps
 
 
+def test_the_page_and_the_api_preview_count_the_same_examples(api, client_as, taught, novice):
+    """One preview: an evaluation example and a novice's proposed one are not teaching
+    examples, for the page as for ``POST /rules/preview``."""
+    from teaching.services.examples import example_create
+    from tests.factories import row
+
+    teacher = taught["example"].author
+    example_create(
+        space=taught["example"].space,
+        user=teacher,
+        features=row(toss_height_cm=95.0),
+        label="no cue",
+        evaluation=True,
+    )
+    example_create(
+        space=taught["example"].space,
+        user=novice,
+        features=row(toss_height_cm=99.0),
+        label="no cue",
+    )
+    example_create(
+        space=taught["example"].space,
+        user=teacher,
+        features=row(toss_height_cm=97.0),
+        label="no cue",
+    )
+    asked = {"condition": "toss_height_cm > 90", "label": "no cue"}
+    covers = (
+        api(teacher)
+        .post("/api/v1/spaces/serve/rules/preview", asked, format="json")
+        .json()["covers"]
+    )
+    body = client_as("teacher").post(f"{S}/teach/preview/", asked).content.decode()
+    assert (covers["agreeing"], covers["disagreeing"]) == (1, 1)
+    assert "It covers <strong>2</strong> of 2 examples" in body
+    assert "1 agree" in body and "1 disagree" in body
+
+
 def test_it_saves_a_concept(client_as, taught):
     response = client_as("teacher").post(
         f"{S}/concepts/new/", {"name": "tired", "definition": "fatigued"}
