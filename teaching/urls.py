@@ -1,6 +1,6 @@
 from django.urls import path
 
-from teaching.api import spaces, teachings
+from teaching.api import concepts, examples, model, rules, spaces, teachings
 
 urlpatterns = [
     path("spaces", spaces.SpaceListApi.as_view(), name="space-list"),
@@ -20,25 +20,86 @@ urlpatterns = [
     path("spaces/<slug:slug>/keys/<str:prefix>", spaces.KeyDetailApi.as_view(), name="key-detail"),
 ]
 
-_SUFFIXES = {
-    "list": "",
-    "detail": "/<int:teaching_id>",
-    "endorse": "/<int:teaching_id>/endorse",
-    "reject": "/<int:teaching_id>/reject",
-    "history": "/<int:teaching_id>/history",
-    "revert": "/<int:teaching_id>/revert",
-}
-for _kind in ("concept", "rule", "example"):
-    for _name, _view in teachings.views_for(_kind).items():
-        urlpatterns.append(
-            path(
-                f"spaces/<slug:slug>/{_kind}s{_SUFFIXES[_name]}",
-                _view.as_view(),
-                name=f"{_kind}-{_name}",
-            )
-        )
-
-from teaching.api import model  # noqa: E402
+urlpatterns += [
+    path("spaces/<slug:slug>/concepts", concepts.ConceptListApi.as_view(), name="concept-list"),
+    path(
+        "spaces/<slug:slug>/concepts/<int:teaching_id>",
+        concepts.ConceptDetailApi.as_view(),
+        name="concept-detail",
+    ),
+    path(
+        "spaces/<slug:slug>/concepts/<int:teaching_id>/endorse",
+        concepts.ConceptEndorseApi.as_view(),
+        name="concept-endorse",
+    ),
+    path(
+        "spaces/<slug:slug>/concepts/<int:teaching_id>/reject",
+        concepts.ConceptRejectApi.as_view(),
+        name="concept-reject",
+    ),
+    path(
+        "spaces/<slug:slug>/concepts/<int:teaching_id>/history",
+        concepts.ConceptHistoryApi.as_view(),
+        name="concept-history",
+    ),
+    path(
+        "spaces/<slug:slug>/concepts/<int:teaching_id>/revert",
+        concepts.ConceptRevertApi.as_view(),
+        name="concept-revert",
+    ),
+    path("spaces/<slug:slug>/rules", rules.RuleListApi.as_view(), name="rule-list"),
+    path(
+        "spaces/<slug:slug>/rules/<int:teaching_id>",
+        rules.RuleDetailApi.as_view(),
+        name="rule-detail",
+    ),
+    path(
+        "spaces/<slug:slug>/rules/<int:teaching_id>/endorse",
+        rules.RuleEndorseApi.as_view(),
+        name="rule-endorse",
+    ),
+    path(
+        "spaces/<slug:slug>/rules/<int:teaching_id>/reject",
+        rules.RuleRejectApi.as_view(),
+        name="rule-reject",
+    ),
+    path(
+        "spaces/<slug:slug>/rules/<int:teaching_id>/history",
+        rules.RuleHistoryApi.as_view(),
+        name="rule-history",
+    ),
+    path(
+        "spaces/<slug:slug>/rules/<int:teaching_id>/revert",
+        rules.RuleRevertApi.as_view(),
+        name="rule-revert",
+    ),
+    path("spaces/<slug:slug>/examples", examples.ExampleListApi.as_view(), name="example-list"),
+    path(
+        "spaces/<slug:slug>/examples/<int:teaching_id>",
+        examples.ExampleDetailApi.as_view(),
+        name="example-detail",
+    ),
+    path(
+        "spaces/<slug:slug>/examples/<int:teaching_id>/endorse",
+        examples.ExampleEndorseApi.as_view(),
+        name="example-endorse",
+    ),
+    path(
+        "spaces/<slug:slug>/examples/<int:teaching_id>/reject",
+        examples.ExampleRejectApi.as_view(),
+        name="example-reject",
+    ),
+    path(
+        "spaces/<slug:slug>/examples/<int:teaching_id>/history",
+        examples.ExampleHistoryApi.as_view(),
+        name="example-history",
+    ),
+    path(
+        "spaces/<slug:slug>/examples/<int:teaching_id>/revert",
+        examples.ExampleRevertApi.as_view(),
+        name="example-revert",
+    ),
+]
 
 urlpatterns += [
     path("spaces/<slug:slug>/model", model.ModelApi.as_view(), name="model"),

@@ -9,10 +9,9 @@ from rest_framework.views import APIView
 
 from community.selectors import activity, contributors
 from mola.api.pagination import Pagination
-from mola.errors import NotAllowed
 from teaching import selectors as teaching_selectors
 from teaching.api.serializers import OUTPUT_SERIALIZERS
-from teaching.services.access import check_member
+from teaching.services.access import check_member, check_trusted
 
 
 class ContributorSerializer(serializers.Serializer):
@@ -72,12 +71,7 @@ class ReviewQueueApi(APIView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, slug: str):
         space = teaching_selectors.space_get(slug=slug)
-        membership = check_member(space=space, user=request.user)
-        if not membership.is_trusted:
-            raise NotAllowed(
-                "Only expert or master members and moderators review teachings.",
-                code="not_trusted",
-            )
+        check_trusted(space=space, user=request.user)
         paginator = Pagination()
         page = paginator.paginate_queryset(
             teaching_selectors.review_queue(space=space), request, view=self

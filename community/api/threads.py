@@ -14,6 +14,7 @@ from community.selectors import threads as selectors
 from community.services import appeals, outcomes, posts, resolutions, resolve_preview, threads
 from mola.api.pagination import Pagination
 from teaching import selectors as teaching_selectors
+from teaching.services.access import check_member
 
 
 class ThreadSummarySerializer(serializers.Serializer):
@@ -96,6 +97,7 @@ class ThreadListApi(APIView):
     @extend_schema(request=InputSerializer, responses={201: ThreadOutputSerializer})
     def post(self, request, slug: str):
         space = teaching_selectors.space_get(slug=slug)
+        check_member(space=space, user=request.user)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         thread = threads.thread_create(space=space, user=request.user, **data.validated_data)
@@ -118,6 +120,7 @@ class PostCreateApi(APIView):
     @extend_schema(request=InputSerializer, responses={201: ThreadOutputSerializer})
     def post(self, request, thread_id: int):
         thread = selectors.thread_get(thread_id=thread_id)
+        check_member(space=thread.space, user=request.user)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         post = posts.post_create(thread=thread, user=request.user, **data.validated_data)
@@ -176,6 +179,7 @@ class ThreadAppealApi(APIView):
     @extend_schema(request=InputSerializer, responses={201: ThreadOutputSerializer})
     def post(self, request, thread_id: int):
         thread = selectors.thread_get(thread_id=thread_id)
+        check_member(space=thread.space, user=request.user)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         appeal = appeals.thread_appeal(thread=thread, user=request.user, **data.validated_data)

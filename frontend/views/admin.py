@@ -11,10 +11,11 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 
 from frontend.forms import GENERAL, problems_by_field
-from frontend.views.common import page, require, space_page
+from frontend.views.common import page, space_page
 from mola.errors import InvalidInput, MolaError
 from teaching import selectors
 from teaching.models import Membership, Role, Space
+from teaching.services.access import check_moderator
 from teaching.services.keys import api_key_create, api_key_revoke
 from teaching.services.spaces import space_update
 
@@ -22,7 +23,7 @@ from teaching.services.spaces import space_update
 @space_page
 @require_http_methods(["GET", "POST"])
 def api_keys(request: HttpRequest, space: Space, membership: Membership) -> HttpResponse:
-    require(membership.moderates, "Only moderators and owners manage API keys.", "not_a_moderator")
+    check_moderator(space=space, user=request.user)
     new_key, errors = None, {}
     if request.method == "POST":
         name = request.POST.get("name", "").strip()
@@ -109,11 +110,7 @@ def _changes(request: HttpRequest, membership: Membership, space: Space) -> dict
 @space_page
 @require_http_methods(["GET", "POST"])
 def space_settings(request: HttpRequest, space: Space, membership: Membership) -> HttpResponse:
-    require(
-        membership.moderates,
-        "Only moderators and owners change the space's settings.",
-        "not_a_moderator",
-    )
+    check_moderator(space=space, user=request.user)
     errors: dict = {}
     broken: list[dict[str, Any]] = []
     text = _schema_text(space)

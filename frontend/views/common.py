@@ -71,11 +71,6 @@ def space_page(view: SpaceView) -> SpaceView:
     return wrapper
 
 
-def require(allowed: bool, message: str, code: str = "permission_denied") -> None:
-    if not allowed:
-        raise NotAllowed(message, code=code)
-
-
 def page(
     request: HttpRequest,
     template: str,

@@ -10,11 +10,12 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from frontend.views.common import page, require, space_page
+from frontend.views.common import page, space_page
 from mola.errors import MolaError, NotFound
 from teaching import selectors
 from teaching.models import Expertise, Membership, Role, Space
 from teaching.services import history, spaces, trust
+from teaching.services.access import check_trusted
 
 
 def _errors_to_messages(request: HttpRequest, exc: MolaError) -> None:
@@ -111,11 +112,7 @@ def member_rollback(
 @space_page
 @require_GET
 def review_queue(request: HttpRequest, space: Space, membership: Membership) -> HttpResponse:
-    require(
-        membership.is_trusted,
-        "Only expert or master members and moderators review teachings.",
-        "not_trusted",
-    )
+    check_trusted(space=space, user=request.user)
     return page(
         request,
         "frontend/review.html",

@@ -21,8 +21,14 @@ from teaching import selectors
 from teaching.language import compile_concepts, compile_in_space, live_concept_definitions
 from teaching.models import LIVE_STATUSES, Concept, Membership, Space
 from teaching.services import common, concepts, history, rules
+from teaching.services.access import may_edit
+from teaching.services.teachings import teaching_update
 
 TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\"[^\"]*\"?|\d+(\.\d+)?|\S")
+EDITED_ON_THE_PAGE = {  # an example's page has no edit form
+    "rule": ("condition", "label", "rationale"),
+    "concept": ("name", "definition", "description"),
+}
 PREVIEW_SHOWN = 12  # examples the preview lists per group; the counts are complete
 SAVED = {
     "active": "It is active and the model is retraining.",
@@ -223,10 +229,6 @@ def _teaching_url(space: Space, kind: str, teaching_id: int) -> str:
     )
 
 
-def _may_edit(teaching, membership: Membership) -> bool:
-    return teaching.author_id == membership.user_id or membership.moderates
-
-
 @space_page
 @require_http_methods(["GET", "POST"])
 def teaching_detail(
@@ -236,17 +238,12 @@ def teaching_detail(
     errors: dict = {}
     values: dict[str, Any] = {}
     if request.method == "POST":
-        fields = {
-            "rule": ("condition", "label", "rationale"),
-            "concept": ("name", "definition", "description"),
-        }.get(kind, ())
+        fields = EDITED_ON_THE_PAGE.get(kind, ())
         values = {k: request.POST[k] for k in fields if k in request.POST}
         try:
-            if kind == "rule":
-                rules.rule_update(space=space, user=request.user, rule_id=teaching.pk, **values)
-            elif kind == "concept":
-                concepts.concept_update(
-                    space=space, user=request.user, concept_id=teaching.pk, **values
+            if fields:
+                teaching_update(
+                    space=space, user=request.user, kind=kind, teaching_id=teaching.pk, **values
                 )
         except MolaError as exc:
             if exc.status == 403:
@@ -267,7 +264,7 @@ def teaching_detail(
         errors=errors,
         values=values or _current_values(teaching),
         history=selectors.teaching_history(space=space, kind=kind, teaching_id=teaching.pk),
-        may_edit=_may_edit(teaching, membership),
+        may_edit=may_edit(teaching=teaching, membership=membership),
         live=teaching.status in LIVE_STATUSES,
         counterexamples=teaching.counterexamples.filter(status__in=LIVE_STATUSES)
         if kind == "rule"

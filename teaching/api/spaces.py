@@ -102,6 +102,7 @@ class SpaceDetailApi(APIView):
     @extend_schema(request=InputSerializer, responses={200: SpaceOutputSerializer})
     def patch(self, request, slug: str):
         space = selectors.space_get(slug=slug)
+        check_moderator(space=space, user=request.user)
         data = self.InputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
@@ -146,6 +147,7 @@ class MemberDetailApi(APIView):
     @extend_schema(request=InputSerializer, responses={200: MemberOutputSerializer})
     def patch(self, request, slug: str, username: str):
         space = selectors.space_get(slug=slug)
+        check_moderator(space=space, user=request.user)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         membership = services.member_update(
@@ -182,6 +184,7 @@ class KeyListApi(APIView):
     @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
     def post(self, request, slug: str):
         space = selectors.space_get(slug=slug)
+        check_moderator(space=space, user=request.user)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         api_key, key = key_services.api_key_create(

@@ -1,4 +1,6 @@
-"""Concepts, rules and examples: one set of views serves all three kinds.
+"""Concepts, rules and examples: the views all three kinds share, and their OpenAPI
+descriptions. Each kind's views are small subclasses naming the kind, in
+``teaching/api/concepts.py``, ``rules.py`` and ``examples.py``.
 
 Each view: fetch the space, validate the body's shape, call one service, return the
 teaching with the space's new ``teaching_revision``.
@@ -24,30 +26,10 @@ from teaching.api.serializers import (
     RevisionOutputSerializer,
 )
 from teaching.api.throttles import TeachingWriteThrottle
-from teaching.services import common, concepts, examples, history, rules, trust
+from teaching.services import common, examples, history, trust
+from teaching.services.access import check_can_edit, check_member, check_moderator, check_trusted
 from teaching.services.common import teaching_get
-
-CREATE = {
-    "concept": concepts.concept_create,
-    "rule": rules.rule_create,
-    "example": examples.example_create,
-}
-
-
-def _update(kind: str, *, space, user, teaching_id: int, **changes):
-    """Run the kind's update service; returns (teaching, revision, extra response fields)."""
-    if kind == "concept":
-        concept, revision, dependents = concepts.concept_update(
-            space=space, user=user, concept_id=teaching_id, **changes
-        )
-        return concept, revision, {"dependents": dependents}
-    if kind == "rule":
-        rule, revision = rules.rule_update(space=space, user=user, rule_id=teaching_id, **changes)
-        return rule, revision, {}
-    example, revision = examples.example_update(
-        space=space, user=user, example_id=teaching_id, **changes
-    )
-    return example, revision, {}
+from teaching.services.teachings import teaching_create, teaching_update
 
 
 def written(kind: str, teaching, revision: int, code: int = 200, **extra: Any) -> Response:
@@ -70,12 +52,13 @@ class TeachingListApi(APIView):
 
     def post(self, request, slug: str):
         space = selectors.space_get(slug=slug)
+        check_member(space=space, user=request.user)
         if self.kind == "example" and isinstance(request.data, dict) and "examples" in request.data:
             return self._batch(request, space)
         data = INPUT_SERIALIZERS[self.kind](data=request.data)
         data.is_valid(raise_exception=True)
-        teaching, revision = CREATE[self.kind](
-            space=space, user=request.user, **data.validated_data
+        teaching, revision = teaching_create(
+            space=space, user=request.user, kind=self.kind, **data.validated_data
         )
         return written(self.kind, teaching, revision, status.HTTP_201_CREATED)
 
@@ -117,12 +100,16 @@ class TeachingDetailApi(APIView):
 
     def patch(self, request, slug: str, teaching_id: int):
         space = selectors.space_get(slug=slug)
+        check_can_edit(
+            teaching=teaching_get(space=space, kind=self.kind, teaching_id=teaching_id),
+            user=request.user,
+        )
         data = INPUT_SERIALIZERS[self.kind](data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        teaching, revision, extra = _update(
-            self.kind,
+        teaching, revision, extra = teaching_update(
             space=space,
             user=request.user,
+            kind=self.kind,
             teaching_id=teaching_id,
             **data.validated_data,
         )
@@ -149,6 +136,7 @@ class TeachingReviewApi(APIView):
     @extend_schema(request=ReviewInputSerializer)
     def post(self, request, slug: str, teaching_id: int):
         space = selectors.space_get(slug=slug)
+        check_trusted(space=space, user=request.user)
         data = ReviewInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         teaching, revision = self.review(
@@ -192,6 +180,10 @@ class TeachingRevertApi(APIView):
     @extend_schema(request=InputSerializer)
     def post(self, request, slug: str, teaching_id: int):
         space = selectors.space_get(slug=slug)
+        check_can_edit(
+            teaching=teaching_get(space=space, kind=self.kind, teaching_id=teaching_id),
+            user=request.user,
+        )
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         teaching, revision = history.teaching_revert(
@@ -211,6 +203,7 @@ class MemberRollbackApi(APIView):
     @extend_schema(request=InputSerializer, responses={200: OpenApiTypes.OBJECT})
     def post(self, request, slug: str, username: str):
         space = selectors.space_get(slug=slug)
+        check_moderator(space=space, user=request.user)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         touched, revision = history.member_rollback(
@@ -227,72 +220,50 @@ class MemberRollbackApi(APIView):
         )
 
 
-def views_for(kind: str) -> dict[str, type[APIView]]:
-    """One subclass per kind and endpoint, so the OpenAPI schema shows each kind's shapes."""
+# The OpenAPI description of each kind's views (``teaching/api/{concepts,rules,examples}.py``
+# apply them): the kind's own serializers and operation ids.
+
+
+def list_schema(kind: str):
     out, inp = OUTPUT_SERIALIZERS[kind], INPUT_SERIALIZERS[kind]
-    title = kind.capitalize()
-    docs = {
-        "list": (
-            TeachingListApi,
-            {
-                "get": extend_schema(operation_id=f"{kind}_list", responses={200: out(many=True)}),
-                "post": extend_schema(
-                    operation_id=f"{kind}_create", request=inp, responses={201: out}
-                ),
-            },
-        ),
-        "detail": (
-            TeachingDetailApi,
-            {
-                "get": extend_schema(operation_id=f"{kind}_read", responses={200: out}),
-                "patch": extend_schema(
-                    operation_id=f"{kind}_update", request=inp, responses={200: out}
-                ),
-                "delete": extend_schema(operation_id=f"{kind}_retire", responses={200: out}),
-            },
-        ),
-        "endorse": (
-            TeachingEndorseApi,
-            {
-                "post": extend_schema(
-                    operation_id=f"{kind}_endorse",
-                    request=ReviewInputSerializer,
-                    responses={200: out},
-                )
-            },
-        ),
-        "reject": (
-            TeachingRejectApi,
-            {
-                "post": extend_schema(
-                    operation_id=f"{kind}_reject",
-                    request=ReviewInputSerializer,
-                    responses={200: out},
-                )
-            },
-        ),
-        "history": (
-            TeachingHistoryApi,
-            {
-                "get": extend_schema(
-                    operation_id=f"{kind}_history",
-                    responses={200: RevisionOutputSerializer(many=True)},
-                )
-            },
-        ),
-        "revert": (
-            TeachingRevertApi,
-            {
-                "post": extend_schema(
-                    operation_id=f"{kind}_revert",
-                    request=TeachingRevertApi.InputSerializer,
-                    responses={200: out},
-                )
-            },
-        ),
-    }
-    views = {}
-    for name, (base, methods) in docs.items():
-        view = type(f"{title}{base.__name__}", (base,), {"kind": kind})
-        views[name] = extend_schema_view(**methods)(view)
-    return views
+    return extend_schema_view(
+        get=extend_schema(operation_id=f"{kind}_list", responses={200: out(many=True)}),
+        post=extend_schema(operation_id=f"{kind}_create", request=inp, responses={201: out}),
+    )
+
+
+def detail_schema(kind: str):
+    out, inp = OUTPUT_SERIALIZERS[kind], INPUT_SERIALIZERS[kind]
+    return extend_schema_view(
+        get=extend_schema(operation_id=f"{kind}_read", responses={200: out}),
+        patch=extend_schema(operation_id=f"{kind}_update", request=inp, responses={200: out}),
+        delete=extend_schema(operation_id=f"{kind}_retire", responses={200: out}),
+    )
+
+
+def review_schema(kind: str, verb: str):
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=f"{kind}_{verb}",
+            request=ReviewInputSerializer,
+            responses={200: OUTPUT_SERIALIZERS[kind]},
+        )
+    )
+
+
+def history_schema(kind: str):
+    return extend_schema_view(
+        get=extend_schema(
+            operation_id=f"{kind}_history", responses={200: RevisionOutputSerializer(many=True)}
+        )
+    )
+
+
+def revert_schema(kind: str):
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=f"{kind}_revert",
+            request=TeachingRevertApi.InputSerializer,
+            responses={200: OUTPUT_SERIALIZERS[kind]},
+        )
+    )

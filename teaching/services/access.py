@@ -35,10 +35,27 @@ def check_owner(*, space: Space, user) -> Membership:
     return membership
 
 
-def check_can_edit(*, teaching: Teaching, user) -> Membership:
+def check_trusted(*, space: Space, user) -> Membership:
+    """Experts, masters, moderators and owners review (endorse or reject) teachings."""
+    membership = check_member(space=space, user=user)
+    if not membership.is_trusted:
+        raise NotAllowed(
+            "Only expert or master members and moderators review teachings.", code="not_trusted"
+        )
+    return membership
+
+
+def may_edit(*, teaching: Teaching, membership: Membership | None) -> bool:
     """The author, a moderator or an owner may edit or retire a teaching."""
+    return membership is not None and (
+        teaching.author_id == membership.user_id or membership.moderates
+    )
+
+
+def check_can_edit(*, teaching: Teaching, user) -> Membership:
+    """See ``may_edit``."""
     membership = check_member(space=teaching.space, user=user)
-    if teaching.author_id != user.id and not membership.moderates:
+    if not may_edit(teaching=teaching, membership=membership):
         raise NotAllowed(
             "Only the author or a moderator can change this teaching.", code="not_the_author"
         )

@@ -6,7 +6,7 @@ from django.db import transaction
 
 from mola.errors import Conflict, NotAllowed
 from teaching.models import Action, Space, Status, Teaching
-from teaching.services.access import check_member
+from teaching.services.access import check_trusted
 from teaching.services.common import commit_change, locked_teaching
 from teaching.signals import decision_record
 
@@ -16,11 +16,7 @@ def _review(
 ) -> tuple[Teaching, int]:
     with transaction.atomic():
         space, teaching = locked_teaching(space=space, kind=kind, teaching_id=teaching_id)
-        membership = check_member(space=space, user=user)
-        if not membership.is_trusted:
-            raise NotAllowed(
-                "Only expert or master members and moderators review teachings.", code="not_trusted"
-            )
+        check_trusted(space=space, user=user)
         if teaching.author_id == user.id:
             raise NotAllowed("Nobody reviews their own teaching.", code="own_teaching")
         if teaching.status != Status.PROPOSED:

@@ -91,3 +91,42 @@ def test_the_author_may_edit_and_retire_their_own(api, space, teacher):
     one = f"{S}/rules/{rule['id']}"
     assert api(teacher).patch(one, {"rationale": "y"}, format="json").status_code == 200
     assert api(teacher).delete(one).status_code == 200
+
+
+INVALID = {  # a body each endpoint refuses with 400 from a caller who may call it
+    "create": {},
+    "edit": {"name": ["x"], "label": ["x"], "note": ["x"]},
+    "revert": {"revision": 0},
+    "endorse": {"note": ["x"]},
+    "reject": {"note": ["x"]},
+}
+REFUSED = [
+    (endpoint, kind, role, statuses[i])
+    for endpoint, statuses in MATRIX.items()
+    if endpoint in INVALID
+    for kind in BODIES
+    for i, role in enumerate(ROLES)
+    if statuses[i] in (401, 403)
+]
+
+
+@pytest.mark.parametrize(("endpoint", "kind", "role", "expected"), REFUSED)
+def test_who_may_not_call_is_refused_whatever_the_body(
+    api, people, space, moderator, endpoint, kind, role, expected
+):
+    """Authorization comes before validation: a caller who may not gets 401/403, never a
+    400 that tells them how to shape a body they may not send."""
+    target = _teaching(api(moderator), kind, 0)
+    one = f"{S}/{kind}s/{target['id']}"
+    path, method = {
+        "create": (f"{S}/{kind}s", "post"),
+        "edit": (one, "patch"),
+        "revert": (f"{one}/revert", "post"),
+        "endorse": (f"{one}/endorse", "post"),
+        "reject": (f"{one}/reject", "post"),
+    }[endpoint]
+    response = getattr(api(people[role]), method)(path, INVALID[endpoint], format="json")
+    assert response.status_code == expected, (endpoint, kind, role, response.content)
+    # ... while the same body from one who may is refused as invalid
+    answer = getattr(api(people["owner"]), method)(path, INVALID[endpoint], format="json")
+    assert answer.status_code == 400, answer.content
