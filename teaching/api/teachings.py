@@ -128,7 +128,7 @@ class ReviewInputSerializer(serializers.Serializer):
 
 
 class TeachingReviewApi(APIView):
-    """Endorse (``review = trust.teaching_endorse``) or reject a proposed teaching."""
+    """A trusted member (expert, master, moderator) endorses or rejects a proposed teaching."""
 
     kind = ""
     review = staticmethod(trust.teaching_endorse)

@@ -17,3 +17,11 @@ def test_the_schema_is_valid_and_has_no_warnings(tmp_path):
         "/api/v1/threads/{thread_id}/resolve",
     ):
         assert f"  {path}:" in text
+
+
+def test_the_rest_reference_in_docs_is_the_schema_written_out():
+    """docs/api-reference.md lists what the server serves; rewrite it with
+    ``python manage.py api_reference`` after changing an endpoint."""
+    from mola.api_reference import REFERENCE, api_reference
+
+    assert REFERENCE.read_text() == api_reference(), "run: python manage.py api_reference"
