@@ -28,6 +28,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.sizes import SIZES
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -209,14 +211,6 @@ class BenchEnv:
             print(f"logs kept in {self.data_dir}", file=sys.stderr)
         elif self.own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
-
-
-# name: (rules, concepts, examples); 20 features and 8 labels each (issue 4's sizes).
-SIZES: dict[str, tuple[int, int, int]] = {
-    "S": (50, 20, 500),
-    "M": (500, 150, 10_000),
-    "L": (2_000, 150, 100_000),
-}
 
 
 @dataclass

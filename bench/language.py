@@ -5,9 +5,12 @@
 Prints rows per second evaluating a 10-clause condition (numbers, categories, booleans, a
 concept, ``between``, ``in`` and ``!=``) over a random table (median of several runs), and
 the time to compile one condition (parse + type-check + exact region; median and p95 over
-a few hundred varied conditions, after one warm-up that loads the grammar), and the time
-to evaluate a text condition (phrases, a substring, an RE2 pattern, a word count) over
-10,000 comments of 5 to 40 words, on a fresh table each run (nothing cached), in CPU time.
+a few hundred varied conditions, after one warm-up that loads the grammar), the slowest
+known input: eight to ten ``!=`` clauses on different number features (each doubles the
+region's boxes, so ten are refused as ``too_complex``), CPU median of a few compiles, and
+the time to evaluate a text condition (phrases, a substring, an RE2 pattern, a word count)
+over 10,000 comments of 5 to 40 words, on a fresh table each run (nothing cached), in CPU
+time.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mola.engine.language import Condition, compile_condition
+from mola.engine.language import Condition, ConditionError, compile_condition
 from mola.engine.schema import Schema
 from mola.engine.table import Table, table_from_rows
 
@@ -109,6 +112,28 @@ def time_compiles(schema: Schema, concepts: dict[str, Condition], count: int) ->
         compile_condition(text, schema, concepts)
         timings.append(time.perf_counter() - start)
     return timings
+
+
+def time_slowest_inputs(runs: int = 5) -> list[tuple[int, float, str]]:
+    """(clauses, CPU seconds, outcome) for 8-10 ``!=`` clauses on different features."""
+    schema = Schema.from_dicts(
+        [{"name": f"x{i}", "kind": "number", "min": 0, "max": 100} for i in range(10)],
+        [{"name": "yes"}],
+    )
+    found = []
+    for clauses in (8, 9, 10):
+        text = " and ".join(f"x{i} != {i + 1}" for i in range(clauses))
+        timings, outcome = [], ""
+        for _ in range(runs):
+            start = time.process_time()
+            try:
+                boxes = len(compile_condition(text, schema).region.boxes)
+                outcome = f"{boxes} boxes"
+            except ConditionError as error:
+                outcome = f"refused: {error.code}"
+            timings.append(time.process_time() - start)
+        found.append((clauses, statistics.median(timings), outcome))
+    return found
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -198,6 +223,8 @@ def main() -> None:
         f"p95 {percentile(compiles, 0.95) * 1000:.3f} ms, "
         f"max {max(compiles) * 1000:.3f} ms"
     )
+    for clauses, cpu, outcome in time_slowest_inputs():
+        print(f"slowest input, {clauses} != clauses: {cpu * 1000:.0f} ms CPU median ({outcome})")
 
     text_time, text_matched = time_text(10_000, args.runs)
     print(

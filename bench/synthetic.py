@@ -22,17 +22,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bench.sizes import SIZES
 from mola.engine.language import Condition, ConditionError, compile_condition
 from mola.engine.learning import ConceptSpec, ExampleSpec, Precedence, RuleSpec, Snapshot
 from mola.engine.schema import Feature, Label, Schema
 from mola.engine.table import table_from_rows
 
-# name: (rules, concepts, examples); every size has 20 features and 8 labels.
-SIZES: dict[str, tuple[int, int, int]] = {
-    "S": (50, 20, 1_000),
-    "M": (500, 150, 10_000),
-    "L": (2_000, 150, 100_000),
-}
 EXPERTISE = ("novice", "intermediate", "expert", "master")
 EXPERTISE_SHARE = (0.3, 0.35, 0.25, 0.1)
 WRONG_LABEL = {"novice": 0.3, "intermediate": 0.15, "expert": 0.08, "master": 0.04}
