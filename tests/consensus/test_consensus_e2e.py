@@ -30,7 +30,9 @@ def test_two_teachers_disagree_then_one_narrows(api, celery_worker, space, teach
     assert found["kind"] == "rule_overlap" and found["thread"] is not None
     assert 60 < found["witness"]["toss_height_cm"] <= 75
     thread = api(teacher).get(f"/api/v1/threads/{found['thread']}")
-    assert thread.status_code in (200, 404)  # the thread API lands with the community app
+    assert thread.status_code == 200, thread.content
+    assert thread.json()["status"] == "open"
+    assert [c["id"] for c in thread.json()["contradictions"]] == [found["id"]]
 
     api(teacher).patch(
         f"{S}/rules/{mine['id']}", {"condition": "toss_height_cm > 75"}, format="json"

@@ -50,6 +50,19 @@ def _versions(space) -> list[tuple[int, str]]:
     )
 
 
+def _the_retry_takes_the_claim_on(space, claim: str, first: int, newest: int) -> None:
+    """After a training was locked out: the claim it handed on still holds the space, and
+    the retry that carries it trains the newest revision."""
+    state = TrainingState.objects.get(space=space)
+    assert state.running_since.isoformat() == claim
+    assert state.trained_revision == first
+    assert retrain_run(space_id=space.pk) == 0  # a live claim: nobody else trains
+
+    assert retrain_run(space_id=space.pk, claim=claim) == 1
+    assert _settled(space, newest)
+    assert _versions(space)[-2:] == [(newest, ModelStatus.FAILED), (newest, ModelStatus.READY)]
+
+
 def _settled(space, revision: int) -> bool:
     state = TrainingState.objects.get(space=space)
     space.refresh_from_db()
@@ -139,14 +152,7 @@ def test_a_training_locked_out_of_sqlite_hands_its_claim_to_the_retry(eager_task
     finally:
         holder.rollback()
         holder.close()
-    state = TrainingState.objects.get(space=space)
-    assert state.running_since.isoformat() == interrupted.value.claim
-    assert state.trained_revision == first
-    assert retrain_run(space_id=space.pk) == 0  # a live claim: nobody else trains
-
-    assert retrain_run(space_id=space.pk, claim=interrupted.value.claim) == 1
-    assert _settled(space, newest)
-    assert _versions(space)[-2:] == [(newest, ModelStatus.FAILED), (newest, ModelStatus.READY)]
+    _the_retry_takes_the_claim_on(space, interrupted.value.claim, first, newest)
 
 
 @pytest.mark.skipif("connection.vendor != 'sqlite'")
@@ -165,3 +171,80 @@ def test_reading_a_snapshot_leaves_sqlite_writable(space, teacher):
             assert space_snapshot(space).revision == snapshot.revision
     finally:
         other.close()
+
+
+def _postgres_holder():
+    """A second PostgreSQL session on the test database (autocommit)."""
+    import psycopg
+
+    params = connection.get_connection_params()
+    keys = ("dbname", "user", "password", "host", "port")
+    return psycopg.connect(**{k: params[k] for k in keys if params.get(k)}, autocommit=True)
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_a_training_locked_out_of_postgresql_hands_its_claim_to_the_retry(
+    eager_tasks, space, teacher
+):
+    """The twin of the SQLite test: another session holds the space's training row once our
+    training has started, so the publish and the release wait past ``lock_timeout``."""
+    first = _write(space, teacher, 10)
+    _claim_as_another_worker(space, timezone.now())
+    newest = _write(space, teacher, 20)
+    _claim_as_another_worker(space, None)
+
+    holder = _postgres_holder()
+    started = []
+
+    def lock_after_the_version_row(execute, sql, params, many, context):
+        if started and not holder.info.transaction_status:
+            holder.execute("BEGIN")
+            holder.execute(
+                "SELECT 1 FROM teaching_trainingstate WHERE space_id = %s FOR UPDATE", [space.pk]
+            )
+        if sql.startswith('INSERT INTO "teaching_modelversion"'):
+            started.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '200ms'")  # fail fast instead of waiting
+    try:
+        with (
+            connection.execute_wrapper(lock_after_the_version_row),
+            pytest.raises(RetrainInterrupted) as interrupted,
+        ):
+            retrain_run(space_id=space.pk)
+        assert interrupted.value.claim is not None
+        assert isinstance(interrupted.value.__cause__, OperationalError)
+    finally:
+        holder.rollback()
+        holder.close()
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
+    _the_retry_takes_the_claim_on(space, interrupted.value.claim, first, newest)
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_reading_a_snapshot_leaves_postgresql_writable(space, teacher):
+    """The twin of the SQLite test: a snapshot read holds no lock a write waits for, and it
+    keeps seeing the state it began with while another session commits a change."""
+    from mola.db import consistent_read
+    from teaching.models import Space
+    from teaching.services.training import space_snapshot
+
+    revision = _write(space, teacher, 10)
+    other = _postgres_holder()
+    try:
+        with consistent_read():
+            space_snapshot(space)  # what a retrain reads
+            other.execute("SET lock_timeout = '200ms'")  # a write that waited would fail
+            other.execute(
+                "UPDATE teaching_space SET name = 'renamed', "
+                "teaching_revision = teaching_revision + 1 WHERE id = %s",
+                [space.pk],
+            )
+            assert Space.objects.get(pk=space.pk).teaching_revision == revision
+    finally:
+        other.close()
+    space.refresh_from_db()
+    assert space.name == "renamed" and space.teaching_revision == revision + 1
