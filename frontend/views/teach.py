@@ -20,9 +20,9 @@ from mola.errors import InvalidInput, MolaError
 from teaching import selectors
 from teaching.language import compile_concepts, compile_in_space, live_concept_definitions
 from teaching.models import LIVE_STATUSES, Concept, Membership, Space
-from teaching.services import common, concepts, history, rules
+from teaching.services import common, history
 from teaching.services.access import may_edit
-from teaching.services.teachings import teaching_update
+from teaching.services.teachings import teaching_create, teaching_update
 
 TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\"[^\"]*\"?|\d+(\.\d+)?|\S")
 EDITED_ON_THE_PAGE = {  # an example's page has no edit form
@@ -77,42 +77,37 @@ def _saved(request: HttpRequest, kind: str, teaching, revision: int) -> None:
     )
 
 
-@space_page
-@require_POST
-def rule_create(request: HttpRequest, space: Space, membership: Membership) -> HttpResponse:
-    values = {k: request.POST.get(k, "") for k in ("condition", "label", "rationale")}
+def _create(request: HttpRequest, space: Space, membership: Membership, kind: str) -> HttpResponse:
+    """Save the editor's rule or concept; on bad input show the teach page with the form's
+    values and errors (400)."""
+    values = {k: request.POST.get(k, "") for k in EDITED_ON_THE_PAGE[kind]}
+    if kind == "concept":  # a name or definition typed with a trailing space is the same
+        values = {k: v.strip() for k, v in values.items()}
     try:
-        rule, revision = rules.rule_create(space=space, user=request.user, **values)
+        teaching, revision = teaching_create(space=space, user=request.user, kind=kind, **values)
     except InvalidInput as exc:
+        errors = problems_by_field(exc.problems)
         return _teach_page(
             request,
             space,
             membership,
             status=400,
-            rule_values=values,
-            rule_errors=problems_by_field(exc.problems),
+            **{f"{kind}_values": values, f"{kind}_errors": errors},
         )
-    _saved(request, "rule", rule, revision)
+    _saved(request, kind, teaching, revision)
     return redirect("frontend:teach", slug=space.slug)
+
+
+@space_page
+@require_POST
+def rule_create(request: HttpRequest, space: Space, membership: Membership) -> HttpResponse:
+    return _create(request, space, membership, "rule")
 
 
 @space_page
 @require_POST
 def concept_create(request: HttpRequest, space: Space, membership: Membership) -> HttpResponse:
-    values = {k: request.POST.get(k, "").strip() for k in ("name", "definition", "description")}
-    try:
-        concept, revision = concepts.concept_create(space=space, user=request.user, **values)
-    except InvalidInput as exc:
-        return _teach_page(
-            request,
-            space,
-            membership,
-            status=400,
-            concept_values=values,
-            concept_errors=problems_by_field(exc.problems),
-        )
-    _saved(request, "concept", concept, revision)
-    return redirect("frontend:teach", slug=space.slug)
+    return _create(request, space, membership, "concept")
 
 
 def marked_excerpt(text: str, position: int | None) -> dict[str, str] | None:
