@@ -25,7 +25,7 @@ from cases.models import Case
 from cases.selectors import pool_matrix, pool_version
 from cases.services.coverage import pool_rules
 from mola.engine.coverage import table_take
-from mola.engine.practice import examples_disagree, for_expertise, rank
+from mola.engine.practice import for_expertise, rank_cases
 from mola.errors import Conflict, MolaError, NotFound
 from teaching.models import Example, Space
 from teaching.services.access import check_member
@@ -34,7 +34,6 @@ from teaching.services.predict import instances_table, load_model, serving_versi
 from teaching.services.revisions import space_lock
 
 CANDIDATES = 2_000
-SHORTLIST = 200
 QUEUE_MAX = 100
 KEEP_SECONDS = 6 * 3600
 
@@ -74,35 +73,23 @@ def _ranked(space: Space, serving) -> list[dict[str, Any]]:
         table = table_take(matrix.table, np.array(chosen, dtype=np.int64))
         rows_features = _features(space, ids)
     on_rules = np.array([rule_position[int(i)] for i in ids], dtype=np.int64)
-    conflicted = rules.summary.conflicted[on_rules]
-    covered = rules.summary.covered[on_rules]
-    first = rank(model.predict_proba(table), conflicted, covered)
-    short = first.order[:SHORTLIST]
-    explanations = model.explain(table_take(table, short))
-    reach = 3 * float(getattr(model, "bandwidth_", np.inf))
-    disagree = examples_disagree(
-        [[e["label"] for e in x.examples] for x in explanations],
-        [[e["distance"] for e in x.examples] for x in explanations],
-        reach,
+    queue = rank_cases(
+        model, table, rules.summary.conflicted[on_rules], rules.summary.covered[on_rules]
     )
-    probabilities = np.array(
-        [[x.probabilities[label] for label in model.labels_] for x in explanations]
-    ).reshape(len(short), len(model.labels_))
-    final = rank(probabilities, conflicted[short], covered[short], disagree)
     ranked = [
         {
-            "case": int(ids[short[i]]),
-            "features": rows_features[int(ids[short[i]])],
-            "reason": final.reasons[i],
-            "score": round(float(final.scores[i]), 4),
-            "difficulty": round(float(final.difficulty[i]), 4),
+            "case": int(ids[p]),
+            "features": rows_features[int(ids[p])],
+            "reason": queue.reasons[i],
+            "score": round(float(queue.scores[i]), 4),
+            "difficulty": round(float(queue.difficulty[i]), 4),
             "model": {
                 "version": serving.version,
                 "teaching_revision": serving.teaching_revision,
-                **explanations[i].as_dict(),
+                **queue.explanations[i].as_dict(),
             },
         }
-        for i in final.order.tolist()
+        for i, p in enumerate(queue.positions.tolist())
     ]
     cache.set(key, ranked, KEEP_SECONDS)
     return ranked

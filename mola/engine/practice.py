@@ -20,10 +20,14 @@ whatever the model says).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from mola.engine.table import Table
+
 REASONS = ("conflict", "experts_disagree", "uncovered", "uncertain")
+SHORTLIST = 200  # candidates explained (their nearest examples decide experts_disagree)
 BONUS = {"conflict": 0.3, "experts_disagree": 0.3, "uncovered": 0.15}
 # Expertise levels that get the hardest of the best cases first; novices the easiest.
 HARD_FIRST = ("expert", "master")
@@ -87,4 +91,51 @@ def examples_disagree(labels: list[list[str]], distances: list[list[float]], rea
             for row, dist in zip(labels, distances, strict=True)
         ],
         dtype=bool,
+    )
+
+
+@dataclass(frozen=True)
+class Queue:
+    """A ranked shortlist: ``positions`` into the candidates given, best first, with each
+    one's reason, score, difficulty and the model's explanation (aligned with positions)."""
+
+    positions: np.ndarray
+    reasons: list[str]
+    scores: np.ndarray
+    difficulty: np.ndarray
+    explanations: list[Any]
+
+
+def rank_cases(
+    model: Any,
+    table: Table,
+    conflicted: np.ndarray,
+    covered: np.ndarray,
+    shortlist: int = SHORTLIST,
+) -> Queue:
+    """Rank candidate cases with a taught model: margin sampling and the rule reasons over
+    all of them (``predict_proba``), then the best ``shortlist`` explained and ranked again
+    with ``experts_disagree`` (nearest examples within three kernel bandwidths)."""
+    first = rank(model.predict_proba(table), conflicted, covered)
+    short = first.order[:shortlist]
+    rows = {name: column[short] for name, column in table.columns.items()}
+    explanations = model.explain(Table(columns=rows, n_rows=len(short)))
+    reach = 3 * float(getattr(model, "bandwidth_", np.inf))
+    disagree = examples_disagree(
+        [[e["label"] for e in x.examples] for x in explanations],
+        [[e["distance"] for e in x.examples] for x in explanations],
+        reach,
+    )
+    labels = list(model.labels_)
+    probabilities = np.array(
+        [[x.probabilities[label] for label in labels] for x in explanations]
+    ).reshape(len(short), len(labels))
+    final = rank(probabilities, conflicted[short], covered[short], disagree)
+    order = final.order
+    return Queue(
+        positions=short[order],
+        reasons=[final.reasons[i] for i in order],
+        scores=final.scores[order],
+        difficulty=final.difficulty[order],
+        explanations=[explanations[i] for i in order],
     )
