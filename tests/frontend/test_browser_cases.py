@@ -4,21 +4,16 @@ each change after its retrain."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
-from tests.frontend.test_browser import (  # noqa: F401 (fixtures)
-    CHROMIUM_ARGS,
-    browser,
-    learning_engine_missing,
-    log_in,
-    page,
-    shot,
-)
+from tests.frontend.test_browser import browser, log_in, page, shot  # noqa: F401 (fixtures)
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.worker,
-    pytest.mark.skipif(learning_engine_missing(), reason="the learning engine is missing"),
+    pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium"),
 ]
 
 
@@ -26,10 +21,10 @@ def test_a_teacher_imports_cases_and_answers_three_queue_cases(
     celery_worker,
     transactional_db,
     live_server,
-    page,
+    page,  # noqa: F811 (the fixture imported above)
     space,
     teacher,
-    tmp_path,  # noqa: F811
+    tmp_path,
 ):
     from teaching import selectors
     from teaching.services.rules import rule_create
