@@ -2,7 +2,7 @@
 the core's networkx code). The community app opens the threads when the check sends it the
 groups (``consensus.signals.disputes_grouped``; ``community.services.threads``).
 
-A community drowned in threads stops reading them, so threads are bounded three ways:
+A community drowned in threads stops reading them, so threads are bounded four ways:
 
 1. Only disputes open threads: open, not ``expected`` (a counterexample naming its rule is a
    declared disagreement), and at least ``THREAD_MIN_SEVERITY`` severe (examples that
@@ -10,7 +10,9 @@ A community drowned in threads stops reading them, so threads are bounded three 
 2. An example that contradicts a rule is discussed in the rule's thread: all ``rule_example``
    contradictions of one rule travel with its most severe one, so a rule that thirty
    examples disagree with is one thread, not thirty.
-3. Connected disputes share a thread (split at ``THREAD_MAX_SIZE``), and a space has at most
+3. A proposed teaching's disputes open no thread: a reviewer sees them in its review item;
+   once it is endorsed they join the queue like any other.
+4. Connected disputes share a thread (split at ``THREAD_MAX_SIZE``), and a space has at most
    ``community.services.threads.MAX_OPEN_THREADS`` open consensus threads: the most severe
    disputes get them first, the rest wait in the contradictions queue (most severe first)
    and get a thread as earlier ones are resolved.
@@ -22,7 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from mola.engine.consensus import Contradiction as Found
-from mola.engine.consensus import ThreadGroup, group_into_threads
+from mola.engine.consensus import Ref, ThreadGroup, group_into_threads
 
 THREAD_MIN_SEVERITY = 0.2  # an overlap nobody has examples for is 0.24: talk about it
 THREAD_MAX_SIZE = 8
@@ -67,6 +69,7 @@ class DisputeGroup:
     title: str
     teachings: list[dict]
     keys: list[str]
+    severity: float = 0.0  # of its most severe dispute
 
 
 @dataclass
@@ -79,16 +82,24 @@ class ThreadPlan:
 
 
 def threads_plan(
-    *, found: dict[str, Found], open_keys: set[str], threaded: dict[str, int]
+    *,
+    found: dict[str, Found],
+    open_keys: set[str],
+    threaded: dict[str, int],
+    held: set[Ref] | frozenset[Ref] = frozenset(),
 ) -> ThreadPlan:
     """Group the open disputes among ``open_keys`` (the found contradictions that are open
     once the check is stored) into threads. ``threaded``: the thread of each open stored
-    contradiction that has one. No database access: this runs before the write lock is
-    taken (at M it groups ~100k disputes)."""
+    contradiction that has one. ``held``: teachings whose disputes open no thread (proposed
+    ones: reviewed, not discussed; once endorsed, their disputes join the queue). No database
+    access: this runs before the write lock is taken (at M it groups ~100k disputes)."""
+    candidates = (
+        found[key]
+        for key in open_keys
+        if not found[key].expected and not (held and held.intersection(found[key].teachings))
+    )
     disputes = [
-        dispute
-        for dispute in map(_dispute, (found[key] for key in open_keys if not found[key].expected))
-        if dispute.severity >= THREAD_MIN_SEVERITY
+        dispute for dispute in map(_dispute, candidates) if dispute.severity >= THREAD_MIN_SEVERITY
     ]
     followers = _representatives(disputes)
     leaders = sorted((rows[0] for rows in followers.values()), key=lambda r: (-r.severity, r.key))
@@ -110,6 +121,7 @@ def thread_requests(plan: ThreadPlan) -> list[DisputeGroup]:
             keys=[
                 row.key for key in group.contradiction_keys for row in plan.followers.get(key, [])
             ],
+            severity=group.severity,
         )
         for group in plan.groups
     ]

@@ -26,7 +26,8 @@ from consensus.models import ConsensusState, Contradiction, ContradictionStatus
 from consensus.signals import disputes_grouped, disputes_opened
 from mola.db import consistent_read
 from mola.engine.consensus import Contradiction as Found
-from teaching.models import TEACHING_MODELS, Space
+from mola.engine.consensus import Ref
+from teaching.models import TEACHING_MODELS, Space, Status
 from teaching.services.disputes import teachings_mark_disputed
 
 log = logging.getLogger(__name__)
@@ -199,6 +200,17 @@ class _Plan:
     disputed: set[tuple[str, int]]  # the teachings in an open dispute once it is written
 
 
+def _proposed(space: Space) -> set[Ref]:
+    """The space's proposed teachings: their disputes wait for review, not for a thread."""
+    return {
+        Ref(kind, pk)
+        for kind, model in TEACHING_MODELS.items()
+        for pk in model.objects.filter(space=space, status=Status.PROPOSED).values_list(
+            "pk", flat=True
+        )
+    }
+
+
 def _plan(
     *,
     space: Space,
@@ -216,6 +228,7 @@ def _plan(
         checked, generation = state.first() or (0, 0)
         if revision < checked and not force:
             return None
+        proposed = _proposed(space)
         if memory.generation == generation:
             stored = memory.rows
         else:
@@ -269,6 +282,7 @@ def _plan(
         found=found,
         open_keys=plan.open_keys,
         threaded={k: t for k, t in threaded.items() if k not in plan.reopened_keys},
+        held=proposed,
     )
     teaching_columns_fill(space=space, rows=plan.created)
     for key in [key for key in digests if key not in found]:

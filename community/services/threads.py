@@ -12,6 +12,7 @@ from community.selectors.threads import open_thread_count
 from community.services.notifications import notify
 from consensus.dispute_threads import DisputeGroup
 from consensus.services import contradictions_attach, contradictions_thread_set
+from mola.engine.consensus import threads_within_budget
 from mola.errors import InvalidInput
 from teaching.models import TEACHING_MODELS, Space, Teaching
 from teaching.services.access import check_member
@@ -43,12 +44,13 @@ def threads_open_for_disputes(*, space: Space, groups: list[DisputeGroup]) -> No
     groups that had a thread keep it, new ones get one while the space has fewer than
     ``MAX_OPEN_THREADS`` open threads (the rest wait in the contradictions queue). Each
     thread is handed its contradictions. Call inside the check's write transaction."""
-    kept = [g for g in groups if g.thread_id is not None]
-    budget = MAX_OPEN_THREADS - open_thread_count(
-        space=space, excluding=[g.thread_id for g in kept]
+    kept = [g.thread_id for g in groups if g.thread_id is not None]
+    chosen = threads_within_budget(
+        groups,
+        open_elsewhere=open_thread_count(space=space, excluding=kept),
+        max_open=MAX_OPEN_THREADS,
     )
-    fresh = [g for g in groups if g.thread_id is None][: max(0, budget - len(kept))]
-    for group in kept + fresh:
+    for group in chosen:
         thread = thread_open_for_dispute(
             space=space, thread_id=group.thread_id, title=group.title, teachings=group.teachings
         )
@@ -68,11 +70,17 @@ def thread_open_for_dispute(
     thread = Thread.objects.filter(pk=thread_id, space=space).first() if thread_id else None
     if thread is None:
         thread = Thread.objects.create(space=space, title=title[:500], teachings=teachings)
-    elif thread.teachings != teachings or thread.status == ThreadStatus.RESOLVED:
+    elif (
+        thread.teachings != teachings
+        or thread.status == ThreadStatus.RESOLVED
+        or (thread.opened_by_id is None and thread.title != title[:500])
+    ):
         thread.teachings = teachings
+        if thread.opened_by_id is None:  # the check's own title follows what the thread holds
+            thread.title = title[:500]
         if thread.status == ThreadStatus.RESOLVED:
             thread.status = ThreadStatus.OPEN  # the dispute came back: talk again
-        thread.save(update_fields=["teachings", "status", "updated_at"])
+        thread.save(update_fields=["teachings", "title", "status", "updated_at"])
     thread.participants.add(*_authors(teachings))
     return thread
 

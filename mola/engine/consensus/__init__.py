@@ -19,7 +19,7 @@ from mola.engine.consensus.items import (
     RuleItem,
     contradiction_key,
 )
-from mola.engine.consensus.threads import ThreadGroup, group_into_threads
+from mola.engine.consensus.threads import ThreadGroup, group_into_threads, threads_within_budget
 
 __all__ = [
     "CONCEPT_DUPLICATE",
@@ -38,4 +38,5 @@ __all__ = [
     "contradiction_key",
     "group_into_threads",
     "refreshed",
+    "threads_within_budget",
 ]

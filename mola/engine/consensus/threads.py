@@ -26,6 +26,7 @@ import random
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from mola.engine.consensus.items import Contradiction, Ref
 
@@ -38,6 +39,7 @@ class ThreadGroup:
     contradiction_keys: tuple[str, ...]
     teachings: tuple[Ref, ...]
     title: str
+    severity: float = 0.0  # of its most severe contradiction
 
 
 def group_into_threads(
@@ -96,11 +98,43 @@ def _grouped(
             # nodes number the refs in order
             teachings=tuple(refs[n] for n in sorted({n for key in keys for n in nodes[key]})),
             title=_title([by_key[key] for key in keys]),
+            severity=max(by_key[key].severity for key in keys),
         )
         for keys, thread_id in zip(groups, ids, strict=True)
     ]
-    top = {id(t): max(by_key[key].severity for key in t.contradiction_keys) for t in threads}
-    return sorted(threads, key=lambda t: (-top[id(t)], t.contradiction_keys[0]))
+    return sorted(threads, key=lambda t: (-t.severity, t.contradiction_keys[0]))
+
+
+class Budgeted(Protocol):
+    """What the budget needs of a group: the thread it has (None: it waits for a new one)
+    and the severity of its most severe dispute."""
+
+    @property
+    def thread_id(self) -> int | None: ...
+
+    @property
+    def severity(self) -> float: ...
+
+
+G = TypeVar("G", bound=Budgeted)
+
+
+def threads_within_budget(groups: Sequence[G], *, open_elsewhere: int, max_open: int) -> list[G]:
+    """The groups that get a thread, most severe first: every group that has a thread keeps
+    it (people may be talking there), and groups without one get a new thread, the most
+    severe first, while fewer than ``max_open`` threads would be open (``open_elsewhere``:
+    open threads that are not among ``groups``). The rest wait in the queue and get a thread
+    as earlier ones are resolved. ``O(n log n)`` in the groups; never more than ``max_open``
+    threads besides the kept ones."""
+    kept = [g for g in groups if g.thread_id is not None]
+    room = max(0, max_open - open_elsewhere - len(kept))
+    order = {id(g): i for i, g in enumerate(groups)}  # ties: the order they came in
+    fresh = heapq.nsmallest(
+        room,
+        (g for g in groups if g.thread_id is None),
+        key=lambda g: (-g.severity, order[id(g)]),
+    )
+    return sorted(kept + fresh, key=lambda g: (-g.severity, order[id(g)]))
 
 
 def _root(parent: list[int], node: int) -> int:
