@@ -35,7 +35,11 @@ def taught(space, owner, teacher, novice):
         space=space, user=teacher, features=row(toss_height_cm=100.0), label="toss in front"
     )
     proposed, _ = rules.rule_create(space=space, user=novice, condition="fatigued", label="no cue")
-    rules.rule_create(space=space, user=owner, condition="toss_height_cm > 80", label="no cue")
+    # The owner's rule overlaps the teacher's where no example lies (a 0.24-severe dispute
+    # between active rules); the novice's proposal opens no thread until it is endorsed.
+    rules.rule_create(
+        space=space, user=owner, condition="toss_height_cm > 80 and fatigued", label="no cue"
+    )
     from community.models import Thread
     from consensus.services import consensus_check
 
