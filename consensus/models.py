@@ -63,12 +63,22 @@ class Contradiction(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["space", "key"], name="one_contradiction_per_key")
         ]
+        # The list's filters, each an equality after (space, status) so SQLite and
+        # PostgreSQL pick them over the queue's order, and with severity so counts and the
+        # by-teaching groups read the index alone (bench/moderation.py).
         indexes = [
             models.Index(fields=["space", "status", "-severity", "id"], name="contra_queue"),
-            models.Index(fields=["space", "first", "status"], name="contra_first"),
-            models.Index(fields=["space", "second", "status"], name="contra_second"),
-            models.Index(fields=["space", "first_author", "status"], name="contra_first_author"),
-            models.Index(fields=["space", "second_author", "status"], name="contra_second_author"),
+            models.Index(fields=["space", "status", "first", "severity"], name="contra_first"),
+            models.Index(fields=["space", "status", "second", "severity"], name="contra_second"),
+            models.Index(
+                fields=["space", "status", "first_author", "severity"], name="contra_first_author"
+            ),
+            models.Index(
+                fields=["space", "status", "second_author", "severity"],
+                name="contra_second_author",
+            ),
+            models.Index(fields=["space", "status", "kind", "severity"], name="contra_kind"),
+            models.Index(fields=["space", "status", "thread", "severity"], name="contra_threaded"),
             models.Index(fields=["thread", "status"], name="contra_thread"),
         ]
 

@@ -80,6 +80,12 @@ def test_filters_by_teaching_member_severity_kind_and_status(api, teacher, exper
         for c in Contradiction.objects.filter(status="open")
         if {t["id"] for t in c.teachings} & experts
     }
+    both = _all(api, teacher, f"teaching=rule:{rule.pk}&member=expert")["results"]
+    assert {c["id"] for c in both} == {
+        c["id"]
+        for c in by_teaching["results"]
+        if any(t["author"] == "expert" for t in c["teachings"])
+    }
     severities = sorted({c.severity for c in Contradiction.objects.all()})
     middle = severities[len(severities) // 2]
     strong = _all(api, teacher, f"min_severity={middle}")["results"]
