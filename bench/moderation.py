@@ -84,6 +84,23 @@ def seed_community():
     return seeded, space
 
 
+def reused_community():
+    """The newest community a previous run seeded in this data dir, and its owner's token."""
+    from rest_framework.authtoken.models import Token
+
+    from teaching.models import Membership, Space
+
+    space = Space.objects.filter(slug__startswith="bench-moderation-").order_by("-pk").first()
+    if space is None:
+        raise SystemExit("--reuse: no community in this MOLA_DATA_DIR; run once without it")
+    owner = Membership.objects.get(space=space, role="owner").user
+    seeded = _harness.Seeded(
+        space.slug, space.pk, Token.objects.get(user=owner).key, "", None, [], 0
+    )
+    print(f"community: reused {space.slug} ({MEMBERS} members, {RULES} rules, {EXAMPLES} examples)")
+    return seeded, space
+
+
 def generate_rows(space, target: int, rng: random.Random) -> int:
     """Generated contradictions until the space stores ``target``; returns how many."""
     from community.models import Thread
@@ -267,12 +284,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stored", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="time the newest community already in MOLA_DATA_DIR (no seeding, no check)",
+    )
     args = parser.parse_args()
     setup()
     from django.db import connection
 
     print(f"database: {connection.vendor}; load before: {load()}")
-    seeded, space = seed_community()
+    seeded, space = reused_community() if args.reuse else seed_community()
     generated = generate_rows(space, args.stored, random.Random(0))
     print(f"generated {generated:,} more contradictions to store {args.stored:,}")
     list_pages(seeded, space, args.repeat)
