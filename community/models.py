@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings as django_settings
 from django.db import models
+from django.utils import timezone
 
 from teaching.models import Space
 
@@ -101,13 +102,18 @@ class NotificationKind(models.TextChoices):
     POST = "post"  # someone posted in a thread about your teaching or that you joined
     RESOLUTION = "resolution"  # a moderator resolved a thread that touches you
     APPEAL = "appeal"  # an appeal reopened a thread you decided, were assigned or are in
+    REVIEW = "review"  # a trusted member endorsed or rejected a teaching you proposed
 
 
 class Notification(models.Model):
-    """One line of a member's in-app inbox.
+    """One item of a member's in-app inbox.
 
-    ``key`` makes a notification idempotent (e.g. ``contradiction:12``): the same event
-    told twice stores one row.
+    Most items are grouped (``group``, e.g. ``disputes:rule:41`` or ``thread:12``): one row
+    per member and group, updated as more events arrive — ``count`` new ones since the
+    member last read it — instead of one row per event (``community/services/notifications.py``).
+    ``data["told"]`` remembers the events already folded in, so an event told twice counts
+    once. An ungrouped row with a ``key`` is idempotent the same way.
+    ``visible_at``: when the item shows in the inbox (later for a daily digest).
     """
 
     user = models.ForeignKey(
@@ -121,17 +127,47 @@ class Notification(models.Model):
     message = models.TextField()
     data = models.JSONField(default=dict)
     key = models.CharField(max_length=200, blank=True, default="")
+    group = models.CharField(max_length=200, blank=True, default="")
+    count = models.PositiveIntegerField(default=1)  # events folded in since last read
     read_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(default=timezone.now)  # the last event folded in
+    visible_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["-created_at", "-id"]
+        ordering = ["-updated_at", "-id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "key"], condition=~models.Q(key=""), name="one_notification_per_key"
             ),
+            models.UniqueConstraint(
+                fields=["user", "group"],
+                condition=~models.Q(group=""),
+                name="one_notification_per_group",
+            ),
         ]
-        indexes = [models.Index(fields=["user", "read_at"], name="notification_inbox")]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="notification_inbox"),
+            models.Index(fields=["user", "-updated_at"], name="notification_recent"),
+        ]
+
+
+class Delivery(models.TextChoices):
+    IMMEDIATE = "immediate"  # an item shows as soon as its first event arrives
+    DAILY = "daily"  # new items wait for the member's daily digest hour
+
+
+class NotificationSettings(models.Model):
+    """A member's inbox settings (absent: immediate)."""
+
+    user = models.OneToOneField(
+        django_settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_settings",
+    )
+    delivery = models.CharField(max_length=16, choices=Delivery.choices, default=Delivery.IMMEDIATE)
+    digest_hour = models.PositiveSmallIntegerField(default=7)  # UTC hour the digest shows
+    updated_at = models.DateTimeField(auto_now=True)
 
 
 class AuditAction(models.TextChoices):

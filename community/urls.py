@@ -12,6 +12,11 @@ urlpatterns = [
         notifications.NotificationReadApi.as_view(),
         name="notifications-read",
     ),
+    path(
+        "me/notifications/settings",
+        notifications.NotificationSettingsApi.as_view(),
+        name="notification-settings",
+    ),
     path("spaces/<slug:slug>/threads", threads.ThreadListApi.as_view(), name="thread-list"),
     path("threads/<int:thread_id>", threads.ThreadDetailApi.as_view(), name="thread-detail"),
     path("threads/<int:thread_id>/posts", threads.PostCreateApi.as_view(), name="thread-posts"),

@@ -18,13 +18,24 @@ class NotificationSerializer(serializers.Serializer):
     space = serializers.CharField(source="space.slug")
     thread = serializers.IntegerField(source="thread_id", allow_null=True)
     message = serializers.CharField()
+    group = serializers.CharField()
+    count = serializers.IntegerField(help_text="events folded into this item since last read")
+    target = serializers.SerializerMethodField()
     data = serializers.JSONField()
     read = serializers.SerializerMethodField()
     read_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
 
     def get_read(self, notification) -> bool:
         return notification.read_at is not None
+
+    def get_target(self, notification) -> dict:
+        """Where the item leads: its thread, else contradictions filtered, a teaching, the
+        threads, or the member's teachings."""
+        if notification.thread_id:
+            return {"thread": notification.thread_id}
+        return notification.data.get("target") or {}
 
 
 class NotificationListApi(APIView):
@@ -66,3 +77,29 @@ class NotificationReadApi(APIView):
             user=request.user, ids=data.validated_data.get("ids")
         )
         return Response({"marked": marked, "unread": activity.unread_count(user=request.user)})
+
+
+class NotificationSettingsApi(APIView):
+    class SettingsSerializer(serializers.Serializer):
+        delivery = serializers.ChoiceField(
+            choices=["immediate", "daily"],
+            required=False,
+            help_text="immediate: items show at once; daily: new items show at digest_hour",
+        )
+        digest_hour = serializers.IntegerField(
+            min_value=0, max_value=23, required=False, help_text="UTC hour of the daily digest"
+        )
+
+    @extend_schema(responses={200: SettingsSerializer})
+    def get(self, request):
+        current = notifications.notification_settings_get(user=request.user)
+        return Response(self.SettingsSerializer(current).data)
+
+    @extend_schema(request=SettingsSerializer, responses={200: SettingsSerializer})
+    def patch(self, request):
+        data = self.SettingsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        current = notifications.notification_settings_update(
+            user=request.user, **data.validated_data
+        )
+        return Response(self.SettingsSerializer(current).data)

@@ -30,8 +30,8 @@ def test_disputed_authors_are_told_once(space, contradiction, teacher, expert):
     assert notify_teachings_disputed(space, [contradiction]) == 2
     assert notify_teachings_disputed(space, [contradiction]) == 0
     mine = Notification.objects.get(user=teacher)
-    assert mine.kind == "disputed" and "contradiction" in mine.message
-    assert mine.data["contradiction"] == contradiction.pk
+    assert mine.kind == "disputed" and "A new dispute about your rule" in mine.message
+    assert mine.data["top"]["contradiction"] == contradiction.pk
     assert Notification.objects.filter(user=expert).count() == 1
 
 
@@ -62,7 +62,9 @@ def test_a_post_tells_the_others_in_the_thread(api, thread, dispute, teacher, ex
     }
     assert "post" in kinds["teacher"] and "post" in kinds["expert"]
     assert "post" not in kinds["novice"]
-    assert "thread" in kinds["expert"]  # told when the teacher opened it about their rule
+    # The expert was told when the teacher opened it about their rule: one item, both events.
+    item = Notification.objects.get(user=expert)
+    assert item.data["counts"] == {"thread": 1, "post": 1}
 
 
 def test_a_post_supports_only_teachings_of_its_thread(api, space, thread, expert):
