@@ -10,6 +10,7 @@ from frontend.views import (
     cases,
     community,
     examples,
+    inbox,
     members,
     playground,
     spaces,
@@ -75,6 +76,12 @@ urlpatterns = [
     path("signup/", accounts.signup, name="signup"),
     path("login/", accounts.login_view, name="login"),
     path("logout/", accounts.logout_view, name="logout"),
-    path("notifications/", community.notifications, name="notifications"),
+    path("notifications/", inbox.notifications, name="notifications"),
+    path("notifications/settings/", inbox.notification_settings, name="notification-settings"),
+    path(
+        "notifications/<int:notification_id>/open/",
+        inbox.notification_open,
+        name="notification-open",
+    ),
     path("spaces/<slug:slug>/", include(space_urls)),
 ]

@@ -1,5 +1,5 @@
 """The community's pages: threads (posts, positions, resolve and appeal dialogs),
-contributors, the audit log and notifications; and the consensus app's contradictions
+contributors and the audit log; and the consensus app's contradictions
 queue. The pages call the community app's selectors and services,
 the same ones the API calls."""
 
@@ -8,17 +8,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from community.selectors import activity
 from community.selectors import contributors as credit
 from community.selectors import threads as thread_selectors
 from community.services import appeals, posts, resolutions
-from community.services import notifications as inbox
 from consensus.selectors import STATUSES, ContradictionFilters, contradiction_list
 from frontend.views.common import page, space_page
 from mola.errors import MolaError
@@ -170,25 +168,3 @@ def audit(request: HttpRequest, space: Space, membership: Membership) -> HttpRes
     queryset = activity.audit_list(space=space, filters={"action": request.GET.get("action", "")})
     entries = Paginator(queryset, 100).get_page(request.GET.get("page"))
     return page(request, "frontend/audit.html", space, membership, "audit", entries=entries)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def notifications(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
-        ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()] or None
-        marked = inbox.notifications_mark_read(user=request.user, ids=ids)
-        messages.success(request, f"Marked {marked} read.")
-        return redirect("frontend:notifications")
-    unread_only = request.GET.get("unread") == "true"
-    queryset = activity.notification_list(user=request.user, unread=True if unread_only else None)
-    listing = Paginator(queryset, 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "frontend/notifications.html",
-        {
-            "notifications": listing,
-            "unread_only": unread_only,
-            "unread": activity.unread_count(user=request.user),
-        },
-    )

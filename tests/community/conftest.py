@@ -49,3 +49,33 @@ def thread(space, teacher, dispute):
         title="High tosses: which cue?",
         teachings=[{"type": "rule", "id": front.pk}, {"type": "rule", "id": elbow.pk}],
     )
+
+
+def _inbox_rule(space, user, threshold: int, label: str = "high elbow"):
+    from teaching.services.rules import rule_create
+
+    rule, _ = rule_create(
+        space=space, user=user, condition=f"toss_height_cm > {threshold}", label=label
+    )
+    return rule
+
+
+def _contradiction(space, first, second, severity: float):
+    from consensus.models import Contradiction
+
+    return Contradiction.objects.create(
+        space=space,
+        key=f"rule_overlap:{first.pk}:{second.pk}",
+        kind="rule_overlap",
+        teachings=[{"type": "rule", "id": first.pk}, {"type": "rule", "id": second.pk}],
+        severity=severity,
+    )
+
+
+@pytest.fixture
+def twelve(space, teacher, expert):
+    """The teacher's one rule against twelve of the expert's, severities 0.01 … 0.12."""
+    mine = _inbox_rule(space, teacher, 80, "toss in front")
+    theirs = [_inbox_rule(space, expert, 10 + i) for i in range(12)]
+    rows = [_contradiction(space, mine, other, (i + 1) / 100) for i, other in enumerate(theirs)]
+    return mine, theirs, rows

@@ -31,27 +31,6 @@ def _rule(space, user, threshold: int, label: str = "high elbow"):
     return rule
 
 
-def _contradiction(space, first, second, severity: float):
-    from consensus.models import Contradiction
-
-    return Contradiction.objects.create(
-        space=space,
-        key=f"rule_overlap:{first.pk}:{second.pk}",
-        kind="rule_overlap",
-        teachings=[{"type": "rule", "id": first.pk}, {"type": "rule", "id": second.pk}],
-        severity=severity,
-    )
-
-
-@pytest.fixture
-def twelve(space, teacher, expert):
-    """The teacher's one rule against twelve of the expert's, severities 0.01 … 0.12."""
-    mine = _rule(space, teacher, 80, "toss in front")
-    theirs = [_rule(space, expert, 10 + i) for i in range(12)]
-    rows = [_contradiction(space, mine, other, (i + 1) / 100) for i, other in enumerate(theirs)]
-    return mine, theirs, rows
-
-
 def test_twelve_disputes_about_one_rule_are_one_item(space, twelve, teacher):
     mine, theirs, rows = twelve
     assert notify_teachings_disputed(space, rows) == 24  # 12 for each author
