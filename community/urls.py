@@ -1,6 +1,6 @@
 from django.urls import path
 
-from community.api import accounts, notifications, spaces, threads
+from community.api import accounts, notifications, review, spaces, threads
 
 urlpatterns = [
     path("users", accounts.UserCreateApi.as_view(), name="user-create"),
@@ -37,5 +37,8 @@ urlpatterns = [
         name="contributors",
     ),
     path("spaces/<slug:slug>/audit", spaces.AuditListApi.as_view(), name="audit"),
-    path("spaces/<slug:slug>/review", spaces.ReviewQueueApi.as_view(), name="review-queue"),
+    path("spaces/<slug:slug>/review", review.ReviewQueueApi.as_view(), name="review-queue"),
+    path(
+        "spaces/<slug:slug>/review/decide", review.ReviewDecideApi.as_view(), name="review-decide"
+    ),
 ]

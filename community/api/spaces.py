@@ -1,8 +1,7 @@
-"""A space's community pages: contributors, the audit log, the novice review queue."""
+"""A space's community pages: contributors, the audit log."""
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.views import APIView
@@ -10,8 +9,7 @@ from rest_framework.views import APIView
 from community.selectors import activity, contributors
 from mola.api.pagination import Pagination
 from teaching import selectors as teaching_selectors
-from teaching.api.serializers import OUTPUT_SERIALIZERS
-from teaching.services.access import check_member, check_trusted
+from teaching.services.access import check_member
 
 
 class ContributorSerializer(serializers.Serializer):
@@ -65,15 +63,3 @@ class AuditListApi(APIView):
         paginator = Pagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(AuditEntrySerializer(page, many=True).data)
-
-
-class ReviewQueueApi(APIView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
-    def get(self, request, slug: str):
-        space = teaching_selectors.space_get(slug=slug)
-        check_trusted(space=space, user=request.user)
-        paginator = Pagination()
-        page = paginator.paginate_queryset(
-            teaching_selectors.review_queue(space=space), request, view=self
-        )
-        return paginator.get_paginated_response([OUTPUT_SERIALIZERS[t.kind](t).data for t in page])

@@ -1,4 +1,4 @@
-"""Reads of the audit log and the inbox."""
+"""Reads of the audit log, and the inbox."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Members: profiles, the members admin (role, expertise, rollback) and the review queue."""
+"""Members: profiles, the members admin (role, expertise, rollback)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from frontend import queries
 from frontend.views.common import page, space_page
 from mola.errors import MolaError, NotFound
 from teaching import selectors
 from teaching.models import Expertise, Membership, Role, Space
-from teaching.services import history, spaces, trust
-from teaching.services.access import check_trusted
+from teaching.services import history, spaces
 
 
 def _errors_to_messages(request: HttpRequest, exc: MolaError) -> None:
@@ -44,7 +44,7 @@ def member_list(request: HttpRequest, space: Space, membership: Membership) -> H
 def member_profile(
     request: HttpRequest, space: Space, membership: Membership, username: str
 ) -> HttpResponse:
-    member = selectors.member_get(space=space, username=username)
+    member = queries.member_get(space=space, username=username)
     if member is None:
         raise NotFound(f"{username} is not a member of {space.slug}.")
     return page(
@@ -54,7 +54,7 @@ def member_profile(
         membership,
         "members",
         member=member,
-        teachings=selectors.member_teachings(space=space, user=member.user),
+        teachings=queries.member_teachings(space=space, user=member.user),
         roles=Role.values,
         expertise_levels=Expertise.values,
     )
@@ -107,44 +107,3 @@ def member_rollback(
         else:
             messages.info(request, f"{username} has nothing to roll back.")
     return redirect("frontend:member", slug=space.slug, username=username)
-
-
-@space_page
-@require_GET
-def review_queue(request: HttpRequest, space: Space, membership: Membership) -> HttpResponse:
-    check_trusted(space=space, user=request.user)
-    return page(
-        request,
-        "frontend/review.html",
-        space,
-        membership,
-        "review",
-        proposed=selectors.review_queue(space=space),
-    )
-
-
-@space_page
-@require_POST
-def review_decide(
-    request: HttpRequest, space: Space, membership: Membership, kind: str, teaching_id: int
-) -> HttpResponse:
-    decide = (
-        trust.teaching_endorse
-        if request.POST.get("decision") == "endorse"
-        else trust.teaching_reject
-    )
-    try:
-        teaching, revision = decide(
-            space=space,
-            kind=kind,
-            teaching_id=teaching_id,
-            user=request.user,
-            note=request.POST.get("note", ""),
-        )
-        messages.success(
-            request,
-            f"{kind.capitalize()} #{teaching_id} is {teaching.status} (revision {revision}).",
-        )
-    except MolaError as exc:
-        _errors_to_messages(request, exc)
-    return redirect("frontend:review", slug=space.slug)
