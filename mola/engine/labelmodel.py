@@ -84,7 +84,8 @@ def fit_label_model(
     # Start as if each rule fired on a third of its label's cases, at its prior precision.
     own_rate, other_rate = _rates(reliability, fired, n_cases, class_prior, rule_labels)
     iterations = 0
-    for iterations in range(1, max_iterations + 1):
+    for iteration in range(1, max_iterations + 1):
+        iterations = iteration
         posteriors = _posteriors(votes, rule_labels, own_rate, other_rate, class_prior)
         agree = _agreement(votes, posteriors, rule_labels)
         updated = (prior[:, 0] + agree + example_agree) / (
@@ -94,7 +95,9 @@ def fit_label_model(
         own_mass = mass[rule_labels] if n_rules else np.zeros(0)
         own_rate = np.clip((agree + 1.0) / (own_mass + 2.0), _FLOOR, 1 - _FLOOR)
         other_mass = n_cases - own_mass
-        other_rate = np.clip(fired * (1 - updated) / np.maximum(other_mass, 1.0), _FLOOR, 1 - _FLOOR)
+        other_rate = np.clip(
+            fired * (1 - updated) / np.maximum(other_mass, 1.0), _FLOOR, 1 - _FLOOR
+        )
         change = float(np.max(np.abs(updated - reliability))) if n_rules else 0.0
         reliability = updated
         if change < tolerance:

@@ -47,9 +47,7 @@ def test_little_evidence_stays_near_the_authors_prior():
     rare_labels = np.array([(truth[0] + 1) % 3, (truth[0] + 1) % 3])
     votes = np.vstack([votes, rare])
     labels = np.concatenate([labels, rare_labels])
-    model = fit_label_model(
-        votes, labels, ["expert"] * 6 + ["master", "novice"], 3
-    )
+    model = fit_label_model(votes, labels, ["expert"] * 6 + ["master", "novice"], 3)
     master_prior = EXPERTISE_PRIOR["master"][0] / sum(EXPERTISE_PRIOR["master"])
     novice_prior = EXPERTISE_PRIOR["novice"][0] / sum(EXPERTISE_PRIOR["novice"])
     assert abs(model.reliability[6] - master_prior) < 0.2
@@ -59,7 +57,7 @@ def test_little_evidence_stays_near_the_authors_prior():
 
 def test_examples_anchor_the_estimate():
     accuracies = [0.5, 0.5, 0.5, 0.5]
-    truth, labels, votes = _world(2, accuracies, n_cases=600)
+    _, labels, votes = _world(2, accuracies, n_cases=600)
     # Examples: rule 0 right everywhere it covers them, rule 1 wrong.
     examples = np.zeros((4, 40), dtype=bool)
     examples[0, :20] = True
