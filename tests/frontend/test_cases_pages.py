@@ -69,3 +69,11 @@ def test_outsiders_do_not_see_cases(client_as, pool, role):
     response = client_as(role).get(f"{P}/cases/")
     assert response.status_code in (302, 403)
     assert b"data-case=" not in response.content
+
+
+def test_a_novices_answer_waits_for_review_instead_of_a_retrain(client_as, pool):
+    first = client_as("novice").get(f"{P}/practice/next/").content.decode()
+    case_id = int(first.split('data-case="')[1].split('"')[0])
+    result = client_as("novice").post(f"{P}/practice/{case_id}/answer/", {"label": "no cue"})
+    page = result.content.decode()
+    assert 'id="answer-pending"' in page and 'id="retraining"' not in page
