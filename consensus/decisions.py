@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from consensus.columns import ref_text
 from consensus.models import ConsensusState, Contradiction, ContradictionStatus
+from consensus.signals import disputes_decided
 from teaching.models import TEACHING_MODELS, Space
 from teaching.services.disputes import teachings_flag_disputed
 
@@ -83,6 +84,10 @@ def contradictions_decide(*, space: Space, ids: list[int], status: str, note: st
         rows, ["status", "closed_at", "close_note", "closed_revisions"], batch_size=_CHUNK
     )
     _changed(space, rows)
+    if rows:
+        disputes_decided.send(
+            sender=Contradiction, space=space, ids=[row.pk for row in rows], status=status
+        )
     return [row.pk for row in rows]
 
 

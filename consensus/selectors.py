@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Q, QuerySet
 
 from consensus.models import Contradiction
+from consensus.outside import EVALUATION_DISAGREEMENT, OUTSIDE_KINDS
 from mola.engine.consensus import KINDS
 from mola.errors import InvalidInput
 from teaching.models import TEACHING_MODELS, Space, Teaching
@@ -22,6 +23,7 @@ KIND_WORDS = {
     "rule_example": "an example against a rule",
     "example_conflict": "examples that conflict",
     "concept_duplicate": "duplicate concepts",
+    EVALUATION_DISAGREEMENT: "members disagree on an evaluation case",
 }
 MAX_WITNESS_VALUES = 8  # feature values shown for an example in words
 
@@ -48,8 +50,10 @@ def contradiction_filters(*, space: Space, params: Mapping[str, Any]) -> Contrad
     if status != "all" and status not in STATUSES:
         raise _bad("status", f"status is one of {', '.join(STATUSES)} or all.", "invalid_choice")
     kind = params.get("kind") or None
-    if kind is not None and kind not in KINDS:
-        raise _bad("kind", f"kind is one of {', '.join(KINDS)}.", "invalid_choice")
+    if kind is not None and kind not in (*KINDS, *OUTSIDE_KINDS):
+        raise _bad(
+            "kind", f"kind is one of {', '.join((*KINDS, *OUTSIDE_KINDS))}.", "invalid_choice"
+        )
     teaching = params.get("teaching") or None
     if teaching is not None:
         kind_part, _, pk = teaching.partition(":")

@@ -23,6 +23,7 @@ from consensus.columns import teaching_columns_fill
 from consensus.dispute_threads import ThreadPlan, thread_requests, threads_plan
 from consensus.loading import current_index, fresh_index
 from consensus.models import ConsensusState, Contradiction, ContradictionStatus
+from consensus.outside import OUTSIDE_KINDS
 from consensus.signals import disputes_grouped, disputes_opened
 from mola.db import consistent_read
 from mola.engine.consensus import Contradiction as Found
@@ -232,7 +233,8 @@ def _plan(
         if memory.generation == generation:
             stored = memory.rows
         else:
-            rows = Contradiction.objects.filter(space=space)
+            # Rows another app found are not the core's to compare or close.
+            rows = Contradiction.objects.filter(space=space).exclude(kind__in=OUTSIDE_KINDS)
             stored = {
                 key: (pk, status, digest)
                 for pk, key, status, digest in rows.values_list("pk", "key", "status", "digest")

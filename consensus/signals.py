@@ -18,3 +18,8 @@ disputes_grouped = Signal()
 # Disputes opened (new, or again): ``space``, ``contradictions`` (at most ``NOTIFY_BATCH``
 # ``Contradiction`` rows, none ``expected``). Sent on commit. community tells the authors.
 disputes_opened = Signal()
+
+# A moderator's decision closed contradictions: ``space``, ``ids``, ``status`` (resolved or
+# dismissed). Sent inside the decision's transaction. evaluation settles the evaluation
+# cases whose disagreement was decided.
+disputes_decided = Signal()

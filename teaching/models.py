@@ -194,6 +194,9 @@ class ModelStatus(models.TextChoices):
     TRAINING = "training"
     READY = "ready"
     FAILED = "failed"
+    # Trained, but a check before publishing held it back (the evaluation app's regression
+    # guard: ``held_because`` says why); the version before it keeps serving.
+    HELD = "held"
 
 
 class ModelVersion(models.Model):
@@ -212,6 +215,7 @@ class ModelVersion(models.Model):
     contributors = models.JSONField(default=list)
     teachings = models.JSONField(default=dict)  # {"rule": [ids], "concept": [...], ...}
     error = models.TextField(blank=True, default="")
+    held_because = models.TextField(blank=True, default="")
     requested_at = models.DateTimeField(null=True, blank=True)
     trained_at = models.DateTimeField(null=True, blank=True)
     training_seconds = models.FloatField(null=True, blank=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.dispatch import Signal
 
-from teaching.models import Space
+from teaching.models import ModelStatus, Space
 
 # A teaching write committed: ``space_id``, ``revision`` (the space's teaching revision),
 # ``refs`` (the changed teachings as (kind, id)). Sent on commit. consensus re-checks.
@@ -28,6 +28,14 @@ decision_taken = Signal()
 # Predictions were explained: ``space_id``, ``contributors`` (one list of usernames per
 # prediction). community counts the credit; its listener never raises.
 predictions_explained = Signal()
+
+# A trained version is about to be published: ``version`` (a ``ModelVersion`` whose
+# ``metrics`` are set and whose status is READY, not saved yet), ``model`` (the fitted
+# ``TaughtModel``). Sent inside the publishing transaction, so what a listener writes commits
+# with the version. A listener may add to ``version.metrics`` and hold the version back
+# (``version_hold``). evaluation scores the version on the agreed cases and reports what
+# it changed.
+version_publishing = Signal()
 
 
 def decision_record(
@@ -54,3 +62,14 @@ def decision_record(
 def predictions_credit(space_id: int, contributors: Sequence[Iterable[str]]) -> None:
     """Announce whose teachings took part in a batch of predictions."""
     predictions_explained.send(sender=Space, space_id=space_id, contributors=contributors)
+
+
+def version_publishing_announce(*, version, model) -> None:
+    """Let the apps above score, report on or hold a version before it is published."""
+    version_publishing.send(sender=Space, version=version, model=model)
+
+
+def version_hold(version, *, because: str) -> None:
+    """Hold ``version`` back instead of publishing it (a ``version_publishing`` listener)."""
+    version.status = ModelStatus.HELD
+    version.held_because = because

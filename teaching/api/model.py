@@ -43,6 +43,7 @@ class VersionOutputSerializer(serializers.Serializer):
     contributors = serializers.ListField(child=serializers.CharField())
     teachings = serializers.DictField()
     error = serializers.CharField()
+    held_because = serializers.CharField(help_text="Why a held version was not published.")
 
 
 class ModelStatusSerializer(serializers.Serializer):

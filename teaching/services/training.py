@@ -51,6 +51,7 @@ from django.utils import timezone
 
 from teaching.models import ModelArtifact, ModelStatus, ModelVersion, Space, TrainingState
 from teaching.services.snapshots import fit_cache, snapshot_read, space_snapshot
+from teaching.signals import version_publishing_announce
 
 __all__ = [
     "refine_run",
@@ -506,6 +507,7 @@ def _publish(version, model, artifact, snapshot, started, timings) -> ModelVersi
             )
         version.timings = timings
         version.status = ModelStatus.READY
+        version_publishing_announce(version=version, model=model)  # may hold it back
         version.save()
         TrainingState.objects.filter(space_id=space_id).update(
             trained_revision=Greatest(F("trained_revision"), version.teaching_revision),
