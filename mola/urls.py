@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("teaching.urls")),
     path("", include("consensus.urls")),
     path("", include("cases.urls")),
+    path("", include("evaluation.urls")),
 ]
 
 urlpatterns = [

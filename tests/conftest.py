@@ -147,9 +147,11 @@ def _fresh_process_caches():
     from cases.selectors import clear_matrices
     from community.services import credit
     from consensus import loading
+    from evaluation.services import versions
     from teaching.services import predict, traffic
 
     clear_matrices()
+    versions._last_models.clear()
     loading._indexes.clear()
     predict._models.clear()
     credit.flush()  # the last test's credit counted in memory, into the cache cleared next

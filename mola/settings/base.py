@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "community",
     "consensus",
     "cases",
+    "evaluation",
     "frontend",
 ]
 
