@@ -70,6 +70,8 @@ class VersionReport(models.Model):
     previous = models.PositiveIntegerField(null=True, blank=True)  # its version number
     # Agreed case id → this version's answer, for the next version's comparison.
     answers = models.JSONField(default=dict)
+    # Sampled input's key (``row_key``) → this version's answer, likewise.
+    input_answers = models.JSONField(default=dict)
     now_right = models.JSONField(default=list)
     now_wrong = models.JSONField(default=list)
     traffic_changed = models.PositiveIntegerField(default=0)

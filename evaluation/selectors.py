@@ -10,7 +10,7 @@ from evaluation.models import CaseLabel, CaseStatus, EvaluationCase, VersionRepo
 from evaluation.services.cases import space_verdicts
 from mola.engine import evaluation as engine
 from mola.errors import InvalidInput
-from teaching.models import Space
+from teaching.models import Space, TeachingRevision
 from teaching.services.access import check_member
 
 STATUSES = ("open", "agreed", "contested", "dismissed")
@@ -125,3 +125,34 @@ def version_changes(*, version) -> dict[str, Any]:
         "authors": report.authors if report else [],
         "scorecard": (version.metrics or {}).get("scorecard"),
     }
+
+
+def version_teachings(*, space: Space, versions: list) -> dict[int, tuple[str, int]]:
+    """Per version number, the teaching whose write made the revision it was trained from
+    (the first one that revision touched)."""
+    revisions = {v.teaching_revision for v in versions}
+    made: dict[int, tuple[str, int]] = {}
+    rows = TeachingRevision.objects.filter(space=space, revision__in=revisions).order_by("id")
+    for revision, kind, pk in rows.values_list("revision", "kind", "teaching_id"):
+        made.setdefault(revision, (kind, pk))
+    return {v.version: made[v.teaching_revision] for v in versions if v.teaching_revision in made}
+
+
+RECENT_REPORTS = 30  # reports searched for a member's latest write
+
+
+def latest_change_of(*, space: Space, user) -> dict[str, Any] | None:
+    """What the newest version made from ``user``'s writes changed: for the teacher's
+    "what changed" panel. None when none of the recent versions is theirs."""
+    reports = VersionReport.objects.filter(space=space, previous__isnull=False).select_related(
+        "version"
+    )
+    for report in reports.order_by("-version_id")[:RECENT_REPORTS]:
+        if user.username in report.authors:
+            mine = [c for c in report.causes if c["author"] == user.username]
+            return {
+                **version_changes(version=report.version),
+                "mine": mine,
+                "answers": sum(c["answers"] for c in mine) if mine else report.traffic_changed,
+            }
+    return None

@@ -15,6 +15,7 @@ class Point:
     y: float
     version: int
     value: float
+    href: str = ""  # where the point leads (the teaching that produced the version)
 
     @property
     def percent(self) -> str:
@@ -79,3 +80,29 @@ def metric_chart(versions: Iterable, metric: str) -> LineChart:
         y = PAD_TOP + plot_height * (1 - min(max(value, 0.0), 1.0))
         chart.points.append(Point(x=x, y=y, version=version, value=value))
     return chart
+
+
+def scorecard_chart(versions: Iterable, links: dict[int, str]) -> LineChart:
+    """Accuracy on the agreed evaluation cases (``metrics.scorecard``) of the versions that
+    were scored, oldest first; each point links to ``links[version]`` when given."""
+    scored = [
+        _Scored(
+            v.version,
+            v.status,
+            {"accuracy": (v.metrics or {}).get("scorecard", {}).get("accuracy")},
+        )
+        for v in versions
+        if (v.metrics or {}).get("scorecard", {}).get("n_cases")
+    ]
+    chart = metric_chart(scored, "accuracy")
+    chart.metric = "scorecard"
+    for point in chart.points:
+        point.href = links.get(point.version, "")
+    return chart
+
+
+@dataclass
+class _Scored:
+    version: int
+    status: str
+    metrics: dict

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
@@ -25,7 +23,6 @@ from community.services.notifications import notify
 from community.services.threads import thread_open_for_dispute
 from evaluation.models import CaseStatus, EvaluationCase, VersionReport
 from mola.engine import evaluation as engine
-from mola.engine.table import checked_table
 from teaching.models import Concept, ModelStatus, ModelVersion, Space, TeachingRevision
 from teaching.services.predict import load_model
 from teaching.services.traffic import recent_inputs_key
@@ -40,51 +37,24 @@ LISTED = 10  # case ids named in a message
 _last_models: dict[int, tuple[int, Any]] = {}
 
 
-@dataclass
-class _Rows:
-    ids: list[Any]
-    rows: list[dict[str, Any]]
-    truth: list[str]
-
-
-def _agreed_cases(space: Space) -> _Rows:
-    cases = EvaluationCase.objects.filter(space=space, status=CaseStatus.AGREED).values_list(
+def _agreed_cases(space: Space) -> tuple[list[int], list[dict[str, Any]], list[str]]:
+    rows = EvaluationCase.objects.filter(space=space, status=CaseStatus.AGREED).values_list(
         "pk", "features", "label"
     )
-    found = _Rows([], [], [])
-    for pk, features, label in cases:
-        found.ids.append(pk)
-        found.rows.append(features)
-        found.truth.append(label)
-    return found
-
-
-def _answers(model, schema, rows: list[dict[str, Any]]) -> tuple[list[str], np.ndarray, list[int]]:
-    """Labels, confidences and the positions of valid rows (a schema change may have made
-    a stored row invalid: it is left out)."""
-    table, refused = checked_table(schema, rows)
-    if not rows or not model.labels_:
-        return [], np.zeros(0), []
-    keep = [i for i in range(len(rows)) if i not in set(refused)]
-    if refused:
-        table, _ = checked_table(schema, [rows[i] for i in keep])
-    probabilities = model.predict_proba(table)
-    labels = [model.labels_[i] for i in probabilities.argmax(axis=1)]
-    return labels, probabilities.max(axis=1), keep
-
-
-def _explain(model, schema, rows: list[dict[str, Any]]) -> list[Any]:
-    if not rows:
-        return []
-    table, _ = checked_table(schema, rows)
-    return model.explain(table)
+    ids, features, truth = [], [], []
+    for pk, values, label in rows:
+        ids.append(pk)
+        features.append(values)
+        truth.append(label)
+    return ids, features, truth
 
 
 def _previous(version) -> ModelVersion | None:
+    """The version serving while ``version`` is published."""
     return (
         ModelVersion.objects.filter(space_id=version.space_id, status=ModelStatus.READY)
         .exclude(pk=version.pk)
-        .only("id", "version", "teaching_revision")
+        .only("id", "space_id", "version", "teaching_revision")
         .order_by("-teaching_revision", "-version")
         .first()
     )
@@ -111,82 +81,56 @@ def version_evaluate(*, version, model) -> None:
     says so, and tell the people concerned. Called inside the publishing transaction."""
     started = time.perf_counter()
     space = Space.objects.get(pk=version.space_id)
-    schema = space.schema
-    agreed = _agreed_cases(space)
-    answers, confidence, kept = _answers(model, schema, agreed.rows)
-    truth = [agreed.truth[i] for i in kept]
-    ids = [agreed.ids[i] for i in kept]
-    rows = [agreed.rows[i] for i in kept]
-    version.metrics = {
-        **version.metrics,
-        "scorecard": engine.scorecard(truth, answers, confidence, schema.label_names),
-    }
+    ids, rows, truth = _agreed_cases(space)
     previous = _previous(version)
+    changed, writers = set(), []
+    if previous is not None:
+        changed, writers = _changed_teachings(
+            space, previous.teaching_revision, version.teaching_revision
+        )
+    stored, stored_inputs = (
+        VersionReport.objects.filter(version_id=previous.pk)
+        .values_list("answers", "input_answers")
+        .first()
+        if previous is not None
+        else None
+    ) or ({}, {})
+    traffic = cache.get(recent_inputs_key(space.pk)) or []
+    found = engine.evaluate_version(
+        model=model,
+        schema=space.schema,
+        case_ids=ids,
+        case_rows=rows,
+        truth=truth,
+        previous=(lambda: _model_of(previous)) if previous is not None else None,
+        previous_answers={int(pk): label for pk, label in stored.items()},
+        traffic=[r for r in traffic if isinstance(r, dict)],
+        previous_input_answers=stored_inputs,
+        changed=changed,
+        concept_ids=dict(Concept.objects.filter(space=space).values_list("name", "pk")),
+    )
+    version.metrics = {**version.metrics, "scorecard": found.scorecard}
     report = VersionReport(
         version_id=version.pk,
         space=space,
-        answers={str(pk): label for pk, label in zip(ids, answers, strict=True)},
+        answers={str(pk): label for pk, label in found.answers.items()},
+        input_answers=found.input_answers,
     )
-    if previous is not None:
-        _compare(space, version, model, previous, report, _Rows(ids, rows, truth), answers)
+    displaced: dict = {}
+    if found.report is not None:
+        change = found.report
+        report.previous = previous.version
+        report.now_right, report.now_wrong = change.now_right, change.now_wrong
+        report.traffic_changed, report.traffic_total = change.traffic_changed, change.traffic_total
+        names = get_user_model().objects.filter(pk__in=writers).values_list("username", flat=True)
+        report.authors = sorted(names)
+        report.causes = _causes(space, change)
+        displaced = change.displaced
     _guard(space, version, report)
     report.seconds = time.perf_counter() - started
     report.save()
-    _tell(space, version, report)
+    _tell(space, version, report, displaced)
     _last_models[space.pk] = (version.pk, model)
-
-
-def _compare(space, version, model, previous, report, cases: _Rows, answers) -> None:
-    """Fill ``report`` with what changed against ``previous`` (``cases``: the agreed cases
-    the new model answered, ``answers``)."""
-    schema = space.schema
-    ids, truth = cases.ids, cases.truth
-    old_model = None
-    before = (
-        VersionReport.objects.filter(version_id=previous.pk)
-        .values_list("answers", flat=True)
-        .first()
-    ) or {}
-    old_answers = [before.get(str(pk)) for pk in ids]
-    missing = [i for i, label in enumerate(old_answers) if label is None]
-    if missing:  # cases agreed since the previous version: ask it
-        old_model = _model_of(previous)
-        labels, _, kept = _answers(old_model, schema, [cases.rows[i] for i in missing])
-        for position, label in zip(kept, labels, strict=True):
-            old_answers[missing[position]] = label
-    changed_cases = engine.changed_positions([a or "" for a in old_answers], answers)
-    traffic = [r for r in (cache.get(recent_inputs_key(space.pk)) or []) if isinstance(r, dict)]
-    new_traffic, _, traffic_kept = _answers(model, schema, traffic)
-    traffic = [traffic[i] for i in traffic_kept]
-    old_traffic: list[str] = []
-    if traffic:
-        old_model = _model_of(previous) if old_model is None else old_model
-        old_traffic, _, _ = _answers(old_model, schema, traffic)
-    changed_traffic = engine.changed_positions(old_traffic, new_traffic) if traffic else []
-    if changed_cases or changed_traffic:
-        old_model = _model_of(previous) if old_model is None else old_model
-    refs, authors = _changed_teachings(space, previous.teaching_revision, version.teaching_revision)
-    concept_ids = dict(Concept.objects.filter(space=space).values_list("name", "pk"))
-    case_rows = [cases.rows[i] for i in changed_cases]
-    traffic_rows = [traffic[i] for i in changed_traffic]
-    found = engine.change_report(
-        case_ids=[ids[i] for i in changed_cases],
-        truth=[truth[i] for i in changed_cases],
-        case_old=_explain(old_model, schema, case_rows) if case_rows else [],
-        case_new=_explain(model, schema, case_rows) if case_rows else [],
-        traffic_old=_explain(old_model, schema, traffic_rows) if traffic_rows else [],
-        traffic_new=_explain(model, schema, traffic_rows) if traffic_rows else [],
-        traffic_total=len(traffic),
-        changed=refs,
-        concept_ids=concept_ids,
-    )
-    report.previous = previous.version
-    report.now_right, report.now_wrong = found.now_right, found.now_wrong
-    report.traffic_changed, report.traffic_total = found.traffic_changed, found.traffic_total
-    users = get_user_model().objects.filter(pk__in=authors).values_list("username", flat=True)
-    report.authors = sorted(users)
-    report.causes = _causes(space, found)
-    report.displaced = found.displaced  # not stored: read by _tell
 
 
 def _causes(space: Space, found: engine.ChangeReport) -> list[dict[str, Any]]:
@@ -227,7 +171,7 @@ def _listed(ids: list[int]) -> str:
     return shown + (f" and {len(ids) - LISTED} more" if len(ids) > LISTED else "")
 
 
-def _tell(space: Space, version, report: VersionReport) -> None:
+def _tell(space: Space, version, report: VersionReport, displaced: dict) -> None:
     """The writers of the version learn what it changed; members whose teachings stopped
     deciding agreed cases because of it learn that; a held version opens a thread."""
     if report.previous is None:
@@ -256,13 +200,14 @@ def _tell(space: Space, version, report: VersionReport) -> None:
             message=message,
             data={"version": version.version, "now_wrong": report.now_wrong[:100]},
         )
-    _tell_displaced(space, version, report, {a.pk for a in authors})
+    _tell_displaced(space, version, report, displaced, {a.pk for a in authors})
     if report.held_because:
         _hold_thread(space, version, report, [a.pk for a in authors])
 
 
-def _tell_displaced(space: Space, version, report: VersionReport, writers: set[int]) -> None:
-    displaced = getattr(report, "displaced", {}) or {}
+def _tell_displaced(
+    space: Space, version, report: VersionReport, displaced: dict, writers: set[int]
+) -> None:
     teachings = teachings_by_ref(space=space, refs=list(displaced))
     by_author: dict[int, list[str]] = {}
     for ref, cases in sorted(displaced.items()):

@@ -7,10 +7,12 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from consensus.preview import rule_coverage
-from frontend.charts import accuracy_chart
+from evaluation import selectors as evaluation_selectors
+from frontend.charts import accuracy_chart, scorecard_chart
 from frontend.views.common import error_page, page, space_page
 from mola.errors import MolaError
 from teaching import selectors
@@ -81,11 +83,21 @@ def dashboard(request: HttpRequest, space: Space, membership: Membership) -> Htt
         "dashboard",
         model=status,
         chart=accuracy_chart(versions),
+        scorecard=scorecard_chart(versions, _teaching_links(space, versions)),
+        my_change=evaluation_selectors.latest_change_of(space=space, user=request.user),
         versions=versions[:8],
         rules=rule_rows(space, status["metrics"]),
         activity=selectors.recent_revisions(space=space),
         counts=selectors.teaching_counts(space=space),
     )
+
+
+def _teaching_links(space: Space, versions: list) -> dict[int, str]:
+    made = evaluation_selectors.version_teachings(space=space, versions=versions)
+    return {
+        version: reverse("frontend:teaching", args=[space.slug, kind, pk])
+        for version, (kind, pk) in made.items()
+    }
 
 
 @space_page

@@ -15,13 +15,17 @@ threshold with at least ``min_labels`` labels, *open* while it has fewer labels,
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import krippendorff
 import numpy as np
+
+from mola.engine.table import checked_table
 
 OPEN, AGREED, CONTESTED = "open", "agreed", "contested"
 DEFAULT_THRESHOLD = 0.7
@@ -348,3 +352,114 @@ def change_report(
 
 def changed_positions(old: Iterable[str], new: Iterable[str]) -> list[int]:
     return [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
+
+
+# --- one version against the previous one, end to end ----------------------------------------
+
+
+@dataclass
+class VersionEvaluation:
+    scorecard: dict[str, Any]
+    answers: dict[Hashable, str]  # agreed case → the new version's answer
+    report: ChangeReport | None  # None without a previous version
+    input_answers: dict[str, str] = field(default_factory=dict)  # row_key → answer
+
+
+def row_key(row: Mapping[str, Any]) -> str:
+    """A short stable key of one input row (its values, whatever their order)."""
+    data = json.dumps(row, sort_keys=True, default=str).encode()
+    return hashlib.blake2b(data, digest_size=8).hexdigest()
+
+
+def _answered(model: Any, schema: Any, rows: Sequence[Mapping[str, Any]]):
+    """Labels and confidences of the rows the schema accepts, and their positions."""
+    if not rows or not model.labels_:
+        return [], np.zeros(0), []
+    table, refused = checked_table(schema, rows)
+    keep = [i for i in range(len(rows)) if i not in set(refused)]
+    if refused:  # a schema change made a stored row invalid: left out
+        table, _ = checked_table(schema, [rows[i] for i in keep])
+    probabilities = model.predict_proba(table)
+    labels = [model.labels_[i] for i in probabilities.argmax(axis=1)]
+    return labels, probabilities.max(axis=1), keep
+
+
+def _explained(model: Any, schema: Any, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+    return model.explain(checked_table(schema, rows)[0]) if rows else []
+
+
+def evaluate_version(
+    *,
+    model: Any,
+    schema: Any,
+    case_ids: Sequence[Hashable],
+    case_rows: Sequence[Mapping[str, Any]],
+    truth: Sequence[str],
+    previous: Callable[[], Any] | None = None,
+    previous_answers: Mapping[Hashable, str] | None = None,
+    traffic: Sequence[Mapping[str, Any]] = (),
+    previous_input_answers: Mapping[str, str] | None = None,
+    changed: set[Ref] | None = None,
+    concept_ids: Mapping[str, int] | None = None,
+) -> VersionEvaluation:
+    """A new version's scorecard on the agreed cases and, when there is a ``previous``
+    version (a callable that loads its model, called only if needed), what it changed.
+
+    ``previous_answers``: the previous version's stored answers on the agreed cases, and
+    ``previous_input_answers`` on sampled inputs (by ``row_key``): only what they lack is
+    asked of the previous model. ``traffic``: sampled recent inputs. ``changed``: the teachings written between the two versions. Only rows whose
+    answer changed are explained, by both models.
+    """
+    answers, confidence, kept = _answered(model, schema, case_rows)
+    ids = [case_ids[i] for i in kept]
+    rows = [case_rows[i] for i in kept]
+    labels_truth = [truth[i] for i in kept]
+    result = VersionEvaluation(
+        scorecard=scorecard(labels_truth, answers, confidence, schema.label_names),
+        answers=dict(zip(ids, answers, strict=True)),
+        report=None,
+    )
+    if previous is None:
+        return result
+    loaded: list[Any] = []
+
+    def old_model() -> Any:
+        if not loaded:
+            loaded.append(previous())
+        return loaded[0]
+
+    stored = previous_answers or {}
+    old_answers = [stored.get(case) for case in ids]
+    missing = [i for i, label in enumerate(old_answers) if label is None]
+    if missing:
+        asked, _, asked_kept = _answered(old_model(), schema, [rows[i] for i in missing])
+        for position, label in zip(asked_kept, asked, strict=True):
+            old_answers[missing[position]] = label
+    changed_cases = changed_positions([a or "" for a in old_answers], answers)
+    new_traffic, _, traffic_kept = _answered(model, schema, traffic)
+    traffic_rows = [traffic[i] for i in traffic_kept]
+    keys = [row_key(row) for row in traffic_rows]
+    result.input_answers = dict(zip(keys, new_traffic, strict=True))
+    known = previous_input_answers or {}
+    old_traffic = [known.get(key) for key in keys]
+    unknown = [i for i, label in enumerate(old_traffic) if label is None]
+    if unknown:
+        asked = _answered(old_model(), schema, [traffic_rows[i] for i in unknown])[0]
+        for i, label in zip(unknown, asked, strict=True):
+            old_traffic[i] = label
+    changed_traffic = changed_positions([a or "" for a in old_traffic], new_traffic)
+    case_changed_rows = [rows[i] for i in changed_cases]
+    traffic_changed_rows = [traffic_rows[i] for i in changed_traffic]
+    needs_old = bool(case_changed_rows or traffic_changed_rows)
+    result.report = change_report(
+        case_ids=[ids[i] for i in changed_cases],
+        truth=[labels_truth[i] for i in changed_cases],
+        case_old=_explained(old_model(), schema, case_changed_rows) if needs_old else [],
+        case_new=_explained(model, schema, case_changed_rows),
+        traffic_old=_explained(old_model(), schema, traffic_changed_rows) if needs_old else [],
+        traffic_new=_explained(model, schema, traffic_changed_rows),
+        traffic_total=len(traffic_rows),
+        changed=changed or set(),
+        concept_ids=concept_ids or {},
+    )
+    return result

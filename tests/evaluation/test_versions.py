@@ -134,3 +134,17 @@ def test_the_guard_holds_a_breaking_version_and_publishes_a_harmless_one(
     with pytest.raises(Conflict):
         version_publish_held(space=space, user=moderator, version=third.version)
     assert ModelVersion.objects.filter(space=space, status="held").count() == 0
+
+
+def test_the_dashboard_charts_the_scorecard_and_tells_the_writer(client, space, world, master):
+    _cases, _first = world
+    rule, _ = rule_create(
+        space=space, user=master, condition="elbow_angle < 90", label="high elbow"
+    )
+    train_space(space_id=space.pk)
+    client.force_login(master)
+    html = client.get(f"/spaces/{space.slug}/").content.decode()
+    assert 'id="scorecard-chart"' in html
+    assert f'href="/spaces/{space.slug}/t/rule/{rule.pk}/"' in html  # version 2's point
+    assert "What your teaching changed" in html
+    assert f"your rule #{rule.pk}" in html and "now wrong" in html
