@@ -187,9 +187,14 @@ def _tell(space: Space, version, report: VersionReport, displaced: dict) -> None
             or f"version {version.version}"
         )
         answers = sum(c["answers"] for c in theirs) if theirs else report.traffic_changed
+        answered = (
+            f"changed {answers} of the last {report.traffic_total} answers"
+            if report.traffic_total
+            else "changed no sampled answer (no client has asked yet)"
+        )
         message = (
-            f"{what[0].upper()}{what[1:]} changed {answers} of the last {report.traffic_total} "
-            f"answers; {len(report.now_right)} agreed cases are now right, {wrong}."
+            f"{what[0].upper()}{what[1:]} {answered}; "
+            f"{len(report.now_right)} agreed cases are now right, {wrong}."
         )
         if report.held_because:
             message += f" Version {version.version} is held: {report.held_because}"
