@@ -61,11 +61,14 @@ def fit_label_model(
     example_labels: np.ndarray | None = None,
     max_iterations: int = 50,
     tolerance: float = 1e-4,
+    example_counts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> LabelModel:
     """EM over the pool. ``votes`` (n_rules, n_cases) bool: where each rule's vote counts
     (precedences applied by the caller); ``rule_labels`` their label indexes; ``expertise``
     each author's level. ``examples`` (n_rules, n_examples) bool and ``example_labels``:
-    labelled cases (where each rule fires on them, and their labels)."""
+    labelled cases (where each rule fires on them, and their labels) — or, already counted
+    (as a learner has them, weighted), ``example_counts`` = (per rule: agreeing, covered;
+    per label: examples)."""
     n_rules, n_cases = votes.shape
     prior = np.array([EXPERTISE_PRIOR.get(level, EXPERTISE_PRIOR["novice"]) for level in expertise])
     prior = prior.reshape(n_rules, 2)
@@ -76,9 +79,13 @@ def fit_label_model(
     example_own = example_labels[None, :] == rule_labels[:, None]
     example_agree = (examples & example_own).sum(axis=1).astype(np.float64)
     example_fired = examples.sum(axis=1).astype(np.float64)
-    example_counts = np.bincount(example_labels, minlength=n_labels).astype(np.float64)
+    per_label = np.bincount(example_labels, minlength=n_labels).astype(np.float64)
+    if example_counts is not None:
+        example_agree, example_fired, per_label = (
+            np.asarray(a, dtype=np.float64) for a in example_counts
+        )
     fired = votes.sum(axis=1).astype(np.float64)
-    smoothed = example_counts + 10.0
+    smoothed = per_label + 10.0
     class_prior = smoothed / smoothed.sum() if n_labels else smoothed
     reliability = prior[:, 0] / prior.sum(axis=1)
     # Start as if each rule fired on a third of its label's cases, at its prior precision.

@@ -69,6 +69,19 @@ def test_examples_anchor_the_estimate():
     )
     assert anchored.reliability[0] > without.reliability[0]
     assert anchored.reliability[1] < without.reliability[1]
+    own = example_labels[None, :] == labels[:, None]
+    counted = fit_label_model(
+        votes,
+        labels,
+        ["intermediate"] * 4,
+        3,
+        example_counts=(
+            (examples & own).sum(axis=1),
+            examples.sum(axis=1),
+            np.bincount(example_labels, minlength=3),
+        ),
+    )
+    assert np.allclose(counted.reliability, anchored.reliability)
 
 
 def test_no_rules_or_no_cases():
