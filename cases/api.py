@@ -103,6 +103,11 @@ class ImportOutputSerializer(serializers.Serializer):
     total = serializers.IntegerField()
 
 
+class DeleteOutputSerializer(serializers.Serializer):
+    deleted = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
 class CaseListApi(APIView):
     parser_classes = [CasesJsonParser, CasesNdjsonParser, CasesJsonlParser, CasesCsvParser]
 
@@ -136,6 +141,28 @@ class CaseListApi(APIView):
         rows = rows_from_csv(body["csv"], space.schema) if "csv" in body else body.get("cases")
         result = pool_service.cases_import(space=space, user=request.user, rows=rows)
         return Response(result, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "where", str, required=True, description='The cases to delete ("true": all).'
+            )
+        ],
+        responses={200: DeleteOutputSerializer},
+        operation_id="v1_spaces_cases_delete_where",
+    )
+    def delete(self, request, slug: str):
+        space = space_for_member(request, slug)
+        where = request.query_params.get("where", "").strip()
+        if not where:
+            raise InvalidInput(
+                'Say which cases to delete with ?where= ("true" deletes them all).',
+                code="required",
+                field="where",
+            )
+        cases = selectors.case_list(space=space, where=where)
+        ids = cases.ids if isinstance(cases, selectors.CaseList) else []
+        return Response(pool_service.cases_delete_where(space=space, user=request.user, ids=ids))
 
 
 class CaseDetailOutputSerializer(CaseOutputSerializer):

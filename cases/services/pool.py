@@ -22,7 +22,7 @@ from cases.models import Case, CasePool, CaseSource
 from mola.errors import Conflict, InvalidInput, NotAllowed, NotFound, TooLarge
 from teaching.models import Space
 from teaching.selectors import recent_inputs
-from teaching.services.access import check_member
+from teaching.services.access import check_member, check_moderator
 from teaching.services.predict import rows_table
 
 MAX_IMPORT = 100_000
@@ -147,6 +147,23 @@ def case_delete(*, space: Space, user, case_id: int) -> None:
             )
         case.delete()
         CasePool.objects.filter(pk=pool.pk).update(version=F("version") + 1, size=F("size") - 1)
+
+
+def cases_delete_where(*, space: Space, user, ids: list[int]) -> dict[str, int]:
+    """Remove the cases ``ids`` (those a ``?where=`` matched) — moderators and owners only;
+    the examples answers made stay. Returns ``{deleted, total}``."""
+    check_moderator(space=space, user=user)
+    with transaction.atomic():
+        pool = _pool_lock(space)
+        deleted = 0
+        for start in range(0, len(ids), 5_000):  # bounded IN lists
+            deleted += Case.objects.filter(space=space, pk__in=ids[start : start + 5_000]).delete()[
+                0
+            ]
+        CasePool.objects.filter(pk=pool.pk).update(
+            version=F("version") + 1, size=F("size") - deleted
+        )
+    return {"deleted": deleted, "total": pool.size - deleted}
 
 
 def pool_sample_traffic(*, space: Space, recent: list[dict] | None = None) -> int:

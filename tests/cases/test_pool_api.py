@@ -222,3 +222,19 @@ def test_a_text_space_imports_filters_and_covers_its_comments(api, owner):
     assert coverage["counts"]["uncovered"] == 1
     client.post(f"{url}/cases", {"cases": [{"comment": "please check out my page"}]}, format="json")
     assert client.get(f"{url}/coverage").json()["rules"][0]["counts"]["coverage"] == 3
+
+
+def test_a_moderator_deletes_the_cases_a_condition_matches(api, teacher, moderator):
+    _import(api(teacher), [row(toss_height_cm=float(h)) for h in (10, 50, 100, 140)])
+    client = api(moderator)
+    assert client.delete(f"{S}/cases").json()["errors"][0]["field"] == "where"
+    assert api(teacher).delete(f"{S}/cases?where=true").status_code == 403
+    bad = client.delete(f"{S}/cases?where=toss_heigth_cm+>+1")
+    assert bad.status_code == 400 and bad.json()["errors"][0]["position"] == 0
+    body = client.delete(f"{S}/cases?where=toss_height_cm+>+60").json()
+    assert body == {"deleted": 2, "total": 2}
+    left = [c["features"]["toss_height_cm"] for c in client.get(f"{S}/cases").json()["results"]]
+    assert left == [10.0, 50.0]
+    assert client.get(f"{S}/coverage").json()["cases"] == 2
+    assert client.delete(f"{S}/cases?where=true").json() == {"deleted": 2, "total": 0}
+    assert _import(api(teacher), [row()]).json()["total"] == 1
