@@ -42,7 +42,7 @@ def _answer(space: Space, row: dict[str, Any]) -> dict[str, Any]:
         "probabilities": probabilities,
         "explanation": explanation,
         "conditions": conditions,
-        "marked": _marked(space, conditions, row),
+        "marked": _marked(space, conditions, row, explanation.get("words") or []),
         "model_version": result["model_version"],
         "teaching_revision": result.get("teaching_revision"),
     }
@@ -54,9 +54,12 @@ def _conditions(space: Space, explanation: dict[str, Any]) -> dict[int, str]:
     return dict(Rule.objects.filter(space=space, pk__in=ids).values_list("pk", "condition"))
 
 
-def _marked(space: Space, conditions: dict[int, str], row: dict[str, Any]) -> list:
-    """The row's texts with the words the fired rules matched (none without text features)."""
-    if not text_features(space.schema) or not conditions:
+def _marked(
+    space: Space, conditions: dict[int, str], row: dict[str, Any], words: list[dict]
+) -> list:
+    """The row's texts with the words the fired rules matched and the words that pushed
+    the answer (none without text features)."""
+    if not text_features(space.schema) or not (conditions or words):
         return []
     compiled = []
     for text in conditions.values():
@@ -64,7 +67,8 @@ def _marked(space: Space, conditions: dict[int, str], row: dict[str, Any]) -> li
             compiled.append(compile_in_space(text, space=space, field="condition"))
         except MolaError:
             continue  # a rule whose concept changed since: shown without highlights
-    return marked_texts(space.schema, compiled, row)
+    pushed = [w["word"] for w in words if isinstance(w, dict) and isinstance(w.get("word"), str)]
+    return marked_texts(space.schema, compiled, row, pushed)
 
 
 @space_page
