@@ -53,7 +53,7 @@ class SpaceIndex:
     revision: int = 0
     recent: list[dict] = field(default_factory=list)  # the recent inputs the index holds
     recent_at: float = 0.0  # ``time.monotonic()`` of their last refresh
-    # What the store last wrote of this space (``consensus.services.StoreMemory``).
+    # What the store last wrote of this space (``consensus.store.StoreMemory``).
     memory: Any = None
 
 

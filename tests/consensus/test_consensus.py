@@ -3,8 +3,9 @@
 import pytest
 
 from community.models import Thread
+from consensus.decisions import contradictions_decide
 from consensus.models import Contradiction
-from consensus.services import consensus_check, consensus_recompute, contradictions_close
+from consensus.services import consensus_check, consensus_recompute
 from mola.engine.language import compile_condition
 from mola.engine.table import table_from_rows
 from teaching.models import Rule
@@ -60,14 +61,20 @@ def test_narrowing_a_rule_closes_the_contradiction_by_itself(space, teacher, exp
     assert not Rule.objects.filter(disputed=True).exists()
 
 
+def _dismiss_all(space) -> None:
+    """A moderator dismisses every open contradiction of the space (as a resolution does)."""
+    ids = list(Contradiction.objects.filter(space=space).values_list("pk", flat=True))
+    assert ids
+    contradictions_decide(space=space, ids=ids, status="dismissed", note="deliberate")
+
+
 def test_a_dismissed_contradiction_stays_closed_until_a_teaching_changes(space, teacher, expert):
     a, _ = rule_create(
         space=space, user=teacher, condition="toss_height_cm > 60", label="toss in front"
     )
     rule_create(space=space, user=expert, condition="toss_height_cm < 80", label="no cue")
     consensus_check(space_id=space.pk)
-    thread = Thread.objects.get()
-    contradictions_close(thread=thread, status="dismissed", note="deliberate")
+    _dismiss_all(space)
     consensus_check(space_id=space.pk)
     assert Contradiction.objects.get().status == "dismissed"
     rule_update(space=space, user=teacher, rule_id=a.pk, condition="toss_height_cm > 65")
@@ -158,7 +165,7 @@ def test_preview_says_what_a_rule_would_do(api, space, teacher, expert):
 
 def test_a_check_planned_before_a_moderator_closed_a_thread_plans_again(space, teacher, expert):
     """The store compares outside the write lock; a resolution in between must not be undone."""
-    from consensus import services
+    from consensus import store
     from consensus.loading import current_index
 
     rule_create(space=space, user=teacher, condition="toss_height_cm > 60", label="toss in front")
@@ -166,17 +173,17 @@ def test_a_check_planned_before_a_moderator_closed_a_thread_plans_again(space, t
     consensus_check(space_id=space.pk)
     _, current = current_index(space.pk)
     found, versions = current.found, current.versions
-    plan = services._plan(
+    plan = store._plan(
         space=space,
         found=found,
         versions=versions,
         revision=99,
         force=False,
-        memory=services.StoreMemory(),
+        memory=store.StoreMemory(),
     )
-    contradictions_close(thread=Thread.objects.get(), status="dismissed", note="deliberate")
-    with pytest.raises(services._Superseded):
-        services._write(space, plan, found, 99, 0.0, False)
-    services.contradictions_store(space=space, found=found, versions=versions, revision=99)
+    _dismiss_all(space)
+    with pytest.raises(store._Superseded):
+        store._write(space, plan, found, 99, 0.0, False)
+    store.contradictions_store(space=space, found=found, versions=versions, revision=99)
     assert Contradiction.objects.get().status == "dismissed"
     assert not Rule.objects.filter(disputed=True).exists()

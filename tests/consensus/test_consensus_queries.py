@@ -112,9 +112,9 @@ def test_a_warm_check_after_one_edit_does_not_grow_with_the_space(space, teacher
 def test_a_cold_check_writes_new_rows_in_short_transactions(space, monkeypatch):
     """Many new contradictions are written a batch per transaction, so a first check of a
     big space never holds the write lock for minutes (it once held it for all 780k rows)."""
-    from consensus import services
+    from consensus import store
 
-    monkeypatch.setattr(services, "INSERT_BATCH", 40)  # one INSERT each, even on SQLite
+    monkeypatch.setattr(store, "INSERT_BATCH", 40)  # one INSERT each, even on SQLite
     _grow(space, rules=40, examples=160)
     with CaptureQueriesContext(connection) as captured:
         consensus_check(space_id=space.pk)

@@ -1,0 +1,377 @@
+"""Storing what a consensus check found: upsert by key, close what is no longer found, keep
+what a moderator closed closed until one of its teachings changes, and hand the open
+disputes up (``consensus.signals``: community opens their threads and tells the authors).
+
+The stored rows are compared with what was found outside any write transaction (by digest),
+so the write lock is held only to write the difference (``contradictions_store``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from django.db import connection, transaction
+from django.utils import timezone
+
+from consensus.columns import teaching_columns_fill
+from consensus.dispute_threads import ThreadPlan, thread_requests, threads_plan
+from consensus.models import ConsensusState, Contradiction, ContradictionStatus
+from consensus.outside import OUTSIDE_KINDS
+from consensus.signals import disputes_grouped, disputes_opened
+from mola.db import consistent_read
+from mola.engine.consensus import Contradiction as Found
+from mola.engine.consensus import Ref
+from teaching.models import TEACHING_MODELS, Space, Status
+from teaching.services.disputes import teachings_mark_disputed
+
+
+def _ref_dicts(found: Found) -> list[dict[str, Any]]:
+    return [{"type": ref.type, "id": ref.id} for ref in found.teachings]
+
+
+def _revisions_of(found: Found, versions: dict) -> dict[str, int]:
+    return {str(ref): versions.get(ref, 0) for ref in found.teachings}
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe copies of what the core returns (numpy scalars become Python numbers)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+_FIELD_NAMES = (
+    "kind",
+    "teachings",
+    "witness",
+    "region",
+    "evidence",
+    "severity",
+    "note",
+    "summary",
+    "expected",
+    "digest",
+    "checked_revision",
+)
+INSERT_BATCH = 2_000  # rows per short write transaction when a check creates many
+
+
+def _fields(item: Found, revision: int) -> dict[str, Any]:
+    fields = _content(item)
+    return {**fields, "digest": _digest(fields), "checked_revision": revision}
+
+
+def _digest(content: dict[str, Any]) -> str:
+    return hashlib.blake2b(
+        orjson.dumps(content, option=orjson.OPT_SORT_KEYS), digest_size=16
+    ).hexdigest()
+
+
+Digests = dict[str, tuple[Found, str]]  # key → the found contradiction and its digest
+StoredRows = dict[str, tuple[int, str, str]]  # key → pk, status, digest
+
+
+@dataclass
+class StoreMemory:
+    """What a process remembers of its last store of a space, so the next check compares
+    in memory rather than reading every stored row back (780k at M): the digests of what
+    was found, and the stored rows as of ``generation`` — valid while no one else wrote."""
+
+    digests: Digests = field(default_factory=dict)
+    rows: StoredRows = field(default_factory=dict)
+    generation: int = -1
+
+
+def _digest_of(key: str, item: Found, digests: Digests) -> str:
+    """The item's digest, remembered while the index hands back the same object (it keeps
+    every contradiction a change did not touch): a check after one write at M digests a
+    handful of contradictions, not 780k."""
+    known = digests.get(key)
+    if known is not None and known[0] is item:
+        return known[1]
+    digest = _digest(_content(item))
+    digests[key] = (item, digest)
+    return digest
+
+
+def _content(item: Found) -> dict[str, Any]:
+    """What a check found, as stored (every field the digest covers)."""
+    return {
+        "kind": item.kind,
+        "teachings": _ref_dicts(item),
+        "witness": _plain(item.witness),
+        "region": item.region_text,
+        "evidence": _plain(item.evidence),
+        "severity": round(float(item.severity), 4),
+        "note": item.note,
+        "summary": item.summary,
+        "expected": item.expected,
+    }
+
+
+@dataclass
+class _Plan:
+    """What one check writes, worked out from a read of the stored rows (no lock held)."""
+
+    generation: int
+    stored: StoredRows  # as read when planning
+    created: list[Contradiction]
+    changed: list[Contradiction]  # pk set; the fields in ``_FIELD_NAMES`` (and, reopened, status)
+    closing: list[str]  # keys of open rows no longer found
+    open_keys: set[str]  # found keys that are open once the plan is written
+    reopened_keys: set[str]
+    threads: ThreadPlan
+    disputed: set[tuple[str, int]]  # the teachings in an open dispute once it is written
+
+
+def _proposed(space: Space) -> set[Ref]:
+    """The space's proposed teachings: their disputes wait for review, not for a thread."""
+    return {
+        Ref(kind, pk)
+        for kind, model in TEACHING_MODELS.items()
+        for pk in model.objects.filter(space=space, status=Status.PROPOSED).values_list(
+            "pk", flat=True
+        )
+    }
+
+
+def _plan(
+    *,
+    space: Space,
+    found: dict[str, Found],
+    versions: dict,
+    revision: int,
+    force: bool,
+    memory: StoreMemory,
+) -> _Plan | None:
+    """Compare what was found with what is stored; None when a newer check is stored."""
+    with consistent_read():
+        state = ConsensusState.objects.filter(space=space).values_list(
+            "checked_revision", "generation"
+        )
+        checked, generation = state.first() or (0, 0)
+        if revision < checked and not force:
+            return None
+        proposed = _proposed(space)
+        if memory.generation == generation:
+            stored = memory.rows
+        else:
+            # Rows another app found are not the core's to compare or close.
+            rows = Contradiction.objects.filter(space=space).exclude(kind__in=OUTSIDE_KINDS)
+            stored = {
+                key: (pk, status, digest)
+                for pk, key, status, digest in rows.values_list("pk", "key", "status", "digest")
+            }
+        closed_revisions = dict(
+            Contradiction.objects.filter(space=space)
+            .exclude(status=ContradictionStatus.OPEN)
+            .values_list("key", "closed_revisions")
+        )
+        threaded = dict(
+            Contradiction.objects.filter(
+                space=space, status=ContradictionStatus.OPEN, thread__isnull=False
+            ).values_list("key", "thread_id")
+        )
+    digests = memory.digests
+    plan = _Plan(generation, stored, [], [], [], set(), set(), ThreadPlan([], {}), set())
+    for key, item in found.items():
+        row = stored.get(key)
+        if row is None:
+            fields = _fields(item, revision)
+            digests[key] = (item, fields["digest"])
+            plan.created.append(Contradiction(space=space, key=key, **fields))
+            plan.open_keys.add(key)
+            continue
+        pk, status, digest = row
+        reopen = status != ContradictionStatus.OPEN and closed_revisions.get(key) != _revisions_of(
+            item, versions
+        )
+        if reopen or status == ContradictionStatus.OPEN:
+            plan.open_keys.add(key)
+        if digest == _digest_of(key, item, digests) and not reopen:
+            continue
+        fields = _fields(item, revision)
+        changed = Contradiction(pk=pk, space=space, key=key, status=status, **fields)
+        if reopen:
+            changed.status, changed.thread, changed.closed_at = ContradictionStatus.OPEN, None, None
+            changed.close_note = "Opened again: one of its teachings changed."
+            plan.reopened_keys.add(key)
+        plan.changed.append(changed)
+    plan.disputed = {
+        (ref.type, ref.id)
+        for key in plan.open_keys
+        if not found[key].expected
+        for ref in found[key].teachings
+    }
+    plan.threads = threads_plan(
+        found=found,
+        open_keys=plan.open_keys,
+        threaded={k: t for k, t in threaded.items() if k not in plan.reopened_keys},
+        held=proposed,
+    )
+    teaching_columns_fill(space=space, rows=plan.created)
+    for key in [key for key in digests if key not in found]:
+        del digests[key]
+    plan.closing = [
+        key
+        for key, (_, status, _) in stored.items()
+        if key not in found and status == ContradictionStatus.OPEN
+    ]
+    return plan
+
+
+class _Superseded(Exception):
+    """Someone wrote the space's contradictions after the plan was read: plan again."""
+
+
+def _claim(space: Space, plan: _Plan, revision: int, force: bool) -> ConsensusState | None:
+    """Inside a write transaction: the space's state if the plan still holds (None when a
+    newer check is stored); raises ``_Superseded`` when another write came in between."""
+    state, _ = ConsensusState.objects.select_for_update().get_or_create(space=space)
+    if revision < state.checked_revision and not force:
+        return None
+    if state.generation != plan.generation:
+        raise _Superseded
+    state.generation = plan.generation = state.generation + 1
+    ConsensusState.objects.filter(pk=state.pk).update(generation=state.generation)
+    return state
+
+
+def contradictions_store(
+    *,
+    space: Space,
+    found: dict[str, Found],
+    versions: dict,
+    revision: int,
+    seconds: float = 0.0,
+    force: bool = False,
+    memory: StoreMemory | None = None,
+) -> None:
+    """Upsert what a check found at ``revision``; never store an older check over a newer.
+
+    A closed contradiction found again stays closed while its teachings are unchanged
+    (a dismissal or a precedence holds); once one of them changes, it opens again. An open
+    one that is no longer found closes by itself, with a note.
+
+    The stored rows are compared with what was found outside any write transaction (each
+    row's ``digest`` says whether it changed), so the write lock is held only to write the
+    difference: new rows in batches of ``INSERT_BATCH``, each its own short transaction,
+    then one transaction for the rest. Every write bumps the space's ``generation``; a
+    write that finds it moved since the plan was read plans again.
+    """
+    memory = StoreMemory() if memory is None else memory
+    for _ in range(5):
+        plan = _plan(
+            space=space,
+            found=found,
+            versions=versions,
+            revision=revision,
+            force=force,
+            memory=memory,
+        )
+        if plan is None:
+            return
+        try:
+            written = _write(space, plan, found, revision, seconds, force)
+        except _Superseded:
+            memory.generation = -1
+            continue
+        _remember(memory, plan, written)
+        return
+    raise RuntimeError(f"consensus store of space {space.pk} kept being superseded")
+
+
+def _write(
+    space: Space, plan: _Plan, found: dict[str, Found], revision: int, seconds: float, force: bool
+) -> list[Contradiction] | None:
+    """Write the plan; the created rows, or None when a newer check was stored meanwhile."""
+    newly_open: list[Contradiction] = []
+    created: list[Contradiction] = []
+    batches = [
+        plan.created[i : i + INSERT_BATCH] for i in range(0, len(plan.created), INSERT_BATCH)
+    ]
+    for batch in batches[:-1]:
+        with transaction.atomic():
+            if _claim(space, plan, revision, force) is None:
+                return None
+            created += Contradiction.objects.bulk_create(batch)
+    with transaction.atomic():
+        state = _claim(space, plan, revision, force)
+        if state is None:
+            return None
+        if batches:
+            created += Contradiction.objects.bulk_create(batches[-1])
+        newly_open += created
+        _rows_update(plan.changed, _FIELD_NAMES)
+        reopened = [row for row in plan.changed if row.key in plan.reopened_keys]
+        _rows_update(reopened, ("status", "thread", "closed_at", "close_note"))
+        newly_open += reopened
+        closing = [plan.stored[key][0] for key in plan.closing]
+        for start in range(0, len(closing), 500):
+            Contradiction.objects.filter(pk__in=closing[start : start + 500]).update(
+                status=ContradictionStatus.RESOLVED,
+                closed_at=timezone.now(),
+                close_note=f"Closed by itself at revision {revision}: "
+                "its teachings no longer contradict each other.",
+                closed_revisions={},
+            )
+        disputes_grouped.send(
+            sender=Contradiction, space=space, groups=thread_requests(plan.threads)
+        )
+        teachings_mark_disputed(space=space, refs=plan.disputed)
+        state.checked_revision = max(state.checked_revision, revision)
+        state.checks += 1
+        state.last_seconds = seconds
+        state.save()
+    if newly_open:
+        transaction.on_commit(lambda: _notify(space, newly_open))
+    return created
+
+
+def _rows_update(rows: list[Contradiction], names: tuple[str, ...]) -> None:
+    """What ``bulk_update(rows, names)`` writes, as one prepared ``UPDATE … WHERE id = %s``
+    run with ``executemany``: Django's ``bulk_update`` builds a ``CASE`` expression per row
+    and field, which cost 35 s of CPU for the ~15k rows a one-example edit changes at M."""
+    if not rows:
+        return
+    quote, meta = connection.ops.quote_name, Contradiction._meta
+    fields = [meta.get_field(name) for name in names]
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
+    params = [
+        [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
+        + [row.pk]
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        for start in range(0, len(params), INSERT_BATCH):
+            cursor.executemany(sql, params[start : start + INSERT_BATCH])
+
+
+def _remember(memory: StoreMemory, plan: _Plan, created: list[Contradiction] | None) -> None:
+    """The stored rows after ``plan`` was written, for the next check of this process."""
+    if created is None or any(row.pk is None for row in created):
+        memory.generation = -1  # not written, or the database did not say the new ids
+        return
+    rows = plan.stored  # read for this plan alone, or the memory itself: updated in place
+    for row in [*created, *plan.changed]:
+        rows[row.key] = (row.pk, row.status, row.digest)
+    for key in plan.closing:
+        pk, _, digest = rows[key]
+        rows[key] = (pk, ContradictionStatus.RESOLVED, digest)
+    memory.rows, memory.generation = rows, plan.generation
+
+
+NOTIFY_BATCH = 500  # contradictions per call: the community inbox reads them with one IN list
+
+
+def _notify(space: Space, rows: list[Contradiction]) -> None:
+    disputes = [r for r in rows if not r.expected]
+    for start in range(0, len(disputes), NOTIFY_BATCH):
+        batch = disputes[start : start + NOTIFY_BATCH]
+        disputes_opened.send(sender=Contradiction, space=space, contradictions=batch)
