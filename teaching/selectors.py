@@ -13,12 +13,15 @@ from teaching.models import (
     LIVE_STATUSES,
     TEACHING_MODELS,
     Membership,
+    ModelStatus,
+    ModelVersion,
     Rule,
     Space,
     SpaceApiKey,
     Status,
     Teaching,
     TeachingRevision,
+    TrainingState,
 )
 from teaching.services import traffic
 
@@ -137,8 +140,6 @@ def teaching_history(*, space: Space, kind: str, teaching_id: int) -> QuerySet[T
 
 def model_status(*, space: Space) -> dict:
     """What ``GET /model`` says: the serving version and whether a training is under way."""
-    from teaching.models import ModelStatus, ModelVersion, TrainingState
-
     # Not the teachings list (100,000 example ids at L, parsed for nothing: 27 ms a call).
     serving = (
         ModelVersion.objects.filter(space=space, status=ModelStatus.READY)
@@ -180,14 +181,10 @@ def model_status(*, space: Space) -> dict:
 
 
 def version_list(*, space: Space):
-    from teaching.models import ModelVersion
-
     return ModelVersion.objects.filter(space=space).order_by("-version")
 
 
 def version_get(*, space: Space, version: int):
-    from teaching.models import ModelVersion
-
     found = ModelVersion.objects.filter(space=space, version=version).first()
     if found is None:
         raise NotFound(f"No model version {version} in {space.slug}.")

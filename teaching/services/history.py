@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from mola.errors import Conflict, InvalidInput, MolaError, NotFound
+from mola.errors import InvalidInput, MolaError, NotFound
 from teaching.models import (
     LIVE_STATUSES,
     Action,
@@ -21,8 +21,11 @@ from teaching.models import (
     TeachingRevision,
 )
 from teaching.services.access import check_can_edit, check_moderator
-from teaching.services.common import commit_change, locked_teaching
+from teaching.services.common import commit_change, concept_in_use_check, locked_teaching
+from teaching.services.concepts import _check_definition, _check_name
+from teaching.services.examples import example_check
 from teaching.services.revisions import space_lock
+from teaching.services.rules import rule_check
 from teaching.signals import decision_record
 
 
@@ -34,17 +37,11 @@ def _restore(space: Space, teaching: Teaching, content: dict[str, Any]) -> None:
     """
     if content["status"] in LIVE_STATUSES:
         if isinstance(teaching, Concept):
-            from teaching.services.concepts import _check_definition, _check_name
-
             _check_name(space, content["name"], exclude_id=teaching.pk)
             _check_definition(space, content["name"], content["definition"], old_name=teaching.name)
         elif isinstance(teaching, Rule):
-            from teaching.services.rules import rule_check
-
             rule_check(space=space, condition=content["condition"], label=content["label"])
         else:
-            from teaching.services.examples import example_check
-
             example_check(
                 space=space,
                 features=content["features"],
@@ -52,12 +49,7 @@ def _restore(space: Space, teaching: Teaching, content: dict[str, Any]) -> None:
                 refutes=content["refutes"],
             )
     elif isinstance(teaching, Concept) and teaching.status in LIVE_STATUSES:
-        from teaching.services.concepts import concept_dependents
-
-        if concept_dependents(space=space, name=teaching.name):
-            raise Conflict(
-                f"Concept {teaching.name!r} is in use; it cannot be retired.", code="concept_in_use"
-            )
+        concept_in_use_check(space=space, teaching=teaching)  # going back retires it
     for field, value in content.items():
         setattr(teaching, "refutes_id" if field == "refutes" else field, value)
     teaching.save()

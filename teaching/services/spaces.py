@@ -13,6 +13,7 @@ from mola.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from teaching.language import compile_concepts, live_concept_definitions
 from teaching.models import (
     LIVE_STATUSES,
+    Concept,
     Example,
     Expertise,
     Membership,
@@ -106,8 +107,6 @@ def _teachings_broken_by(space: Space, schema: Schema) -> list[dict[str, Any]]:
     broken: list[dict[str, Any]] = []
     definitions = live_concept_definitions(space)
     concepts = compile_concepts(schema, definitions)
-    from teaching.models import Concept
-
     for concept in Concept.objects.filter(space=space, status__in=LIVE_STATUSES):
         if concept.name not in concepts:
             broken.append({"type": "concept", "id": concept.pk, "name": concept.name})
