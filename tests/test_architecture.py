@@ -86,7 +86,7 @@ def violations(module: str, source: str) -> list[str]:
 
 def product_modules() -> list[tuple[str, Path]]:
     modules = []
-    for top in ("mola", "teaching", "consensus", "community", "evaluation", "frontend"):
+    for top in sorted({prefix.split(".")[0] for _, prefixes in LAYERS for prefix in prefixes}):
         for path in sorted((ROOT / top).rglob("*.py")):
             if "migrations" in path.parts:
                 continue
@@ -94,6 +94,20 @@ def product_modules() -> list[tuple[str, Path]]:
             name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
             modules.append((name, path))
     return modules
+
+
+def test_every_app_of_the_project_has_its_layer() -> None:
+    """A new app must take its place in LAYERS (and in docs/architecture.md): an app the
+    check does not know would escape it, and so would every import of it."""
+    from django.apps import apps
+
+    ours = [c.name for c in apps.get_app_configs() if (ROOT / c.name.split(".")[0]).is_dir()]
+    assert ours and [name for name in ours if layer_of(name) is None] == []
+    known = {name for name, _ in LAYERS}
+    tops = {name.split(".")[0] for name in ours}
+    assert tops <= known | {"mola"}, f"place {sorted(tops - known - {'mola'})} in LAYERS"
+    read = {path.relative_to(ROOT).parts[0] for _, path in product_modules()}
+    assert tops <= read, f"read the modules of {sorted(tops - read)} too (product_modules)"
 
 
 def test_every_import_follows_the_dependency_direction() -> None:
