@@ -180,6 +180,7 @@ class ThreadAppealApi(APIView):
     def post(self, request, thread_id: int):
         thread = selectors.thread_get(thread_id=thread_id)
         check_member(space=thread.space, user=request.user)
+        appeals.appealable_resolution(thread=thread, user=request.user)  # 403/409 before 400
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         appeal = appeals.thread_appeal(thread=thread, user=request.user, **data.validated_data)

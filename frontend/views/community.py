@@ -107,15 +107,13 @@ def _thread_action(request: HttpRequest, thread) -> None:
         messages.success(request, "Appealed: another moderator will take a second look.")
 
 
-def _can_appeal(detail: dict[str, Any], user) -> bool:
-    last = detail["resolution"]
-    if detail["status"] != "resolved" or last is None or last["appeal"]:
+def _can_appeal(thread, user) -> bool:
+    """Whether the appeal form is offered: the rule is the appeal service's."""
+    try:
+        appeals.appealable_resolution(thread=thread, user=user)
+    except MolaError:
         return False
-    retired = {(r["type"], r["id"]) for r in last["changes"].get("retired", [])}
-    return any(
-        (t["type"], t["id"]) in retired and t["author"] == user.username
-        for t in detail["teachings"]
-    )
+    return True
 
 
 @space_page
@@ -141,7 +139,7 @@ def thread(
         "threads",
         thread=detail,
         thread_id=thread_id,
-        can_appeal=_can_appeal(detail, request.user),
+        can_appeal=_can_appeal(found, request.user),
         can_resolve=membership.moderates and detail["status"] != "resolved",
     )
 

@@ -91,8 +91,7 @@ INVALID = {  # a body each endpoint refuses with 400 from a caller who may call 
     "thread_open": {"title": ""},
     "post": {},
     "resolve": {"outcome": "prefer"},  # no note
-    # appeal: who may appeal (an author of a retired teaching) is decided inside
-    # community.services.appeals after the reason is checked; left to its rewrite
+    "appeal": {},  # no reason
     "rollback": {"since": "not a date"},
 }
 REFUSED = [
@@ -106,19 +105,23 @@ REFUSED = [
 
 @pytest.mark.parametrize(("endpoint", "role", "expected"), REFUSED)
 def test_who_may_not_call_is_refused_whatever_the_body(
-    api, people, space, thread, endpoint, role, expected
+    api, people, space, thread, dispute, moderator, endpoint, role, expected
 ):
     """Authorization comes before validation: a non-moderator posting a half-filled
     resolution gets 403, not a 400 about the missing note."""
+    if endpoint == "appeal":
+        _resolved(thread, dispute, moderator, role)
     t = f"/api/v1/threads/{thread.pk}"
     path = {
         "thread_open": f"{S}/threads",
         "post": f"{t}/posts",
         "resolve": f"{t}/resolve",
+        "appeal": f"{t}/appeal",
         "rollback": f"{S}/members/teacher/rollback",
     }[endpoint]
     response = api(people[role]).post(path, INVALID[endpoint], format="json")
     assert response.status_code == expected, (endpoint, role, response.content)
     # ... while the same body from one who may is refused as invalid
-    answer = api(people["owner"]).post(path, INVALID[endpoint], format="json")
+    allowed = people["teacher" if endpoint == "appeal" else "owner"]
+    answer = api(allowed).post(path, INVALID[endpoint], format="json")
     assert answer.status_code == 400, answer.content
