@@ -86,16 +86,6 @@ def teaching_counts(*, space: Space) -> dict[str, int]:
     }
 
 
-def review_queue(*, space: Space) -> list[Teaching]:
-    """Every proposed teaching of the space, all kinds, oldest first."""
-    found: list[Teaching] = []
-    for model in TEACHING_MODELS.values():
-        found.extend(
-            model.objects.filter(space=space, status=Status.PROPOSED).select_related("author")
-        )
-    return sorted(found, key=lambda t: (t.created_at, t.kind, t.pk))
-
-
 def recent_revisions(*, space: Space, limit: int = 15) -> QuerySet[TeachingRevision]:
     return (
         TeachingRevision.objects.filter(space=space)

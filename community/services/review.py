@@ -10,21 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from mola.errors import InvalidInput, MolaError, NotAllowed
+from mola.errors import InvalidInput, MolaError
 from teaching.models import TEACHING_MODELS, Space
 from teaching.services import trust
-from teaching.services.access import check_member
+from teaching.services.access import check_trusted
 
 MAX_BULK = 100
 DECISIONS = {"endorse": trust.teaching_endorse, "reject": trust.teaching_reject}
 
 
 def review_check(*, space: Space, user) -> None:
-    membership = check_member(space=space, user=user)
-    if not membership.is_trusted:
-        raise NotAllowed(
-            "Only expert or master members and moderators review teachings.", code="not_trusted"
-        )
+    check_trusted(space=space, user=user)
 
 
 def review_bulk(

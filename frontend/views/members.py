@@ -10,7 +10,6 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from frontend import queries
 from frontend.views.common import page, space_page
 from mola.errors import MolaError, NotFound
 from teaching import selectors
@@ -44,7 +43,7 @@ def member_list(request: HttpRequest, space: Space, membership: Membership) -> H
 def member_profile(
     request: HttpRequest, space: Space, membership: Membership, username: str
 ) -> HttpResponse:
-    member = queries.member_get(space=space, username=username)
+    member = selectors.member_get(space=space, username=username)
     if member is None:
         raise NotFound(f"{username} is not a member of {space.slug}.")
     return page(
@@ -54,7 +53,7 @@ def member_profile(
         membership,
         "members",
         member=member,
-        teachings=queries.member_teachings(space=space, user=member.user),
+        teachings=selectors.member_teachings(space=space, user=member.user),
         roles=Role.values,
         expertise_levels=Expertise.values,
     )
