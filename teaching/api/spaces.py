@@ -35,10 +35,29 @@ class LabelSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
+class RegressionGuardSerializer(serializers.Serializer):
+    max_broken = serializers.IntegerField(min_value=0, max_value=1_000_000)
+
+
 class SettingsSerializer(serializers.Serializer):
     review_novice_teachings = serializers.BooleanField(required=False)
     sample_predictions_into_pool = serializers.BooleanField(
         required=False, help_text="Copy a sample of client predictions into the case pool."
+    )
+    evaluation_agreement = serializers.FloatField(
+        required=False,
+        min_value=0.5,
+        max_value=1.0,
+        help_text="Share of the weight one label needs for an evaluation case to be agreed.",
+    )
+    evaluation_min_labels = serializers.IntegerField(
+        required=False, min_value=1, max_value=100, help_text="Labels an agreed case needs."
+    )
+    regression_guard = RegressionGuardSerializer(
+        required=False,
+        allow_null=True,
+        help_text="Hold a version that turns more than max_broken agreed cases from right "
+        "to wrong; null turns the guard off.",
     )
 
 

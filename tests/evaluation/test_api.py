@@ -112,3 +112,21 @@ def test_since_last_visit(api, space, teacher):
     assert [v["version"] for v in first["versions"]] == [1]
     assert len(first["cases"]) == 1
     assert api(teacher).get(f"{S}/since-last-visit").json()["versions"] == []
+
+
+def test_the_evaluation_settings_are_checked(api, space, owner):
+    client = api(owner)
+    bad = client.patch(S, {"settings": {"regression_guard": {"max_broken": -1}}}, format="json")
+    assert bad.status_code == 400
+    assert "max_broken" in str(bad.json()["errors"][0]["field"])
+    too_low = client.patch(S, {"settings": {"evaluation_agreement": 0.2}}, format="json")
+    assert too_low.status_code == 400
+    ok = client.patch(
+        S,
+        {"settings": {"regression_guard": {"max_broken": 2}, "evaluation_agreement": 0.8}},
+        format="json",
+    )
+    assert ok.status_code == 200, ok.json()
+    assert ok.json()["settings"]["regression_guard"] == {"max_broken": 2}
+    off = client.patch(S, {"settings": {"regression_guard": None}}, format="json")
+    assert off.json()["settings"]["regression_guard"] is None
