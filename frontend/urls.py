@@ -9,6 +9,7 @@ from frontend.views import (
     admin,
     cases,
     community,
+    evaluation,
     examples,
     inbox,
     members,
@@ -70,6 +71,8 @@ space_urls = [
     path("threads/", community.threads, name="threads"),
     path("threads/<int:thread_id>/", community.thread, name="thread"),
     path("contributors/", community.contributors, name="contributors"),
+    path("evaluation/", evaluation.evaluation, name="evaluation"),
+    path("evaluation/<int:case_id>/label/", evaluation.evaluation_label, name="evaluation-label"),
     path("audit/", community.audit, name="audit"),
 ]
 

@@ -66,4 +66,7 @@ def test_the_scorecard_chart_and_what_my_rule_changed(
     shot(page, "dashboard-scorecard-and-what-changed")
     chart.locator("a.point-link").last.click()
     page.wait_for_url(re.compile(rf"/t/rule/{rule.pk}/$"))
+    page.goto(f"{live_server.url}/spaces/serve/evaluation/")
+    page.locator("#agreement-heading").wait_for()
+    shot(page, "evaluation-page")
     assert page.errors == []
