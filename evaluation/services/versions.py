@@ -240,7 +240,8 @@ def _hold_thread(space: Space, version, report: VersionReport, writers: list[int
     thread = thread_open_for_dispute(
         space=space,
         thread_id=None,
-        title=f"Version {version.version} is held: it breaks {len(report.now_wrong)} agreed cases",
+        title=f"Version {version.version} is held: it turns agreed cases "
+        f"{_listed(report.now_wrong)} from right to wrong",
         teachings=[c["teaching"] for c in report.causes],
     )
     notify(
