@@ -30,9 +30,6 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 ]
 APP_LAYERS = {"teaching", "cases", "consensus", "community", "evaluation", "frontend", "project"}
 NOT_IN_ENGINE = ("django", "rest_framework", "celery", "kombu", "redis", "psycopg")
-# Modules another engineer is rewriting; their imports inside functions move to the top
-# when that lands (the direction already allows it).
-INNER_IMPORTS_LEFT = {"community.services.resolutions", "community.services.appeals"}
 
 
 def layer_of(module: str) -> tuple[int, str] | None:
@@ -79,7 +76,7 @@ def violations(module: str, source: str) -> list[str]:
             continue
         if target[0] > own[0]:
             problems.append(f"{where}: {own[1]} may not import {target[1]} (a higher layer)")
-        elif inside and target[1] in APP_LAYERS and module not in INNER_IMPORTS_LEFT:
+        elif inside and target[1] in APP_LAYERS:
             problems.append(f"{where} inside a function: import it at the top")
     return problems
 
