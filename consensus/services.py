@@ -21,10 +21,12 @@ SLOW_CHECK_SECONDS = 10.0  # a check slower than this is logged as a warning
 
 
 def consensus_schedule(*, space_id: int, revision: int, refs: list[tuple[str, int]]) -> None:
-    """Queue a consensus check of the space (on commit of a teaching write)."""
+    """Queue a consensus check of the space (on commit of a teaching write), without waiting
+    for the broker: the write's outbox row keeps the check until it is done."""
     from consensus.tasks import consensus_check_task
+    from mola import relay
 
-    consensus_check_task.delay(space_id, revision, [list(ref) for ref in refs])
+    relay.send(consensus_check_task, (space_id, revision, [list(ref) for ref in refs]))
 
 
 def consensus_check(

@@ -14,8 +14,16 @@ CHECK_TIME_LIMIT = 30 * 60
     acks_late=True,
 )
 def consensus_check_task(space_id: int, revision: int, refs: list[list]) -> None:
+    """Check the space and clear its outbox row up to the revision checked. While it runs
+    it keeps a heartbeat on the row, so the sweep resends a check only when none is alive."""
     from consensus.services import consensus_check
+    from mola.leases import lease
+    from teaching.models import Outbox, WorkKind
+    from teaching.services.outbox import work_done, work_started
 
-    consensus_check(
-        space_id=space_id, revision=revision, refs=[(kind, int(pk)) for kind, pk in refs]
-    )
+    work_started(space_id=space_id, kind=WorkKind.CHECK)
+    with lease(Outbox.objects.filter(space_id=space_id, kind=WorkKind.CHECK)):
+        checked = consensus_check(
+            space_id=space_id, revision=revision, refs=[(kind, int(pk)) for kind, pk in refs]
+        )
+    work_done(space_id=space_id, kind=WorkKind.CHECK, revision=checked)

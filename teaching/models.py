@@ -284,6 +284,40 @@ class TrainingState(models.Model):
     requested_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
     trainings = models.PositiveIntegerField(default=0)
+    # The claim holder refreshes this while it trains (``mola.leases``): a claim whose
+    # heartbeat stopped belongs to a worker that died, and anyone may take it over.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=200, blank=True, default="")  # host:pid
+
+
+class WorkKind(models.TextChoices):
+    RETRAIN = "retrain"
+    CHECK = "check"  # consensus
+    REFINE = "refine"
+
+
+class Outbox(models.Model):
+    """Work a space needs done after a write: recorded in the write's own transaction, so a
+    committed write never loses it, and removed when the work is done.
+
+    One row per space and kind: a burst of writes raises ``revision`` (the newest revision
+    the work must reach) and keeps ``since`` (when the oldest unmet request was made). The
+    web process sends the task after commit without waiting for the broker; a sweep in the
+    worker sends again whatever is overdue (``teaching.services.outbox``).
+    """
+
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=WorkKind.choices)
+    revision = models.PositiveBigIntegerField()
+    since = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)  # last sent by the sweep
+    # Refreshed by a task while it works on the row (checks; a retrain beats its claim).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["space", "kind"], name="one_outbox_row_per_kind")
+        ]
 
 
 class SpaceApiKey(AbstractAPIKey):

@@ -124,11 +124,13 @@ def _tasks_reach_the_worker_only_in_worker_tests(request):
         yield
         worker.wait_idle()
         return
+    from mola import relay
     from mola.celery import app
 
     original = app.conf.task_routes
     app.conf.update(task_routes={"*": {"queue": "tests-without-worker"}})
     yield
+    relay.flush()  # the relay thread sends after commit: still to the dead queue
     app.conf.update(task_routes=original)
 
 

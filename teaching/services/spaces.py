@@ -22,6 +22,7 @@ from teaching.models import (
     Space,
 )
 from teaching.services.access import check_member, check_moderator, check_owner
+from teaching.services.events import teaching_changed
 from teaching.services.revisions import revision_bump, space_lock
 from teaching.signals import decision_record
 
@@ -98,7 +99,8 @@ def space_update(*, space: Space, user, **changes: Any) -> Space:
             space.settings = {**space.settings, **changes["settings"]}
         space.save()
         if schema_change:
-            revision_bump(space=space)  # every compiled condition may change meaning
+            revision = revision_bump(space=space)  # every compiled condition may change meaning
+            teaching_changed(space_id=space.pk, revision=revision, refs=[])
     return space
 
 

@@ -3,7 +3,8 @@
 The queue of one space is its ``TrainingState`` row, claimed with conditional UPDATEs (as
 healthchecks claims its jobs), so any number of worker processes can run this safely:
 
-- ``retrain_schedule`` raises ``wanted_revision`` and sends a task (on commit of the write);
+- ``retrain_request`` (in the write's transaction) raises ``wanted_revision`` and records
+  the work in the outbox; ``retrain_schedule`` (after commit) hands the task to the relay;
 - ``retrain_run`` (the task) claims the space if nobody trains it, trains the space's newest
   revision, publishes, releases, and goes again if a newer revision was asked for meanwhile.
   A burst of writes therefore collapses into at most two trainings, the last one of the
@@ -17,10 +18,12 @@ A space never stays "training" for good:
   process holds the write lock, a lost connection), ``retrain_run`` releases its claim — or,
   if even that fails, hands it to the task's retry in ``RetrainInterrupted.claim`` — and the
   task retries with exponential backoff (``RETRAIN_RETRIES`` times);
-- a claim older than the task's hard time limit belongs to a worker that died, and anyone
-  may take it over; every claim schedules one follow-up task for when it would expire (at
-  most one per space at a time), so a space whose worker died, or whose retries ran out,
-  is trained without waiting for another write.
+- the claim holder keeps a heartbeat on it (``mola.leases``); a claim whose heartbeat is
+  older than ``LEASE_SECONDS`` belongs to a worker that died (killed -9, out of memory),
+  and anyone may take it over. The outbox keeps the work until a version of its revision is
+  published, and the workers' sweep sends it again when it is overdue, so a space whose
+  worker died, or whose retries ran out, is trained without waiting for another write
+  (``teaching.services.outbox``).
 
 Quick, then refined. The boosted trees are most of a fit (M: 2 of 2.2 s CPU), so a retrain
 reuses the trees of the space's last full fit (``fit(…, trees="reuse")``: new examples act at
@@ -38,6 +41,8 @@ with older ones than a stored version's, takes them from that version's artefact
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 import traceback
 from datetime import datetime, timedelta
@@ -49,13 +54,25 @@ from django.db.models import F, Max, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from teaching.models import ModelArtifact, ModelStatus, ModelVersion, Space, TrainingState
+from mola import relay
+from mola.leases import lease, lease_expired_before
+from teaching.models import (
+    ModelArtifact,
+    ModelStatus,
+    ModelVersion,
+    Outbox,
+    Space,
+    TrainingState,
+    WorkKind,
+)
+from teaching.services.outbox import work_done, work_record, work_started
 from teaching.services.snapshots import fit_cache, snapshot_read, space_snapshot
 from teaching.signals import version_publishing_announce
 
 __all__ = [
     "refine_run",
     "refine_schedule",
+    "retrain_request",
     "retrain_run",
     "retrain_schedule",
     "space_snapshot",
@@ -66,9 +83,6 @@ log = logging.getLogger(__name__)
 
 RETRAIN_TIME_LIMIT = 300  # seconds: the retrain task's hard limit (Celery kills it past this)
 RETRAIN_SOFT_TIME_LIMIT = 240
-# A live task never holds a claim longer than its hard time limit (each training round takes
-# a fresh claim), so a claim older than that, with a margin for clocks, is a dead worker's.
-STALE_CLAIM = timedelta(seconds=RETRAIN_TIME_LIMIT + 30)
 RETRAIN_RETRIES = 8  # retries of a task the database failed under: ~1, 2, 4 … 60 s apart
 RETRY_BACKOFF_MAX = 60
 MAX_ROUNDS = 5  # trainings one task does back to back before leaving the rest to a new task
@@ -87,20 +101,19 @@ class RetrainInterrupted(Exception):
         self.claim = claim
 
 
-def retrain_schedule(*, space_id: int, revision: int) -> None:
-    """Ask for the space's model to be trained from ``revision`` (or newer).
+def retrain_request(*, space_id: int, revision: int) -> None:
+    """Inside the write's transaction: the space's model must be trained from ``revision``
+    (or newer). Recorded with the write, so a committed write is never left untrained."""
+    retrain_want(space_id=space_id, revision=revision)
+    work_record(space_id=space_id, kinds=(WorkKind.RETRAIN,), revision=revision)
 
-    Called after the write committed. The task carries the revision and records it itself
-    (``retrain_want``, with the task's retries), so a database that refuses the record here
-    (locked) delays the "training" status a client sees, never the training.
-    """
+
+def retrain_schedule(*, space_id: int, revision: int) -> None:
+    """After the write committed: send the retrain task, without waiting for the broker
+    (when it is down, the outbox keeps the work and the sweep sends it later)."""
     from teaching.tasks import retrain_space
 
-    try:
-        retrain_want(space_id=space_id, revision=revision)
-    except OperationalError:
-        log.warning("retrain of space %s at %s: recorded by the task", space_id, revision)
-    retrain_space.delay(space_id, revision=revision)
+    relay.send(retrain_space, (space_id,), {"revision": revision})
 
 
 def retrain_want(*, space_id: int, revision: int) -> None:
@@ -124,19 +137,26 @@ def retrain_retry_delay(retries: int) -> int:
 
 
 def retrain_gave_up(*, space_id: int) -> None:
-    """The task's retries ran out: try again once any claim left behind has expired."""
-    _follow_up(space_id, after=STALE_CLAIM)
+    """The task's retries ran out: the outbox keeps the work, the sweep sends it again."""
+    log.warning("retrain of space %s gave up; the sweep will send it again", space_id)
 
 
 def _claim(space_id: int, kept: datetime | None = None) -> datetime | None:
     """Take the space's training for this process: returns the claim (its timestamp), or
     None if another live worker has it. ``kept``: a claim of ours an interrupted attempt
-    could not release, which we take back."""
+    could not release, which we take back. The caller keeps a ``lease`` on it."""
     now = timezone.now()
-    free = Q(running_since__isnull=True) | Q(running_since__lt=now - STALE_CLAIM)
+    dead = lease_expired_before()
+    free = (
+        Q(running_since__isnull=True)
+        | Q(heartbeat_at__lt=dead)
+        | Q(heartbeat_at__isnull=True, running_since__lt=dead)
+    )
     if kept is not None:
         free |= Q(running_since=kept)
-    claimed = TrainingState.objects.filter(free, space_id=space_id).update(running_since=now)
+    claimed = TrainingState.objects.filter(free, space_id=space_id).update(
+        running_since=now, heartbeat_at=now, claimed_by=f"{socket.gethostname()}:{os.getpid()}"
+    )
     if claimed != 1:
         return None
     # Only the claim holder creates versions: any still "training" were left by a worker
@@ -144,13 +164,17 @@ def _claim(space_id: int, kept: datetime | None = None) -> datetime | None:
     ModelVersion.objects.filter(space_id=space_id, status=ModelStatus.TRAINING).update(
         status=ModelStatus.FAILED, error="interrupted before it was published"
     )
-    _follow_up(space_id, after=STALE_CLAIM)
     return now
+
+
+def _claim_lease(space_id: int, claim: datetime):
+    """Keep the claim's heartbeat while it is held (see ``mola.leases``)."""
+    return lease(TrainingState.objects.filter(space_id=space_id, running_since=claim))
 
 
 def _release(space_id: int, claim: datetime) -> None:
     TrainingState.objects.filter(space_id=space_id, running_since=claim).update(
-        running_since=None, running_revision=None
+        running_since=None, running_revision=None, heartbeat_at=None, claimed_by=""
     )
 
 
@@ -164,48 +188,17 @@ def _release_or_keep(space_id: int, claim: datetime) -> str | None:
     return None
 
 
-def _follow_up(space_id: int, *, after: timedelta) -> None:
-    """Make sure a retrain task runs for the space ``after`` from now: one per space at a
-    time (the cache remembers it), so bursts and many workers do not pile them up."""
-    from teaching.tasks import retrain_space
-
-    seconds = max(1, int(after.total_seconds()) + 1)
-    # A duplicate is harmless; if the broker is down, the next write schedules again.
-    _send_once(
-        retrain_space,
-        space_id,
-        key=f"teaching:retrain-follow-up:{space_id}",
-        pending=seconds - 1,
-        countdown=seconds,
-        what="retrain follow-up",
-    )
-
-
 def _send_once(task, space_id: int, *, key: str, pending: float, countdown: float, what: str):
     """Send ``task(space_id)`` in ``countdown`` seconds unless one was sent under ``key`` in
     the last ``pending`` seconds (the cache remembers it). A broken cache sends anyway and
-    a broken broker is logged: neither may stop training."""
+    a broken broker leaves it to the outbox's sweep: neither may stop training."""
     try:
         first = cache.add(key, True, timeout=pending)
     except Exception:
         log.warning("cache unavailable; scheduling a %s anyway", what, exc_info=True)
         first = True
-    if not first:
-        return
-    try:
-        task.apply_async((space_id,), countdown=countdown)
-    except Exception:
-        log.exception("could not schedule a %s of space %s", what, space_id)
-
-
-def _follow_up_when_claim_expires(space_id: int) -> None:
-    since = (
-        TrainingState.objects.filter(space_id=space_id)
-        .values_list("running_since", flat=True)
-        .first()
-    )
-    if since is not None:
-        _follow_up(space_id, after=since + STALE_CLAIM - timezone.now())
+    if first:
+        relay.send(task, (space_id,), countdown=countdown)
 
 
 def retrain_run(*, space_id: int, claim: str | None = None, revision: int | None = None) -> int:
@@ -225,13 +218,16 @@ def retrain_run(*, space_id: int, claim: str | None = None, revision: int | None
             if state is None or state.wanted_revision <= state.trained_revision:
                 if kept is not None:
                     _release(space_id, kept)
+                if state is not None:  # a duplicate or swept task: clear what it was for
+                    work_done(
+                        space_id=space_id, kind=WorkKind.RETRAIN, revision=state.trained_revision
+                    )
                 return rounds
             mine = _claim(space_id, kept)
             kept = None
             if mine is None:
                 # The worker that holds it will see the newer wanted revision; should it
-                # have died, the follow-up takes over when its claim expires.
-                _follow_up_when_claim_expires(space_id)
+                # have died, its heartbeat stops and the sweep sends the work again.
                 return rounds
         except OperationalError as error:
             raise RetrainInterrupted(kept.isoformat() if kept else None) from error
@@ -239,7 +235,8 @@ def retrain_run(*, space_id: int, claim: str | None = None, revision: int | None
             # Re-read after claiming: a worker that just released may have trained it.
             state.refresh_from_db()
             if state.wanted_revision > state.trained_revision:
-                train_space(space_id=space_id)
+                with _claim_lease(space_id, mine):
+                    train_space(space_id=space_id, claim=mine)
                 rounds += 1
         except OperationalError as error:
             raise RetrainInterrupted(_release_or_keep(space_id, mine)) from error
@@ -252,13 +249,14 @@ def retrain_run(*, space_id: int, claim: str | None = None, revision: int | None
             raise RetrainInterrupted(mine.isoformat()) from error
     from teaching.tasks import retrain_space
 
-    retrain_space.delay(space_id)  # still behind after MAX_ROUNDS: let another task go on
+    relay.send(retrain_space, (space_id,))  # still behind after MAX_ROUNDS: another task
     return rounds
 
 
-def train_space(*, space_id: int) -> ModelVersion | None:
+def train_space(*, space_id: int, claim: datetime | None = None) -> ModelVersion | None:
     """Train the space's newest revision and publish it unless a newer one is published:
-    quickly, with the trees of the space's last full fit, then ask for a refine of it."""
+    quickly, with the trees of the space's last full fit, then ask for a refine of it.
+    ``claim``: the space's claim this training holds; it publishes only while it does."""
     from mola.engine.learning import fit
 
     started = time.perf_counter()
@@ -282,11 +280,14 @@ def train_space(*, space_id: int) -> ModelVersion | None:
         version.status = ModelStatus.FAILED
         version.error = "".join(traceback.format_exception_only(exc)).strip()[:2000]
         version.save(update_fields=["status", "error"])
-        TrainingState.objects.filter(space_id=space_id).update(
-            last_error=version.error,
-            trained_revision=Greatest(F("trained_revision"), revision),
-            trainings=F("trainings") + 1,
-        )
+        with transaction.atomic():
+            TrainingState.objects.filter(space_id=space_id).update(
+                last_error=version.error,
+                trained_revision=Greatest(F("trained_revision"), revision),
+                trainings=F("trainings") + 1,
+            )
+            # A failed training is done: the same teachings would fail again.
+            work_done(space_id=space_id, kind=WorkKind.RETRAIN, revision=revision)
         return None
     fit_seconds = time.perf_counter() - started - snapshot_seconds
     published = _publish(
@@ -296,6 +297,7 @@ def train_space(*, space_id: int) -> ModelVersion | None:
         snapshot,
         started,
         {"snapshot": snapshot_seconds, "fit": fit_seconds},
+        claim=claim,
     )
     if published is not None and _refinable(model.metrics_):
         refine_schedule(space_id=space_id)
@@ -372,8 +374,20 @@ def refine_run(*, space_id: int) -> ModelVersion | None:
     except Exception:
         log.warning("cache unavailable; a refine may be asked for twice", exc_info=True)
     try:
-        return _refine(space_id)
-    except OperationalError:  # the quick version keeps serving; the next write asks again
+        trained = (
+            TrainingState.objects.filter(space_id=space_id)
+            .values_list("trained_revision", flat=True)
+            .first()
+        )
+        work_started(space_id=space_id, kind=WorkKind.REFINE)
+        with lease(Outbox.objects.filter(space_id=space_id, kind=WorkKind.REFINE)):
+            refined = _refine(space_id)
+        # Refined, refined already, superseded or given way to a newer revision (whose quick
+        # version records a refine of its own): nothing is left to refine up to here.
+        if trained is not None:
+            work_done(space_id=space_id, kind=WorkKind.REFINE, revision=trained)
+        return refined
+    except OperationalError:  # the outbox keeps the refine; the sweep sends it again
         log.warning("refine of space %s interrupted by the database", space_id, exc_info=True)
         return None
 
@@ -427,6 +441,7 @@ def _refine(space_id: int) -> ModelVersion | None:
             snapshot,
             started,
             {"snapshot": snapshot_seconds, "fit": fit_seconds},
+            claim=mine,
         )
     finally:
         _release(space_id, mine)
@@ -436,7 +451,7 @@ def _refine(space_id: int) -> ModelVersion | None:
             # to the claim holder, as it leaves it to any.
             from teaching.tasks import retrain_space
 
-            retrain_space.delay(space_id)
+            relay.send(retrain_space, (space_id,))
 
 
 def _newer_wanted(space_id: int, revision: int) -> bool:
@@ -472,7 +487,12 @@ def _version_start(space_id: int, revision: int, *, requested_at=None) -> ModelV
     )
 
 
-def _publish(version, model, artifact, snapshot, started, timings) -> ModelVersion | None:
+def _publish(
+    version, model, artifact, snapshot, started, timings, *, claim: datetime | None = None
+) -> ModelVersion | None:
+    """Store the version as ready and the work done, in one transaction; refused when a
+    newer revision is published, or when ``claim`` was taken over meanwhile (a process
+    that hung past its lease must not publish beside the one that took its place)."""
     space_id = version.space_id
     contributors = sorted(
         {r.author for r in snapshot.rules}
@@ -485,9 +505,19 @@ def _publish(version, model, artifact, snapshot, started, timings) -> ModelVersi
             status=ModelStatus.READY,
             teaching_revision__gt=version.teaching_revision,
         ).exists()
-        if newer:  # never publish an older revision over a newer one
+        lost = (
+            claim is not None
+            and not TrainingState.objects.select_for_update()
+            .filter(space_id=space_id, running_since=claim)
+            .exists()
+        )
+        if newer or lost:  # never publish an older revision over a newer one
             version.status = ModelStatus.FAILED
-            version.error = "superseded by a version of a newer revision"
+            version.error = (
+                "superseded by a version of a newer revision"
+                if newer
+                else "its claim was taken over (its worker stopped answering)"
+            )
             version.save(update_fields=["status", "error"])
             return None
         version.artifact = artifact
@@ -514,6 +544,12 @@ def _publish(version, model, artifact, snapshot, started, timings) -> ModelVersi
             last_error="",
             trainings=F("trainings") + 1,
         )
+        revision = version.teaching_revision
+        work_done(space_id=space_id, kind=WorkKind.RETRAIN, revision=revision)
+        if _refinable(model.metrics_):  # a quick version: its refine is owed from now on
+            work_record(space_id=space_id, kinds=(WorkKind.REFINE,), revision=revision)
+        else:
+            work_done(space_id=space_id, kind=WorkKind.REFINE, revision=revision)
     return version
 
 

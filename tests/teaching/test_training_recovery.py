@@ -15,10 +15,11 @@ from django.db import OperationalError, connection
 from django.utils import timezone
 
 from mola.celery import app
+from mola.leases import LEASE_SECONDS
 from teaching.models import ModelStatus, ModelVersion, TrainingState
 from teaching.selectors import model_status
 from teaching.services.rules import rule_create
-from teaching.services.training import STALE_CLAIM, RetrainInterrupted, retrain_run
+from teaching.services.training import RetrainInterrupted, retrain_run
 from teaching.tasks import retrain_space
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,7 +40,8 @@ def _write(space, user, n: int) -> int:
 
 
 def _claim_as_another_worker(space, since) -> None:
-    TrainingState.objects.filter(space=space).update(running_since=since)
+    # A claim and its last heartbeat, as a worker that took it at ``since`` left them.
+    TrainingState.objects.filter(space=space).update(running_since=since, heartbeat_at=since)
 
 
 def _versions(space) -> list[tuple[int, str]]:
@@ -88,8 +90,8 @@ def test_a_claim_left_by_a_dead_worker_is_taken_over(eager_tasks, space, teacher
         space=space, version=99, teaching_revision=newest, status=ModelStatus.TRAINING
     )
 
-    # Its claim expires: the next retrain task (the follow-up) takes the space over.
-    _claim_as_another_worker(space, timezone.now() - STALE_CLAIM - timedelta(seconds=1))
+    # Its heartbeat stops: the next retrain task (the sweep's) takes the space over.
+    _claim_as_another_worker(space, timezone.now() - timedelta(seconds=LEASE_SECONDS + 1))
     assert retrain_space.apply(args=(space.pk,)).get() == 1
 
     assert _settled(space, newest)
