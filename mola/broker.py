@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from queue import Empty
 from time import monotonic
 
 from kombu.exceptions import ChannelError
@@ -32,6 +33,19 @@ class Channel(filesystem.Channel):
             os.replace(partial, final)  # atomic on one filesystem
         except OSError as exc:
             raise ChannelError(f"Cannot add file {final!r} to directory") from exc
+
+    def _get(self, queue):
+        """The next message of ``queue``; none while the queue folder cannot be listed.
+
+        The stock transport lets the listing's error out, and the worker dies with
+        "Unrecoverable error" when the folder is gone for a moment (a full or remounted
+        disk, a restore): the broker is down, not the worker, which takes messages again
+        once the folder is back.
+        """
+        try:
+            return super()._get(queue)
+        except (FileNotFoundError, NotADirectoryError, PermissionError):
+            raise Empty() from None
 
 
 class Transport(filesystem.Transport):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
@@ -42,7 +44,28 @@ def error_response(problems: list[dict[str, Any]], status_code: int, **headers: 
     return response
 
 
+log = logging.getLogger(__name__)
+
+# Seconds a client is told to wait when the database is away (restarting, failing over, or
+# SQLite's write lock held past its timeout): long enough for a restart, short for a person.
+UNAVAILABLE_RETRY_AFTER = 5
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, OperationalError | InterfaceError):
+        # Nothing was written (the transaction rolled back); the request may be sent again.
+        log.error("database unavailable: %s", exc, exc_info=exc)
+        return error_response(
+            [
+                {
+                    "field": None,
+                    "code": "unavailable",
+                    "message": "The database is unavailable for a moment; try again.",
+                }
+            ],
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            **{"Retry-After": str(UNAVAILABLE_RETRY_AFTER)},
+        )
     if isinstance(exc, MolaError):
         headers = {}
         if isinstance(exc, RateLimited):

@@ -80,6 +80,9 @@ TEMPLATES = [
 # --- Database --------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'mola.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# A kept connection is checked before reuse: after a database restart the first request of
+# each thread would otherwise fail on its dead connection.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the worker are two processes on one file: WAL lets readers go on
     # while a writer commits, IMMEDIATE transactions take the write lock up front (so two
