@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 
+from mola import sweeper
 from mola.celery import app
 
 BROKER_TIMEOUT = 1.0  # seconds: a broker slower than this to connect counts as down
@@ -54,10 +55,8 @@ def _worker_ok() -> bool:
 
 
 def _backlog() -> dict | None:
-    from teaching.services.outbox import backlog
-
     try:
-        return backlog()
+        return sweeper.backlog()
     except Exception:
         return None
 

@@ -1,5 +1,7 @@
-"""The sweep thread every Celery worker runs: overdue work is sent again (``outbox.sweep``).
+"""The sweep thread every Celery worker runs: overdue work is sent again.
 
+What to sweep, and how far behind the work is, the apps register (``register``: teaching's
+outbox, in ``TeachingConfig.ready``); the kernel only runs it and reports it (/healthz).
 Started when the worker is ready (``mola.celery``), in the worker's main process, so it
 lives as long as the worker and needs no process of its own (``make demo``, docker-compose
 and the tests' workers all have it). Several workers sweeping at once send each row once.
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from django.db import connections
 
@@ -18,6 +21,28 @@ from mola.env import env_int
 log = logging.getLogger(__name__)
 
 _started = threading.Event()
+_sweeps: list[Callable[[], int]] = []
+_backlogs: list[Callable[[], dict]] = []
+
+
+def register(*, sweep: Callable[[], int], backlog: Callable[[], dict]) -> None:
+    """``sweep`` sends overdue work again (returns how much); ``backlog`` says how much is
+    pending (``{"pending", "overdue", "oldest_overdue_seconds"}``)."""
+    if sweep not in _sweeps:
+        _sweeps.append(sweep)
+        _backlogs.append(backlog)
+
+
+def backlog() -> dict:
+    """The registered backlogs, added up (the oldest overdue work is the oldest of all)."""
+    total = {"pending": 0, "overdue": 0, "oldest_overdue_seconds": 0}
+    for report in (b() for b in _backlogs):
+        total["pending"] += report["pending"]
+        total["overdue"] += report["overdue"]
+        total["oldest_overdue_seconds"] = max(
+            total["oldest_overdue_seconds"], report["oldest_overdue_seconds"]
+        )
+    return total
 
 
 def sweep_interval() -> int:
@@ -35,13 +60,12 @@ def start() -> None:
 
 
 def _run(interval: int) -> None:
-    from teaching.services.outbox import sweep
-
     stop = threading.Event()
     while not stop.wait(interval):
-        try:
-            sweep()
-        except Exception:  # a database that is down or restarting: try again next time
-            log.warning("sweep failed", exc_info=True)
-        finally:
-            connections.close_all()  # this thread's own connections
+        for sweep in _sweeps:
+            try:
+                sweep()
+            except Exception:  # a database that is down or restarting: try again next time
+                log.warning("sweep failed", exc_info=True)
+            finally:
+                connections.close_all()  # this thread's own connections

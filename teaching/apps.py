@@ -3,3 +3,10 @@ from django.apps import AppConfig
 
 class TeachingConfig(AppConfig):
     name = "teaching"
+
+    def ready(self) -> None:
+        from mola import sweeper
+        from teaching.services import outbox
+
+        # The workers' sweep sends the outbox's overdue work again; /healthz reports it.
+        sweeper.register(sweep=outbox.sweep, backlog=outbox.backlog)

@@ -5,7 +5,7 @@
 - after commit the write hands the task to ``mola.relay``, which sends it without making
   the request wait for the broker;
 - the task, when done up to some revision, calls ``work_done``;
-- ``sweep`` (a thread of every worker, ``mola.sweeper``) sends again the work that is
+- ``sweep`` (run by a thread of every worker, ``mola.sweeper``) sends again the work that is
   overdue: pending longer than its kind's grace, not being worked on by a live process (a
   retrain's claim and a check's row carry heartbeats, ``mola.leases``), and not sent in the
   last ``RESEND_SECONDS``. So a lost message, a broker that was down, a worker killed -9
@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
+from mola.celery import app
 from mola.leases import lease_expired_before
 from teaching.models import Outbox, TrainingState, WorkKind
 
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 # version and may wait behind retrains.
 GRACE_SECONDS = {WorkKind.RETRAIN: 10, WorkKind.CHECK: 10, WorkKind.REFINE: 60}
 RESEND_SECONDS = 30  # the sweep sends one row at most this often
+CHECK_TASK = "consensus.check"  # consensus's task that clears a check row
 
 
 def work_record(*, space_id: int, kinds: tuple[str, ...], revision: int) -> None:
@@ -115,7 +117,6 @@ def sweep(limit: int = 500) -> int:
 
 def _send(row: Outbox) -> bool:
     """Publish the row's task now (the sweep runs in its own thread: it may wait)."""
-    from consensus.tasks import consensus_check_task
     from teaching.tasks import refine_space, retrain_space
 
     log.warning(
@@ -129,7 +130,8 @@ def _send(row: Outbox) -> bool:
         if row.kind == WorkKind.RETRAIN:
             retrain_space.apply_async((row.space_id,), {"revision": row.revision})
         elif row.kind == WorkKind.CHECK:
-            consensus_check_task.apply_async((row.space_id, row.revision, []))
+            # By name: consensus sits above teaching (docs/architecture.md).
+            app.send_task(CHECK_TASK, (row.space_id, row.revision, []))
         else:
             refine_space.apply_async((row.space_id,))
     except Exception:
