@@ -130,8 +130,8 @@ def _send(row: Outbox) -> bool:
         if row.kind == WorkKind.RETRAIN:
             retrain_space.apply_async((row.space_id,), {"revision": row.revision})
         elif row.kind == WorkKind.CHECK:
-            # By name: consensus sits above teaching (docs/architecture.md).
-            app.send_task(CHECK_TASK, (row.space_id, row.revision, []))
+            # By name, from the registry: consensus sits above teaching (docs/architecture.md).
+            app.tasks[CHECK_TASK].apply_async((row.space_id, row.revision, []))
         else:
             refine_space.apply_async((row.space_id,))
     except Exception:
