@@ -21,5 +21,6 @@ urlpatterns = [
     path("", include("frontend.urls")),
 ]
 
+handler400 = "mola.api.errors.json_bad_request"
 handler404 = "mola.api.errors.json_not_found"
 handler500 = "mola.api.errors.json_server_error"

@@ -6,10 +6,11 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
-from django.views.defaults import page_not_found
+from django.views.defaults import bad_request, page_not_found
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -105,4 +106,20 @@ def json_server_error(request) -> JsonResponse:
     return JsonResponse(
         {"errors": [{"field": None, "code": "server_error", "message": "Server error."}]},
         status=500,
+    )
+
+
+def json_bad_request(request, exception=None):
+    """Django's own 400s (a body past ``DATA_UPLOAD_MAX_MEMORY_SIZE`` read as a form, too
+    many fields) in the API's error format: 413 for a body too large, 400 otherwise."""
+    if not request.path.startswith("/api/"):
+        return bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig | TooManyFieldsSent):
+        return JsonResponse(
+            {"errors": [{"field": None, "code": "too_large", "message": str(exception)}]},
+            status=413,
+        )
+    return JsonResponse(
+        {"errors": [{"field": None, "code": "bad_request", "message": "Bad request."}]},
+        status=400,
     )

@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "mola.middleware.BoundedNumbersMiddleware",
 ]
 
 ROOT_URLCONF = "mola.urls"
@@ -164,6 +165,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["mola.api.auth.IsUser"],
+    "DEFAULT_PARSER_CLASSES": [
+        "mola.api.parsers.JSONBodyParser",
+        "mola.api.parsers.StrictFormParser",
+        "mola.api.parsers.StrictMultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "mola.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "mola.api.errors.exception_handler",

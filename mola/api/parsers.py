@@ -1,0 +1,174 @@
+"""The API's JSON parser: a body is bounded, parsed, and checked before any view sees it.
+
+What a hostile body used to do, and what it gets now (status, ``code``):
+
+- larger than the endpoint's limit: Django's HTML 400 → 413 ``too_large``, refused from
+  ``Content-Length`` before it is read (a chunked body is read up to the limit, no further);
+- nested thousands deep: a ``RecursionError`` and a 500 → 400 ``too_deep``; the parser
+  itself refuses past 1,024 levels, and ``MAX_DEPTH`` bounds what views receive;
+- integers past 64 bits (ids ≥ 2**63): an ``OverflowError`` on SQLite and a 500 → 400
+  ``out_of_range`` naming the field;
+- NUL characters and lone surrogates in strings: PostgreSQL refuses them in text, a 500 →
+  400 ``invalid_characters`` naming the field;
+- form-encoded bodies: DRF reads a blank form value of an optional field as "not given",
+  so ``role=`` changed nothing and answered 200, and ``settings={}`` was ignored; here a
+  form is read as the plain dictionary of its values, checked exactly as JSON is.
+
+orjson parses (10,000 predict instances: ~10 ms, the standard library ~40 ms); what it
+refuses goes to the standard library's strict parser for the usual parse error.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+from django.conf import settings
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
+
+from mola.errors import InvalidInput, TooLarge
+
+MAX_DEPTH = 32  # deeper than any body of the contract (a batch of examples is 4)
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1  # what every database stores
+
+
+class JSONBodyParser(BaseParser):
+    """JSON of at most ``max_body`` bytes (default: ``DATA_UPLOAD_MAX_MEMORY_SIZE``).
+
+    Not a ``JSONParser`` subclass, so DRF hands it the request stream rather than
+    ``request.body`` (which raises Django's HTML 400 past the limit)."""
+
+    media_type = "application/json"
+    max_body: int | None = None
+
+    def limit(self) -> int:
+        return self.max_body or settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+    def parse(self, stream, media_type=None, parser_context=None) -> Any:
+        limit = self.limit()
+        request = (parser_context or {}).get("request")
+        if request is not None and _content_length(request) > limit:
+            raise _too_large(limit)
+        raw = stream.read(limit + 1) if stream is not None else b""
+        if len(raw) > limit:
+            raise _too_large(limit)
+        return json_checked(raw)
+
+
+def _content_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def _too_large(limit: int) -> TooLarge:
+    size = f"{limit / 2**20:.1f} MB" if limit >= 2**20 else f"{limit // 1024} kB"
+    return TooLarge(f"The request body is larger than this endpoint takes ({size}).")
+
+
+def json_checked(raw: bytes) -> Any:
+    """Parse ``raw`` and check depth, integer range and characters (see the module)."""
+    try:
+        data = orjson.loads(raw)
+        strings_suspect = b"\\u0000" in raw
+    except orjson.JSONDecodeError as error:
+        if "depth limit" in str(error):
+            raise _too_deep() from None
+        data = _strict_loads(raw)
+        strings_suspect = True  # lone surrogates are why orjson may have refused it
+    _check(data, strings_suspect)
+    return data
+
+
+def _strict_loads(raw: bytes) -> Any:
+    def refuse(constant: str):
+        raise ValueError(f"{constant} is not valid JSON")
+
+    try:
+        return json.loads(raw, parse_constant=refuse)
+    except RecursionError:
+        raise _too_deep() from None
+    except ValueError as error:
+        raise ParseError(f"JSON parse error - {error}") from None
+
+
+def _too_deep() -> InvalidInput:
+    return InvalidInput(
+        f"The body is nested more than {MAX_DEPTH} levels deep.", code="too_deep", field=None
+    )
+
+
+def _check(data: Any, strings: bool) -> None:
+    """Walk ``data`` without recursion: depth, integers (and integral floats, which a
+    number past 64 bits becomes) within 64 bits, and, when ``strings``, no NUL or lone
+    surrogate in any string or key."""
+    stack: list[tuple[Any, str | None, int]] = [(data, None, 1)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, dict):
+            if depth > MAX_DEPTH:
+                raise _too_deep()
+            for key, item in value.items():
+                if strings:
+                    _check_text(key, path)
+                stack.append((item, f"{path}.{key}" if path else str(key), depth + 1))
+        elif isinstance(value, list):
+            if depth > MAX_DEPTH:
+                raise _too_deep()
+            for index, item in enumerate(value):
+                stack.append((item, f"{path}.{index}" if path else str(index), depth + 1))
+        elif isinstance(value, bool) or value is None:
+            continue
+        elif isinstance(value, int):
+            if not INT_MIN <= value <= INT_MAX:
+                raise _out_of_range(path)
+        elif isinstance(value, float):
+            if abs(value) > INT_MAX:
+                raise _out_of_range(path)
+        elif strings and isinstance(value, str):
+            _check_text(value, path)
+
+
+def _out_of_range(path: str | None) -> InvalidInput:
+    return InvalidInput(
+        "Numbers must lie between -2^63 and 2^63 - 1.", code="out_of_range", field=path
+    )
+
+
+def _check_text(text: str, path: str | None) -> None:
+    if "\x00" in text or _has_lone_surrogate(text):
+        raise InvalidInput(
+            "Text may not contain NUL characters or unpaired surrogates.",
+            code="invalid_characters",
+            field=path,
+        )
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+class StrictFormParser(FormParser):
+    """Form bodies as a plain dictionary (the last value of each field), so serializers
+    check them exactly as JSON: a blank value is a blank value, not a missing field."""
+
+    def parse(self, stream, media_type=None, parser_context=None) -> dict:
+        form = super().parse(stream, media_type, parser_context)
+        data = {key: form[key] for key in form}
+        _check(data, strings=True)
+        return data
+
+
+class StrictMultiPartParser(MultiPartParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        parsed = super().parse(stream, media_type, parser_context)
+        parsed.data = {key: parsed.data[key] for key in parsed.data}
+        _check(parsed.data, strings=True)
+        return parsed
