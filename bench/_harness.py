@@ -228,9 +228,9 @@ def seed_space(size: str, seed: int = 0) -> Seeded:
     """A space of ``size`` with its teachings bulk-created (no revisions, no consensus run)."""
     from django.contrib.auth import get_user_model
     from django.db import transaction
-    from rest_framework.authtoken.models import Token
 
     from bench.synthetic import synthetic_snapshot
+    from community.services.accounts import token_create
     from teaching.models import (
         Concept,
         Example,
@@ -325,7 +325,7 @@ def seed_space(size: str, seed: int = 0) -> Seeded:
             ]
         )
         TrainingState.objects.create(space=space)
-        token = Token.objects.create(user=owner).key
+        token = token_create(user=owner)
         _, api_key = SpaceApiKey.objects.create_key(space=space, name="bench", created_by=owner)
     return Seeded(
         slug=space.slug,

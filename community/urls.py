@@ -5,6 +5,9 @@ from community.api import accounts, notifications, review, spaces, threads
 urlpatterns = [
     path("users", accounts.UserCreateApi.as_view(), name="user-create"),
     path("auth/token", accounts.TokenObtainApi.as_view(), name="token-obtain"),
+    path("auth/logout", accounts.TokenRevokeApi.as_view(), name="token-revoke"),
+    path("auth/logout-all", accounts.TokensRevokeAllApi.as_view(), name="tokens-revoke-all"),
+    path("me/password", accounts.PasswordChangeApi.as_view(), name="password-change"),
     path("me", accounts.MeApi.as_view(), name="me"),
     path("me/notifications", notifications.NotificationListApi.as_view(), name="notifications"),
     path(

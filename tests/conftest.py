@@ -22,10 +22,9 @@ def api():
         if isinstance(user, str):
             c.credentials(HTTP_AUTHORIZATION=f"Api-Key {user}")
         elif user is not None:
-            from rest_framework.authtoken.models import Token
+            from community.services.accounts import token_create
 
-            token, _ = Token.objects.get_or_create(user=user)
-            c.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            c.credentials(HTTP_AUTHORIZATION=f"Token {token_create(user=user)}")
         return c
 
     return client

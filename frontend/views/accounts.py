@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from community.services import user_create
+from community.services.accounts import login_check
 from frontend.forms import GENERAL, problems_by_field
-from mola.errors import MolaError
+from mola.clients import client_address
+from mola.errors import MolaError, RateLimited
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -25,6 +27,7 @@ def _next_url(request: HttpRequest) -> str:
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     errors: dict = {}
+    status = 400
     values = {"username": request.POST.get("username", ""), "email": request.POST.get("email", "")}
     if request.method == "POST":
         username = values["username"].strip()
@@ -36,9 +39,11 @@ def signup(request: HttpRequest) -> HttpResponse:
                     username=username,
                     password=request.POST.get("password", ""),
                     email=values["email"].strip(),
+                    address=client_address(request),
                 )
             except MolaError as exc:
                 errors = problems_by_field(exc.problems)
+                status = 429 if isinstance(exc, RateLimited) else 400
             else:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 return redirect(_next_url(request))
@@ -46,20 +51,26 @@ def signup(request: HttpRequest) -> HttpResponse:
         request,
         "frontend/signup.html",
         {"errors": errors, "values": values, "next": _next_url(request)},
-        status=400 if errors else 200,
+        status=status if errors else 200,
     )
 
 
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     errors: dict = {}
+    status = 400
     username = request.POST.get("username", "")
     if request.method == "POST":
-        user = authenticate(
-            request, username=username.strip(), password=request.POST.get("password", "")
-        )
-        if user is None:
-            errors = {GENERAL: [{"message": "Wrong username or password."}]}
+        try:
+            user = login_check(
+                username=username.strip(),
+                password=request.POST.get("password", ""),
+                address=client_address(request),
+                request=request,
+            )
+        except MolaError as exc:  # wrong credentials, or too many failed logins (429)
+            errors = {GENERAL: [{"message": exc.problems[0]["message"]}]}
+            status = 429 if isinstance(exc, RateLimited) else 400
         else:
             login(request, user)
             return redirect(_next_url(request))
@@ -67,7 +78,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         request,
         "frontend/login.html",
         {"errors": errors, "username": username, "next": _next_url(request)},
-        status=400 if errors else 200,
+        status=status if errors else 200,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from knox.auth import TokenAuthentication
 from rest_framework import exceptions, permissions
 
 
@@ -22,6 +23,18 @@ class ApiClient:
     id: None = None
     pk: None = None
     username: str = ""
+
+
+class UserTokenAuthentication(TokenAuthentication):
+    """``Authorization: Token <token>``: a user's token, stored hashed, with an expiry
+    (django-rest-knox). A token that is not text is invalid, not a server error."""
+
+    def authenticate_credentials(self, token: bytes):
+        try:
+            token.decode("utf-8")
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed("Invalid token.") from None
+        return super().authenticate_credentials(token)
 
 
 def is_api_client(user) -> bool:

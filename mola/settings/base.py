@@ -7,6 +7,7 @@ CELERY_BROKER_URL and REDIS_URL to run on PostgreSQL and Redis.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -34,7 +35,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "rest_framework_api_key",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -155,12 +156,40 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Users' API tokens (django-rest-knox): stored hashed, valid this long after their last use.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env_int("USER_TOKEN_TTL_DAYS", 30)),
+    "AUTO_REFRESH": True,
+    "TOKEN_LIMIT_PER_USER": None,
+}
+
+
+# Failed logins counted per account and per client address (API and web alike); past
+# either, logins wait for the window's end. Sign-ups per client address.
+def _window_rate(name: str, default: str) -> str:
+    import re
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    value = env_str(name, default).strip()
+    units = "s|sec|second|m|min|minute|h|hour|d|day"
+    if value and not re.fullmatch(rf"\d+/\d*({units})", value):
+        raise ImproperlyConfigured(f"{name} must look like 10/15min (or be empty), got {value!r}")
+    return value
+
+
+LOGIN_FAILURES_PER_ACCOUNT = _window_rate("LOGIN_FAILURES_PER_ACCOUNT", "10/15min")
+LOGIN_FAILURES_PER_ADDRESS = _window_rate("LOGIN_FAILURES_PER_ADDRESS", "50/15min")
+SIGNUP_RATE = _window_rate("SIGNUP_RATE", "30/h")
+# Proxies (addresses or networks) whose X-Forwarded-For is believed; none by default, so
+# the client is the connection's address (see mola/clients.py).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "mola.api.auth.UserTokenAuthentication",
         "teaching.api.auth.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],

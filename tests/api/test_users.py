@@ -32,7 +32,7 @@ def test_it_refuses_a_weak_password_and_creates_nobody(api, django_user_model):
 def test_it_gives_a_token_for_good_credentials_only(api):
     make_user("zoe")
     ok = api().post("/api/v1/auth/token", {"username": "zoe", "password": PASSWORD}, format="json")
-    assert ok.status_code == 200 and len(ok.json()["token"]) == 40
+    assert ok.status_code == 200 and len(ok.json()["token"]) == 64
     bad = api().post("/api/v1/auth/token", {"username": "zoe", "password": "nope"}, format="json")
     assert bad.status_code == 400
     assert bad.json()["errors"][0]["code"] == "invalid_credentials"
