@@ -5,7 +5,7 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-    dependencies = [("community", "0003_audit_api_key_revoke")]
+    dependencies = [("community", "0004_resolution_contradictions")]
 
     operations = [
         migrations.RunSQL("DROP TABLE IF EXISTS authtoken_token", migrations.RunSQL.noop),
