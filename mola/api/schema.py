@@ -28,3 +28,16 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "`Api-Key <key>` — a space's client key (read and predict).",
         }
+
+
+class UserTokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "mola.api.auth.UserTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token <token>` — a user's token (`POST /api/v1/auth/token`).",
+        }
