@@ -102,9 +102,9 @@ def _too_deep() -> InvalidInput:
 
 
 def _check(data: Any, strings: bool) -> None:
-    """Walk ``data`` without recursion: depth, integers (and integral floats, which a
-    number past 64 bits becomes) within 64 bits, and, when ``strings``, no NUL or lone
-    surrogate in any string or key."""
+    """Walk ``data`` without recursion: depth, integers within 64 bits (a float is left to
+    the fields: none stores one as an id), and, when ``strings``, no NUL or lone surrogate
+    in any string or key."""
     stack: list[tuple[Any, str | None, int]] = [(data, None, 1)]
     while stack:
         value, path, depth = stack.pop()
@@ -124,9 +124,6 @@ def _check(data: Any, strings: bool) -> None:
             continue
         elif isinstance(value, int):
             if not INT_MIN <= value <= INT_MAX:
-                raise _out_of_range(path)
-        elif isinstance(value, float):
-            if abs(value) > INT_MAX:
                 raise _out_of_range(path)
         elif strings and isinstance(value, str):
             _check_text(value, path)
