@@ -19,7 +19,9 @@ from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
 from django.db import IntegrityError, transaction
 from knox.models import AuthToken
 
@@ -27,6 +29,7 @@ from mola.clients import limit_clear, limit_reached
 from mola.errors import Conflict, InvalidInput, RateLimited
 
 User = get_user_model()
+USERNAME_MAX = 150
 
 
 def _weak(exc: ValidationError, field: str) -> InvalidInput:
@@ -48,12 +51,43 @@ def signup_check(*, address: str) -> None:
         raise RateLimited(f"Too many sign-ups from here; try again in {wait} s.", retry_after=wait)
 
 
+def username_check(*, username: str, email: str = "") -> None:
+    """The rules for a username (and an email) at either door: 1 to 150 letters, digits and
+    @ . + - _ (a ``/`` in a name broke every page that links to the member), and a valid
+    email of at most 254 characters when one is given."""
+    problems = []
+    if not isinstance(username, str) or not 1 <= len(username) <= USERNAME_MAX:
+        problems.append(
+            {
+                "field": "username",
+                "code": "invalid",
+                "message": f"A username has 1 to {USERNAME_MAX} characters.",
+            }
+        )
+    else:
+        try:
+            UnicodeUsernameValidator()(username)
+        except ValidationError as exc:
+            problems.append({"field": "username", "code": "invalid", "message": exc.messages[0]})
+    if email:
+        try:
+            if len(email) > 254:
+                raise ValidationError("Ensure this field has no more than 254 characters.")
+            EmailValidator()(email)
+        except ValidationError as exc:
+            problems.append({"field": "email", "code": "invalid", "message": exc.messages[0]})
+    if problems:
+        raise InvalidInput(problems=problems)
+
+
 def user_create(
     *, username: str, password: str, email: str = "", address: str = "unknown"
 ) -> tuple[AbstractUser, str]:
-    """Create an account and its API token. Refuses a taken name or a weak password, and
-    more than ``SIGNUP_RATE`` sign-ups from one client address."""
+    """Create an account and its API token. Refuses a name or email against the rules
+    (``username_check``), a taken name, a weak password, and more than ``SIGNUP_RATE``
+    sign-ups from one client address."""
     signup_check(address=address)
+    username_check(username=username, email=email)
     if User.objects.filter(username__iexact=username).exists():
         raise Conflict("That username is taken.", code="username_taken", field="username")
     candidate = User(username=username, email=email)

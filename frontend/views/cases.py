@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cases import selectors
 from cases.services.coverage import pool_coverage
 from cases.services.practice import case_model_answer, practice_answer, practice_queue
-from frontend.views.common import page, space_page
+from frontend.views.common import page, space_page, teaching_write
 from mola.errors import MolaError
 from teaching.models import Membership, Space
 
@@ -85,6 +85,7 @@ def practice_next(request: HttpRequest, space: Space, membership: Membership) ->
 
 
 @space_page
+@teaching_write
 @require_POST
 def practice_submit(
     request: HttpRequest, space: Space, membership: Membership, case_id: int

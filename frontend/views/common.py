@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from types import SimpleNamespace
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from mola.errors import MolaError, NotAllowed, NotFound
+from mola.errors import MolaError, NotAllowed, NotFound, RateLimited
 from teaching import selectors
+from teaching.api.throttles import TeachingWriteThrottle
 from teaching.models import Membership, Space
 from teaching.services.access import membership_of
 
@@ -69,6 +71,30 @@ def space_page(view: SpaceView) -> SpaceView:
             return error_page(request, exc, space=space, membership=membership)
 
     return wrapper
+
+
+def teaching_write(view: SpaceView) -> SpaceView:
+    """A page that writes teachings (inside ``space_page``): its POSTs count against the
+    member's teaching-write rate like the API's, on the same counter (429 past it)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, space: Space, membership: Membership, *args, **kwargs):
+        if request.method == "POST":
+            throttle = TeachingWriteThrottle()
+            try:
+                throttle.allow_request(request, SimpleNamespace(kwargs={"slug": space.slug}))
+            except RateLimited as exc:
+                response = error_page(request, exc, space=space, membership=membership)
+                response["Retry-After"] = str(exc.retry_after)
+                return response
+        return view(request, space, membership, *args, **kwargs)
+
+    return wrapper
+
+
+def require(allowed: bool, message: str, code: str = "permission_denied") -> None:
+    if not allowed:
+        raise NotAllowed(message, code=code)
 
 
 def page(

@@ -19,7 +19,7 @@ from frontend.forms import (
     problems_by_field,
     row_values,
 )
-from frontend.views.common import page, space_page
+from frontend.views.common import page, space_page, teaching_write
 from mola.errors import InvalidInput, MolaError
 from teaching import selectors
 from teaching.models import Membership, Space, Status
@@ -137,6 +137,7 @@ def _items(space: Space, data) -> tuple[list[int], list[dict[str, Any]]]:
 
 
 @space_page
+@teaching_write
 @require_POST
 def example_create(request: HttpRequest, space: Space, membership: Membership) -> HttpResponse:
     indexes, items = _items(space, request.POST)

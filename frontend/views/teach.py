@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from consensus.preview import rule_preview
 from frontend.forms import problems_by_field
 from frontend.highlights import marked_texts, text_features
-from frontend.views.common import page, space_page
+from frontend.views.common import page, space_page, teaching_write
 from mola.errors import InvalidInput, MolaError
 from teaching import selectors
 from teaching.language import compile_concepts, compile_in_space, live_concept_definitions
@@ -99,12 +99,14 @@ def _create(request: HttpRequest, space: Space, membership: Membership, kind: st
 
 
 @space_page
+@teaching_write
 @require_POST
 def rule_create(request: HttpRequest, space: Space, membership: Membership) -> HttpResponse:
     return _create(request, space, membership, "rule")
 
 
 @space_page
+@teaching_write
 @require_POST
 def concept_create(request: HttpRequest, space: Space, membership: Membership) -> HttpResponse:
     return _create(request, space, membership, "concept")
@@ -225,6 +227,7 @@ def _teaching_url(space: Space, kind: str, teaching_id: int) -> str:
 
 
 @space_page
+@teaching_write
 @require_http_methods(["GET", "POST"])
 def teaching_detail(
     request: HttpRequest, space: Space, membership: Membership, kind: str, teaching_id: int
@@ -285,6 +288,7 @@ def _current_values(teaching) -> dict[str, Any]:
 
 
 @space_page
+@teaching_write
 @require_POST
 def teaching_retire(
     request: HttpRequest, space: Space, membership: Membership, kind: str, teaching_id: int
@@ -306,6 +310,7 @@ def teaching_retire(
 
 
 @space_page
+@teaching_write
 @require_POST
 def teaching_revert(
     request: HttpRequest, space: Space, membership: Membership, kind: str, teaching_id: int

@@ -25,6 +25,7 @@ from teaching.models import LIVE_STATUSES, Action, Concept, Rule, Space
 from teaching.services.access import check_can_edit, check_member
 from teaching.services.common import commit_change, initial_status, locked_teaching
 from teaching.services.revisions import space_lock
+from teaching.services.texts import texts_check
 
 
 def _check_name(space: Space, name: str, *, exclude_id: int | None = None) -> None:
@@ -97,6 +98,7 @@ def concept_dependents(*, space: Space, name: str) -> list[dict[str, Any]]:
 def concept_create(
     *, space: Space, user, name: str, definition: str, description: str = ""
 ) -> tuple[Concept, int]:
+    texts_check(name=name, definition=definition, description=description)
     with transaction.atomic():
         space = space_lock(space_id=space.pk)
         membership = check_member(space=space, user=user)
@@ -123,6 +125,7 @@ def concept_update(
 
     Renaming a concept that others use is refused: their text names it.
     """
+    texts_check(**{k: changes.get(k) for k in ("name", "definition", "description")})
     with transaction.atomic():
         space, concept = locked_teaching(space=space, kind="concept", teaching_id=concept_id)
         check_can_edit(teaching=concept, user=user)

@@ -13,6 +13,7 @@ from teaching.models import LIVE_STATUSES, Action, Example, Rule, Space
 from teaching.services.access import check_can_edit, check_member
 from teaching.services.common import commit_change, initial_status, locked_teaching
 from teaching.services.revisions import space_lock
+from teaching.services.texts import texts_check
 
 MAX_BATCH = 1000
 
@@ -67,6 +68,7 @@ def example_check(*, space: Space, features: Any, label: str, refutes: int | Non
 
 
 def _new_example(space: Space, user, status: str, data: dict[str, Any]) -> Example:
+    texts_check(label=data.get("label"), note=data.get("note"))
     rule = example_check(
         space=space, features=data["features"], label=data["label"], refutes=data.get("refutes")
     )
@@ -116,6 +118,7 @@ def examples_create(
 
 
 def example_update(*, space: Space, user, example_id: int, **changes: Any) -> tuple[Example, int]:
+    texts_check(label=changes.get("label"), note=changes.get("note"))
     with transaction.atomic():
         space, example = locked_teaching(space=space, kind="example", teaching_id=example_id)
         check_can_edit(teaching=example, user=user)

@@ -13,6 +13,7 @@ from teaching.models import LIVE_STATUSES, Action, Rule, Space
 from teaching.services.access import check_can_edit, check_member
 from teaching.services.common import commit_change, initial_status, locked_teaching
 from teaching.services.revisions import space_lock
+from teaching.services.texts import texts_check
 
 
 def rule_check(*, space: Space, condition: str, label: str) -> Condition:
@@ -27,6 +28,7 @@ def rule_check(*, space: Space, condition: str, label: str) -> Condition:
 def rule_create(
     *, space: Space, user, condition: str, label: str, rationale: str = ""
 ) -> tuple[Rule, int]:
+    texts_check(condition=condition, label=label, rationale=rationale)
     with transaction.atomic():
         space = space_lock(space_id=space.pk)
         membership = check_member(space=space, user=user)
@@ -44,6 +46,7 @@ def rule_create(
 
 
 def rule_update(*, space: Space, user, rule_id: int, **changes: Any) -> tuple[Rule, int]:
+    texts_check(**{k: changes.get(k) for k in ("condition", "label", "rationale")})
     with transaction.atomic():
         space, rule = locked_teaching(space=space, kind="rule", teaching_id=rule_id)
         check_can_edit(teaching=rule, user=user)
