@@ -9,7 +9,7 @@ What a hostile body used to do, and what it gets now (status, ``code``):
 - integers past 64 bits (ids ≥ 2**63): an ``OverflowError`` on SQLite and a 500 → 400
   ``out_of_range`` naming the field;
 - NUL characters and lone surrogates in strings: PostgreSQL refuses them in text, a 500 →
-  400 ``invalid_characters`` naming the field;
+  400 ``invalid_text`` naming the field;
 - form-encoded bodies: DRF reads a blank form value of an optional field as "not given",
   so ``role=`` changed nothing and answered 200, and ``settings={}`` was ignored; here a
   form is read as the plain dictionary of its values, checked exactly as JSON is.
@@ -139,7 +139,7 @@ def _check_text(text: str, path: str | None) -> None:
     if "\x00" in text or _has_lone_surrogate(text):
         raise InvalidInput(
             "Text may not contain NUL characters or unpaired surrogates.",
-            code="invalid_characters",
+            code="invalid_text",
             field=path,
         )
 

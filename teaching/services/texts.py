@@ -51,7 +51,7 @@ def text_problem(value: Any, limit: int) -> dict[str, str] | None:
         }
     if "\x00" in value or (not value.isascii() and _has_lone_surrogate(value)):
         return {
-            "code": "invalid_characters",
+            "code": "invalid_text",
             "message": "Text may not contain NUL characters or unpaired surrogates.",
         }
     return None

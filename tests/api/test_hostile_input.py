@@ -74,7 +74,7 @@ def test_nul_characters_and_lone_surrogates_are_refused(api, teacher, space):
     for rationale in ("a\x00b", "a\ud800b"):
         body = {"condition": "toss_height_cm > 1", "label": "no cue", "rationale": rationale}
         raw = __import__("json").dumps(body).encode()
-        _error(_raw(api(teacher), f"{S}/rules", raw), 400, "invalid_characters", "rationale")
+        _error(_raw(api(teacher), f"{S}/rules", raw), 400, "invalid_text", "rationale")
     assert not Rule.objects.exists()
 
 
