@@ -28,11 +28,11 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.sizes import SIZES
-
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.sizes import SIZES  # noqa: E402 - once the project is on the path (``serve``)
 
 
 def percentile(values: list[float], q: float) -> float:
