@@ -18,7 +18,12 @@ def space_lock(*, space_id: int) -> Space:
     world, and teaching_revision values come out distinct and in commit order.
     """
     assert transaction.get_connection().in_atomic_block, "call inside transaction.atomic"
-    return Space.objects.select_for_update().get(pk=space_id)
+    # FOR NO KEY UPDATE: writers of the space still queue on it, but a row that merely
+    # refers to the space (a model version, an outbox row: a FOR KEY SHARE lock) does not
+    # wait for it. With FOR UPDATE a worker publishing (holding its TrainingState row, then
+    # inserting rows that refer to the space) and a write (holding the space, then recording
+    # its retrain in TrainingState) deadlocked under load on PostgreSQL.
+    return Space.objects.select_for_update(no_key=True).get(pk=space_id)
 
 
 def revision_bump(*, space: Space) -> int:
