@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('teaching', '0002_model_artifact_table'),
+        ('teaching', '0003_version_held'),
     ]
 
     operations = [

@@ -5,7 +5,7 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-    dependencies = [("community", "0004_resolution_contradictions")]
+    dependencies = [("community", "0005_notification_groups")]
 
     operations = [
         migrations.RunSQL("DROP TABLE IF EXISTS authtoken_token", migrations.RunSQL.noop),
