@@ -85,18 +85,16 @@ def seed_community():
 
 
 def reused_community():
-    """The newest community a previous run seeded in this data dir, and its owner's token."""
-    from rest_framework.authtoken.models import Token
-
+    """The newest community a previous run seeded in this data dir, and a new token of its
+    owner (tokens are stored hashed: an old one cannot be read back)."""
+    from community.services.accounts import token_create
     from teaching.models import Membership, Space
 
     space = Space.objects.filter(slug__startswith="bench-moderation-").order_by("-pk").first()
     if space is None:
         raise SystemExit("--reuse: no community in this MOLA_DATA_DIR; run once without it")
     owner = Membership.objects.get(space=space, role="owner").user
-    seeded = _harness.Seeded(
-        space.slug, space.pk, Token.objects.get(user=owner).key, "", None, [], 0
-    )
+    seeded = _harness.Seeded(space.slug, space.pk, token_create(user=owner), "", None, [], 0)
     print(f"community: reused {space.slug} ({MEMBERS} members, {RULES} rules, {EXAMPLES} examples)")
     return seeded, space
 
