@@ -1,6 +1,5 @@
 """The community's pages: threads (posts, positions, resolve and appeal dialogs),
-contributors and the audit log; and the consensus app's contradictions
-queue. The pages call the community app's selectors and services,
+contributors and the audit log. The pages call the community app's selectors and services,
 the same ones the API calls."""
 
 from __future__ import annotations
@@ -17,30 +16,10 @@ from community.selectors import activity
 from community.selectors import contributors as credit
 from community.selectors import threads as thread_selectors
 from community.services import appeals, posts, resolutions
-from consensus.selectors import STATUSES, ContradictionFilters, contradiction_list
 from frontend.views.common import page, space_page
+from frontend.views.resolve import resolve_arguments
 from mola.errors import MolaError
 from teaching.models import Membership, Space
-
-
-@space_page
-@require_GET
-def contradictions(request: HttpRequest, space: Space, membership: Membership) -> HttpResponse:
-    shown = request.GET.get("status", "open")
-    if shown not in STATUSES:
-        shown = "open"
-    queryset = contradiction_list(space=space, filters=ContradictionFilters(status=shown))
-    listing = Paginator(queryset, 50).get_page(request.GET.get("page"))
-    return page(
-        request,
-        "frontend/contradictions.html",
-        space,
-        membership,
-        "contradictions",
-        contradictions=listing,
-        shown=shown,
-        pending=False,
-    )
 
 
 @space_page
@@ -70,15 +49,6 @@ def _refs(values: list[str]) -> list[dict[str, Any]]:
     return refs
 
 
-def _order(request: HttpRequest) -> list[dict[str, Any]]:
-    """Teachings given a rank in the resolve form (``order-rule:12`` = 1, 2, …), by rank."""
-    ranked = []
-    for name, value in request.POST.items():
-        if name.startswith("order-") and value.strip().isdigit():
-            ranked.append((int(value), name.removeprefix("order-")))
-    return _refs([ref for _, ref in sorted(ranked)])
-
-
 def _thread_action(request: HttpRequest, thread) -> None:
     action = request.POST.get("action")
     if action == "post":
@@ -90,16 +60,15 @@ def _thread_action(request: HttpRequest, thread) -> None:
         )
         messages.success(request, "Posted.")
     elif action == "resolve":
-        _, revision = resolutions.thread_resolve(
-            thread=thread,
-            user=request.user,
-            outcome=request.POST.get("outcome", ""),
-            note=request.POST.get("note", ""),
-            keep=_refs(request.POST.getlist("keep")),
-            retire=_refs(request.POST.getlist("retire")),
-            order=_order(request),
+        resolution, revision = resolutions.thread_resolve(
+            thread=thread, user=request.user, **resolve_arguments(request)
         )
-        messages.success(request, f"Resolved (teaching revision {revision}); the model retrains.")
+        decided = len(resolution.contradictions)
+        messages.success(
+            request,
+            f"Resolved {decided} dispute{'s' if decided != 1 else ''} (teaching revision "
+            f"{revision}); the model retrains.",
+        )
     elif action == "appeal":
         appeals.thread_appeal(
             thread=thread, user=request.user, reason=request.POST.get("reason", "")

@@ -41,7 +41,8 @@ def test_a_thread_through_its_forms(space, thread, dispute, teacher, expert, mod
         {
             "action": "resolve",
             "outcome": "prefer",
-            "retire": [f"rule:{front.pk}"],
+            f"choice-rule:{front.pk}": "retire",
+            f"choice-rule:{elbow.pk}": "keep",
             "note": "The elbow causes it.",
         },
     )
