@@ -221,3 +221,29 @@ def contradictions_described(
             }
         )
     return described
+
+
+NOTABLE_SEVERITY = 0.5  # below this, an open dispute without a thread gets no "disputed" tag
+
+
+def notable_disputes(*, space: Space, teachings) -> dict[str, dict[str, Any]]:
+    """Which of ``teachings`` deserve a "disputed" tag: part of an open contradiction at
+    least ``NOTABLE_SEVERITY`` severe, or of one with a thread. Per ``"rule:12"``: the most
+    severe such dispute's severity and thread (the tag links to it). One query; only the
+    teachings flagged disputed are looked up."""
+    refs = {f"{t.kind}:{t.pk}" for t in teachings if t.disputed}
+    if not refs:
+        return {}
+    rows = (
+        Contradiction.objects.filter(space=space, status="open")
+        .filter(Q(first__in=refs) | Q(second__in=refs))
+        .filter(Q(severity__gte=NOTABLE_SEVERITY) | Q(thread__isnull=False))
+        .order_by("-severity", "id")
+        .values_list("first", "second", "severity", "thread_id")
+    )
+    found: dict[str, dict[str, Any]] = {}
+    for first, second, severity, thread in rows:
+        for ref in (first, second):
+            if ref in refs and ref not in found:
+                found[ref] = {"severity": severity, "thread": thread}
+    return found

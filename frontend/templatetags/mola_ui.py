@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from django import template
+from django.urls import reverse
+from django.utils.html import format_html
 
 register = template.Library()
 
@@ -126,4 +128,23 @@ def marked_text(marked: Any) -> str:
     return mark_safe(
         f'<details class="text-value folded"><summary>{head}… '
         f'<span class="muted">({len(text):,} characters)</span></summary>{html}</details>'
+    )
+
+
+@register.simple_tag(takes_context=True)
+def dispute_tag(context, disputes: Mapping[str, Any] | None, teaching) -> str:
+    """A "disputed" tag only where it informs (``consensus.selectors.notable_disputes``),
+    linked to the dispute's thread, else to the teaching's contradictions."""
+    found = (disputes or {}).get(f"{teaching.kind}:{teaching.pk}")
+    if not found:
+        return ""
+    slug = context["space"].slug
+    if found["thread"]:
+        url = reverse("frontend:thread", args=[slug, found["thread"]])
+    else:
+        url = f"{reverse('frontend:contradictions', args=[slug])}?teaching={teaching.kind}:{teaching.pk}"
+    return format_html(
+        '<a class="tag disputed" href="{}" title="most severe open dispute: {}">disputed</a>',
+        url,
+        f"{found['severity']:.2f}",
     )

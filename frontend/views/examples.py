@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
+from consensus.selectors import notable_disputes
 from frontend.forms import (
     GENERAL,
     feature_fields,
@@ -91,6 +92,7 @@ def _list_context(request: HttpRequest, space: Space) -> dict[str, Any]:
     return {
         "filters": filters,
         "examples": paged,
+        "disputes": notable_disputes(space=space, teachings=list(paged)),
         "query": query,
         "authors": selectors.example_authors(space=space),
         "statuses": Status.values,

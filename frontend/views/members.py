@@ -10,6 +10,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from consensus.selectors import notable_disputes
 from frontend.views.common import page, space_page
 from mola.errors import MolaError, NotFound
 from teaching import selectors
@@ -46,6 +47,7 @@ def member_profile(
     member = selectors.member_get(space=space, username=username)
     if member is None:
         raise NotFound(f"{username} is not a member of {space.slug}.")
+    teachings = selectors.member_teachings(space=space, user=member.user)
     return page(
         request,
         "frontend/member.html",
@@ -53,7 +55,10 @@ def member_profile(
         membership,
         "members",
         member=member,
-        teachings=selectors.member_teachings(space=space, user=member.user),
+        teachings=teachings,
+        disputes=notable_disputes(
+            space=space, teachings=[t for items in teachings["items"].values() for t in items]
+        ),
         roles=Role.values,
         expertise_levels=Expertise.values,
     )

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from consensus.preview import rule_coverage
+from consensus.selectors import notable_disputes
 from evaluation import selectors as evaluation_selectors
 from frontend.charts import accuracy_chart, scorecard_chart
 from frontend.views.common import error_page, page, space_page
@@ -75,6 +76,7 @@ def rule_rows(space: Space, metrics: dict[str, Any]) -> list[dict[str, Any]]:
 def dashboard(request: HttpRequest, space: Space, membership: Membership) -> HttpResponse:
     status = selectors.model_status(space=space)
     versions = list(selectors.version_list(space=space)[:60])
+    rules = rule_rows(space, status["metrics"])
     return page(
         request,
         "frontend/dashboard.html",
@@ -86,7 +88,8 @@ def dashboard(request: HttpRequest, space: Space, membership: Membership) -> Htt
         scorecard=scorecard_chart(versions, _teaching_links(space, versions)),
         my_change=evaluation_selectors.latest_change_of(space=space, user=request.user),
         versions=versions[:8],
-        rules=rule_rows(space, status["metrics"]),
+        rules=rules,
+        disputes=notable_disputes(space=space, teachings=[r["rule"] for r in rules]),
         activity=selectors.recent_revisions(space=space),
         counts=selectors.teaching_counts(space=space),
     )

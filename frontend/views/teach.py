@@ -10,9 +10,11 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from consensus.preview import rule_preview
+from consensus.selectors import notable_disputes
 from frontend.forms import problems_by_field
 from frontend.highlights import marked_texts, text_features
 from frontend.views.common import page, space_page, teaching_write
@@ -70,10 +72,22 @@ def teach(request: HttpRequest, space: Space, membership: Membership) -> HttpRes
 
 
 def _saved(request: HttpRequest, kind: str, teaching, revision: int) -> None:
+    """Say it is saved, link it, and (once the consensus check has seen it) how many
+    contradictions it opened: the fragment polls ``teaching-disputes`` until then."""
+    args = [teaching.space.slug, kind, teaching.pk]
     messages.success(
         request,
-        f"{kind.capitalize()} #{teaching.pk} saved at revision {revision}. "
-        f"{SAVED.get(teaching.status, '')}",
+        format_html(
+            '<a href="{}">{} #{}</a> saved at revision {}. {} <span hx-get="{}?rev={}" '
+            'hx-trigger="load" hx-swap="outerHTML"></span>',
+            reverse("frontend:teaching", args=args),
+            kind.capitalize(),
+            teaching.pk,
+            revision,
+            SAVED.get(teaching.status, ""),
+            reverse("frontend:teaching-disputes", args=args),
+            revision,
+        ),
     )
 
 
@@ -264,6 +278,7 @@ def teaching_detail(
         history=selectors.teaching_history(space=space, kind=kind, teaching_id=teaching.pk),
         may_edit=may_edit(teaching=teaching, membership=membership),
         live=teaching.status in LIVE_STATUSES,
+        disputes=notable_disputes(space=space, teachings=[teaching]),
         counterexamples=teaching.counterexamples.filter(status__in=LIVE_STATUSES)
         if kind == "rule"
         else None,
