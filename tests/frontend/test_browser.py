@@ -225,16 +225,16 @@ def test_2_contradicting_rules_open_a_thread_that_a_moderator_resolves(
         assert rule_b != rule_a
 
         # (3) The worker's consensus check finds the overlap and opens a thread.
-        reload_until(b_page, f"{space_url}/contradictions/", ".contradiction-list li")
-        listed = b_page.locator(".contradiction-list li").first.inner_text()
-        assert f"rule #{rule_a}" in listed and f"rule #{rule_b}" in listed, listed
+        reload_until(b_page, f"{space_url}/contradictions/", ".contradiction-list > li")
+        listed = b_page.locator(".contradiction-list > li").first.inner_text()
+        assert f"Rule #{rule_a}" in listed and f"Rule #{rule_b}" in listed, listed
         assert "toss_height_cm" in listed  # the witness is a concrete toss height
         reload_until(b_page, f"{space_url}/threads/", ".thread-list a")
         assert b_page.locator(".thread-list li").count() == 1
         b_page.locator(".thread-list a").first.click()
         b_page.wait_for_url(re.compile(r"/threads/\d+/$"))
         thread_url = b_page.url
-        about = b_page.locator("section[aria-labelledby=teachings-heading]").inner_text()
+        about = b_page.locator("section[aria-labelledby=disputes-heading]").inner_text()
         assert f"Rule #{rule_a} by teacher" in about and f"Rule #{rule_b} by expert" in about
         assert "Opened by the consensus check" in b_page.content()
         argument = "Under 80 cm the toss is fine for a flat serve; cueing it only confuses."
@@ -258,11 +258,11 @@ def test_2_contradicting_rules_open_a_thread_that_a_moderator_resolves(
         m_page.goto(thread_url)
         assert m_page.locator("#resolve-form").count() == 1
         shot(m_page, "thread-before-resolution")
-        m_page.get_by_label("Prefer one teaching (retire the others)").check()
-        m_page.locator(f"#r-rule-{rule_a}").check()
-        m_page.locator(f"#k-rule-{rule_b}").check()
+        m_page.get_by_label("Prefer: keep some, retire the others").check()
+        m_page.locator(f"#c-retire-rule-{rule_a}").check()
+        m_page.locator(f"#c-keep-rule-{rule_b}").check()
         m_page.get_by_label("Why").fill("The expert's argument holds: no cue below 80 cm.")
-        m_page.get_by_role("button", name="Resolve").click()
+        m_page.get_by_role("button", name="Resolve", exact=True).click()
         resolved = m_page.locator(".message.success")
         resolved.wait_for()
         found = re.search(r"teaching revision (\d+)", resolved.inner_text())
@@ -274,15 +274,15 @@ def test_2_contradicting_rules_open_a_thread_that_a_moderator_resolves(
         resolution = m_page.locator("section[aria-label='Resolution 1']").inner_text()
         assert "prefer" in resolution and f"Retired: rule #{rule_a}" in resolution
         assert "no cue below 80 cm" in resolution
-        teachings = m_page.locator("section[aria-labelledby=teachings-heading]")
-        assert "retired" in teachings.locator("li", has_text=f"Rule #{rule_a}").inner_text()
+        sides = m_page.locator("section[aria-labelledby=disputes-heading] .dispute-sides li")
+        assert "retired" in sides.filter(has_text=f"Rule #{rule_a}").inner_text()
         shot(m_page, "thread-after-resolution")
 
         # The contradiction left the open queue.
         m_page.goto(f"{space_url}/contradictions/?status=resolved")
-        assert f"rule #{rule_a}" in m_page.locator(".contradiction-list").inner_text()
+        assert f"Rule #{rule_a}" in m_page.locator(".contradiction-list").inner_text()
         m_page.goto(f"{space_url}/contradictions/")
-        assert m_page.locator(".contradiction-list li").count() == 0
+        assert m_page.locator(".contradiction-list > li").count() == 0
 
         # (5) The retrained model: inside the former overlap only B's rule speaks.
         after = ask_playground(m_page, live_server, "70", revision_resolved)
