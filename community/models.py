@@ -133,6 +133,7 @@ class Notification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(default=timezone.now)  # the last event folded in
     visible_at = models.DateTimeField(default=timezone.now)
+    opened_at = models.DateTimeField(null=True, blank=True)  # last (re)opened unread
 
     class Meta:
         ordering = ["-updated_at", "-id"]

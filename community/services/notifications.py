@@ -11,9 +11,10 @@ Events are folded into one item per member and group instead of one item per eve
 
 An item counts the events since its member last read it; a read item that gets a new event
 comes back unread with a count of 1. Each folded event's key is remembered
-(``data["told"]``), so an event told twice (two checks racing) counts once. So a member
-sees at most ``2 * (MAX_TEACHING_ITEMS + 1) + 1`` unread items per space however busy the
-day (``bench/inbox.py``). Members on the daily digest see new items at their digest hour.
+(``data["told"]``), so an event told twice (two checks racing) counts once. The budgets
+count the items unread or opened today (UTC), so a member sees at most
+``2 * (MAX_TEACHING_ITEMS + 1) + 1`` = 19 distinct items per space in a day however busy it
+is and however often they read (``bench/inbox.py``). Members on the daily digest see new items at their digest hour.
 The wording of each item is in ``community/services/notices.py``.
 """
 
@@ -44,6 +45,8 @@ from teaching.models import Space
 MAX_TEACHING_ITEMS = 8  # unread per-teaching dispute items a member has per space
 MAX_THREAD_ITEMS = 8  # unread per-thread items a member has per space
 MAX_TOLD = 500  # event keys remembered per item (older ones may, rarely, count again)
+FOLDED_FIELDS = ["read_at", "count", "data", "visible_at", "opened_at", "kind", "updated_at",
+                 "message", "thread"]  # fmt: skip
 MORE_DISPUTES = "disputes:more"
 MORE_THREADS = "threads:more"
 REVIEWS = "reviews"
@@ -113,6 +116,7 @@ def deliver(*, space: Space, events: Sequence[Event]) -> int:
                 row.count = 0
                 row.data = {"told": row.data.get("told", [])}
                 row.visible_at = shown_at[event.user_id]
+                row.opened_at = now
             row.data["told"] = [*row.data["told"], event.key][-MAX_TOLD:]
             row.count += 1
             row.kind = event.kind
@@ -120,27 +124,28 @@ def deliver(*, space: Space, events: Sequence[Event]) -> int:
             notices.fold(row, event)
             changed.append(row)
             fresh_events += 1
-        Notification.objects.bulk_update(
-            list({id(r): r for r in changed}.values()),
-            ["read_at", "count", "data", "visible_at", "kind", "updated_at", "message", "thread"],
-        )
+        Notification.objects.bulk_update(list({id(r): r for r in changed}.values()), FOLDED_FIELDS)
     return fresh_events
 
 
 def _capped(space: Space, events: Sequence[Event]) -> list[Event]:
     """Scope the groups to the space and send events past a member's item budget to the
-    overflow items (``events`` come most important first: the budget goes to them)."""
+    overflow items (``events`` come most important first: the budget goes to them).
+
+    The budget counts the member's items of the family that are unread or were opened
+    today (UTC): reading them does not make room for more the same day."""
     events = [
         Event(e.user_id, _space_groups(space, e.group), e.kind, e.key, e.item, e.thread)
         for e in events
     ]
     users = {e.user_id for e in events}
     unread: dict[tuple[int, str], set[str]] = {}
+    today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
     rows = Notification.objects.filter(
         Q(group__startswith="disputes:") | Q(group__startswith="thread:"),
+        Q(read_at__isnull=True) | Q(opened_at__gte=today),
         user_id__in=users,
         space=space,
-        read_at__isnull=True,
     ).values_list("user_id", "group")
     for user_id, group in rows:
         if group.startswith((MORE_DISPUTES, MORE_THREADS)):

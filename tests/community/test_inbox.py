@@ -151,3 +151,19 @@ def test_the_inbox_pages(api, space, twelve, expert):
 def test_the_inbox_needs_a_signed_in_user(api):
     assert api().get(INBOX).status_code == 401
     assert api().patch(f"{INBOX}/settings", {"delivery": "daily"}, format="json").status_code == 401
+
+
+def test_reading_makes_no_room_for_more_items_the_same_day(space, twelve, expert):
+    from tests.community.conftest import _contradiction, _inbox_rule
+
+    mine, _, rows = twelve
+    notify_teachings_disputed(space, rows)
+    notifications.notifications_mark_read(user=expert)
+    later = [
+        _contradiction(space, mine, _inbox_rule(space, expert, 60 + i), 0.99) for i in range(3)
+    ]
+    notify_teachings_disputed(space, later)
+    unread = list(Notification.objects.filter(user=expert, read_at__isnull=True))
+    assert [i.group.split("@")[0] for i in unread] == [notifications.MORE_DISPUTES]
+    assert unread[0].count == 3
+    assert Notification.objects.filter(user=expert).count() == MAX_TEACHING_ITEMS + 1
