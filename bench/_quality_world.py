@@ -1,166 +1,131 @@
-"""The generated world and simulated teachers of bench/quality.py.
+"""The generated worlds and simulated teachers of bench/quality.py, in four families.
 
-A world (schema, cluster mixture: ``bench.synthetic``) gets a hidden truth that is a
-decision list of boxes, each covering a useful share of the cases; the first box that holds
-gives the label, ``labels[0]`` when none does. Twelve teachers of mixed expertise describe it:
+A world (8 mixed features, 6 labels; cases from a cluster mixture: ``bench.synthetic``) has
+a hidden truth that is a decision list of boxes: the first box that holds gives the label,
+``labels[0]`` when none does. Five teachers describe it, each with a *declared* expertise
+(what the space records) and a *true* skill drawn around a profile per seed (a declared
+expert may be worse than their level says; the saboteur declares themself an expert):
 
-- *concepts*: named pieces of the truth (a box's clause, slightly paraphrased) plus a few
-  distractors nobody's rule uses;
-- *rules*, each of one kind, drawn by the author's level (``RULE_KINDS``):
-  ``right`` — a paraphrase of a truth box with its label (sometimes narrowed by one clause,
-  sometimes written with concepts); ``broad`` — a truth box with a clause dropped or its
-  thresholds widened a lot, so it also fires where other labels hold; ``wrong`` — a truth
-  box with another label, or a made-up box with any label;
-- *precedences* between rules of different boxes, the earlier box winning (what the
-  decision list means where they overlap), as a consensus discussion would settle them;
-- *examples*: cases labelled by a random teacher, wrong at the author's ``MISLABEL`` rate;
-  a few name a rule they refute, 5 % are evaluation examples, 2 % are disputed.
+- master and expert: mostly right rules, few mislabelled examples;
+- intermediate: rules too broad (a clause dropped or thresholds widened a lot);
+- novice: one far-too-broad rule, noisy labels, and the most examples;
+- saboteur: rules with the right region and a wrong label (or made up), and examples
+  labelled wrong in the same way, consistently: confidently wrong.
 
-Everything is determined by the seed; ``Teaching.snapshot(n)`` takes the first ``n``
+Families (``FAMILIES``), each a different stress:
+
+- ``overlap``: general boxes with specific boxes inside them of another label, the specific
+  one first in the truth (the more specific cue wins); no precedence is recorded, so where
+  a specific rule and its general rule both fire they disagree and nothing says who wins;
+- ``broad``: the intermediate and the novice write more, broader rules, the novice labels
+  a third of the examples and mislabels many of them;
+- ``saboteur``: the saboteur writes more rules and a quarter of the examples;
+- ``concepts``: the truth is written in the community's concepts (disjunctions and
+  conjunctions of clauses), and so are the teachers' rules.
+
+Counterexample links are made by whoever labels an example, whenever a rule of someone else
+with another label fires there — also on mislabelled examples (the saboteur "refutes" right
+rules). 5 % of the examples are evaluation examples, 2 % disputed; 5 % of rules disputed.
+
+Everything is determined by (family, seed); ``Teaching.snapshot(n)`` takes the first ``n``
 examples, so the scales of one seed share their world, rules and first examples.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
-from bench.synthetic import World, _declared, _precedences, synthetic_schema, world_centres
+from bench._quality_clauses import Clause, box_mask, random_box, random_clause
+from bench.synthetic import World, _declared, synthetic_schema, world_centres
 from mola.engine.language import compile_condition
 from mola.engine.learning import ConceptSpec, ExampleSpec, RuleSpec, Snapshot
-from mola.engine.schema import Feature, Schema
+from mola.engine.schema import Schema
 from mola.engine.table import table_from_rows
 
-LEVELS = ("novice", "intermediate", "expert", "master")
-TEACHERS = {"novice": 4, "intermediate": 3, "expert": 3, "master": 2}
-RULES_PER_TEACHER = {"novice": 3, "intermediate": 4, "expert": 4, "master": 5}
-# P(right), P(too broad), P(wrong) of one rule, by its author's level.
-RULE_KINDS = ("right", "broad", "wrong")
-RULE_KIND_P = {
-    "novice": (0.40, 0.30, 0.30),
-    "intermediate": (0.60, 0.22, 0.18),
-    "expert": (0.76, 0.14, 0.10),
-    "master": (0.88, 0.08, 0.04),
-}
-MISLABEL = {"novice": 0.20, "intermediate": 0.10, "expert": 0.05, "master": 0.02}
-N_FEATURES = 12
-N_LABELS = 5
-N_TRUTH = 8
-N_DEFAULT_BOXES = 3  # regions of the default label (where no truth box holds) teachers know
-DEFAULT_PURITY = 0.85
-COVERAGE = (0.04, 0.30)  # share of cases a truth box must cover
+FAMILIES = ("overlap", "broad", "saboteur", "concepts")
+N_FEATURES = 8
+N_LABELS = 6
+COVERAGE = (0.04, 0.30)  # share of cases a truth box covers
 EVALUATION_SHARE = 0.05
 DISPUTED_EXAMPLE_SHARE = 0.02
 DISPUTED_RULE_SHARE = 0.05
-REFUTE_SHARE = 0.05  # of correctly labelled examples where a rule fires with another label
-N_DISTRACTOR_CONCEPTS = 4
+REFUTE_P = 0.15  # P(an example names a rule of another label firing on it)
+SKILL_JITTER = (0.6, 1.6)  # true error rates are the profile's times a factor in this range
 
 
 @dataclass(frozen=True)
-class Clause:
-    """One predicate on one feature, kept structured so it can be paraphrased or widened."""
+class Profile:
+    """A teacher: declared level, P(right, broad, wrong) of a rule, P(mislabel), share of the
+    examples, number of rules."""
 
-    feature: Feature
-    op: str  # ">", "<", "between", "in", "is", "not"
-    a: float = 0.0
-    b: float = 0.0
-    choices: tuple[str, ...] = ()
+    name: str
+    declared: str
+    kinds: tuple[float, float, float]
+    mislabel: float
+    share: float
+    n_rules: int
+
+
+PROFILES = (
+    Profile("master", "master", (0.85, 0.10, 0.05), 0.03, 0.14, 4),
+    Profile("expert", "expert", (0.70, 0.20, 0.10), 0.06, 0.22, 4),
+    Profile("intermediate", "intermediate", (0.30, 0.60, 0.10), 0.10, 0.24, 4),
+    Profile("novice", "novice", (0.35, 0.40, 0.25), 0.25, 0.28, 3),
+    Profile("saboteur", "expert", (0.0, 0.0, 1.0), 0.85, 0.12, 3),
+)
+# Per family: {teacher: (kinds, mislabel, share, n_rules) overrides}.
+FAMILY_PROFILES: dict[str, dict[str, dict]] = {
+    "overlap": {},
+    "broad": {
+        "intermediate": {"kinds": (0.15, 0.80, 0.05), "n_rules": 6},
+        "novice": {"kinds": (0.20, 0.60, 0.20), "mislabel": 0.35, "share": 0.34, "n_rules": 5},
+    },
+    "saboteur": {"saboteur": {"share": 0.25, "n_rules": 6}},
+    "concepts": {},
+}
+
+
+def profiles(family: str) -> list[Profile]:
+    changes = FAMILY_PROFILES[family]
+    out = [Profile(**{**vars(p), **changes.get(p.name, {})}) for p in PROFILES]
+    total = sum(p.share for p in out)
+    return [Profile(**{**vars(p), "share": p.share / total}) for p in out]
+
+
+@dataclass(frozen=True)
+class ConceptTerm:
+    """A reference to a named concept (possibly negated), usable like a clause in a box."""
+
+    name: str
+    condition: object
+    negated: bool = False
 
     def text(self) -> str:
-        name = self.feature.name
-        if self.op == ">":
-            return f"{name} > {self.a:.4g}"
-        if self.op == "<":
-            return f"{name} < {self.b:.4g}"
-        if self.op == "between":
-            return f"{name} between {self.a:.4g} and {self.b:.4g}"
-        if self.op == "in":
-            quoted = ", ".join(f'"{c}"' for c in self.choices)
-            return f"{name} in [{quoted}]"
-        return name if self.op == "is" else f"not {name}"
+        return f"not {self.name}" if self.negated else self.name
 
     def mask(self, table) -> np.ndarray:
-        """Where the clause holds (what its compiled text evaluates to, without compiling)."""
-        column = table.column(self.feature.name)
-        if self.op == ">":
-            return column > float(f"{self.a:.4g}")
-        if self.op == "<":
-            return column < float(f"{self.b:.4g}")
-        if self.op == "between":
-            return (column >= float(f"{self.a:.4g}")) & (column <= float(f"{self.b:.4g}"))
-        if self.op == "in":
-            return np.isin(column, [self.feature.choices.index(c) for c in self.choices])
-        return column if self.op == "is" else ~column
+        held = self.condition.evaluate(table)
+        return ~held if self.negated else held
 
-    def _span(self) -> float:
-        return float(self.feature.max - self.feature.min)
+    def jittered(self, rng, scale: float = 0.03) -> ConceptTerm:
+        return self
 
-    def jittered(self, rng: np.random.Generator, scale: float = 0.03) -> Clause:
-        """A teacher's paraphrase: thresholds moved by a few per cent of the range."""
-        if self.op not in (">", "<", "between"):
-            return self
-        span = self._span()
-        a = self.a + rng.normal(0, scale * span)
-        b = self.b + rng.normal(0, scale * span)
-        return replace(self, a=a, b=max(b, a + 0.01 * span))
-
-    def widened(self, rng: np.random.Generator) -> Clause | None:
-        """The clause made much wider, or ``None`` when it cannot be (a boolean)."""
-        span = self._span() if self.feature.kind == "number" else 0.0
-        more = float(rng.uniform(0.15, 0.35)) * span
-        if self.op == ">":
-            return replace(self, a=self.a - more)
-        if self.op == "<":
-            return replace(self, b=self.b + more)
-        if self.op == "between":
-            return replace(self, a=self.a - more / 2, b=self.b + more / 2)
-        if self.op == "in":
-            others = [c for c in self.feature.choices if c not in self.choices]
-            if not others:
-                return None
-            extra = rng.choice(others, min(len(others), int(rng.integers(1, 3))), replace=False)
-            chosen = set(self.choices) | {str(c) for c in extra}
-            return replace(self, choices=tuple(c for c in self.feature.choices if c in chosen))
+    def widened(self, rng) -> None:
         return None
-
-
-def random_clause(feature: Feature, rng: np.random.Generator) -> Clause:
-    if feature.kind == "number":
-        span = feature.max - feature.min
-        shape = int(rng.integers(0, 3))
-        if shape == 0:
-            return Clause(feature, ">", a=feature.min + float(rng.uniform(0.3, 0.8)) * span)
-        if shape == 1:
-            return Clause(feature, "<", b=feature.min + float(rng.uniform(0.2, 0.7)) * span)
-        a = feature.min + float(rng.uniform(0.05, 0.6)) * span
-        return Clause(feature, "between", a=a, b=a + float(rng.uniform(0.2, 0.4)) * span)
-    if feature.kind == "category":
-        k = len(feature.choices)
-        chosen = rng.choice(k, int(rng.integers(1, max(2, k // 2 + 1))), replace=False)
-        return Clause(feature, "in", choices=tuple(feature.choices[c] for c in sorted(chosen)))
-    return Clause(feature, "is" if rng.random() < 0.5 else "not")
-
-
-def random_box(schema: Schema, rng: np.random.Generator, n_clauses: int) -> list[Clause]:
-    chosen = rng.choice(len(schema.features), n_clauses, replace=False)
-    return [random_clause(schema.features[j], rng) for j in chosen]
-
-
-def _box_mask(box: list[Clause], table) -> np.ndarray:
-    return np.logical_and.reduce([c.mask(table) for c in box])
 
 
 @dataclass
 class Teaching:
     """A world and everything its teachers said about it (examples: the largest scale)."""
 
+    family: str
     world: World
     schema: Schema  # what the space declares (half the number ranges left out)
     concepts: list[ConceptSpec]
     rules: list[RuleSpec]
     rule_kinds: list[str]
-    precedences: list
     examples: list[ExampleSpec]
     example_truth: list[str]
     seed: int
@@ -171,152 +136,263 @@ class Teaching:
             concepts=self.concepts,
             rules=self.rules,
             examples=self.examples[:n_examples],
-            precedences=self.precedences,
+            precedences=(),
             revision=self.seed + 1,
         )
 
 
-def _world(rng: np.random.Generator) -> tuple[World, Schema, list[list[Clause]]]:
-    truth_schema = synthetic_schema(rng, N_FEATURES, N_LABELS)
-    schema = _declared(truth_schema, rng)
-    centres = world_centres(truth_schema, rng)
-    world = World(truth_schema, [], centres, 0)
-    probe_rows = world.sample_rows(4000, rng)
-    probe = table_from_rows(truth_schema, probe_rows)
-    labels = schema.label_names
-    boxes: list[list[Clause]] = []
-    for _ in range(2000):
-        if len(boxes) == N_TRUTH:
-            break
-        box = random_box(truth_schema, rng, int(rng.integers(1, 4)))
-        if all(c.feature.kind == "boolean" for c in box):
-            continue
-        if not COVERAGE[0] <= float(_box_mask(box, probe).mean()) <= COVERAGE[1]:
-            continue
+class _Builder:
+    """Builds one (family, seed) teaching; state shared by the steps."""
+
+    def __init__(self, family: str, seed: int) -> None:
+        self.family = family
+        self.rng = np.random.default_rng(1_000_003 * (FAMILIES.index(family) + 1) + 7 * seed)
+        self.truth_schema = synthetic_schema(self.rng, N_FEATURES, N_LABELS)
+        self.schema = _declared(self.truth_schema, self.rng)
+        self.labels = self.schema.label_names
+        self.world = World(self.truth_schema, [], world_centres(self.truth_schema, self.rng), 0)
+        self.probe_rows = self.world.sample_rows(4000, self.rng)
+        self.probe = table_from_rows(self.truth_schema, self.probe_rows)
+        self.concepts: list[ConceptSpec] = []
+        self.compiled: dict = {}
+        self.boxes: list[list] = []  # truth boxes, then default-label boxes
+        self.box_labels: list[str] = []
+        self.named: dict[tuple[int, int], str] = {}
+
+    # --- concepts and truth ---------------------------------------------------------------
+
+    def concept(self, text: str, author: str) -> ConceptTerm:
+        name = f"k{len(self.concepts)}"
+        condition = compile_condition(text, self.schema, self.compiled)
+        self.compiled[name] = condition
+        self.concepts.append(ConceptSpec(len(self.concepts) + 1, name, author, condition))
+        return ConceptTerm(name, condition)
+
+    def covers(self, box: list) -> float:
+        return float(box_mask(box, self.probe).mean())
+
+    def decides(self, box: list) -> float:
+        """The share of cases ``box`` would decide after the truth boxes so far."""
+        decided = np.zeros(self.probe.n_rows, dtype=bool)
+        for earlier in self.boxes:
+            decided |= box_mask(earlier, self.probe)
+        return float((box_mask(box, self.probe) & ~decided).mean())
+
+    def add_truth(self, box: list, label: str) -> None:
         text = " and ".join(c.text() for c in box)
-        condition = compile_condition(text, schema)
-        label = labels[1 + len(boxes) % (len(labels) - 1)]
-        world.truth.append((condition, text, label))
-        boxes.append(box)
-    # Regions where the default label holds, so that teachers can write rules for it too; they
-    # come last in the decision list (the truth boxes win where they overlap).
-    default = np.array(world.true_labels(probe_rows)) == labels[0]
-    found = 0
-    for _ in range(2000):
-        if found == N_DEFAULT_BOXES:
-            break
-        box = random_box(truth_schema, rng, int(rng.integers(1, 3)))
-        hit = _box_mask(box, probe)
-        if COVERAGE[0] <= hit.mean() <= COVERAGE[1] and default[hit].mean() >= DEFAULT_PURITY:
-            boxes.append(box)
-            found += 1
-    return world, schema, boxes
+        condition = compile_condition(text, self.schema, self.compiled)
+        self.world.truth.append((condition, text, label))
+        self.boxes.append(box)
+        self.box_labels.append(label)
 
+    def random_boxes(self, n: int, clauses: tuple[int, int], coverage=COVERAGE) -> list[list]:
+        found = []
+        for _ in range(3000):
+            if len(found) == n:
+                break
+            box = random_box(self.truth_schema, self.rng, int(self.rng.integers(*clauses)))
+            if all(c.feature.kind == "boolean" for c in box):
+                continue
+            if coverage[0] <= self.covers(box) <= coverage[1] and all(
+                (box_mask(box, self.probe) & ~box_mask(other, self.probe)).mean() > 0.03
+                for other in found
+            ):
+                found.append(box)
+        return found
 
-def build(seed: int, n_examples: int) -> Teaching:
-    """The world and teachings of ``seed``, with ``n_examples`` examples."""
-    rng = np.random.default_rng(10_007 * seed + 3)
-    world, schema, boxes = _world(rng)
-    labels = schema.label_names
-    truth_schema = world.schema
+    def truth_decision_list(self) -> None:
+        for t, box in enumerate(self.random_boxes(7, (1, 4))):
+            self.add_truth(box, self.labels[1 + t % (N_LABELS - 1)])
 
-    # Concepts: half the truth clauses get a name; a few distractors.
-    concepts: list[ConceptSpec] = []
-    compiled: dict = {}
-    named: dict[tuple[int, int], str] = {}
-    authors = [(f"{level}{i}", level) for level in LEVELS for i in range(TEACHERS[level])]
+    def truth_overlapping(self) -> None:
+        """General boxes, and inside each one or two specific ones of another label listed
+        before it: the specific cue wins."""
+        generals = self.random_boxes(4, (1, 3), (0.12, 0.35))
+        specific, general = [], []
+        for g, box in enumerate(generals):
+            label = self.labels[1 + g % (N_LABELS - 1)]
+            general.append((box, label))
+            used = {c.feature.name for c in box}
+            for _ in range(int(self.rng.integers(1, 3))):
+                for _ in range(200):
+                    extra = random_clause(
+                        self.truth_schema.features[int(self.rng.integers(N_FEATURES))], self.rng
+                    )
+                    inner = [*box, extra]
+                    share = self.covers(inner) / max(self.covers(box), 1e-9)
+                    if extra.feature.name not in used and 0.15 <= share <= 0.5:
+                        other = [x for x in self.labels[1:] if x != label]
+                        specific.append((inner, str(self.rng.choice(other))))
+                        break
+        for box, label in [*specific, *general]:
+            self.add_truth(box, label)
 
-    def add_concept(clause: Clause) -> str:
-        name = f"k{len(concepts)}"
-        condition = compile_condition(clause.jittered(rng, 0.01).text(), schema)
-        compiled[name] = condition
-        author = authors[int(rng.integers(len(authors)))][0]
-        concepts.append(ConceptSpec(len(concepts) + 1, name, author, condition))
-        return name
+    def truth_through_concepts(self) -> None:
+        """Named concepts that are disjunctions or conjunctions of clauses; the truth boxes
+        are conjunctions of one or two of them (possibly negated)."""
+        terms = []
+        for _ in range(8):
+            a, b = (
+                self.truth_schema.features[j] for j in self.rng.choice(N_FEATURES, 2, replace=False)
+            )
+            joiner = "or" if self.rng.random() < 0.6 else "and"
+            text = f"({random_clause(a, self.rng).text()}) {joiner} ({random_clause(b, self.rng).text()})"
+            terms.append(self.concept(text, "master"))
+        found = 0
+        for _ in range(3000):
+            if found == 7:
+                break
+            chosen = self.rng.choice(len(terms), int(self.rng.integers(1, 3)), replace=False)
+            box = [
+                ConceptTerm(terms[i].name, terms[i].condition, bool(self.rng.random() < 0.3))
+                for i in chosen
+            ]
+            if COVERAGE[0] <= self.covers(box) <= COVERAGE[1] and self.decides(box) > 0.03:
+                self.add_truth(box, self.labels[1 + found % (N_LABELS - 1)])
+                found += 1
 
-    for t, box in enumerate(boxes):
-        for j, clause in enumerate(box):
-            if rng.random() < 0.5:
-                named[(t, j)] = add_concept(clause)
-    for _ in range(N_DISTRACTOR_CONCEPTS):
-        f = truth_schema.features[int(rng.integers(len(truth_schema.features)))]
-        add_concept(random_clause(f, rng))
+    def default_boxes(self) -> None:
+        """Regions where the default label holds, so that teachers write rules for it too;
+        they come last (the truth boxes win where they overlap)."""
+        default = np.array(self.world.true_labels(self.probe_rows)) == self.labels[0]
+        found = 0
+        for _ in range(3000):
+            if found == 2:
+                break
+            box = random_box(self.truth_schema, self.rng, int(self.rng.integers(1, 3)))
+            hit = box_mask(box, self.probe)
+            if COVERAGE[0] <= hit.mean() <= COVERAGE[1] and default[hit].mean() >= 0.85:
+                self.boxes.append(box)
+                self.box_labels.append(self.labels[0])
+                found += 1
 
-    rules: list[RuleSpec] = []
-    kinds: list[str] = []
-    origin: list[int] = []
-    for author, level in authors:
-        for _ in range(RULES_PER_TEACHER[level]):
-            kind = str(rng.choice(RULE_KINDS, p=RULE_KIND_P[level]))
-            t = int(rng.integers(len(boxes)))
-            box = boxes[t]
-            label = world.truth[t][2] if t < len(world.truth) else labels[0]
-            parts: list[str]
-            if kind == "right":
-                parts = [
-                    named[(t, j)]
-                    if (t, j) in named and rng.random() < 0.5
-                    else clause.jittered(rng).text()
-                    for j, clause in enumerate(box)
-                ]
-                if rng.random() < 0.3:  # narrowed by one more clause: still right, less often
-                    parts += [c.text() for c in random_box(truth_schema, rng, 1)]
-            elif kind == "broad":
-                widened = [c.widened(rng) for c in box]
-                if len(box) >= 2 and (rng.random() < 0.5 or all(w is None for w in widened)):
-                    keep = int(rng.integers(len(box)))
-                    parts = [box[keep].jittered(rng).text()]
-                else:
-                    parts = [
-                        (w or c).jittered(rng).text() for w, c in zip(widened, box, strict=True)
+    def name_clauses(self) -> None:
+        """Half the truth clauses get a concept name; a few distractors nobody uses."""
+        for t, box in enumerate(self.boxes):
+            for j, clause in enumerate(box):
+                if isinstance(clause, Clause) and self.rng.random() < 0.5:
+                    self.named[(t, j)] = self.concept(
+                        clause.jittered(self.rng, 0.01).text(), "expert"
+                    ).name
+        for _ in range(3):
+            f = self.truth_schema.features[int(self.rng.integers(N_FEATURES))]
+            self.concept(random_clause(f, self.rng).text(), "intermediate")
+
+    # --- teachers --------------------------------------------------------------------------
+
+    def true_skill(self, profile: Profile) -> tuple[np.ndarray, float]:
+        """The teacher's real rule-kind probabilities and mislabel rate this seed."""
+        right, broad, wrong = profile.kinds
+        errors = np.array([broad, wrong]) * self.rng.uniform(*SKILL_JITTER, 2)
+        kinds = np.array([max(0.0, 1 - errors.sum()) if right else 0.0, *errors])
+        mislabel = min(0.95, profile.mislabel * float(self.rng.uniform(*SKILL_JITTER)))
+        return kinds / kinds.sum(), mislabel
+
+    def rule_text(self, kind: str, t: int) -> tuple[str, str]:
+        """(condition text, label) of a rule of ``kind`` about truth box ``t``."""
+        rng, box, label = self.rng, self.boxes[t], self.box_labels[t]
+        if kind == "right":
+            parts = [
+                self.named[(t, j)]
+                if (t, j) in self.named and rng.random() < 0.5
+                else c.jittered(rng).text()
+                for j, c in enumerate(box)
+            ]
+            return " and ".join(parts), label
+        if kind in ("broad", "far"):
+            widened = [c.widened(rng) for c in box]
+            if kind == "far" or (len(box) >= 2 and rng.random() < 0.5):
+                j = int(rng.integers(len(box)))
+                clause = box[j].widened(rng) or box[j] if kind == "far" else box[j]
+                return clause.jittered(rng).text(), label
+            parts = [(w or c).jittered(rng).text() for w, c in zip(widened, box, strict=True)]
+            return " and ".join(parts), label
+        if rng.random() < 0.7:  # the right region, a wrong label
+            other = [x for x in self.labels if x != label]
+            return " and ".join(c.jittered(rng).text() for c in box), str(rng.choice(other))
+        made_up = random_box(self.truth_schema, rng, int(rng.integers(1, 3)))
+        return " and ".join(c.text() for c in made_up), str(rng.choice(self.labels))
+
+    def rules(self, teachers) -> tuple[list[RuleSpec], list[str]]:
+        rules, kinds = [], []
+        for profile, (p_kinds, _) in teachers:
+            for r in range(profile.n_rules):
+                kind = str(self.rng.choice(("right", "broad", "wrong"), p=p_kinds))
+                if profile.name == "novice" and r == 0:
+                    kind = "far"
+                text, label = self.rule_text(kind, int(self.rng.integers(len(self.boxes))))
+                rules.append(
+                    RuleSpec(
+                        id=1000 + len(rules),
+                        label=label,
+                        author=profile.name,
+                        expertise=profile.declared,
+                        condition=compile_condition(text, self.schema, self.compiled),
+                        disputed=bool(self.rng.random() < DISPUTED_RULE_SHARE),
+                    )
+                )
+                kinds.append("broad" if kind == "far" else kind)
+        return rules, kinds
+
+    def examples(self, teachers, rules, n: int) -> tuple[list[ExampleSpec], list[str]]:
+        rng, labels = self.rng, self.labels
+        rows = self.world.sample_rows(n, rng)
+        truth = self.world.true_labels(rows)
+        fires = np.array([r.condition.evaluate(table_from_rows(self.schema, rows)) for r in rules])
+        # The saboteur's wrong label for each true label, and their own rules win.
+        twisted = dict(
+            zip(labels, np.roll(labels, 1 + int(rng.integers(N_LABELS - 1))), strict=True)
+        )
+        shares = [p.share for p, _ in teachers]
+        examples = []
+        for i, row in enumerate(rows):
+            profile, (_, mislabel) = teachers[int(rng.choice(len(teachers), p=shares))]
+            label = truth[i]
+            if rng.random() < mislabel:
+                if profile.name == "saboteur":
+                    own = [
+                        r.label
+                        for k, r in enumerate(rules)
+                        if fires[k, i] and r.author == "saboteur"
                     ]
-            elif rng.random() < 0.5:  # the right region, the wrong label
-                parts = [c.jittered(rng).text() for c in box]
-                label = str(rng.choice([x for x in labels if x != label]))
-            else:  # a made-up rule
-                parts = [c.text() for c in random_box(truth_schema, rng, int(rng.integers(1, 3)))]
-                label = str(rng.choice(labels))
-                t = len(boxes)
-            condition = compile_condition(" and ".join(parts), schema, compiled)
-            rules.append(
-                RuleSpec(
-                    id=1000 + len(rules),
+                    label = own[0] if own and own[0] != truth[i] else str(twisted[truth[i]])
+                else:
+                    label = str(rng.choice([x for x in labels if x != truth[i]]))
+            refutes = None
+            against = [
+                r.id
+                for k, r in enumerate(rules)
+                if fires[k, i] and r.label != label and r.author != profile.name
+            ]
+            if against and rng.random() < REFUTE_P:
+                refutes = int(rng.choice(against))
+            examples.append(
+                ExampleSpec(
+                    id=100_000 + i,
+                    features=row,
                     label=label,
-                    author=author,
-                    expertise=level,
-                    condition=condition,
-                    disputed=bool(rng.random() < DISPUTED_RULE_SHARE),
+                    author=profile.name,
+                    expertise=profile.declared,
+                    refutes=refutes,
+                    evaluation=bool(rng.random() < EVALUATION_SHARE),
+                    disputed=bool(rng.random() < DISPUTED_EXAMPLE_SHARE),
                 )
             )
-            kinds.append(kind)
-            origin.append(t)
-    precedences = _precedences(rng, rules, origin, len(rules) // 8)
+        return examples, truth
 
-    rows = world.sample_rows(n_examples, rng)
-    truth = world.true_labels(rows)
-    table = table_from_rows(schema, rows)
-    fires = np.array([r.condition.evaluate(table) for r in rules])  # rules × rows
-    examples = []
-    for i, row in enumerate(rows):
-        author, level = authors[int(rng.integers(len(authors)))]
-        label = truth[i]
-        if rng.random() < MISLABEL[level]:
-            label = str(rng.choice([x for x in labels if x != label]))
-        refutes = None
-        if label == truth[i] and rng.random() < REFUTE_SHARE:
-            against = [r.id for k, r in enumerate(rules) if fires[k, i] and r.label != label]
-            if against:
-                refutes = int(rng.choice(against))
-        examples.append(
-            ExampleSpec(
-                id=100_000 + i,
-                features=row,
-                label=label,
-                author=author,
-                expertise=level,
-                refutes=refutes,
-                evaluation=bool(rng.random() < EVALUATION_SHARE),
-                disputed=bool(rng.random() < DISPUTED_EXAMPLE_SHARE),
-            )
-        )
-    return Teaching(world, schema, concepts, rules, kinds, precedences, examples, truth, seed)
+
+def build(family: str, seed: int, n_examples: int) -> Teaching:
+    """The world and teachings of ``family`` and ``seed``, with ``n_examples`` examples."""
+    b = _Builder(family, seed)
+    if family == "overlap":
+        b.truth_overlapping()
+    elif family == "concepts":
+        b.truth_through_concepts()
+    else:
+        b.truth_decision_list()
+    b.default_boxes()
+    b.name_clauses()
+    teachers = [(p, b.true_skill(p)) for p in profiles(family)]
+    rules, kinds = b.rules(teachers)
+    examples, truth = b.examples(teachers, rules, n_examples)
+    return Teaching(family, b.world, b.schema, b.concepts, rules, kinds, examples, truth, seed)
