@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from mola.engine.learning.evidence import vote_matrix
 from mola.engine.learning.explaining import Explainer
 
 
@@ -36,6 +37,7 @@ def one_row(explainer, tables, label, probabilities, fired, held, nearest, squar
                     "author": rules.authors[r],
                     "reliability": round(float(rules.reliability[r]), 4),
                     "disputed": bool(rules.disputed[r]),
+                    "decides": bool(rules.votes[r, labels.index(label)] > 0),
                 }
                 for r in positions
             ],
@@ -66,6 +68,7 @@ def random_block(seed: int, n_rows: int, n_rules: int, n_concepts: int, n_exampl
         # ties on purpose: equally reliable rules are listed by id
         reliability=rng.choice([0.25, 0.5, 0.123456, 0.9], n_rules),
     )
+    rules.votes = vote_matrix(rules.labels, rules.reliability, np.ones(n_rules), 3)
     examples = SimpleNamespace(
         ids=np.arange(100, 100 + n_examples, dtype=np.int64),
         labels=rng.integers(0, 3, n_examples),

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bench.synthetic import synthetic_snapshot
-from mola.engine.learning import TaughtModel, boosting, fit
+from mola.engine.learning import TaughtModel, fit
 from mola.engine.table import table_from_rows
 
 
@@ -30,12 +30,12 @@ def test_a_round_trip_through_bytes_predicts_and_explains_identically(generated)
     ]
     assert again.metrics_ == model.metrics_
     assert again.rule_reliability_ == model.rule_reliability_
-    # Examples, arrays and metadata; no copies of the snapshot. The boosted trees come on top:
-    # at most their rounds × 8 labels of trees of 2·leaves − 1 nodes (56 bytes), and bins.
+    # Examples, arrays and metadata; no copies of the snapshot. The forest comes on top: its
+    # nodes (about 80 bytes, and a probability per label), no training rows.
     trees = len(pickle.dumps(model.trees_))
     assert len(stored) - trees < 400_000
-    settings = {"max_leaf_nodes": 31, **boosting.TREE_SETTINGS}
-    assert trees < settings["max_iter"] * 8 * (2 * settings["max_leaf_nodes"] - 1) * 56 + 100_000
+    nodes = sum(tree.tree_.node_count for tree in model.trees_.model.estimators_)
+    assert trees < nodes * (80 + 8 * len(model.labels_)) + 100_000
 
 
 def test_something_else_is_refused():
@@ -53,9 +53,12 @@ def test_the_same_seed_gives_the_same_model(generated):
     }
 
 
-def test_another_seed_only_changes_the_held_out_sample(generated):
+def test_another_seed_changes_little(generated):
+    # The seed draws the held-out sample and the forest's bootstraps; reliabilities move
+    # only through the authors' discounts the forest finds (authors.py).
     snapshot, table = generated
     a, b = fit(snapshot, random_state=1), fit(snapshot, random_state=2)
-    assert a.rule_reliability_ == b.rule_reliability_
+    for rule, rho in a.rule_reliability_.items():
+        assert abs(rho - b.rule_reliability_[rule]) < 0.05
     agreement = (a.predict_proba(table).argmax(1) == b.predict_proba(table).argmax(1)).mean()
     assert agreement > 0.9

@@ -1,13 +1,15 @@
-"""The boosted trees of the example side: the numpy walk for a few rows answers exactly as
-scikit-learn does; their features never carry an example's own label."""
+"""The example forest: the numpy walk for a few rows answers exactly as scikit-learn does; a
+rule gets a column of its own; the forest gives way where a rule it never saw fires; an
+author the forest disagrees with is discounted."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from mola.engine.learning import boosting
-from mola.engine.learning.boosting import ExampleTrees, prior_vote_matrix
+from mola.engine.learning import forest
+from mola.engine.learning.authors import author_trust
+from mola.engine.learning.forest import ExampleTrees, rule_columns, rule_support
 from mola.engine.schema import Schema
 
 SCHEMA = Schema.from_dicts(
@@ -21,14 +23,14 @@ SCHEMA = Schema.from_dicts(
 
 
 def _features(rng: np.random.Generator, n: int, *, codes: int = 4) -> np.ndarray:
-    """Tree features as ``ExampleTrees.encode`` makes them: a number with missing values,
-    0/1 columns, three rule-vote columns."""
+    """Forest features as ``ExampleTrees.encode`` makes them: a number with missing values,
+    0/1 columns (choices, concepts, rules)."""
     x = np.column_stack(
         [
             rng.normal(size=n),
             rng.integers(0, codes, n) == 2,
             rng.integers(0, 2, n).astype(float),
-            rng.random((n, 3)),
+            rng.random((n, 3)) < 0.3,
         ]
     ).astype(np.float32)
     x[rng.random(n) < 0.1, 0] = np.nan
@@ -39,35 +41,55 @@ def _features(rng: np.random.Generator, n: int, *, codes: int = 4) -> np.ndarray
 def test_the_numpy_walk_gives_scikit_learns_probabilities(n_labels):
     rng = np.random.default_rng(n_labels)
     x = _features(rng, 600)
-    y = ((x[:, 0] > 0) + 2 * (x[:, 1] == 1) + (x[:, 3] > 0.7)).astype(np.int64) % n_labels
-    trees = ExampleTrees(SCHEMA, np.zeros(0, np.int64), np.zeros((0, 3)), 3)
+    y = ((x[:, 0] > 0) + 2 * (x[:, 1] == 1) + (x[:, 3] > 0.5)).astype(np.int64) % n_labels
+    trees = ExampleTrees(SCHEMA, np.zeros(0, np.int64), np.zeros(0, np.int64), 3)
     trees.fit(x, y, seed=0)
-    queries = _features(np.random.default_rng(9), boosting.SMALL_BATCH)
+    queries = _features(np.random.default_rng(9), forest.SMALL_BATCH)
     queries[:5, 0] = np.nan
     queries[5:10, 0] = [-50, 50, 0, 1e30, -1e-30]  # beyond anything seen in fitting
     walked = trees.probabilities(queries)
     by_sklearn = trees.probabilities(np.vstack([queries, queries]))[: len(queries)]
-    np.testing.assert_allclose(walked, by_sklearn, rtol=0, atol=1e-12)
-    assert np.ptp(walked[:, 0]) > 0.1  # the trees did learn something to agree on
+    np.testing.assert_allclose(walked, by_sklearn, rtol=0, atol=1e-9)
+    assert np.ptp(walked[:, 0]) > 0.1  # the forest did learn something to agree on
 
 
-def test_rule_votes_as_features_use_the_authors_prior_only():
-    # The same rules with the same authors vote the same whatever the examples say.
-    prior = np.array([[7.0, 1.0], [1.4, 0.6]])
-    votes = prior_vote_matrix(np.array([0, 2]), prior, np.ones(2), 3)
-    np.testing.assert_allclose(votes[0], [0.875, 0.0625, 0.0625])
-    np.testing.assert_allclose(votes[1], [0.15, 0.15, 0.7])
-
-
-@pytest.mark.parametrize("quick", [False, True])
-def test_a_label_with_a_single_example_does_not_stop_the_trees(quick, monkeypatch):
-    # Early stopping splits off a stratified tenth; one lone example of a label cannot be
-    # split, so the trees fit without it rather than fail the whole training.
-    monkeypatch.setattr(boosting, "EARLY_STOPPING_ROWS", 100)
-    rng = np.random.default_rng(0)
+def test_out_of_bag_probabilities_come_with_the_fit_and_a_setting_is_chosen():
+    rng = np.random.default_rng(1)
     x = _features(rng, 300)
-    y = (x[:, 0] > 0).astype(np.int64)
-    y[7] = 2
-    trees = ExampleTrees(SCHEMA, np.zeros(0, np.int64), np.zeros((0, 3)), 3)
-    trees.fit(x, y, seed=0, quick=quick)
-    assert trees.probabilities(x[:3]).shape == (3, 3)
+    y = (x[:, 3] > 0.5).astype(np.int64)  # one "rule" column decides
+    trees = ExampleTrees(SCHEMA, np.zeros(0, np.int64), np.zeros(0, np.int64), 3)
+    held_out = trees.fit(x, y, seed=0)
+    assert held_out.shape == (300, 3)
+    np.testing.assert_allclose(held_out.sum(axis=1), 1.0)
+    assert (held_out.argmax(axis=1) == y).mean() > 0.95
+    assert trees.setting in forest.FOREST_GRID
+
+
+def test_rules_firing_on_two_examples_or_more_get_columns_most_covering_first(monkeypatch):
+    assert rule_columns(np.array([0, 1, 2, 9, 5])).tolist() == [2, 3, 4]
+    monkeypatch.setattr(forest, "MAX_RULE_COLUMNS", 2)
+    assert rule_columns(np.array([0, 1, 2, 9, 5])).tolist() == [3, 4]
+
+
+def test_the_forest_gives_way_where_a_rule_it_barely_saw_fires():
+    fired = np.array([[True, False, True], [False, False, True]])  # rules × rows
+    # Rule 0 seen on 10 examples, rule 1 on one (half of SEEN): row 2 gets half support.
+    np.testing.assert_allclose(rule_support(fired, np.array([10, 1])), [1.0, 1.0, 0.5])
+    np.testing.assert_allclose(rule_support(fired, np.array([0, 10])), [0.0, 1.0, 0.0])
+
+
+def test_an_author_the_forest_disagrees_with_is_discounted():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 300)
+    authors = np.repeat([0, 1, 2], 100)
+    held_out = np.full((300, 3), 0.1)
+    held_out[np.arange(300), y] = 0.8  # the forest agrees with authors 0 and 1 ...
+    wrong = (y[200:] + 1) % 3
+    held_out[200:] = 0.1
+    held_out[np.arange(200, 300), wrong] = 0.8  # ... and never with author 2
+    trust = author_trust(authors, y, held_out)
+    assert trust[0] == pytest.approx(1.0) and trust[1] == pytest.approx(1.0)
+    assert trust[2] < 0.05
+    # Honest authors alike: nobody is discounted below RELEVANT.
+    honest = author_trust(authors, y, np.eye(3)[y] * 0.7 + 0.1)
+    np.testing.assert_allclose(honest, 1.0)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from mola.engine.learning.arrays import TableCache
-from mola.engine.learning.boosting import ExampleTrees
+from mola.engine.learning.forest import ExampleTrees
 from mola.engine.schema import Schema
 
 

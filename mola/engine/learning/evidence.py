@@ -75,8 +75,12 @@ def vote_matrix(
 ) -> np.ndarray:
     """(n_rules, n_labels): each rule's pseudo-counts when it fires.
 
-    A rule trusted at ρ puts ρ on its label and spreads 1-ρ over the others, so a rule the
-    examples contradict (ρ below 1/n_labels) ends up voting against its own label.
+    A rule trusted at ρ says "my label with probability ρ, each other 1-ρ over the rest";
+    that is a uniform part (which says nothing) plus what the rule knows, and only the
+    latter is counted (``informative_votes``): ρ above 1/n_labels puts its excess on the
+    rule's label, ρ below it — a rule the examples contradict — votes against its own
+    label, on the others. So switching a rule off always lowers the probability of what it
+    voted for (the deletion test of explanations, bench/quality.py).
     """
     votes = np.zeros((len(rule_labels), n_labels))
     if n_labels == 0 or not len(rule_labels):
@@ -84,9 +88,17 @@ def vote_matrix(
     if n_labels == 1:
         votes[:, 0] = strengths
         return votes
-    votes += (strengths * (1 - reliabilities) / (n_labels - 1))[:, None]
-    votes[np.arange(len(rule_labels)), rule_labels] = strengths * reliabilities
+    on_label, on_others = informative_votes(reliabilities, n_labels)
+    votes += (strengths * on_others)[:, None]
+    votes[np.arange(len(rule_labels)), rule_labels] = strengths * on_label
     return votes
+
+
+def informative_votes(reliabilities: np.ndarray, n_labels: int) -> tuple[np.ndarray, np.ndarray]:
+    """(on the rule's label, on each other label) of rules trusted at ``reliabilities``:
+    the non-uniform part of (ρ on the label, (1-ρ)/(n-1) on each other)."""
+    excess = (np.asarray(reliabilities, dtype=np.float64) * n_labels - 1) / (n_labels - 1)
+    return np.maximum(excess, 0.0), np.maximum(-excess, 0.0)
 
 
 def leave_one_out_votes(
@@ -113,9 +125,10 @@ def leave_one_out_votes(
         if n_labels == 1:
             votes[:, 0] = np.bincount(i, strengths[r], minlength=n_rows)
         return votes
-    spread = strengths[r] * (1 - rho) / (n_labels - 1)
+    on_label, on_others = informative_votes(rho, n_labels)
+    spread = strengths[r] * on_others
     votes += np.bincount(i, spread, minlength=n_rows)[:, None]
-    extra = strengths[r] * rho - spread
+    extra = strengths[r] * on_label - spread
     flat = np.bincount(i * n_labels + rule_labels[r], extra, minlength=n_rows * n_labels)
     return votes + flat.reshape(n_rows, n_labels)
 

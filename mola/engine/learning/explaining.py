@@ -73,17 +73,23 @@ class Explainer:
         # Rules are listed most reliable first (then by id): ranked once per model.
         self.by_rank = np.lexsort((rules.ids, -rules.reliability))
         reliability = np.round(rules.reliability, 4).tolist()
-        rule_items = [
+        # One item per rule and predicted label: "decides" says whether the rule's vote
+        # raises that label (switching the rule off lowers its probability).
+        n_labels = max(1, len(labels))
+        self.n_labels = n_labels
+        decides = (rules.votes > 0).tolist() if len(labels) else [[False]] * len(rules.ids)
+        self.items_by_rank = [
             {
                 "id": int(rules.ids[r]),
                 "label": labels[rules.labels[r]],
                 "author": rules.authors[r],
                 "reliability": reliability[r],
                 "disputed": bool(rules.disputed[r]),
+                "decides": bool(decides[r][label]),
             }
-            for r in range(len(rules.ids))
+            for r in self.by_rank.tolist()
+            for label in range(n_labels)
         ]
-        self.items_by_rank = [rule_items[r] for r in self.by_rank.tolist()]
         self.example_labels = np.array([labels[i] for i in examples.labels], dtype=object)
 
     def explain(
@@ -110,7 +116,9 @@ class Explainer:
         rounded = np.round(probabilities, 6).tolist()
         # Rules with their columns in listing order: each row's come out most reliable first.
         rule_rows, ranks = np.nonzero(np.ascontiguousarray(fired[self.by_rank].T))
-        rules = list(map(self.items_by_rank.__getitem__, ranks.tolist()))
+        label_of_row = probabilities.argmax(axis=1) if probabilities.shape[1] else np.zeros(n, int)
+        picks = ranks * self.n_labels + label_of_row[rule_rows]
+        rules = list(map(self.items_by_rank.__getitem__, picks.tolist()))
         concept_rows, concepts = np.nonzero(np.ascontiguousarray(held.T))
         concept_names = list(map(self.concept_names.__getitem__, concepts.tolist()))
         nearest = found[:, :EXPLAINED_EXAMPLES]

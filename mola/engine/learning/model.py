@@ -7,16 +7,17 @@ evaluate conditions and find neighbours; ``to_bytes`` pickles exactly that.
 from __future__ import annotations
 
 import pickle
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from mola.engine.learning.arrays import row_slices, table_slice
-from mola.engine.learning.boosting import ExampleTrees, tree_evidence
 from mola.engine.learning.encoding import Encoder
 from mola.engine.learning.evidence import suppress_losers
 from mola.engine.learning.explaining import EXPLAINED_EXAMPLES, Explainer, Explanation
+from mola.engine.learning.forest import ExampleTrees, tree_evidence
 from mola.engine.learning.matching import Matcher
 from mola.engine.learning.neighbours import ExampleIndex, kernel_evidence
 from mola.engine.learning.scoring import tempered
@@ -113,9 +114,18 @@ class TaughtModel:
 
     # --- answering ----------------------------------------------------------------------
 
-    def predict_proba(self, table: Table) -> np.ndarray:
-        """(n_rows, n_labels) calibrated probabilities, columns in ``labels_`` order."""
-        parts = [self._evidence(part, explain=False).counts for part in self._parts(table)]
+    def predict_proba(
+        self, table: Table, *, without: Sequence[Collection[int]] | None = None
+    ) -> np.ndarray:
+        """(n_rows, n_labels) calibrated probabilities, columns in ``labels_`` order.
+
+        ``without[i]``: ids of rules taken as not firing at row ``i`` (a deletion test of an
+        explanation: what the model says there without the rules it named)."""
+        silenced = self._silenced(table.n_rows, without)
+        parts = [
+            self._evidence(part, explain=False, silenced=silenced[:, rows]).counts
+            for part, rows in zip(self._parts(table), self._slices(table), strict=True)
+        ]
         counts = np.vstack(parts) if parts else np.zeros((0, len(self.labels_)))
         return tempered(counts, self.temperature_)
 
@@ -155,18 +165,37 @@ class TaughtModel:
 
     def _parts(self, table: Table) -> list[Table]:
         # Rows go through in blocks so that the (rules × rows) intermediates stay small.
-        return [table_slice(table, rows) for rows in row_slices(table.n_rows, ROWS_PER_PART)]
+        return [table_slice(table, rows) for rows in self._slices(table)]
+
+    def _slices(self, table: Table) -> list[slice]:
+        return list(row_slices(table.n_rows, ROWS_PER_PART))
+
+    def _silenced(self, n_rows: int, without: Sequence[Collection[int]] | None) -> np.ndarray:
+        """(rules, rows) True where ``without`` switches a rule off (all False without it)."""
+        silenced = np.zeros((len(self.rules_.ids), n_rows if without is not None else 0), bool)
+        if without is None:
+            return silenced
+        position = {int(i): p for p, i in enumerate(self.rules_.ids.tolist())}
+        for row, ids in enumerate(without):
+            for rule_id in ids:
+                if rule_id in position:
+                    silenced[position[rule_id], row] = True
+        return silenced
 
     def _labels_of(self, probabilities: np.ndarray) -> list[str]:
         if not self.labels_:
             return [""] * len(probabilities)  # a schema without labels has nothing to say
         return [self.labels_[i] for i in probabilities.argmax(axis=1)]
 
-    def _evidence(self, table: Table, *, explain: bool) -> _Evidence:
+    def _evidence(
+        self, table: Table, *, explain: bool, silenced: np.ndarray | None = None
+    ) -> _Evidence:
         """Pseudo-counts per label: scaled teaching prior + rule votes + near examples."""
         rules = self.rules_
         fired, held = self.matcher_.match(table)
         fired = suppress_losers(fired, rules.winners, rules.losers)
+        if silenced is not None and silenced.shape[1]:
+            fired &= ~silenced
         votes = fired.T.astype(np.float64) @ rules.votes
         counts = self.rule_strength_ * (self.prior_strength_ * self.label_prior_ + votes)
         examples = self.examples_
@@ -178,21 +207,20 @@ class TaughtModel:
         k = max(self.neighbours_, EXPLAINED_EXAMPLES) if explain else self.neighbours_
         # Predicting needs only neighbours within the kernel's reach; explaining always
         # names the nearest examples, however far.
-        trees = self.trees_
-        reach = trees.reach if trees is not None else 0.0
-        radius = np.inf if explain else 3 * max(self.bandwidth_, reach)
+        radius = np.inf if explain else 3 * self.bandwidth_
         found, squared = examples.index.nearest(points, k, radius=radius)
-        if trees is not None:
+        trees = self.trees_
+        if trees is not None and not trees.legacy:
             probabilities = trees.probabilities(trees.encode(table, fired, held))
             counts += tree_evidence(
                 probabilities,
+                trees.support(fired),
                 found,
                 squared,
                 trees.vetoes,
                 examples.labels,
                 self.bandwidth_,
                 trees.mass,
-                reach,
             )
         counts += kernel_evidence(
             found[:, : self.neighbours_],

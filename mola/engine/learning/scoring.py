@@ -23,12 +23,14 @@ def tempered(counts: np.ndarray, temperature: float) -> np.ndarray:
     return probabilities / probabilities.sum(axis=1, keepdims=True)
 
 
-def log_loss(probabilities: np.ndarray, y: np.ndarray) -> float:
-    """Mean negative log probability of the true labels."""
+def log_loss(probabilities: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Mean (``weights``-weighted) negative log probability of the true labels."""
     if not len(y):
         return 0.0
-    picked = probabilities[np.arange(len(y)), y]
-    return float(-np.log(np.maximum(picked, _FLOOR)).mean())
+    picked = -np.log(np.maximum(probabilities[np.arange(len(y)), y], _FLOOR))
+    if weights is None:
+        return float(picked.mean())
+    return float((picked * weights).sum() / max(weights.sum(), _FLOOR))
 
 
 def best_temperature(counts: np.ndarray, y: np.ndarray) -> float:

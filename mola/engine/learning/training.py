@@ -34,16 +34,6 @@ from typing import Any, Literal
 import numpy as np
 
 from mola.engine.learning.arrays import rows_to_table, table_take
-from mola.engine.learning.boosting import (
-    MIN_TREE_EXAMPLES,
-    ExampleTrees,
-    choose,
-    fit_trees,
-    prior_vote_matrix,
-    reusable_trees,
-    reuse_candidates,
-    reused_out_of_fold,
-)
 from mola.engine.learning.caching import FitCache
 from mola.engine.learning.encoding import Encoder
 from mola.engine.learning.evidence import (
@@ -52,7 +42,18 @@ from mola.engine.learning.evidence import (
     reliability,
     rule_prior,
     rule_strengths,
+    suppress_losers,
     vote_matrix,
+)
+from mola.engine.learning.forest import (
+    MIN_TREE_EXAMPLES,
+    SEEN,
+    ExampleTrees,
+    choose,
+    fit_trees,
+    reusable_trees,
+    reuse_candidates,
+    reused_out_of_fold,
 )
 from mola.engine.learning.matching import Matcher
 from mola.engine.learning.model import ExampleTable, RuleTable, TaughtModel
@@ -150,11 +151,11 @@ def fit(
     rule_labels = np.array([label_index[r.label] for r in rules], dtype=np.int64)
     prior = np.array([rule_prior(r.expertise) for r in rules], dtype=np.float64).reshape(-1, 2)
     strengths = rule_strengths([r.disputed for r in rules])
-    prior_votes = prior_vote_matrix(rule_labels, prior, strengths, n_labels)
     reused = None
     if trees == "reuse" and cache is not None and len(training) >= MIN_TREE_EXAMPLES:
         concept_keys = [(c.id, c.condition.text) for c in concepts]
-        reused = reusable_trees(cache.trees, schema, concept_keys, prior_votes)
+        rule_keys = [(r.id, r.condition.text) for r in rules]
+        reused = reusable_trees(cache.trees, schema, concept_keys, rule_keys)
     if reused is None:
         selected = _selection_rows(params, rng, len(training), n_labels)
     else:
@@ -166,9 +167,6 @@ def fit(
     )
     arrays_done = time.perf_counter()
 
-    agree = covered[np.arange(len(rules)), rule_labels] if len(rules) else np.zeros(0)
-    disagree = covered.sum(axis=1) - agree
-    rule_reliability = reliability(prior, agree, disagree)
     encoder = Encoder(schema).fit(table, held.T, y, n_labels)
     points = encoder.transform(table, held.T)
     label_counts = np.bincount(y, minlength=n_labels).astype(np.float64)
@@ -180,6 +178,9 @@ def fit(
     stored = stored_rows(vetoes, random_state)
     index = ExampleIndex(points[stored])
     default_bandwidth = params.default_bandwidth * math.sqrt(max(1, len(schema.features)))
+    author_names = sorted({e.author for e in training})
+    author_code = {name: i for i, name in enumerate(author_names)}
+    authors = np.array([author_code[e.author] for e in training], dtype=np.int64)
     if trees == "fit":
         example_trees, out_of_fold = fit_trees(
             schema,
@@ -188,27 +189,42 @@ def fit(
             winners,
             losers,
             y,
-            prior_votes,
             encoder.concepts,
+            coverage,
             n_labels,
             selected,
             random_state,
             ids,
+            authors,
+            author_names,
             cancelled,
         )
         if example_trees is not None:
-            _remember_fit(example_trees, snapshot, concepts, ids[selected], out_of_fold)
+            _remember_fit(example_trees, snapshot, concepts, rules, ids[selected], out_of_fold)
         if cache is not None:
             cache.trees = example_trees
-    elif reused is not None and reused.mass > 0 and len(selected):
+    elif reused is not None and reused.mass > 0 and len(selected) and not reused.only_label:
         example_trees = reused
         out_of_fold = reused_out_of_fold(reused, matcher, table, winners, losers, ids, selected)
     else:
         example_trees, out_of_fold = None, None
+    discount = None
+    if example_trees is not None and example_trees.author_trust:
+        discount = np.array([example_trees.author_trust.get(e.author, 1.0) for e in training])
+        taken = weights * (1 - discount)
+        covered -= _covered_by(matcher, table, winners, losers, y, taken, n_labels)
+        weights = weights * discount
+    agree = covered[np.arange(len(rules)), rule_labels] if len(rules) else np.zeros(0)
+    disagree = covered.sum(axis=1) - agree
+    rule_reliability = reliability(prior, agree, disagree)
+    seen_coverage = coverage.astype(np.float64)
+    if example_trees is not None and example_trees is reused:
+        seen_coverage[reused.unseen] = 0.0  # rules added since the trees: they never saw them
     choice = _choose(
         params,
         selected,
         fired_selected,
+        seen_coverage,
         index,
         stored,
         points,
@@ -224,11 +240,13 @@ def fit(
         default_bandwidth,
         out_of_fold,
         vetoes,
-        (reused.mass, reused.reach) if reused is not None and example_trees is reused else None,
+        reused.mass if reused is not None and example_trees is reused else None,
+        discount[selected] if discount is not None else None,
     )
     if example_trees is not None:
-        example_trees.mass, example_trees.reach = choice["tree_mass"], choice["tree_reach"]
+        example_trees.mass = choice["tree_mass"]
         example_trees.vetoes = vetoes[stored]
+        example_trees.coverage = seen_coverage
     model = TaughtModel(
         labels=labels,
         matcher=matcher,
@@ -301,7 +319,7 @@ def fit(
             "bandwidth": round(choice["bandwidth"], 6),
             "temperature": round(choice["temperature"], 6),
             "tree_mass": choice["tree_mass"],
-            "tree_reach": _rounded(choice["tree_reach"]),
+            "tree_reach": None,  # the forest's support is by rule coverage (forest.py)
             "coordinate_weights": encoder.describe([c.name for c in concepts]),
         },
     }
@@ -367,15 +385,18 @@ def _remember_fit(
     trees: ExampleTrees,
     snapshot: Snapshot,
     concepts: list,
+    rules: list,
     calibration_ids: np.ndarray,
     out_of_fold: np.ndarray,
 ) -> None:
-    """What a later fit needs to reuse freshly fitted ``trees`` (boosting.reusable_trees)."""
+    """What a later fit needs to reuse freshly fitted ``trees`` (forest.reusable_trees)."""
     trees.revision = snapshot.revision
     trees.label_names = snapshot.schema.label_names
     trees.concept_keys = tuple(
         (concepts[c].id, concepts[c].condition.text) for c in trees.concepts.tolist()
     )
+    trees.rule_keys = tuple((rules[r].id, rules[r].condition.text) for r in trees.rules.tolist())
+    trees.known_rule_keys = tuple((r.id, r.condition.text) for r in rules)
     order = np.argsort(calibration_ids)
     trees.calibration_ids = calibration_ids[order]
     trees.calibration_probabilities = out_of_fold[order]
@@ -433,10 +454,33 @@ def _match_training(
     return covered[:, :n_labels], coverage, held, fired_selected
 
 
+def _covered_by(
+    matcher: Matcher,
+    table: Table,
+    winners: np.ndarray,
+    losers: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray,
+    n_labels: int,
+) -> np.ndarray:
+    """(rules, labels) the weighted label counts of the rows of nonzero ``weights`` under
+    each rule (after precedence): what a discount of some authors takes off ``covered``."""
+    rows = np.flatnonzero(weights > 0)
+    out = np.zeros((matcher.n_rules, max(n_labels, 1)))
+    if not len(rows) or not matcher.n_rules:
+        return out[:, :n_labels]
+    fired, _ = matcher.match(table_take(table, rows))
+    fired = suppress_losers(fired, winners, losers)
+    label_weights = np.zeros((len(rows), out.shape[1]))
+    label_weights[np.arange(len(rows)), y[rows]] = weights[rows]
+    return (fired.astype(np.float64) @ label_weights)[:, :n_labels]
+
+
 def _choose(
     params: LearningParams,
     rows: np.ndarray,
     fired: np.ndarray,
+    coverage: np.ndarray,
     index: ExampleIndex,
     stored: np.ndarray,
     points: np.ndarray,
@@ -452,19 +496,20 @@ def _choose(
     default_bandwidth: float,
     out_of_fold: np.ndarray | None,
     vetoes: np.ndarray,
-    kept_trees: tuple[float, float] | None,
+    kept_mass: float | None,
+    trusted: np.ndarray | None,
 ) -> dict[str, Any]:
-    """Rule strength, bandwidth and the trees' mass and reach by leave-one-out log loss
-    (out-of-fold for the trees) on a sample of the training examples, then the temperature
-    on the same predictions; defaults when too few. ``kept_trees``: reused trees' (mass,
-    reach), kept as they are."""
+    """Rule strength, bandwidth and the forest's mass by leave-one-out log loss (out-of-bag
+    for the forest) on a sample of the training examples, then the temperature on the same
+    predictions; defaults when too few. ``coverage``: training examples each rule fires on
+    (the forest's support; each held-out row's own example taken off). ``kept_mass``: reused
+    trees' mass, kept as it is."""
     n = len(y)
     chosen: dict[str, Any] = {
         "rule_strength": params.default_rule_strength,
         "bandwidth": default_bandwidth,
         "temperature": 1.0,
         "tree_mass": 0.0,
-        "tree_reach": None,
         "cv_accuracy": None,
         "cv_log_loss": None,
         "ece": None,
@@ -496,18 +541,23 @@ def _choose(
         )
         for factor in params.bandwidth_factors
     }
-    strength, bandwidth, mass, reach, counts = choose(
+    # The forest's support at each held-out row, with that row's example off its rules'
+    # coverage: a rule only this example fires on is one the forest never saw elsewhere.
+    trust = np.minimum(1.0, (coverage[:, None] - fired) / SEEN)
+    support = np.where(fired, trust, 1.0).min(axis=0, initial=1.0)
+    strength, bandwidth, mass, counts = choose(
         teaching,
         near,
         found,
         squared,
         truth,
         params.rule_strengths,
-        typical,
         out_of_fold,
+        support,
         vetoes[stored],
         y_stored,
-        kept_trees,
+        kept_mass,
+        trusted,
     )
     temperature = best_temperature(counts, truth)
     probabilities = tempered(counts, temperature)
@@ -515,7 +565,6 @@ def _choose(
         rule_strength=strength,
         bandwidth=bandwidth,
         tree_mass=mass,
-        tree_reach=reach if mass > 0 else None,
         temperature=temperature,
         cv_accuracy=round(float((probabilities.argmax(axis=1) == truth).mean()), 6),
         cv_log_loss=round(log_loss(probabilities, truth), 6),

@@ -1,0 +1,486 @@
+"""The example side at scale: a random forest over the examples, in which every rule and
+every concept is a feature of its own, blended into the counts.
+
+    counts(x) = s · teaching(x) + kernel(x) + c · support(x) · p(x)
+    p(x) = (1 − veto(x)) · p_forest(x) + veto(x) · [label of the nearest counterexample]
+
+- What the forest sees, per case: its feature values (a missing number as missing, a
+  category one-hot), one 0/1 column per rule (does it fire, after precedence?) and per
+  concept (does it hold?), and per label the votes of the firing rules at their *authors'*
+  reliability (the expertise prior; never the reliability learned from these examples,
+  which would leak each example's label into its own features). A column per rule is what
+  lets the trees learn *which* rules are right where: summed per label, a wrong rule and a
+  right one with the same label were one column (the issue behind bench/quality.py's
+  families). The examples are weighted by their authors' expertise.
+- Why a forest (scikit-learn's ``RandomForestClassifier``) and not boosting: it is robust
+  with 20 examples as with 20,000 (no learning rate or leaf size to tune per scale), and
+  its out-of-bag probabilities are held-out predictions for every example at no extra fit,
+  so the blend is chosen on honest predictions without refitting per fold.
+- ``support(x)``: the forest gives way to the rules where a rule fires that it has seen on
+  fewer than ``SEEN`` training examples — it cannot have learned anything about such a rule,
+  so there the teaching speaks (principle 1: a rule where no example is). Measured on rule
+  coverage, not on a distance to the nearest example: in 8+ dimensions such a distance is
+  large almost everywhere and switched the trees off where they knew best.
+- Next to a counterexample the forest gives way to it: within the kernel's reach of one,
+  p_forest is replaced by its label in proportion to its kernel weight ``veto(x)`` (all of
+  it at the counterexample itself), so the exception is carved locally (principle 2).
+- The mass c is chosen with the rule strength s and the bandwidth h by log loss at held-out
+  rows (``choose``); c = 0 is on the grid.
+
+Cost: at most ``MAX_TREE_ROWS`` examples (a seeded sample beyond), each tree on a bootstrap
+of at most ``MAX_BOOTSTRAP`` of them, one thread. A few rows (the predict endpoint) skip
+scikit-learn: its per-tree call costs more than the walk, so ``_FlatForest`` walks every
+tree at once in numpy, level by level (a test checks it agrees with scikit-learn).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from mola.engine.learning.arrays import row_slices
+from mola.engine.learning.authors import RELEVANT, author_trust
+from mola.engine.learning.evidence import suppress_losers
+from mola.engine.learning.matching import Matcher
+from mola.engine.learning.scoring import log_loss
+from mola.engine.schema import Schema
+from mola.engine.table import Table
+
+MIN_TREE_EXAMPLES = 20  # fewer, and the kernel alone speaks
+MAX_TREE_ROWS = 20_000
+MAX_BOOTSTRAP = 4_000  # rows per tree: bounds fit time and the artefact at M and L
+MAX_RULE_COLUMNS = 256  # the rules that fire on most training examples get a column
+SEEN = 2  # training examples a rule must fire on before the forest speaks where it fires
+ROWS_PER_MATCH = 8192
+SMALL_BATCH = 64  # rows up to which the numpy walk beats scikit-learn's per-tree calls
+TREE_MASSES = (0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0)
+FOREST_TREES = 100
+# The settings tried, best out-of-bag accuracy kept: leaves of 3–5 smooth noisy labels (the
+# novice's, the saboteur's), leaves of 1 keep what 50 examples say; half the columns let a
+# split find the one rule that matters among many. Beyond GRID_ROWS examples only the first
+# LARGE_GRID settings are tried (fit time at M and L).
+FOREST_GRID: tuple[dict[str, Any], ...] = (
+    {"max_features": 0.5, "min_samples_leaf": 3},
+    {"max_features": "sqrt", "min_samples_leaf": 3},
+    {"max_features": 0.5, "min_samples_leaf": 5},
+    {"max_features": "sqrt", "min_samples_leaf": 1},
+)
+GRID_ROWS = 4_000
+LARGE_GRID = 2
+# Beyond GRID_ROWS examples each tree also stops at this many leaves: 100 trees of at most
+# 511 nodes keep the artefact at M and L near what it was (~6 MB with 8 labels).
+LARGE_LEAVES = 256
+
+
+class FitCancelled(Exception):
+    """``fit``'s ``cancelled`` callback said stop (asked before and during the forest fit)."""
+
+
+class ExampleTrees:
+    """The fitted forest and what it needs to turn a case into its features."""
+
+    # What a later fit of the space needs to reuse these trees (``reusable_trees``), set by
+    # training; never reused without them.
+    revision: int | None = None  # the teaching revision they were fitted at
+    label_names: tuple[str, ...] = ()
+    concept_keys: tuple[tuple[int, str], ...] = ()  # (id, condition text) per concept column
+    rule_keys: tuple[tuple[int, str], ...] = ()  # (id, condition text) per rule column
+    known_rule_keys: tuple[tuple[int, str], ...] = ()  # every rule of the fit, column or not
+    unseen = np.zeros(0, dtype=bool)  # per rule of a reusing fit: added since the trees
+    fitted_ids = np.zeros(0, dtype=np.int64)  # sorted ids of the examples the forest saw
+    # Out-of-bag probabilities at the calibration rows (sorted ids), to choose on again.
+    calibration_ids = np.zeros(0, dtype=np.int64)
+    calibration_probabilities = np.zeros((0, 0))
+    legacy = False  # boosted trees of an artefact stored before the forest: not used
+
+    def __init__(
+        self,
+        schema: Schema,
+        concepts: np.ndarray,
+        rules: np.ndarray,
+        n_labels: int,
+    ) -> None:
+        self.features = [(f.name, f.kind, len(f.choices)) for f in schema.features]
+        self.concepts = np.asarray(concepts, dtype=np.int64)  # concept positions read
+        self.rules = np.asarray(rules, dtype=np.int64)  # rule positions read (-1: gone)
+        self.n_labels = n_labels
+        self.model = None
+        self.only_label: int | None = None  # when every fitted example had one label
+        self.setting: dict[str, Any] = {}  # the FOREST_GRID setting chosen
+        self.author_trust: dict[str, float] = {}  # discounts of authors (authors.py)
+        # Set by training once chosen: the blend, which stored examples are counterexamples
+        # (aligned with the model's ExampleTable), how many training examples each rule
+        # fires on (for ``support``).
+        self.mass = 0.0
+        self.vetoes = np.zeros(0, dtype=bool)
+        self.coverage = np.zeros(0)
+        self._flat: _FlatForest | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_flat"] = None  # derived from the model in milliseconds
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.legacy = "rules" not in state  # pickled when these were boosted trees
+        self._flat = None
+
+    def encode(self, table: Table, fired: np.ndarray, held: np.ndarray) -> np.ndarray:
+        """(rows, columns) float32: values, concepts, rules. ``fired`` (rules, rows) after
+        precedence, ``held`` (concepts, rows)."""
+        parts = []
+        for name, kind, n_choices in self.features:
+            column = table.column(name)
+            if kind == "category":  # one column per choice; an unknown choice is all zeros
+                parts += [column == code for code in range(n_choices)]
+            else:
+                parts.append(column)
+        parts += [held[c] for c in self.concepts.tolist()]
+        absent = np.zeros(table.n_rows, dtype=bool)
+        parts += [fired[r] if r >= 0 else absent for r in self.rules.tolist()]
+        if not parts:
+            return np.zeros((table.n_rows, 1), dtype=np.float32)
+        return np.column_stack(parts).astype(np.float32)
+
+    def fit(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        seed: int,
+        *,
+        cancelled: Callable[[], bool] | None = None,
+        weights: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Fit a forest per ``FOREST_GRID`` setting and keep the one of best out-of-bag
+        accuracy (then log loss), as the rules-as-features baseline of bench/quality.py is
+        tuned; returns its out-of-bag probabilities (rows × n_labels; uniform for a row
+        every tree saw). ``cancelled`` is asked between the grid's forests."""
+        labels = np.unique(y)
+        if len(labels) < 2:
+            self.only_label = int(labels[0])
+            out = np.zeros((len(y), self.n_labels))
+            out[:, self.only_label] = 1.0
+            return out
+        from sklearn.ensemble import RandomForestClassifier
+
+        best: tuple | None = None
+        grid = FOREST_GRID
+        if len(y) > GRID_ROWS:
+            grid = tuple({**g, "max_leaf_nodes": LARGE_LEAVES} for g in grid[:LARGE_GRID])
+        if weights is not None:  # a refit with authors' discounts: the setting chosen before
+            grid = (self.setting,)
+        for i, setting in enumerate(grid):
+            if i:
+                _go_on(cancelled)
+            model = RandomForestClassifier(
+                n_estimators=FOREST_TREES,
+                random_state=seed,
+                n_jobs=1,
+                max_samples=min(len(y), MAX_BOOTSTRAP),
+                oob_score=True,
+                **setting,
+            ).fit(x, y, sample_weight=weights)
+            out = np.zeros((len(y), self.n_labels))
+            out[:, model.classes_] = np.nan_to_num(model.oob_decision_function_, nan=0.0)
+            out[out.sum(axis=1) == 0] = 1.0 / self.n_labels
+            score = (-float((out.argmax(axis=1) == y).mean()), log_loss(out, y))
+            if best is None or score < best[0]:
+                best = (score, model, out, setting)
+        _, self.model, out, self.setting = best
+        return out
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        """(rows, n_labels) forest probabilities; labels never seen in fitting get 0."""
+        out = np.zeros((len(x), self.n_labels))
+        if self.only_label is not None:
+            out[:, self.only_label] = 1.0
+        elif self.model is not None and len(x) > SMALL_BATCH:
+            out[:, self.model.classes_] = self.model.predict_proba(x)
+        elif self.model is not None and len(x):
+            if self._flat is None:
+                self._flat = _FlatForest(self.model)
+            out[:, self.model.classes_] = self._flat.probabilities(x)
+        return out
+
+    def support(self, fired: np.ndarray) -> np.ndarray:
+        """(rows,) 1 where the forest has seen every firing rule on ``SEEN`` examples or
+        more, less where a rule it barely saw fires, 0 where one it never saw fires."""
+        return rule_support(fired, self.coverage)
+
+
+def rule_support(fired: np.ndarray, coverage: np.ndarray) -> np.ndarray:
+    """min over the rules firing on each row (``fired`` rules × rows) of
+    min(1, coverage / SEEN); 1 where no rule fires."""
+    if not fired.shape[0]:
+        return np.ones(fired.shape[1])
+    trust = np.minimum(1.0, np.asarray(coverage, dtype=np.float64) / SEEN)
+    if (trust >= 1).all():
+        return np.ones(fired.shape[1])
+    return np.where(fired, trust[:, None], 1.0).min(axis=0)
+
+
+class _FlatForest:
+    """Every tree of a fitted RandomForestClassifier in flat arrays, walked for all trees and
+    rows at once with scikit-learn's rule (``_tree.pyx``): a missing value goes where the
+    split sends missing values, a number left when at most the threshold."""
+
+    def __init__(self, model) -> None:
+        trees = [estimator.tree_ for estimator in model.estimators_]
+        sizes = np.array([tree.node_count for tree in trees])
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        offsets = np.repeat(starts, sizes)
+        left = np.concatenate([tree.children_left for tree in trees]).astype(np.int64)
+        right = np.concatenate([tree.children_right for tree in trees]).astype(np.int64)
+        self.roots = starts
+        self.leaf = left < 0
+        self.left = np.where(self.leaf, 0, left + offsets)
+        self.right = np.where(self.leaf, 0, right + offsets)
+        self.feature = np.concatenate([tree.feature for tree in trees]).astype(np.int64)
+        self.feature[self.leaf] = 0
+        self.threshold = np.concatenate([tree.threshold for tree in trees])
+        self.missing_left = np.concatenate([tree.missing_go_to_left for tree in trees]) > 0
+        value = np.concatenate([tree.value[:, 0, :] for tree in trees])
+        self.value = value / np.maximum(value.sum(axis=1, keepdims=True), 1e-300)
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float32)
+        rows = np.arange(len(x))[:, None]
+        node = np.broadcast_to(self.roots, (len(x), len(self.roots))).copy()
+        while True:
+            inner = ~self.leaf[node]
+            if not inner.any():
+                break
+            value = x[rows, self.feature[node]]
+            left = np.where(np.isnan(value), self.missing_left[node], value <= self.threshold[node])
+            node = np.where(inner, np.where(left, self.left[node], self.right[node]), node)
+        return self.value[node].mean(axis=1)
+
+
+def rule_columns(coverage: np.ndarray) -> np.ndarray:
+    """Positions of the rules that get a forest column: those firing on 2+ training
+    examples, the ``MAX_RULE_COLUMNS`` most covering (then by position) beyond that."""
+    candidates = np.flatnonzero(coverage >= 2)
+    if len(candidates) > MAX_RULE_COLUMNS:
+        order = np.lexsort((candidates, -coverage[candidates]))
+        candidates = np.sort(candidates[order[:MAX_RULE_COLUMNS]])
+    return candidates.astype(np.int64)
+
+
+def fit_trees(
+    schema: Schema,
+    matcher: Matcher,
+    table: Table,
+    winners: np.ndarray,
+    losers: np.ndarray,
+    y: np.ndarray,
+    concepts: np.ndarray,
+    coverage: np.ndarray,
+    n_labels: int,
+    selected: np.ndarray,
+    seed: int,
+    ids: np.ndarray,
+    authors: np.ndarray,
+    author_names: list[str],
+    cancelled: Callable[[], bool] | None = None,
+) -> tuple[ExampleTrees | None, np.ndarray | None]:
+    """The forest and its held-out probabilities at the ``selected`` rows: out-of-bag where
+    it saw the row, its prediction where the row was left out of its sample (None, None
+    when examples are too few). ``authors``: each row's author code in ``author_names``;
+    the forest is refitted with the authors' discounts when they matter (authors.py),
+    kept in ``trees.author_trust``. ``cancelled``: asked before each forest is fitted;
+    ``FitCancelled`` when it says so."""
+    n = len(y)
+    if n < MIN_TREE_EXAMPLES or n_labels < 2 or not len(selected):
+        return None, None
+    rng = np.random.default_rng(seed)
+    trees = ExampleTrees(schema, concepts, rule_columns(coverage), n_labels)
+    pool = np.arange(n)
+    if n > MAX_TREE_ROWS:
+        pool = np.sort(rng.choice(n, MAX_TREE_ROWS, replace=False))
+    rows = np.union1d(pool, selected)
+    x_rows = _encode_rows(trees, matcher, table, rows, winners, losers)
+    position = np.searchsorted(rows, pool)
+    trees.fitted_ids = np.sort(ids[pool])
+    _go_on(cancelled)
+    oob = trees.fit(x_rows[position], y[pool], seed, cancelled=cancelled)
+    trust = author_trust(authors[pool], y[pool], oob)
+    present = np.bincount(authors[pool], minlength=len(trust)) > 0
+    if present.any() and trust[present].min() < RELEVANT:
+        _go_on(cancelled)
+        discount = np.maximum(trust[authors[pool]], 1e-3)
+        oob = trees.fit(x_rows[position], y[pool], seed, weights=discount)
+        trees.author_trust = {
+            author_names[a]: float(trust[a]) for a in np.flatnonzero(present & (trust < 1))
+        }
+    held_out = np.zeros((len(selected), n_labels))
+    inside = np.isin(selected, pool)
+    held_out[inside] = oob[np.searchsorted(pool, selected[inside])]
+    if (~inside).any():
+        held_out[~inside] = trees.probabilities(x_rows[np.searchsorted(rows, selected[~inside])])
+    return trees, held_out
+
+
+def _go_on(cancelled: Callable[[], bool] | None) -> None:
+    if cancelled is not None and cancelled():
+        raise FitCancelled
+
+
+def reusable_trees(
+    previous: ExampleTrees | None,
+    schema: Schema,
+    concept_keys: list[tuple[int, str]],
+    rule_keys: list[tuple[int, str]],
+) -> ExampleTrees | None:
+    """``previous`` (a fit of the same space) ready for this fit, or None when its inputs no
+    longer exist: another schema or labels, or a concept column it reads is gone or changed.
+
+    Rules may come and go: a rule column whose rule is gone reads "never fires"; a rule
+    added since has no column (the forest gives way where it fires: ``unseen``).
+    ``*_keys``: (id, condition text) of this fit's concepts and rules, in matcher order.
+    """
+    if previous is None or previous.revision is None or previous.legacy:
+        return None
+    features = [(f.name, f.kind, len(f.choices)) for f in schema.features]
+    if previous.features != features or previous.label_names != schema.label_names:
+        return None
+    concept_at = {key: i for i, key in enumerate(concept_keys)}
+    if any(key not in concept_at for key in previous.concept_keys):
+        return None
+    rule_at = {key: i for i, key in enumerate(rule_keys)}
+    trees = copy.copy(previous)  # shares the fitted forest, which nothing changes
+    trees._flat = previous._flat
+    trees.concepts = np.array([concept_at[key] for key in previous.concept_keys], dtype=np.int64)
+    trees.rules = np.array([rule_at.get(key, -1) for key in previous.rule_keys], dtype=np.int64)
+    known = set(previous.known_rule_keys)
+    trees.unseen = np.array([key not in known for key in rule_keys], dtype=bool)
+    return trees
+
+
+def reuse_candidates(trees: ExampleTrees, ids: np.ndarray) -> np.ndarray:
+    """Rows (positions in ``ids``, the training examples' ids) where reused trees can be
+    judged honestly: the forest never saw them (examples added since, or left out of its
+    fit), or their out-of-bag probability was kept from the fit."""
+    unseen = ~np.isin(ids, trees.fitted_ids)
+    return np.flatnonzero(unseen | np.isin(ids, trees.calibration_ids))
+
+
+def reused_out_of_fold(
+    trees: ExampleTrees,
+    matcher: Matcher,
+    table: Table,
+    winners: np.ndarray,
+    losers: np.ndarray,
+    ids: np.ndarray,
+    selected: np.ndarray,
+) -> np.ndarray:
+    """Held-out probabilities of reused trees at the ``selected`` rows (taken among
+    ``reuse_candidates``): their predictions where they never saw the row, the kept
+    out-of-bag probability where they did."""
+    x = _encode_rows(trees, matcher, table, selected, winners, losers)
+    out = trees.probabilities(x)
+    seen = np.isin(ids[selected], trees.fitted_ids)
+    if seen.any():
+        at = np.searchsorted(trees.calibration_ids, ids[selected][seen])
+        out[seen] = trees.calibration_probabilities[at]
+    return out
+
+
+def _encode_rows(
+    trees: ExampleTrees,
+    matcher: Matcher,
+    table: Table,
+    rows: np.ndarray,
+    winners: np.ndarray,
+    losers: np.ndarray,
+) -> np.ndarray:
+    """Forest features of the table's ``rows``, matched in blocks (all rules × 20,000 rows
+    at once would be 40 MB of booleans)."""
+    parts = []
+    for block in row_slices(len(rows), ROWS_PER_MATCH):
+        picked = rows[block]
+        part = Table(
+            columns={name: column[picked] for name, column in table.columns.items()},
+            n_rows=len(picked),
+        )
+        fired, held = matcher.match(part)
+        fired = suppress_losers(fired, winners, losers)
+        parts.append(trees.encode(part, fired, held))
+    return np.vstack(parts)
+
+
+def tree_evidence(
+    probabilities: np.ndarray,
+    support: np.ndarray,
+    found: np.ndarray,
+    squared: np.ndarray,
+    vetoes: np.ndarray,
+    labels: np.ndarray,
+    bandwidth: float,
+    mass: float,
+) -> np.ndarray:
+    """(rows, labels) the forest's pseudo-counts: ``mass`` × ``support`` × its probabilities,
+    which give way to a counterexample's label next to it. ``vetoes`` and ``labels``: which
+    stored examples are counterexamples, and their labels."""
+    if mass == 0:
+        return np.zeros_like(probabilities)
+    said = probabilities.copy()
+    if vetoes.any() and found.shape[1]:
+        # The strongest counterexample within the kernel's reach, by its kernel weight.
+        valid = (found >= 0) & (squared <= 9 * bandwidth * bandwidth)
+        counter = valid & vetoes[np.maximum(found, 0)]
+        kernel = np.where(
+            counter, np.exp(-squared.astype(np.float64) / (2 * bandwidth * bandwidth)), 0.0
+        )
+        strongest = kernel.argmax(axis=1)
+        rows = np.arange(len(found))
+        veto = kernel[rows, strongest]
+        said *= (1 - veto)[:, None]
+        said[rows, labels[np.maximum(found[rows, strongest], 0)]] += veto
+    return (mass * support)[:, None] * said
+
+
+def choose(
+    teaching: np.ndarray,
+    near: dict[float, np.ndarray],
+    found: np.ndarray,
+    squared: np.ndarray,
+    truth: np.ndarray,
+    strengths: tuple[float, ...],
+    out_of_fold: np.ndarray | None,
+    support: np.ndarray,
+    vetoes: np.ndarray,
+    labels: np.ndarray,
+    kept: float | None = None,
+    trusted: np.ndarray | None = None,
+) -> tuple[float, float, float, np.ndarray]:
+    """(strength, bandwidth, mass, counts) of least log loss at the held-out rows.
+
+    ``teaching`` (rows, labels) is the prior plus the rules' votes, ``near`` the kernel
+    evidence per candidate bandwidth, ``support`` the forest's at each row; without trees
+    only c = 0 is tried. ``kept``: reused trees' mass, then not chosen again. ``trusted``:
+    each row's weight in the loss (its author's discount: a label the forest found
+    doubtful says less about which blend is right).
+    """
+    best: tuple[float, ...] = (math.inf,)
+    masses = TREE_MASSES if out_of_fold is not None else (0.0,)
+    if kept is not None and out_of_fold is not None:
+        masses = (kept,)
+    for bandwidth, kernel in near.items():
+        trees = (
+            tree_evidence(out_of_fold, support, found, squared, vetoes, labels, bandwidth, 1.0)
+            if out_of_fold is not None
+            else np.zeros_like(teaching)
+        )
+        for mass in masses:
+            for strength in strengths:
+                counts = strength * teaching + kernel + mass * trees
+                loss = log_loss(counts / counts.sum(axis=1, keepdims=True), truth, trusted)
+                if loss < best[0] - 1e-12:
+                    best = (loss, strength, bandwidth, mass, counts)
+    _, strength, bandwidth, mass, counts = best
+    return strength, bandwidth, mass, counts
