@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
+import math
 import statistics
 import sys
 import time
@@ -70,6 +72,7 @@ NAMES = {
     "no-examples": "MOLA without examples",
 }
 DELETION_ROWS = 300
+QUICK_SCALES = (150, 500)  # "S and M" of the quality worlds: quick vs refined is measured there
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,8 @@ def run_cell(family: str, seed: int, settings: Settings) -> list[dict]:
         model = fit(snapshot, random_state=seed)
         said["mola"] = _labels(model, test, index)
         fit_cpu = time.process_time() - clock
-        said["mola-quick"] = _labels(quick_model(snapshot, seed), test, index)
+        if n in QUICK_SCALES:
+            said["mola-quick"] = _labels(quick_model(snapshot, seed), test, index)
         said["no-rules"] = _labels(
             fit(dataclasses.replace(snapshot, rules=(), precedences=()), random_state=seed),
             test,
@@ -186,7 +190,10 @@ def report(results: list[dict], settings: Settings) -> bool:
             rows = [r for r in results if r["family"] == family and r["n"] == n]
             if not rows:
                 continue
-            mean = {m: _mean(r["accuracy"][m] for r in rows) for m in methods}
+            mean = {
+                m: _mean(r["accuracy"][m] for r in rows) if m in rows[0]["accuracy"] else math.nan
+                for m in methods
+            }
             best = max(BASELINES, key=lambda m: mean[m])
             diffs = [100 * (r["accuracy"]["mola"] - r["accuracy"][best]) for r in rows]
             quick = _mean(100 * (r["accuracy"]["mola-quick"] - r["accuracy"]["mola"]) for r in rows)
@@ -197,11 +204,16 @@ def report(results: list[dict], settings: Settings) -> bool:
             if not ok:
                 misses.append(f"{family} at {n} ({_mean(diffs):+.1f}, worst {min(diffs):+.1f})")
             cells = " | ".join(
-                f"**{mean[m]:.3f}**" if m == "mola" else f"{mean[m]:.3f}" for m in methods
+                "–"
+                if math.isnan(mean[m])
+                else f"**{mean[m]:.3f}**"
+                if m == "mola"
+                else f"{mean[m]:.3f}"
+                for m in methods
             )
             print(
                 f"| {family} | {n} | {cells} | {NAMES[best]} | {_mean(diffs):+.1f} / "
-                f"{min(diffs):+.1f}{'' if ok else ' ✗'} | {quick:+.1f} | {deleted:.1%} "
+                f"{min(diffs):+.1f}{'' if ok else ' ✗'} | {quick} | {deleted:.1%} "
                 f"(of the {named:.0%} naming a rule) |"
             )
     deleted_all = _mean(r["deleted"] for r in results)
@@ -229,6 +241,10 @@ def main() -> None:
     parser.add_argument("--scales", default=None, help="comma-separated example counts")
     parser.add_argument("--families", default=",".join(FAMILIES))
     parser.add_argument("--quick", action="store_true", help="2 seeds, 100 forest trees")
+    parser.add_argument("--save", help="also write the per-seed results to this JSON file")
+    parser.add_argument(
+        "--report", help="comma-separated JSON files of earlier runs: print their table only"
+    )
     args = parser.parse_args()
     scales = tuple(int(x) for x in (args.scales or "50,150,500,2000").split(","))
     settings = Settings(
@@ -236,8 +252,18 @@ def main() -> None:
         scales=scales,
         families=tuple(args.families.split(",")),
         n_test=2000,
-        trees=100 if args.quick else 200,
+        trees=100 if args.quick else 150,
     )
+    if args.report:
+        results = [r for path in args.report.split(",") for r in json.loads(Path(path).read_text())]
+        settings = dataclasses.replace(
+            settings,
+            seeds=len({r["seed"] for r in results}),
+            scales=tuple(sorted({r["n"] for r in results})),
+            families=tuple(f for f in FAMILIES if any(r["family"] == f for r in results)),
+        )
+        report(results, settings)
+        return
     warnings.filterwarnings("ignore", category=UserWarning)
     teachers = ", ".join(
         f"{p.name} (declared {p.declared}; {p.n_rules} rules; right/broad/wrong "
@@ -259,8 +285,8 @@ def main() -> None:
             results += cell
             line = "; ".join(
                 f"n={r['n']}: mola {r['accuracy']['mola']:.3f} quick "
-                f"{r['accuracy']['mola-quick']:.3f} rf {r['accuracy']['rf-rules']:.3f} "
-                f"hgb {r['accuracy']['hgb-rules']:.3f}"
+                f"{r['accuracy'].get('mola-quick', math.nan):.3f} rf "
+                f"{r['accuracy']['rf-rules']:.3f} hgb {r['accuracy']['hgb-rules']:.3f}"
                 for r in cell
             )
             print(

@@ -45,16 +45,18 @@ def test_metrics_are_complete_and_json(generated):
 
 
 def test_the_model_is_calibrated_on_held_out_cases(generated):
+    # Thresholds: what the learner scores (ece 0.061, cv_accuracy 0.885, accuracy 0.938,
+    # fresh ECE 0.116) less a small margin, so that a real regression fails.
     world, snapshot, model = generated
     assert model.metrics_["ece"] < 0.08
-    assert model.metrics_["cv_accuracy"] > 0.6
+    assert model.metrics_["cv_accuracy"] > 0.86
     assert model.metrics_["accuracy"] is not None and model.metrics_["macro_f1"] is not None
     rows = world.sample_rows(3000, np.random.default_rng(11))
     truth = np.array([model.labels_.index(label) for label in world.true_labels(rows)])
     probabilities = model.predict_proba(table_from_rows(snapshot.schema, rows))
-    assert (probabilities.argmax(axis=1) == truth).mean() > 0.7
+    assert (probabilities.argmax(axis=1) == truth).mean() > 0.92
     # Fresh cases carry no label noise, so the model may be a little under-confident there.
-    assert expected_calibration_error(probabilities, truth) < 0.12
+    assert expected_calibration_error(probabilities, truth) < 0.13
 
 
 def test_ece_is_zero_for_perfect_confidence_and_large_for_confident_mistakes():

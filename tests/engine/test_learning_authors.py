@@ -1,0 +1,57 @@
+"""A saboteur who declares themself an expert and backs their wrong rule with their own wrong
+examples: the examples of everyone else contradict them, the forest finds their labels
+doubtful, and their rule loses its weight."""
+
+from __future__ import annotations
+
+from tests.engine.learning_kit import FRONT, KNEES, NONE, example, predict_one, rows, rule, trained
+
+HONEST = rule(1, "toss_height_cm > 60", FRONT, author="mia", expertise="expert")
+SABOTAGE = rule(2, "toss_height_cm > 60", NONE, author="sam", expertise="expert")
+# 40 honest examples: high tosses are FRONT, low ones KNEES.
+HONEST_EXAMPLES = [
+    example(
+        100 + i,
+        FRONT if i % 2 else KNEES,
+        author=("eve", "ian")[i % 4 // 2],
+        toss_height_cm=(62.0 + 3.5 * (i % 40)) if i % 2 else (2.0 + 1.4 * (i % 40)),
+        elbow_angle=40.0 + (i * 37) % 120,
+    )
+    for i in range(40)
+]
+# 14 of the saboteur's: high tosses among the honest ones, labelled as their rule says.
+SABOTEUR_EXAMPLES = [
+    example(
+        300 + i,
+        NONE,
+        author="sam",
+        toss_height_cm=64.0 + 9.0 * i,
+        elbow_angle=45.0 + (i * 53) % 110,
+    )
+    for i in range(14)
+]
+
+
+def test_the_saboteurs_rule_loses_weight_once_examples_contradict_it():
+    rules_only = trained(rules=[HONEST, SABOTAGE])
+    # Alike by their authors' word: the rules tie.
+    assert rules_only.rule_reliability_[1] == rules_only.rule_reliability_[2]
+    model = trained(rules=[HONEST, SABOTAGE], examples=[*HONEST_EXAMPLES, *SABOTEUR_EXAMPLES])
+    assert model.trees_ is not None
+    assert model.trees_.author_trust.get("sam", 1.0) < 0.5  # their labels are doubted
+    trust = model.trees_.author_trust
+    assert trust.get("eve", 1.0) > 0.9 and trust.get("ian", 1.0) > 0.9
+    prior_mean = 7.0 / 8.0
+    assert model.rule_reliability_[2] < 0.5 < prior_mean < model.rule_reliability_[1]
+    assert predict_one(model, toss_height_cm=100.0, elbow_angle=90.0) == FRONT
+    assert predict_one(model, toss_height_cm=20.0, elbow_angle=90.0) == KNEES
+
+
+def test_the_saboteurs_own_examples_no_longer_vouch_for_their_rule():
+    # Counted at their declared weight, sam's 14 examples would keep their rule trusted.
+    model = trained(rules=[HONEST, SABOTAGE], examples=[*HONEST_EXAMPLES, *SABOTEUR_EXAMPLES])
+    by_id = {r["id"]: r for r in model.metrics_["rules"]}
+    assert by_id[2]["agree"] < 0.5 * len(SABOTEUR_EXAMPLES)
+    [explanation] = model.explain(rows({"toss_height_cm": 100.0, "elbow_angle": 90.0}))
+    decides = {r["id"]: r["decides"] for r in explanation.rules}
+    assert decides == {1: True, 2: False}  # the honest rule decided FRONT; sam's did not
