@@ -136,6 +136,9 @@ class RuleReasonSerializer(serializers.Serializer):
     author = serializers.CharField()
     reliability = serializers.FloatField()
     disputed = serializers.BooleanField()
+    decides = serializers.BooleanField(
+        help_text="The rule's vote raises the predicted label (switched off, it would fall)."
+    )
 
 
 class ExampleReasonSerializer(serializers.Serializer):

@@ -36,7 +36,6 @@ tree at once in numpy, level by level (a test checks it agrees with scikit-learn
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -57,7 +56,6 @@ MAX_RULE_COLUMNS = 256  # the rules that fire on most training examples get a co
 SEEN = 2  # training examples a rule must fire on before the forest speaks where it fires
 ROWS_PER_MATCH = 8192
 SMALL_BATCH = 64  # rows up to which the numpy walk beats scikit-learn's per-tree calls
-TREE_MASSES = (0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0)
 FOREST_TREES = 100
 # The settings tried, best out-of-bag accuracy kept: leaves of 3–5 smooth noisy labels (the
 # novice's, the saboteur's), leaves of 1 keep what 50 examples say; half the columns let a
@@ -411,76 +409,3 @@ def _encode_rows(
         fired = suppress_losers(fired, winners, losers)
         parts.append(trees.encode(part, fired, held))
     return np.vstack(parts)
-
-
-def tree_evidence(
-    probabilities: np.ndarray,
-    support: np.ndarray,
-    found: np.ndarray,
-    squared: np.ndarray,
-    vetoes: np.ndarray,
-    labels: np.ndarray,
-    bandwidth: float,
-    mass: float,
-) -> np.ndarray:
-    """(rows, labels) the forest's pseudo-counts: ``mass`` × ``support`` × its probabilities,
-    which give way to a counterexample's label next to it. ``vetoes`` and ``labels``: which
-    stored examples are counterexamples, and their labels."""
-    if mass == 0:
-        return np.zeros_like(probabilities)
-    said = probabilities.copy()
-    if vetoes.any() and found.shape[1]:
-        # The strongest counterexample within the kernel's reach, by its kernel weight.
-        valid = (found >= 0) & (squared <= 9 * bandwidth * bandwidth)
-        counter = valid & vetoes[np.maximum(found, 0)]
-        kernel = np.where(
-            counter, np.exp(-squared.astype(np.float64) / (2 * bandwidth * bandwidth)), 0.0
-        )
-        strongest = kernel.argmax(axis=1)
-        rows = np.arange(len(found))
-        veto = kernel[rows, strongest]
-        said *= (1 - veto)[:, None]
-        said[rows, labels[np.maximum(found[rows, strongest], 0)]] += veto
-    return (mass * support)[:, None] * said
-
-
-def choose(
-    teaching: np.ndarray,
-    near: dict[float, np.ndarray],
-    found: np.ndarray,
-    squared: np.ndarray,
-    truth: np.ndarray,
-    strengths: tuple[float, ...],
-    out_of_fold: np.ndarray | None,
-    support: np.ndarray,
-    vetoes: np.ndarray,
-    labels: np.ndarray,
-    kept: float | None = None,
-    trusted: np.ndarray | None = None,
-) -> tuple[float, float, float, np.ndarray]:
-    """(strength, bandwidth, mass, counts) of least log loss at the held-out rows.
-
-    ``teaching`` (rows, labels) is the prior plus the rules' votes, ``near`` the kernel
-    evidence per candidate bandwidth, ``support`` the forest's at each row; without trees
-    only c = 0 is tried. ``kept``: reused trees' mass, then not chosen again. ``trusted``:
-    each row's weight in the loss (its author's discount: a label the forest found
-    doubtful says less about which blend is right).
-    """
-    best: tuple[float, ...] = (math.inf,)
-    masses = TREE_MASSES if out_of_fold is not None else (0.0,)
-    if kept is not None and out_of_fold is not None:
-        masses = (kept,)
-    for bandwidth, kernel in near.items():
-        trees = (
-            tree_evidence(out_of_fold, support, found, squared, vetoes, labels, bandwidth, 1.0)
-            if out_of_fold is not None
-            else np.zeros_like(teaching)
-        )
-        for mass in masses:
-            for strength in strengths:
-                counts = strength * teaching + kernel + mass * trees
-                loss = log_loss(counts / counts.sum(axis=1, keepdims=True), truth, trusted)
-                if loss < best[0] - 1e-12:
-                    best = (loss, strength, bandwidth, mass, counts)
-    _, strength, bandwidth, mass, counts = best
-    return strength, bandwidth, mass, counts

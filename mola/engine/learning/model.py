@@ -14,10 +14,11 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from mola.engine.learning.arrays import row_slices, table_slice
+from mola.engine.learning.blending import tree_evidence
 from mola.engine.learning.encoding import Encoder
 from mola.engine.learning.evidence import suppress_losers
 from mola.engine.learning.explaining import EXPLAINED_EXAMPLES, Explainer, Explanation
-from mola.engine.learning.forest import ExampleTrees, tree_evidence
+from mola.engine.learning.forest import ExampleTrees
 from mola.engine.learning.matching import Matcher
 from mola.engine.learning.neighbours import ExampleIndex, kernel_evidence
 from mola.engine.learning.scoring import tempered

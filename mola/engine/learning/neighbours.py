@@ -13,7 +13,7 @@ are examined closely, and the full distance matrix is read once.
 
 How many: at most ``MAX_STORED_EXAMPLES`` (``stored_rows``). Brute force costs a product
 with every stored point per query — 7.6 ms per row and 3.7 s per 10,000 rows over 95,000
-examples — and with many examples the boosted trees (boosting.py) carry what they teach,
+examples — and with many examples the forest (forest.py) carries what they teach,
 while the kernel only carves local exceptions and the explanations name near examples. So
 beyond the cap a seeded sample is stored, always with every counterexample in it.
 """

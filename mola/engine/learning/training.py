@@ -6,11 +6,12 @@ neighbour encoding, the boosted trees, and the numbers chosen on the examples: r
 strength, kernel bandwidth, the trees' mass, temperature); measure (evaluation examples,
 per-rule facts).
 
-The trees are most of a fit's time (M: ~2 s of 2.2 s CPU), so a retrain may reuse the
-space's last fitted trees (``trees="reuse"``) and publish in a fraction of that, a full fit
-refining it later (teaching.services.training). What reuse keeps and what it still learns:
+The forest is most of a fit's time, so a retrain may reuse the space's last fitted forest
+(``trees="reuse"``) and publish in a fraction of that, a full fit refining it later
+(teaching.services.training). What reuse keeps and what it still learns:
 
-- kept: the ensemble, its mass c and reach R (chosen when it was fitted);
+- kept: the forest, its mass c and the authors' discounts (chosen when it was fitted); a
+  rule added since has no column, so the forest gives way where it fires;
 - learned as usual: reliabilities, the neighbours (a new example acts at once through the
   kernel, a counterexample also through its veto of the trees), rule strength, bandwidth
   and temperature — chosen on held-out rows the trees never saw (examples added since, or
@@ -34,6 +35,7 @@ from typing import Any, Literal
 import numpy as np
 
 from mola.engine.learning.arrays import rows_to_table, table_take
+from mola.engine.learning.blending import choose
 from mola.engine.learning.caching import FitCache
 from mola.engine.learning.encoding import Encoder
 from mola.engine.learning.evidence import (
@@ -49,7 +51,6 @@ from mola.engine.learning.forest import (
     MIN_TREE_EXAMPLES,
     SEEN,
     ExampleTrees,
-    choose,
     fit_trees,
     reusable_trees,
     reuse_candidates,
@@ -110,7 +111,7 @@ def fit(
     ``trees``: "fit" fits the boosted trees afresh (and leaves them in ``cache``); "reuse"
     takes the cache's trees if they fit this snapshot, else goes without (module docstring).
     ``cancelled``: asked before each tree ensemble is fitted and between the parts of a long
-    one (boosting.py); True raises ``FitCancelled``.
+    one (forest.py); True raises ``FitCancelled``.
     """
     if trees not in ("fit", "reuse"):
         raise ValueError(f'trees is "fit" or "reuse", not {trees!r}')
