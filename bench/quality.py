@@ -88,12 +88,13 @@ def _labels(model, table, index) -> np.ndarray:
     return np.array([index[x] for x in model.predict(table)])
 
 
-def quick_model(snapshot, seed: int):
-    """The model served right after the last teaching: a full fit before the last tenth of
-    the examples arrived, then a retrain with its trees reused (as the worker does)."""
+def quick_model(snapshot, seed: int, burst: bool = True):
+    """The model served right after the last teaching: a full fit before the last example
+    (``burst``: the last tenth of the examples, taught faster than refines could follow)
+    arrived, then a retrain with its trees reused (as the worker does)."""
     cache = FitCache()
     examples = list(snapshot.examples)
-    earlier = examples[: len(examples) - max(1, len(examples) // 10)]
+    earlier = examples[: len(examples) - (max(1, len(examples) // 10) if burst else 1)]
     fit(dataclasses.replace(snapshot, examples=earlier), random_state=seed, cache=cache)
     return fit(snapshot, random_state=seed, cache=cache, trees="reuse")
 
@@ -110,6 +111,40 @@ def deletion_share(model, table) -> tuple[float, float]:
     rows = np.arange(len(before))
     lowered = after[rows, predicted_label] < before[rows, predicted_label] - 1e-9
     return float(named.mean()), float(lowered[named].mean()) if named.any() else 1.0
+
+
+def quick_cell(family: str, seed: int, settings: Settings) -> list[dict]:
+    """Only the refined and the quick version after one teaching, at ``QUICK_SCALES``."""
+    teaching = build(family, seed, max(settings.scales))
+    index = {name: i for i, name in enumerate(teaching.schema.label_names)}
+    rows = teaching.world.sample_rows(settings.n_test, np.random.default_rng(900_001 + seed))
+    y_test = np.array([index[x] for x in teaching.world.true_labels(rows)])
+    test = table_from_rows(teaching.schema, rows)
+    results = []
+    for n in QUICK_SCALES:
+        snapshot = teaching.snapshot(n)
+        refined = _labels(fit(snapshot, random_state=seed), test, index)
+        quick = _labels(quick_model(snapshot, seed, burst=False), test, index)
+        results.append(
+            {
+                "family": family,
+                "seed": seed,
+                "n": n,
+                "refined": float((refined == y_test).mean()),
+                "quick": float((quick == y_test).mean()),
+            }
+        )
+    return results
+
+
+def report_quick(results: list[dict]) -> None:
+    print("\nQuick (served right after one more example) minus refined, accuracy points:")
+    for family in FAMILIES:
+        for n in QUICK_SCALES:
+            rows = [r for r in results if r["family"] == family and r["n"] == n]
+            if rows:
+                gaps = [100 * (r["quick"] - r["refined"]) for r in rows]
+                print(f"  {family} at {n}: mean {_mean(gaps):+.2f}, worst {min(gaps):+.2f}")
 
 
 def run_cell(family: str, seed: int, settings: Settings) -> list[dict]:
@@ -243,6 +278,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2 seeds, 100 forest trees")
     parser.add_argument("--save", help="also write the per-seed results to this JSON file")
     parser.add_argument(
+        "--only-quick", action="store_true", help="only quick after one example vs refined"
+    )
+    parser.add_argument(
         "--report", help="comma-separated JSON files of earlier runs: print their table only"
     )
     args = parser.parse_args()
@@ -277,6 +315,15 @@ def main() -> None:
         f"{teachers}."
     )
     started = time.perf_counter()
+    if args.only_quick:
+        found = [
+            r
+            for f in settings.families
+            for s in range(settings.seeds)
+            for r in quick_cell(f, s, settings)
+        ]
+        report_quick(found)
+        return
     results = []
     for family in settings.families:
         for seed in range(settings.seeds):
