@@ -325,8 +325,9 @@ def main() -> None:
         report_quick(found)
         return
     results = []
-    for family in settings.families:
-        for seed in range(settings.seeds):
+    # Seed by seed across the families, saving as it goes: a partial run still reports.
+    for seed in range(settings.seeds):
+        for family in settings.families:
             clock = time.perf_counter()
             cell = run_cell(family, seed, settings)
             results += cell
@@ -339,6 +340,8 @@ def main() -> None:
             print(
                 f"  {family} seed {seed} ({time.perf_counter() - clock:.0f} s): {line}", flush=True
             )
+            if args.save:
+                Path(args.save).write_text(json.dumps(results))
     report(results, settings)
     print(
         f"\n(total {time.perf_counter() - started:.0f} s; load {Path('/proc/loadavg').read_text().split()[0]})"
