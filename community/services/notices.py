@@ -23,8 +23,8 @@ KIND_WORDS = {
     "concept_duplicate": "duplicates",
 }
 EVENT_WORDS = {
-    "post": ("post", "posts"),
     "thread": ("opening", "openings"),
+    "post": ("post", "posts"),
     "resolution": ("resolution", "resolutions"),
     "appeal": ("appeal", "appeals"),
     "disputed": ("new dispute", "new disputes"),
@@ -50,8 +50,12 @@ def dispute_item(contradiction, ref: tuple[str, int], other: tuple[str, int], au
 
 
 def _counted(counts: dict[str, int]) -> str:
+    # In EVENT_WORDS' order, not the dict's: PostgreSQL's jsonb does not keep key order.
+    order = list(EVENT_WORDS)
     parts = []
-    for kind, n in counts.items():
+    for kind, n in sorted(
+        counts.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else len(order), kv[0])
+    ):
         one, many = EVENT_WORDS.get(kind, (kind, f"{kind}s"))
         parts.append(f"{n} {one if n == 1 else many}")
     return ", ".join(parts)
