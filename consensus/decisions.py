@@ -80,8 +80,11 @@ def contradictions_decide(*, space: Space, ids: list[int], status: str, note: st
     for row in rows:
         row.status, row.closed_at, row.close_note = status, now, note
         row.closed_revisions = {f"{k}:{pk}": revisions.get((k, pk), 0) for k, pk in row.refs}
+        row.appealed = False
     Contradiction.objects.bulk_update(
-        rows, ["status", "closed_at", "close_note", "closed_revisions"], batch_size=_CHUNK
+        rows,
+        ["status", "closed_at", "close_note", "closed_revisions", "appealed"],
+        batch_size=_CHUNK,
     )
     _changed(space, rows)
     if rows:
@@ -92,13 +95,16 @@ def contradictions_decide(*, space: Space, ids: list[int], status: str, note: st
 
 
 def contradictions_reopen(*, space: Space, ids: list[int], note: str) -> list[int]:
-    """Open the closed contradictions among ``ids`` again; returns the ids reopened."""
+    """Open the closed contradictions among ``ids`` again, for an appeal; returns the ids
+    reopened. A check leaves them open while their retired teaching stays retired."""
     rows = _open_rows(space, ids, open_=False)
     for row in rows:
         row.status, row.closed_at, row.close_note = ContradictionStatus.OPEN, None, note
-        row.closed_revisions = {}
+        row.closed_revisions, row.appealed = {}, True
     Contradiction.objects.bulk_update(
-        rows, ["status", "closed_at", "close_note", "closed_revisions"], batch_size=_CHUNK
+        rows,
+        ["status", "closed_at", "close_note", "closed_revisions", "appealed"],
+        batch_size=_CHUNK,
     )
     _changed(space, rows)
     return [row.pk for row in rows]

@@ -54,6 +54,9 @@ class Contradiction(models.Model):
     # what it found with what is stored without reading every stored row back.
     digest = models.CharField(max_length=32, blank=True, default="")
     closed_revisions = models.JSONField(default=dict)  # {"rule:12": 7, ...}
+    # Reopened by an appeal: a check leaves it open while a teaching of it is retired (the
+    # one appealed), until a moderator decides it again.
+    appealed = models.BooleanField(default=False)
     close_note = models.TextField(blank=True, default="")
     opened_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)

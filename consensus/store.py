@@ -177,6 +177,11 @@ def _plan(
                 space=space, status=ContradictionStatus.OPEN, thread__isnull=False
             ).values_list("key", "thread_id")
         )
+        appealed = dict(
+            Contradiction.objects.filter(
+                space=space, status=ContradictionStatus.OPEN, appealed=True
+            ).values_list("key", "teachings")
+        )
     digests = memory.digests
     plan = _Plan(generation, stored, [], [], [], set(), set(), ThreadPlan([], {}), set())
     for key, item in found.items():
@@ -220,9 +225,25 @@ def _plan(
     plan.closing = [
         key
         for key, (_, status, _) in stored.items()
-        if key not in found and status == ContradictionStatus.OPEN
+        if key not in found
+        and status == ContradictionStatus.OPEN
+        and not _held_by_appeal(appealed.get(key), versions)
     ]
+    plan.disputed |= {
+        (t["type"], int(t["id"]))
+        for key, teachings in appealed.items()
+        if key not in found and _held_by_appeal(teachings, versions)
+        for t in teachings
+    }
     return plan
+
+
+def _held_by_appeal(teachings: list[dict] | None, versions: dict) -> bool:
+    """An appeal reopened it and one of its teachings is out of the check (the retired
+    teaching the appeal is about): it stays open for the second look, not closed as gone."""
+    if teachings is None:
+        return False
+    return any(Ref(t["type"], int(t["id"])) not in versions for t in teachings)
 
 
 class _Superseded(Exception):

@@ -290,3 +290,42 @@ def test_the_preview_says_what_would_close_and_writes_nothing(api, space, three,
     assert set(_statuses(disputes).values()) == {"open"}
     space.refresh_from_db()
     assert space.teaching_revision == revision
+
+
+def test_a_check_leaves_an_appealed_dispute_open_while_its_teaching_is_retired(
+    space, teacher, expert, moderator, owner
+):
+    from consensus.services import consensus_check
+    from teaching.services.rules import rule_create
+
+    front, _ = rule_create(
+        space=space, user=teacher, condition="toss_height_cm > 80", label="toss in front"
+    )
+    elbow, _ = rule_create(
+        space=space, user=expert, condition="toss_height_cm < 90", label="high elbow"
+    )
+    consensus_check(space_id=space.pk)
+    (dispute,) = Contradiction.objects.filter(status="open")
+    thread = Thread.objects.get(pk=dispute.thread_id)
+    thread_resolve(
+        thread=thread, user=moderator, outcome="prefer", retire=[_ref(elbow)], note="Front."
+    )
+    consensus_check(space_id=space.pk)
+    thread_appeal(thread=thread, user=expert, reason="Elbows matter below 90 cm.")
+    rule_create(space=space, user=teacher, condition="fatigued", label="no cue")  # any write
+    consensus_check(space_id=space.pk)
+    dispute.refresh_from_db()
+    assert dispute.status == "open" and dispute.appealed
+    # The second look restores the rule and decides the dispute again.
+    thread_resolve(
+        thread=thread,
+        user=owner,
+        outcome="precedence",
+        keep=[_ref(elbow)],
+        order=[_ref(elbow), _ref(front)],
+        note="Both, elbow first.",
+    )
+    consensus_check(space_id=space.pk)
+    dispute.refresh_from_db()
+    assert dispute.status == "resolved" and not dispute.appealed
+    assert Rule.objects.get(pk=elbow.pk).status == Status.ACTIVE
