@@ -4,7 +4,7 @@ teaching, and contradictions described for people (each teaching in words, with 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -148,6 +148,42 @@ def contradictions_by_teaching(
         (TeachingGroup(ref, count, top) for ref, (count, top) in groups.items() if ref),
         key=lambda g: (-g.max_severity, -g.count, g.teaching),
     )
+
+
+@dataclass
+class TeachingDisputes:
+    """What a review item says of a teaching's open contradictions: how many, with how many
+    teachings of each kind ("would contradict 12 rules"), and the most severe one."""
+
+    teaching: str  # "rule:12"
+    count: int = 0
+    against: dict[str, int] = field(default_factory=dict)  # other teaching's kind → count
+    most_severe: dict[str, Any] | None = None  # {id, kind, severity, summary}
+
+
+def teachings_disputes(*, space: Space, refs: Iterable[str]) -> dict[str, TeachingDisputes]:
+    """Per teaching (``rule:12``), its open contradictions summed up for a review queue:
+    two indexed queries for the whole page of teachings."""
+    wanted = sorted(set(refs))
+    found = {ref: TeachingDisputes(ref) for ref in wanted}
+    open_rows = Contradiction.objects.filter(space=space, status="open").order_by()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        for mine, other in (("first", "second"), ("second", "first")):
+            rows = open_rows.filter(**{f"{mine}__in": chunk}).values_list(
+                "pk", mine, other, "kind", "severity", "summary"
+            )
+            for pk, ref, other_ref, kind, severity, summary in rows:
+                item = found[ref]
+                item.count += 1
+                other_kind = other_ref.partition(":")[0]
+                item.against[other_kind] = item.against.get(other_kind, 0) + 1
+                top = item.most_severe
+                if top is None or (severity, -pk) > (top["severity"], -top["id"]):
+                    item.most_severe = {
+                        "id": pk, "kind": kind, "severity": severity, "summary": summary
+                    }  # fmt: skip
+    return found
 
 
 def teaching_words(teaching: Teaching) -> str:

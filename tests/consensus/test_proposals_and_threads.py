@@ -83,3 +83,25 @@ def test_a_hand_opened_thread_keeps_its_title(space, teacher, expert, moderator)
     consensus_check(space_id=space.pk)
     mine.refresh_from_db()
     assert mine.title == "Which cue on a high toss?"
+
+
+def test_a_review_item_sums_up_what_a_proposal_would_contradict(space, teacher, expert, novice):
+    from consensus.selectors import teachings_disputes
+
+    rule_create(space=space, user=teacher, condition="toss_height_cm > 80", label="toss in front")
+    rule_create(space=space, user=expert, condition="toss_height_cm > 85", label="high elbow")
+    proposal, _ = rule_create(
+        space=space, user=novice, condition="toss_height_cm < 90", label="no cue"
+    )
+    consensus_check(space_id=space.pk)
+    ref = f"rule:{proposal.pk}"
+    summary = teachings_disputes(space=space, refs=[ref])[ref]
+    theirs = [
+        c
+        for c in Contradiction.objects.filter(status="open")
+        if {"type": "rule", "id": proposal.pk} in c.teachings
+    ]
+    assert summary.count == len(theirs) == 2
+    assert summary.against == {"rule": 2}
+    top = max(theirs, key=lambda c: (c.severity, -c.pk))
+    assert summary.most_severe["id"] == top.pk and summary.most_severe["summary"] == top.summary
