@@ -225,23 +225,7 @@ def thread_resolve(
             keep=keep, retire=retire, order=order,
         )  # fmt: skip
         decided = decided_contradictions(decision=decision, contradictions=contradictions)
-        changes: dict[str, Any] = {}
-        restored = [
-            _restore(space=space, user=user, teaching=decision.found[ref])
-            for ref in decision.keep
-            if ref in decision.found and decision.found[ref].status not in LIVE_STATUSES
-        ]
-        if restored:
-            changes["restored"] = [ref_dict((t.kind, t.pk)) for t in restored]
-            decision.found = teachings_by_ref(space=space, refs=thread.teachings)
-        applied = APPLY[outcome](decision)
-        changes.update(applied.changes)
-        # The outcome's own writes (restores, rewrites) changed rows: work on fresh copies,
-        # since a revision records the teaching's content as it is in memory.
-        found = teachings_by_ref(space=space, refs=thread.teachings)
-        to_retire = [found[(t.kind, t.pk)] for t in applied.retire]
-        if to_retire:
-            changes["retired"] = [ref_dict((t.kind, t.pk)) for t in to_retire]
+        changes, found, to_retire = _apply(decision)
         # One RESOLVE revision over every teaching the decision touches: the retired ones
         # and the thread's live ones, so each history shows the decision and the model
         # retrains (on commit) from a revision that includes it.
@@ -288,6 +272,30 @@ def thread_resolve(
         )
         _tell(thread=thread, resolution=resolution, found=found, still_open=still_open)
     return resolution, revision
+
+
+def _apply(decision: Decision) -> tuple[dict[str, Any], dict[Ref, Teaching], list[Teaching]]:
+    """Restore the kept teachings that are retired, then apply the outcome; returns what
+    changed, the thread's teachings afresh, and those to retire."""
+    space, thread = decision.space, decision.thread
+    changes: dict[str, Any] = {}
+    restored = [
+        _restore(space=space, user=decision.user, teaching=decision.found[ref])
+        for ref in decision.keep
+        if ref in decision.found and decision.found[ref].status not in LIVE_STATUSES
+    ]
+    if restored:
+        changes["restored"] = [ref_dict((t.kind, t.pk)) for t in restored]
+        decision.found = teachings_by_ref(space=space, refs=thread.teachings)
+    applied = APPLY[decision.outcome](decision)
+    changes.update(applied.changes)
+    # The outcome's own writes (restores, rewrites) changed rows: work on fresh copies,
+    # since a revision records the teaching's content as it is in memory.
+    found = teachings_by_ref(space=space, refs=thread.teachings)
+    to_retire = [found[(t.kind, t.pk)] for t in applied.retire]
+    if to_retire:
+        changes["retired"] = [ref_dict((t.kind, t.pk)) for t in to_retire]
+    return changes, found, to_retire
 
 
 def _settle(thread: Thread) -> int:
