@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from community.models import Thread
 from community.services.outcomes import Decision
 from community.services.resolutions import (
@@ -24,9 +26,11 @@ from community.services.resolutions import (
 from consensus import decisions as consensus_decisions
 from consensus.models import Contradiction
 from consensus.selectors import contradictions_described
+from mola.engine.language import ConditionError
 from mola.engine.table import table_from_rows
 from mola.errors import MolaError
-from teaching.models import LIVE_STATUSES
+from teaching.language import cached_condition, space_concepts_keyed
+from teaching.models import LIVE_STATUSES, Example, Status
 from teaching.services.access import check_moderator
 from teaching.services.predict import load_model, serving_version
 
@@ -89,23 +93,26 @@ def _settled_label(decision: Decision, refs: list[Ref], retiring: set[Ref]) -> s
 
 
 def _answers(decision: Decision, rows: list[Contradiction], retiring: list[Ref]) -> dict:
-    """Per decided contradiction: the serving model's answer on its witness, and the
-    answer the decision settles on."""
-    model_version, predicted = None, [None] * len(rows)
+    """Per decided contradiction: the serving model's answer on its witness, the answer the
+    decision settles on, and on the evidence (the teaching examples inside every teaching of
+    the dispute) how many the model answers otherwise today."""
+    model, model_version = None, None
     if rows:
         try:
             serving = serving_version(space=decision.space)
-            model = load_model(serving)
-            witnesses = table_from_rows(decision.space.schema, [row.witness for row in rows])
-            predicted = list(model.predict(witnesses))
-            model_version = serving.version
+            model, model_version = load_model(serving), serving.version
         except MolaError:  # no trained model yet: nothing to compare with
             pass
+    schema = decision.space.schema
+    predicted = [None] * len(rows)
+    if model is not None:
+        predicted = list(model.predict(table_from_rows(schema, [row.witness for row in rows])))
+    evidence = _evidence(decision, rows, model)
     gone = set(retiring)
     items = []
     for row, now in zip(rows, predicted, strict=True):
-        refs = [(r["type"], int(r["id"])) for r in row.teachings]
-        after = _settled_label(decision, refs, gone)
+        after = _settled_label(decision, [(r["type"], int(r["id"])) for r in row.teachings], gone)
+        cases, answers = evidence.get(row.pk, (0, []))
         items.append(
             {
                 "contradiction": row.pk,
@@ -113,6 +120,10 @@ def _answers(decision: Decision, rows: list[Contradiction], retiring: list[Ref])
                 "now": now,
                 "settles_on": after,
                 "changes": now is not None and after is not None and now != after,
+                "evidence_cases": cases,
+                "evidence_answered_otherwise": (
+                    sum(1 for a in answers if a != after) if after and model else None
+                ),
             }
         )
     return {
@@ -120,3 +131,49 @@ def _answers(decision: Decision, rows: list[Contradiction], retiring: list[Ref])
         "answers": items,
         "answers_changing": sum(1 for item in items if item["changes"]),
     }
+
+
+def _evidence(
+    decision: Decision, rows: list[Contradiction], model
+) -> dict[int, tuple[int, list[str]]]:
+    """Per contradiction id: how many active teaching examples lie inside every one of its
+    rules (its examples, for an example's dispute) and the model's answers on them."""
+    space = decision.space
+    examples = list(
+        Example.objects.filter(space=space, status=Status.ACTIVE, evaluation=False).values_list(
+            "pk", "features"
+        )
+    )
+    if not examples or not rows:
+        return {}
+    table = table_from_rows(space.schema, [features for _, features in examples])
+    answers = list(model.predict(table)) if model is not None else [None] * len(examples)
+    position = {pk: i for i, (pk, _) in enumerate(examples)}
+    key, concepts = space_concepts_keyed(space)
+    found: dict[int, tuple[int, list[str]]] = {}
+    for row in rows:
+        refs = [(r["type"], int(r["id"])) for r in row.teachings]
+        inside = np.zeros(len(examples), dtype=bool)
+        if row.kind in ("rule_example", "example_conflict"):  # the examples themselves
+            for _, pk in (ref for ref in refs if ref[0] == "example"):
+                if pk in position:
+                    inside[position[pk]] = True
+        elif all(kind == "rule" for kind, _ in refs):  # the examples in every rule's region
+            inside[:] = True
+            for ref in refs:
+                inside &= _covered(decision.found.get(ref), table, space, concepts, key)
+        chosen = np.flatnonzero(inside)
+        found[row.pk] = (len(chosen), [answers[i] for i in chosen])
+    return found
+
+
+def _covered(rule, table, space, concepts, key) -> np.ndarray:
+    """Which rows of ``table`` the rule's condition holds for (none for a missing rule or a
+    condition that no longer compiles)."""
+    if rule is None:
+        return np.zeros(table.n_rows, dtype=bool)
+    try:
+        condition = cached_condition(rule.condition, space.schema, concepts, key)
+    except ConditionError:
+        return np.zeros(table.n_rows, dtype=bool)
+    return np.asarray(condition.evaluate(table), dtype=bool)

@@ -287,6 +287,10 @@ def test_the_preview_says_what_would_close_and_writes_nothing(api, space, three,
     for answer in body["answers"]:
         assert answer["now"] in ("toss in front", "high elbow", "no cue")
         assert answer["changes"] == (answer["now"] != answer["settles_on"])
+        # The evidence: the one example (toss 100 cm, the witness's case) lies inside both
+        # rules of each dispute, so the model answers it as it answers the witness.
+        assert answer["evidence_cases"] == 1
+        assert answer["evidence_answered_otherwise"] == int(answer["changes"])
     assert set(_statuses(disputes).values()) == {"open"}
     space.refresh_from_db()
     assert space.teaching_revision == revision
