@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from mola.engine.learning.scoring import log_loss
+from mola.engine.learning.text import TEXT_MASSES
 
 TREE_MASSES = (0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0)
 
@@ -59,14 +60,16 @@ def choose(
     labels: np.ndarray,
     kept: float | None = None,
     trusted: np.ndarray | None = None,
-) -> tuple[float, float, float, np.ndarray]:
+    text: np.ndarray | None = None,
+) -> tuple[float, float, float, float, np.ndarray]:
     """(strength, bandwidth, mass, counts) of least log loss at the held-out rows.
 
     ``teaching`` (rows, labels) is the prior plus the rules' votes, ``near`` the kernel
     evidence per candidate bandwidth, ``support`` the forest's at each row; without trees
     only c = 0 is tried. ``kept``: reused trees' mass, then not chosen again. ``trusted``:
     each row's weight in the loss (its author's discount: a label the forest found
-    doubtful says less about which blend is right).
+    doubtful says less about which blend is right). ``text``: the TextReader's out-of-fold
+    probabilities at the rows, whose mass is chosen with the rest (0 without texts).
     """
     best: tuple[float, ...] = (math.inf,)
     masses = TREE_MASSES if out_of_fold is not None else (0.0,)
@@ -80,9 +83,11 @@ def choose(
         )
         for mass in masses:
             for strength in strengths:
-                counts = strength * teaching + kernel + mass * trees
-                loss = log_loss(counts / counts.sum(axis=1, keepdims=True), truth, trusted)
-                if loss < best[0] - 1e-12:
-                    best = (loss, strength, bandwidth, mass, counts)
-    _, strength, bandwidth, mass, counts = best
-    return strength, bandwidth, mass, counts
+                base = strength * teaching + kernel + mass * trees
+                for text_mass in TEXT_MASSES if text is not None else (0.0,):
+                    counts = base + text_mass * text if text_mass else base
+                    loss = log_loss(counts / counts.sum(axis=1, keepdims=True), truth, trusted)
+                    if loss < best[0] - 1e-12:
+                        best = (loss, strength, bandwidth, mass, text_mass, counts)
+    _, strength, bandwidth, mass, text_mass, counts = best
+    return strength, bandwidth, mass, text_mass, counts

@@ -74,6 +74,8 @@ class Encoder:
     def _codes(self, j: int, table: Table) -> np.ndarray:
         """Small non-negative integer codes of feature ``j`` for the information gain."""
         feature = self.features[j]
+        if feature.kind == "text":  # texts are read by the TextReader, not as coordinates
+            return np.zeros(table.n_rows, dtype=np.int64)
         column = table.column(feature.name)
         if feature.kind == "category":
             return column.astype(np.int64) + 1  # -1 (unknown choice) becomes its own code
@@ -86,15 +88,26 @@ class Encoder:
         )
         return np.searchsorted(np.unique(edges), np.nan_to_num(column), side="right")
 
-    def transform(self, table: Table, held: np.ndarray) -> np.ndarray:
-        """(n_rows, n_coordinates) float32 points.
+    def transform(
+        self, table: Table, held: np.ndarray, text: np.ndarray | None = None
+    ) -> np.ndarray:
+        """(n_rows, n_coordinates) float32 points. ``text`` (rows, labels): the TextReader's
+        probabilities of the rows' texts, the coordinates of a space's texts (two cases
+        whose words read alike are near), None without text features.
 
         Written column by column into one array: each value is computed in float64 and
         rounded to float32 once, as a float64 matrix cast at the end would round it."""
-        widths = [len(f.choices) if f.kind == "category" else 1 for f in self.features]
-        points = np.zeros((table.n_rows, sum(widths) + len(self.concepts)), dtype=np.float32)
+        widths = [_width(f) for f in self.features]
+        extra = 0 if text is None else text.shape[1]
+        points = np.zeros(
+            (table.n_rows, sum(widths) + len(self.concepts) + extra), dtype=np.float32
+        )
+        if extra:
+            points[:, points.shape[1] - extra :] = text
         at = 0
         for j, (feature, width) in enumerate(zip(self.features, widths, strict=True)):
+            if not width:
+                continue
             column = table.column(feature.name)
             if feature.kind == "number":
                 scaled = (column - self.low[j]) / self.span[j]
@@ -107,7 +120,8 @@ class Encoder:
                 points[:, at] = column.astype(np.float64) * self.scale[j]
             at += width
         if len(self.concepts):
-            points[:, at:] = held[:, self.concepts].astype(np.float64) * self.concept_scale
+            end = at + len(self.concepts)
+            points[:, at:end] = held[:, self.concepts].astype(np.float64) * self.concept_scale
         return points
 
     def describe(self, concept_names: Sequence[str]) -> dict[str, float]:
@@ -118,6 +132,14 @@ class Encoder:
         for c, s in zip(self.concepts, self.concept_scale, strict=True):
             weights[concept_names[c]] = round(float(s), 4)
         return weights
+
+
+def _width(feature) -> int:
+    """Coordinates of a feature: one per choice, none for a text (the TextReader reads
+    texts), one otherwise."""
+    if feature.kind == "category":
+        return len(feature.choices)
+    return 0 if feature.kind == "text" else 1
 
 
 def _quiet_min(values: np.ndarray) -> float | None:

@@ -36,17 +36,23 @@ class Explanation:
     concepts: list[str] = field(default_factory=list)
     examples: list[dict[str, Any]] = field(default_factory=list)
     contributors: list[str] = field(default_factory=list)
+    # On a space with text features: the words that pushed the answer most, each
+    # {word, weight, teachers} (text.py); empty elsewhere.
+    words: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
+        explanation: dict[str, Any] = {
+            "rules": self.rules,
+            "concepts": self.concepts,
+            "examples": self.examples,
+            "contributors": self.contributors,
+        }
+        if self.words:
+            explanation["words"] = self.words
         return {
             "label": self.label,
             "probabilities": self.probabilities,
-            "explanation": {
-                "rules": self.rules,
-                "concepts": self.concepts,
-                "examples": self.examples,
-                "contributors": self.contributors,
-            },
+            "explanation": explanation,
         }
 
 

@@ -133,6 +133,8 @@ class ExampleTrees:
         precedence, ``held`` (concepts, rows)."""
         parts = []
         for name, kind, n_choices in self.features:
+            if kind == "text":
+                continue  # texts are read by the TextReader (text.py), not split by trees
             column = table.column(name)
             if kind == "category":  # one column per choice; an unknown choice is all zeros
                 parts += [column == code for code in range(n_choices)]

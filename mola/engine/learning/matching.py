@@ -24,24 +24,30 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from mola.engine.language import Condition, Interval, Region
+from mola.engine.language.regions import text_constraint_mask
+from mola.engine.language.text_region import TextConstraint
 from mola.engine.schema import Feature, Schema
 from mola.engine.table import Table
 
 # Past this many rows the sparse path beats the dense one.
 DENSE_MAX_ROWS = 256
 _KINDS = ("number", "category", "boolean")
-_NUMBER, _CHOICE = 0, 1  # booleans are looked up like choices (codes 0/1)
+_NUMBER, _CHOICE, _TEXT = 0, 1, 2  # booleans are looked up like choices (codes 0/1)
 
 
 class Test:
-    """One constraint: a number interval or a table of allowed codes, on one column."""
+    """One constraint: a number interval, a table of allowed codes, or a text constraint
+    (tested with the language's own text tests), on one column."""
 
-    __slots__ = ("codes", "column", "high", "kind", "lookup", "low", "share")
+    __slots__ = ("codes", "column", "high", "kind", "lookup", "low", "share", "text")
 
     def __init__(self, feature: Feature, constraint, width: int) -> None:
         self.column = feature.name
         self.lookup = np.zeros(width, dtype=bool)  # the last entry is for unknown codes (-1)
         self.low, self.high = -math.inf, math.inf
+        if isinstance(constraint, TextConstraint):
+            self.kind, self.text, self.share = _TEXT, constraint, 1.0  # the dearest: last
+            return
         if isinstance(constraint, Interval):
             self.kind = _NUMBER
             # A bound at the schema's min/max is the domain's edge, not a teacher's cut:
@@ -67,6 +73,8 @@ class Test:
 
     def mask(self, columns: _MaskColumns) -> np.ndarray:
         """Which rows of the whole table pass (a fresh array the caller may modify)."""
+        if self.kind == _TEXT:
+            return text_constraint_mask(columns.table, self.column, self.text)
         if self.kind == _NUMBER:
             values = columns.numbers[self.column]
             if self.low == -math.inf:
@@ -96,13 +104,14 @@ class _MaskColumns:
     """A table's columns for ``Test.mask``, with each (choice column, code) compared once."""
 
     def __init__(self, table: Table, schema: Schema) -> None:
+        self.table = table
         self.n_rows = table.n_rows
         self.numbers = {f.name: table.column(f.name) for f in schema.features if f.kind == "number"}
         # Category codes (-1 = not a choice) and booleans as 0/1 codes, compared alike.
         self.codes = {
             f.name: table.column(f.name).astype(np.int16)
             for f in schema.features
-            if f.kind != "number"
+            if f.kind in ("category", "boolean")
         }
         self._equals: dict[tuple[str, int], np.ndarray] = {}
 
@@ -134,6 +143,8 @@ def prepared_columns(table: Table, schema: Schema, width: int) -> dict[str, np.n
             column = np.where(column < 0, width - 1, column).astype(np.intp)
         elif feature.kind == "boolean":
             column = np.ascontiguousarray(column, dtype=bool).view(np.uint8)
+        elif feature.kind == "text":
+            continue  # text tests read the table itself (``_DenseIndex.evaluate``)
         columns[feature.name] = column
     return columns
 
@@ -177,7 +188,8 @@ class Matcher:
     def match(self, table: Table) -> tuple[np.ndarray, np.ndarray]:
         """(rules fired (n_rules, n_rows), concepts held (n_concepts, n_rows)), both bool."""
         if table.n_rows <= DENSE_MAX_ROWS:
-            held = self._dense.evaluate(prepared_columns(table, self.schema, self.width))
+            columns = prepared_columns(table, self.schema, self.width)
+            held = self._dense.evaluate(columns, table)
         else:
             held = np.zeros((len(self.targets), table.n_rows), dtype=bool)
             for target, mask in enumerate(self.masks(table)):
@@ -234,7 +246,7 @@ class _DenseIndex:
         self.kinds = {}
         for kind, names in (
             (_NUMBER, [f.name for f in schema.features if f.kind == "number"]),
-            (_CHOICE, [f.name for f in schema.features if f.kind != "number"]),
+            (_CHOICE, [f.name for f in schema.features if f.kind in ("category", "boolean")]),
         ):
             slots = [i for i, t in enumerate(tests) if t.kind == kind]
             position = {name: i for i, name in enumerate(names)}
@@ -247,6 +259,7 @@ class _DenseIndex:
                 np.concatenate([tests[i].lookup for i in slots]) if slots else np.zeros(0, bool),
                 len(tests[0].lookup) if tests else 1,
             )
+        self.text_tests = [(i, test) for i, test in enumerate(tests) if test.kind == _TEXT]
         # AND within a box and OR across a target's boxes are done in passes: pass j
         # combines the j-th member of every group that has one (boxes have at most one test
         # per feature, so there are few passes).
@@ -256,9 +269,11 @@ class _DenseIndex:
         target_starts = np.concatenate([[0], np.cumsum(target_sizes)])[:-1].astype(np.int64)
         self.target_passes = _passes(target_starts, target_sizes)
 
-    def evaluate(self, columns: dict[str, np.ndarray]) -> np.ndarray:
-        n = len(next(iter(columns.values()))) if columns else 0
+    def evaluate(self, columns: dict[str, np.ndarray], table: Table) -> np.ndarray:
+        n = table.n_rows
         ok = np.empty((self.n_tests, n), dtype=bool)
+        for slot, test in self.text_tests:
+            ok[slot] = text_constraint_mask(table, test.column, test.text)
         for kind, (names, slots, column, low, high, lookup, width) in self.kinds.items():
             if not len(slots):
                 continue

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -22,6 +22,7 @@ from mola.engine.learning.forest import ExampleTrees
 from mola.engine.learning.matching import Matcher
 from mola.engine.learning.neighbours import ExampleIndex, kernel_evidence
 from mola.engine.learning.scoring import tempered
+from mola.engine.learning.text import TextReader
 from mola.engine.table import Table
 
 ARTEFACT_FORMAT = 1
@@ -69,6 +70,8 @@ class TaughtModel:
 
     # Artefacts stored before the boosted trees have no ``trees_``: they answer as they did.
     trees_: ExampleTrees | None = None
+    # Nor before text features a ``text_`` (text.py): None reads no text.
+    text_: TextReader | None = None
 
     def __init__(
         self,
@@ -87,6 +90,7 @@ class TaughtModel:
         temperature: float,
         neighbours: int,
         trees: ExampleTrees | None = None,
+        text: TextReader | None = None,
     ) -> None:
         self.labels_ = labels
         self.matcher_ = matcher
@@ -101,6 +105,7 @@ class TaughtModel:
         self.bandwidth_ = bandwidth
         self.temperature_ = temperature
         self.neighbours_ = neighbours
+        self.text_ = text  # the examples' words, read (text.py); None without text features
         self.trees_ = trees  # boosted trees on the examples (boosting.py), None when off
         self.rule_reliability_: dict[int, float] = {
             int(i): float(r) for i, r in zip(rules.ids, rules.reliability, strict=True)
@@ -150,7 +155,24 @@ class TaughtModel:
                 evidence.found,
                 evidence.squared,
             )
+        if self.text_ is not None:  # its words act through its mass and the neighbours
+            explanations = self._with_words(table, explanations)
         return explanations
+
+    def _with_words(self, table: Table, explanations: list[Explanation]) -> list[Explanation]:
+        """The explanations with the words that pushed each answer most and their teachers
+        (who also join the contributors)."""
+        reader = self.text_
+        assert reader is not None
+        index = {name: i for i, name in enumerate(self.labels_)}
+        result = []
+        for document, explanation in zip(reader.documents(table), explanations, strict=True):
+            words = reader.pushing_words(document, index[explanation.label])
+            contributors = list(explanation.contributors)
+            for word in words:
+                contributors += [t for t in word["teachers"] if t not in contributors]
+            result.append(replace(explanation, words=words, contributors=contributors))
+        return result
 
     def _explainer(self) -> Explainer:
         # Built on first use, not stored: it is derived from the tables in milliseconds.
@@ -204,7 +226,8 @@ class TaughtModel:
         evidence = _Evidence(counts, fired, held, none, none.astype(np.float32))
         if examples.index.n == 0 or table.n_rows == 0:
             return evidence
-        points = self.encoder_.transform(table, held.T)
+        text = self.text_.table_probabilities(table) if self.text_ is not None else None
+        points = self.encoder_.transform(table, held.T, text)
         k = max(self.neighbours_, EXPLAINED_EXAMPLES) if explain else self.neighbours_
         # Predicting needs only neighbours within the kernel's reach; explaining always
         # names the nearest examples, however far.
@@ -223,6 +246,8 @@ class TaughtModel:
                 self.bandwidth_,
                 trees.mass,
             )
+        if text is not None and self.text_.mass:
+            counts += self.text_.mass * text
         counts += kernel_evidence(
             found[:, : self.neighbours_],
             squared[:, : self.neighbours_],

@@ -67,6 +67,8 @@ from mola.engine.learning.scoring import (
     tempered,
 )
 from mola.engine.learning.snapshot import ExampleSpec, RuleSpec, Snapshot
+from mola.engine.learning.text import TextReader
+from mola.engine.schema import Schema
 from mola.engine.table import Table
 
 # Rule masks × rows held at once while counting what each rule covers: 1 M entries keep the
@@ -168,8 +170,11 @@ def fit(
     )
     arrays_done = time.perf_counter()
 
+    reader, text_out_of_fold = _read_texts(
+        schema, table, y, weights, training, n_labels, random_state
+    )
     encoder = Encoder(schema).fit(table, held.T, y, n_labels)
-    points = encoder.transform(table, held.T)
+    points = encoder.transform(table, held.T, text_out_of_fold)
     label_counts = np.bincount(y, minlength=n_labels).astype(np.float64)
     label_prior = (label_counts + 1) / (len(y) + n_labels) if n_labels else np.zeros(0)
 
@@ -243,7 +248,10 @@ def fit(
         vetoes,
         reused.mass if reused is not None and example_trees is reused else None,
         discount[selected] if discount is not None else None,
+        text_out_of_fold[selected] if text_out_of_fold is not None else None,
     )
+    if reader is not None:
+        reader.mass = choice["text_mass"]
     if example_trees is not None:
         example_trees.mass = choice["tree_mass"]
         example_trees.vetoes = vetoes[stored]
@@ -279,6 +287,7 @@ def fit(
         temperature=choice["temperature"],
         neighbours=params.neighbours,
         trees=example_trees if example_trees is not None and example_trees.mass > 0 else None,
+        text=reader,  # its probabilities are coordinates of the neighbours, whatever its mass
     )
     fit_done = time.perf_counter()
 
@@ -320,6 +329,7 @@ def fit(
             "bandwidth": round(choice["bandwidth"], 6),
             "temperature": round(choice["temperature"], 6),
             "tree_mass": choice["tree_mass"],
+            "text_mass": choice["text_mass"],
             "tree_reach": None,  # the forest's support is by rule coverage (forest.py)
             "coordinate_weights": encoder.describe([c.name for c in concepts]),
         },
@@ -499,6 +509,7 @@ def _choose(
     vetoes: np.ndarray,
     kept_mass: float | None,
     trusted: np.ndarray | None,
+    text: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Rule strength, bandwidth and the forest's mass by leave-one-out log loss (out-of-bag
     for the forest) on a sample of the training examples, then the temperature on the same
@@ -511,6 +522,7 @@ def _choose(
         "bandwidth": default_bandwidth,
         "temperature": 1.0,
         "tree_mass": 0.0,
+        "text_mass": 0.0,
         "cv_accuracy": None,
         "cv_log_loss": None,
         "ece": None,
@@ -546,7 +558,7 @@ def _choose(
     # coverage: a rule only this example fires on is one the forest never saw elsewhere.
     trust = np.minimum(1.0, (coverage[:, None] - fired) / SEEN)
     support = np.where(fired, trust, 1.0).min(axis=0, initial=1.0)
-    strength, bandwidth, mass, counts = choose(
+    strength, bandwidth, mass, text_mass, counts = choose(
         teaching,
         near,
         found,
@@ -559,6 +571,7 @@ def _choose(
         y_stored,
         kept_mass,
         trusted,
+        text,
     )
     temperature = best_temperature(counts, truth)
     probabilities = tempered(counts, temperature)
@@ -566,6 +579,7 @@ def _choose(
         rule_strength=strength,
         bandwidth=bandwidth,
         tree_mass=mass,
+        text_mass=text_mass,
         temperature=temperature,
         cv_accuracy=round(float((probabilities.argmax(axis=1) == truth).mean()), 6),
         cv_log_loss=round(log_loss(probabilities, truth), 6),
@@ -573,6 +587,27 @@ def _choose(
         n_cv=int(size),
     )
     return chosen
+
+
+def _read_texts(
+    schema: Schema,
+    table: Table,
+    y: np.ndarray,
+    weights: np.ndarray,
+    training: list[ExampleSpec],
+    n_labels: int,
+    random_state: int,
+) -> tuple[TextReader | None, np.ndarray | None]:
+    """The TextReader of a space with text features, fitted on the training examples, and
+    its out-of-fold probabilities of them (None, None without texts or enough examples)."""
+    features = [f.name for f in schema.features if f.kind == "text"]
+    if not features or not TextReader.usable(y):
+        return None, None
+    reader = TextReader(features, n_labels)
+    documents = reader.documents(table)
+    out_of_fold = reader.out_of_fold(documents, y, weights, random_state)
+    reader.fit(documents, y, weights, [e.author for e in training])
+    return reader, out_of_fold
 
 
 def _evaluation_metrics(
