@@ -231,7 +231,11 @@ def report(results: list[dict], settings: Settings) -> bool:
             }
             best = max(BASELINES, key=lambda m: mean[m])
             diffs = [100 * (r["accuracy"]["mola"] - r["accuracy"][best]) for r in rows]
-            quick = _mean(100 * (r["accuracy"]["mola-quick"] - r["accuracy"]["mola"]) for r in rows)
+            quick = (
+                f"{_mean(100 * (r['accuracy']['mola-quick'] - r['accuracy']['mola']) for r in rows):+.1f}"
+                if "mola-quick" in rows[0]["accuracy"]
+                else "–"
+            )
             deleted = _mean(r["deleted"] for r in rows)
             named = _mean(r["named"] for r in rows)
             ok = mean["mola"] >= mean[best] and min(diffs) >= -1.0
