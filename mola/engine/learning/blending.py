@@ -72,7 +72,10 @@ def choose(
     probabilities at the rows, whose mass is chosen with the rest (0 without texts).
     """
     best: tuple[float, ...] = (math.inf,)
-    masses = TREE_MASSES if out_of_fold is not None else (0.0,)
+    # A fitted forest always takes part (c > 0): with few examples its out-of-bag
+    # probabilities understate it (each comes from a third of the trees, each tree from
+    # a bootstrap of few rows), and c = 0 dropped it where it would have helped.
+    masses = TREE_MASSES[1:] if out_of_fold is not None else (0.0,)
     if kept is not None and out_of_fold is not None:
         masses = (kept,)
     for bandwidth, kernel in near.items():
