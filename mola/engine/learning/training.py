@@ -35,12 +35,11 @@ from typing import Any, Literal
 import numpy as np
 
 from mola.engine.learning.arrays import rows_to_table, table_take
-from mola.engine.learning.blending import choose
+from mola.engine.learning.blending import choose_settings
 from mola.engine.learning.caching import FitCache
 from mola.engine.learning.encoding import Encoder
 from mola.engine.learning.evidence import (
     example_weight,
-    leave_one_out_votes,
     reliability,
     rule_prior,
     rule_strengths,
@@ -49,7 +48,6 @@ from mola.engine.learning.evidence import (
 )
 from mola.engine.learning.forest import (
     MIN_TREE_EXAMPLES,
-    SEEN,
     ExampleTrees,
     fit_trees,
     reusable_trees,
@@ -58,13 +56,10 @@ from mola.engine.learning.forest import (
 )
 from mola.engine.learning.matching import Matcher
 from mola.engine.learning.model import ExampleTable, RuleTable, TaughtModel
-from mola.engine.learning.neighbours import ExampleIndex, kernel_evidence, stored_rows
+from mola.engine.learning.neighbours import ExampleIndex, stored_rows
 from mola.engine.learning.scoring import (
-    best_temperature,
     expected_calibration_error,
-    log_loss,
     macro_f1,
-    tempered,
 )
 from mola.engine.learning.snapshot import ExampleSpec, RuleSpec, Snapshot
 from mola.engine.learning.text import TextReader
@@ -226,7 +221,7 @@ def fit(
     seen_coverage = coverage.astype(np.float64)
     if example_trees is not None and example_trees is reused:
         seen_coverage[reused.unseen] = 0.0  # rules added since the trees: they never saw them
-    choice = _choose(
+    choice = choose_settings(
         params,
         selected,
         fired_selected,
@@ -485,108 +480,6 @@ def _covered_by(
     label_weights = np.zeros((len(rows), out.shape[1]))
     label_weights[np.arange(len(rows)), y[rows]] = weights[rows]
     return (fired.astype(np.float64) @ label_weights)[:, :n_labels]
-
-
-def _choose(
-    params: LearningParams,
-    rows: np.ndarray,
-    fired: np.ndarray,
-    coverage: np.ndarray,
-    index: ExampleIndex,
-    stored: np.ndarray,
-    points: np.ndarray,
-    y: np.ndarray,
-    weights: np.ndarray,
-    rule_labels: np.ndarray,
-    prior: np.ndarray,
-    agree: np.ndarray,
-    disagree: np.ndarray,
-    strengths: np.ndarray,
-    label_counts: np.ndarray,
-    n_labels: int,
-    default_bandwidth: float,
-    out_of_fold: np.ndarray | None,
-    vetoes: np.ndarray,
-    kept_mass: float | None,
-    trusted: np.ndarray | None,
-    text: np.ndarray | None = None,
-) -> dict[str, Any]:
-    """Rule strength, bandwidth and the forest's mass by leave-one-out log loss (out-of-bag
-    for the forest) on a sample of the training examples, then the temperature on the same
-    predictions; defaults when too few. ``coverage``: training examples each rule fires on
-    (the forest's support; each held-out row's own example taken off). ``kept_mass``: reused
-    trees' mass, kept as it is."""
-    n = len(y)
-    chosen: dict[str, Any] = {
-        "rule_strength": params.default_rule_strength,
-        "bandwidth": default_bandwidth,
-        "temperature": 1.0,
-        "tree_mass": 0.0,
-        "text_mass": 0.0,
-        "cv_accuracy": None,
-        "cv_log_loss": None,
-        "ece": None,
-        "n_cv": 0,
-    }
-    if not len(rows):
-        return chosen
-    size = len(rows)
-    position = np.full(n, -1, dtype=np.int64)  # where each example is in the index, if stored
-    position[stored] = np.arange(len(stored))
-    found, squared = index.nearest(points[rows], params.neighbours, exclude=position[rows])
-    y_stored, weights_stored = y[stored], weights[stored]
-    first = np.sqrt(squared[:, 0][np.isfinite(squared[:, 0])])
-    typical = float(np.median(first)) if len(first) else 0.0
-    if typical <= 0:
-        typical = default_bandwidth
-    votes = leave_one_out_votes(
-        fired, y[rows], weights[rows], rule_labels, prior, agree, disagree, strengths, n_labels
-    )
-    # The label prior without the held-out row's own label.
-    own = np.zeros((size, n_labels))
-    own[np.arange(size), y[rows]] = 1.0
-    label_prior = (label_counts - own + 1) / (n - 1 + n_labels)
-    teaching = params.prior_strength * label_prior + votes
-    truth = y[rows]
-    near = {
-        typical * factor: kernel_evidence(
-            found, squared, y_stored, weights_stored, typical * factor, n_labels
-        )
-        for factor in params.bandwidth_factors
-    }
-    # The forest's support at each held-out row, with that row's example off its rules'
-    # coverage: a rule only this example fires on is one the forest never saw elsewhere.
-    trust = np.minimum(1.0, (coverage[:, None] - fired) / SEEN)
-    support = np.where(fired, trust, 1.0).min(axis=0, initial=1.0)
-    strength, bandwidth, mass, text_mass, counts = choose(
-        teaching,
-        near,
-        found,
-        squared,
-        truth,
-        params.rule_strengths,
-        out_of_fold,
-        support,
-        vetoes[stored],
-        y_stored,
-        kept_mass,
-        trusted,
-        text,
-    )
-    temperature = best_temperature(counts, truth)
-    probabilities = tempered(counts, temperature)
-    chosen.update(
-        rule_strength=strength,
-        bandwidth=bandwidth,
-        tree_mass=mass,
-        text_mass=text_mass,
-        temperature=temperature,
-        cv_accuracy=round(float((probabilities.argmax(axis=1) == truth).mean()), 6),
-        cv_log_loss=round(log_loss(probabilities, truth), 6),
-        ece=_rounded(expected_calibration_error(probabilities, truth)),
-        n_cv=int(size),
-    )
-    return chosen
 
 
 def _read_texts(
