@@ -2,7 +2,7 @@
 worker (both subprocesses), spaces seeded fast from ``bench/synthetic.py``, a keep-alive HTTP
 client, and percentiles.
 
-    env = BenchEnv.start(workers=1)   # MOLA_DATA_DIR=/tmp/mola-bench-…, migrated
+    env = BenchEnv.start(web_workers=1)   # MOLA_DATA_DIR=/tmp/mola-bench-…, migrated
     seeded = seed_space("M")           # bulk-created rows, a token and an API key
     ...
     env.stop()
@@ -110,12 +110,20 @@ class BenchEnv:
 
     @classmethod
     def start(
-        cls, *, web_workers: int = 1, celery_concurrency: int = 2, consensus: bool = True
+        cls,
+        *,
+        web_workers: int = 1,
+        celery_concurrency: int = 2,
+        consensus: bool = True,
+        worker_machines: int = 1,
     ) -> BenchEnv:
-        """Migrate a fresh data dir, start the web server and a worker, wait for both.
+        """Migrate a fresh data dir, start the web server and the workers, wait for them.
 
-        ``consensus=False`` sends the web server's consensus checks to a queue no worker
-        reads, so only retraining runs in the worker (the retrain path measured alone).
+        The workers are one per pool (``mola/pools.py``), as a deployment runs them, and
+        ``worker_machines`` sets of them (as that many machines would run them); the
+        training pool has ``celery_concurrency`` processes. ``consensus=False`` sends the
+        web server's consensus checks to a queue no worker reads and starts no consensus
+        pool, so only retraining runs (the retrain path measured alone).
         """
         own = "MOLA_DATA_DIR" not in os.environ
         data_dir = Path(os.environ.get("MOLA_DATA_DIR") or tempfile.mkdtemp(prefix="mola-bench-"))
@@ -127,10 +135,15 @@ class BenchEnv:
         django.setup()
         from django.core.management import call_command
 
+        from mola.pools import POOLS
+
         call_command("migrate", verbosity=0)
         env = cls(data_dir=data_dir, port=free_port(), own_dir=own)
         try:
-            env._start_worker(celery_concurrency)
+            for machine in range(worker_machines):
+                env.start_worker(POOLS["training"], celery_concurrency, machine)
+                if consensus:
+                    env.start_worker(POOLS["consensus"], None, machine)
             env._start_web(web_workers, consensus)
         except BaseException:
             env.stop()
@@ -146,24 +159,26 @@ class BenchEnv:
         self.processes.append(process)
         return process
 
-    def _start_worker(self, concurrency: int, timeout: float = 60) -> None:
+    def start_worker(
+        self, pool, concurrency: int | None, machine: int = 0, timeout: float = 60
+    ) -> subprocess.Popen:
+        """A worker of ``pool`` (``mola.pools.Pool``); ``concurrency`` None: the pool's own."""
         from mola.celery import app
+        from mola.pools import worker_args
 
-        name = f"bench-{uuid.uuid4().hex[:8]}@localhost"
+        name = f"{pool.name}-{machine}-{uuid.uuid4().hex[:6]}@localhost"
         process = self._spawn(
-            [
-                *(sys.executable, "-m", "celery", "-A", "mola", "worker"),
-                *("--loglevel=WARNING", f"--concurrency={concurrency}"),
-                *("--without-gossip", "--without-mingle", "-n", name),
-            ],
-            "worker.log",
+            worker_args(
+                pool, hostname=name, concurrency=concurrency, loglevel="WARNING", python=True
+            ),
+            f"worker-{pool.name}-{machine}.log",
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RuntimeError(f"the worker exited at start; see {self.data_dir}/worker.log")
+                raise RuntimeError(f"a worker exited at start; see {self.data_dir}/worker-*.log")
             if app.control.ping(destination=[name], timeout=0.5):
-                return
+                return process
         raise RuntimeError("the worker did not answer within the timeout")
 
     def _start_web(self, workers: int, consensus: bool = True, timeout: float = 60) -> None:
@@ -195,8 +210,8 @@ class BenchEnv:
         return Http(self.port, authorization)
 
     def stop(self, *, failed: bool = False) -> None:
-        """Stop both processes; the data dir is removed unless it was given, or on failure
-        (its worker.log and web.log say what went wrong), or MOLA_BENCH_KEEP is set."""
+        """Stop every process; the data dir is removed unless it was given, or on failure
+        (its worker-*.log and web.log say what went wrong), or MOLA_BENCH_KEEP is set."""
         for process in self.processes:
             if process.poll() is None:
                 process.terminate()
@@ -374,7 +389,9 @@ def _serve(argv: list[str]) -> None:
         from mola.celery import app
 
         # Set in the master before gunicorn forks its workers, so every worker has it.
-        app.conf.task_routes = {"consensus.check": {"queue": "bench-no-consumer"}}
+        from mola.pools import ROUTES
+
+        app.conf.task_routes = {**ROUTES, "consensus.check": {"queue": "bench-no-consumer"}}
     from gunicorn.app.wsgiapp import run
 
     sys.argv = ["gunicorn", *argv]

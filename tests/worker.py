@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -13,6 +12,7 @@ from urllib.parse import quote
 from django.db import connection
 
 from mola.celery import app
+from mola.pools import all_queues_args
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,20 +42,8 @@ class CeleryWorker:
         log_path = Path(os.environ.get("MOLA_DATA_DIR", ROOT / "data")) / "worker.log"
         self.log = log_path.open("ab")
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "mola",
-                "worker",
-                "--loglevel=INFO",
-                "--concurrency=2",
-                "--without-gossip",
-                "--without-mingle",
-                "-n",
-                self.name,
-            ],
+            # Every queue, so a test sees its retrains, refines and checks done.
+            all_queues_args(hostname=self.name, concurrency=2),
             cwd=ROOT,
             env=env,
             stdout=self.log,

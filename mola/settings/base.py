@@ -11,8 +11,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from kombu import Exchange, Queue
 
 from mola.env import env_bool, env_int, env_list, env_str
+from mola.pools import ALL_QUEUES, DEFAULT_QUEUE, ROUTES
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(env_str("MOLA_DATA_DIR", str(BASE_DIR / "data"))).resolve()
@@ -145,6 +147,12 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Each kind of work on its own queue, consumed by its own pool of worker processes
+# (mola/pools.py: which, and why): a long consensus check never holds a retrain back.
+CELERY_TASK_ROUTES = ROUTES
+CELERY_TASK_DEFAULT_QUEUE = DEFAULT_QUEUE
+# Declared, so that purging and ``--queues`` know every one of them.
+CELERY_TASK_QUEUES = tuple(Queue(name, Exchange(name), routing_key=name) for name in ALL_QUEUES)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 120)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 100)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -17,11 +17,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from mola.pools import POOLS, all_queues_args, worker_args
 from tests.worker import ROOT, test_database_url
 
 REDIS = ["redis-server", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-WORKER = [sys.executable, "-m", "celery", "-A", "mola", "worker", "--loglevel=INFO"]
-WORKER += ["--concurrency=1", "--without-gossip", "--without-mingle"]
 WEB = [sys.executable, "-m", "gunicorn", "mola.wsgi", "--workers=1", "--threads=4"]
 
 
@@ -124,11 +123,17 @@ class Stack:
         self.processes.append(process)
         return process
 
-    def start_worker(self, name: str, timeout: float = 60) -> subprocess.Popen:
-        process = self._spawn(
-            [*WORKER, "-n", f"{name}@fault"],
-            name,
-        )
+    def start_worker(
+        self, name: str, timeout: float = 60, *, pool: str | None = None, concurrency: int = 1
+    ) -> subprocess.Popen:
+        """A worker named ``name``: of ``pool`` (``mola.pools.POOLS``, as production runs
+        it), or consuming every queue when none is given."""
+        hostname = f"{name}@fault"
+        if pool is None:
+            args = all_queues_args(hostname=hostname, concurrency=concurrency)
+        else:
+            args = worker_args(POOLS[pool], hostname=hostname, concurrency=concurrency, python=True)
+        process = self._spawn(args, name)
         self.wait_log(name, "ready.", timeout, process)
         return process
 

@@ -1,4 +1,4 @@
-"""``make demo`` keeps its processes running: the worker or the web server killed -9 is
+"""``make demo`` keeps its processes running: a worker or the web server killed -9 is
 logged and started again, and the demo goes on (it used to stop everything)."""
 
 from __future__ import annotations
@@ -87,14 +87,15 @@ def demo(tmp_path):
 
 
 def test_a_killed_worker_and_web_server_are_started_again(demo):
-    worker, web = demo.pid("worker"), demo.pid("web")
+    worker, web = demo.pid("worker-training"), demo.pid("web")
+    assert demo.pid("worker-consensus") not in (worker, web)  # one worker per pool
     demo.healthy()
 
     mark = len(demo.text())
     os.kill(worker, signal.SIGKILL)
-    new_worker = demo.pid("worker", after=mark)
+    new_worker = demo.pid("worker-training", after=mark)
     assert new_worker != worker
-    assert f"worker (pid {worker}) exited with code -9" in demo.text()
+    assert f"worker-training (pid {worker}) exited with code -9" in demo.text()
     demo.healthy()
 
     mark = len(demo.text())

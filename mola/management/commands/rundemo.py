@@ -1,4 +1,4 @@
-"""``make demo``: migrate, seed the demo community, run the web server and a Celery worker —
+"""``make demo``: migrate, seed the demo community, run the web server and the Celery workers —
 and keep them running: a process that dies is logged and started again."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from mola.demo import DEMO_PASSWORD, DEMO_USERS
+from mola.pools import POOLS, worker_args
 
 # A process that dies again soon after a restart waits longer before the next one (1 s,
 # doubling up to 30 s), so a process that cannot start does not spin; one that ran for a
@@ -52,7 +53,7 @@ class Supervised:
 
 
 class Command(BaseCommand):
-    help = "Run MOLA on this machine: web server + Celery worker, with a seeded demo community."
+    help = "Run MOLA on this machine: web server + Celery workers, with a seeded demo community."
 
     def handle(self, *args, **options) -> None:
         call_command("migrate", interactive=False, verbosity=0)
@@ -60,22 +61,12 @@ class Command(BaseCommand):
         call_command("seed_demo")
         port = settings.PORT
         host = os.environ.get("HOST", "127.0.0.1")
+        # One worker per pool (mola/pools.py), as a deployment runs them: a consensus
+        # check never holds a process a retrain waits for.
         processes = [
-            Supervised(
-                "worker",
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "mola",
-                    "worker",
-                    "--loglevel=INFO",
-                    "--concurrency=2",
-                    "--without-gossip",
-                    "--without-mingle",
-                ],
-            ),
+            Supervised(f"worker-{pool.name}", worker_args(pool, python=True))
+            for pool in POOLS.values()
+        ] + [
             Supervised(
                 "web",
                 [
@@ -107,7 +98,7 @@ class Command(BaseCommand):
             f"MOLA is running at http://{host}:{port}/  (API docs: /api/docs/, health: /healthz)",
             "Demo logins (password for all: " + DEMO_PASSWORD + "):",
             *(f"  {u.username:<10} {u.description}" for u in DEMO_USERS),
-            "Press Ctrl-C to stop the server and the worker.",
+            "Press Ctrl-C to stop the server and the workers.",
             "",
         ]
         self.stdout.write("\n".join(lines))

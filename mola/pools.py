@@ -1,0 +1,85 @@
+"""The worker pools: each kind of background work on its own queue and its own processes.
+
+A consensus check of a bulk-imported space can take minutes; a retrain takes a second and a
+teacher waits for it. On one queue, a long check held a worker process that the next
+retrain then waited for. So each kind has its queue (``CELERY_TASK_ROUTES`` in settings send
+every task to it, whoever sends: a write's relay, the sweep, a retry) and each queue its
+pool of worker processes, started by one command per pool (``worker_args``). The pools
+scale by adding processes — on this machine or another — with the same command; the
+training claims, the outbox and the leases keep any number of them correct.
+
+| pool | queues | concurrency | why |
+| --- | --- | --- | --- |
+| training | ``training``: quick retrains, refines | 2 | short CPU-bound fits; a teacher waits |
+| consensus | ``consensus``: checks; ``celery``: unrouted tasks | 1 | long CPU-bound checks |
+
+Prefetch is 1 for both (with late acks a prefetched task would wait behind the one
+running: a refine behind a retrain's fit, a small space's check behind a bulk import's).
+A consensus pool process keeps one warm index per space (``consensus/loading.py``): one
+child per process means checks of a space meet the same index. Time limits are the tasks'
+own (retrain and refine 300 s, a check 30 min: see ``teaching/tasks.py`` and
+``consensus/tasks.py``).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+TRAINING_QUEUE = "training"
+CONSENSUS_QUEUE = "consensus"
+DEFAULT_QUEUE = "celery"  # Celery's default: tasks no route names (``mola.echo``)
+
+# Which queue each task goes to; settings hand this to Celery as ``task_routes``.
+ROUTES: dict[str, dict[str, str]] = {
+    "teaching.retrain_space": {"queue": TRAINING_QUEUE},
+    "teaching.refine_space": {"queue": TRAINING_QUEUE},
+    "consensus.check": {"queue": CONSENSUS_QUEUE},
+}
+
+
+@dataclass(frozen=True)
+class Pool:
+    name: str
+    queues: tuple[str, ...]
+    concurrency: int  # processes in the pool (Celery's prefork children)
+    prefetch: int = 1  # tasks each child reserves beyond the one it runs
+
+
+POOLS: dict[str, Pool] = {
+    "training": Pool("training", (TRAINING_QUEUE,), concurrency=2),
+    "consensus": Pool("consensus", (CONSENSUS_QUEUE, DEFAULT_QUEUE), concurrency=1),
+}
+ALL_QUEUES = (TRAINING_QUEUE, CONSENSUS_QUEUE, DEFAULT_QUEUE)
+
+
+def worker_args(
+    pool: Pool,
+    *,
+    hostname: str | None = None,
+    concurrency: int | None = None,
+    loglevel: str = "INFO",
+    python: bool = False,
+) -> list[str]:
+    """The command that runs a worker of ``pool`` (``python``: as ``python -m celery``, with
+    this interpreter). ``hostname``: Celery's node name, ``<pool>@%h`` by default (unique per
+    machine, so ``docker compose --scale`` and several machines need nothing more)."""
+    head = [sys.executable, "-m", "celery"] if python else ["celery"]
+    return [
+        *head,
+        *("-A", "mola", "worker"),
+        f"--queues={','.join(pool.queues)}",
+        f"--concurrency={concurrency or pool.concurrency}",
+        f"--prefetch-multiplier={pool.prefetch}",
+        f"--hostname={hostname or pool.name + '@%h'}",
+        f"--loglevel={loglevel}",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+
+
+def all_queues_args(*, hostname: str, concurrency: int, loglevel: str = "INFO") -> list[str]:
+    """One worker that consumes every queue (the tests' session worker: few tasks, one
+    process). Not for production: there a check would hold a retrain back."""
+    every = Pool("all", ALL_QUEUES, concurrency=concurrency)
+    return worker_args(every, hostname=hostname, loglevel=loglevel, python=True)

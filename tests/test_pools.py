@@ -1,0 +1,49 @@
+"""The worker pools as deployed: every task goes to a queue a pool consumes, and the
+docker-compose services, ``make demo`` and the tests run the pools ``mola/pools.py`` defines."""
+
+from __future__ import annotations
+
+import shlex
+
+import yaml
+from celery.app.routes import Router, prepare
+from django.conf import settings
+
+from mola.celery import app
+from mola.pools import POOLS, worker_args
+from tests.worker import ROOT
+
+
+def _queue_of(task_name: str) -> str:
+    # The settings' routes (the tests' fixture sends every task nowhere meanwhile).
+    router = Router(prepare(settings.CELERY_TASK_ROUTES), app.amqp.queues, True, app=app)
+    return router.route({}, task_name)["queue"].name
+
+
+def test_each_kind_of_work_has_its_own_queue_and_every_task_a_consumer():
+    app.loader.import_default_modules()  # every app's tasks registered
+    assert _queue_of("teaching.retrain_space") == "training"
+    assert _queue_of("teaching.refine_space") == "training"
+    assert _queue_of("consensus.check") == "consensus"
+    consumed = {queue for pool in POOLS.values() for queue in pool.queues}
+    ours = [name for name in app.tasks if not name.startswith("celery.")]
+    assert len(ours) >= 4
+    assert {name: _queue_of(name) for name in ours if _queue_of(name) not in consumed} == {}
+    # No pool runs checks beside retrains: a long check would hold a retrain back.
+    assert not any({"training", "consensus"} <= set(pool.queues) for pool in POOLS.values())
+
+
+def test_docker_compose_runs_one_service_per_pool_with_its_command():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    for pool in POOLS.values():
+        service = services[f"worker-{pool.name}"]
+        assert shlex.split(service["command"]) == worker_args(pool)
+        assert f"-d {pool.name}@$$HOSTNAME" in service["healthcheck"]["test"][1]
+    assert not [name for name in services if name == "worker"]  # the old single worker
+
+
+def test_worker_args_are_a_celery_command_line_per_pool():
+    args = worker_args(POOLS["consensus"], hostname="c1@box", python=True)
+    assert args[1:3] == ["-m", "celery"]
+    assert "--queues=consensus,celery" in args and "--hostname=c1@box" in args
+    assert "--concurrency=1" in args and "--prefetch-multiplier=1" in args
