@@ -128,14 +128,26 @@ class Stack:
     ) -> subprocess.Popen:
         """A worker named ``name``: of ``pool`` (``mola.pools.POOLS``, as production runs
         it), or consuming every queue when none is given."""
-        hostname = f"{name}@fault"
-        if pool is None:
-            args = all_queues_args(hostname=hostname, concurrency=concurrency)
-        else:
-            args = worker_args(POOLS[pool], hostname=hostname, concurrency=concurrency, python=True)
-        process = self._spawn(args, name)
-        self.wait_log(name, "ready.", timeout, process)
-        return process
+        return self.start_workers([(name, pool, concurrency)], timeout)[name]
+
+    def start_workers(
+        self, specs: list[tuple[str, str | None, int]], timeout: float = 90
+    ) -> dict[str, subprocess.Popen]:
+        """Workers ``(name, pool, concurrency)`` started side by side (each takes seconds to
+        start on a loaded machine), once all are ready."""
+        started = {}
+        for name, pool, concurrency in specs:
+            hostname = f"{name}@fault"
+            if pool is None:
+                args = all_queues_args(hostname=hostname, concurrency=concurrency)
+            else:
+                args = worker_args(
+                    POOLS[pool], hostname=hostname, concurrency=concurrency, python=True
+                )
+            started[name] = self._spawn(args, name)
+        for name, process in started.items():
+            self.wait_log(name, "ready.", timeout, process)
+        return started
 
     def start_web(self, timeout: float = 60) -> subprocess.Popen:
         process = self._spawn(

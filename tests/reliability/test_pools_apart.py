@@ -1,0 +1,121 @@
+"""The worker pools are apart: a consensus check that never ends holds no retrain back, and
+the sweep sends each kind of overdue work to its own pool.
+
+Real processes, as a deployment runs them: one worker of the training pool, one of the
+consensus pool (``mola/pools.py``), a web server and a broker of their own. The long check
+is a real one — the first check of a batch of 1,000 examples — caught while it runs and
+frozen (SIGSTOP): a check of a bulk-imported M space holds its process for minutes.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from consensus.models import ConsensusState
+from teaching.models import Outbox, Space, WorkKind
+from tests.reliability.conftest import model, space_with_owner
+from tests.reliability.processes import kill_group
+from tests.reliability.test_dead_worker import _examples
+
+pytestmark = [pytest.mark.worker, pytest.mark.reliability]
+
+SERVED_SECONDS = 30  # a retrain with a check frozen beside it (it takes ~1 s idle)
+
+
+def _rule(stack, token: str, threshold: int) -> int:
+    status, body, _ = stack.request(
+        "POST",
+        "/api/v1/spaces/serve/rules",
+        {"condition": f"elbow_angle > {threshold}", "label": "high elbow"},
+        token=token,
+    )
+    assert status == 201, body
+    return body["teaching_revision"]
+
+
+def _served_after(stack, token: str, revision: int, within: float) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < within:
+        served = model(stack, token)
+        if served["status"] == "ready" and served["teaching_revision"] >= revision:
+            return time.monotonic() - started
+        time.sleep(0.1)
+    pytest.fail(f"revision {revision} not served within {within} s: {served}")
+
+
+def _checking(space_id: int):
+    return Outbox.objects.filter(
+        space_id=space_id, kind=WorkKind.CHECK, heartbeat_at__isnull=False
+    ).first()
+
+
+def _freeze_a_running_check(stack, token, worker, space_id: int, attempts: int = 4) -> int:
+    """Write a large batch and freeze the consensus worker while it checks it; returns the
+    batch's revision."""
+    for attempt in range(attempts):
+        status, body, _ = stack.request(
+            "POST",
+            "/api/v1/spaces/serve/examples",
+            {"examples": _examples(1000, attempt * 1000)},
+            token=token,
+        )
+        assert status == 201, body
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if _checking(space_id):
+                kill_group(worker, signal.SIGSTOP)
+                if _checking(space_id):
+                    return body["teaching_revision"]
+                kill_group(worker, signal.SIGCONT)  # it had just finished: again
+                break
+            time.sleep(0.005)
+    pytest.fail("never caught the consensus worker checking")
+
+
+def test_a_check_that_never_ends_does_not_delay_a_retrain(stack):
+    stack.start_worker("training", pool="training")
+    consensus = stack.start_worker("consensus", pool="consensus")
+    stack.start_web()
+    token = space_with_owner(stack)
+    space_id = Space.objects.get(slug="serve").pk
+
+    # Work whose message was lost: the sweep sends each kind to its own pool.
+    newest = Space.objects.get(pk=space_id).teaching_revision
+    long_ago = timezone.now() - timedelta(minutes=5)
+    for kind in (WorkKind.RETRAIN, WorkKind.CHECK):
+        Outbox.objects.create(space_id=space_id, kind=kind, revision=newest, since=long_ago)
+    deadline = time.monotonic() + 60
+    while Outbox.objects.filter(space_id=space_id, since=long_ago).exists():
+        assert time.monotonic() < deadline, "the sweep did not send the lost work"
+        time.sleep(0.2)
+    for name, ours, theirs in (
+        ("training", "teaching.retrain_space", "consensus.check"),
+        ("consensus", "consensus.check", "teaching.retrain_space"),
+    ):
+        log = stack.log_text(name)
+        assert f"Task {ours}[" in log and f"Task {theirs}[" not in log, log[-3000:]
+
+    idle = _served_after(stack, token, _rule(stack, token, 100), within=60)
+    batch = _freeze_a_running_check(stack, token, consensus, space_id)
+    revision = _rule(stack, token, 110)
+    busy = _served_after(stack, token, revision, within=SERVED_SECONDS)
+    print(f"rule served {idle:.2f} s after its write idle, {busy:.2f} s beside a frozen check")
+    # The check was running all along: not done, its row still owed.
+    checked = ConsensusState.objects.filter(space_id=space_id).first()
+    assert checked is None or checked.checked_revision < batch
+    assert Outbox.objects.filter(space_id=space_id, kind=WorkKind.CHECK).exists()
+
+    kill_group(consensus, signal.SIGCONT)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        checked = ConsensusState.objects.filter(space_id=space_id).first()
+        if checked and checked.checked_revision >= revision:
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail(f"the check did not finish after the worker went on: {checked}")
