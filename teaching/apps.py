@@ -6,6 +6,7 @@ class TeachingConfig(AppConfig):
 
     def ready(self) -> None:
         from mola import sweeper
+        from teaching import receivers  # noqa: F401 - connects the serving notices
         from teaching.services import outbox
 
         # The workers' sweep sends the outbox's overdue work again; /healthz reports it.

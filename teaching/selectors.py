@@ -24,6 +24,7 @@ from teaching.models import (
     TrainingState,
 )
 from teaching.services import traffic
+from teaching.services.serving import shown as served
 
 
 def memberships_of(*, user) -> QuerySet[Membership]:
@@ -137,6 +138,7 @@ def model_status(*, space: Space) -> dict:
         .order_by("-teaching_revision", "-version")
         .first()
     )
+    serving = served(space, serving)  # the one this process answers with
     state = TrainingState.objects.filter(space=space).first()
     last = (
         ModelVersion.objects.filter(space=space)

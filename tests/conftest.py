@@ -149,12 +149,12 @@ def _fresh_process_caches():
     from community.services import credit
     from consensus import loading
     from evaluation.services import versions
-    from teaching.services import predict, traffic
+    from teaching.services import serving, traffic
 
     clear_matrices()
     versions._last_models.clear()
     loading._indexes.clear()
-    predict._models.clear()
+    serving.forget()  # unpickled models, and the newest version held per space
     credit.flush()  # the last test's credit counted in memory, into the cache cleared next
     traffic.flush()
     cache.clear()  # throttle counters and credit counters live in the shared cache

@@ -239,6 +239,14 @@ TEACHING_WRITE_RATE = _rate("TEACHING_WRITE_RATE", "120/min")
 # How far back the contributors' share of predictions looks (hourly buckets in the cache).
 CREDIT_WINDOW_HOURS = env_int("CREDIT_WINDOW_HOURS", 168)
 
+# --- Serving (teaching/services/serving.py) ---------------------------------------------
+# A web process keeps answering with the version it holds while it loads a newer one, for
+# at most this long after the newer one was published; then a request loads it itself.
+SERVING_CATCH_UP_SECONDS = env_int("SERVING_CATCH_UP_SECONDS", 10)
+# How often a web process reads the publish notices in the cache (milliseconds); with Redis
+# a notice also wakes it at once, and the keys are read ten times less often.
+SERVING_POLL_SECONDS = env_int("SERVING_POLL_MS", 100) / 1000
+
 # --- Case pool ---------------------------------------------------------------------------
 # Unlabelled cases a space may hold (imports past it are refused whole).
 CASE_POOL_MAX = env_int("CASE_POOL_MAX", 200_000)

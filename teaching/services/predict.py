@@ -1,15 +1,10 @@
-"""Answering clients: load the serving model (cached per process) and predict with reasons.
-
-Web processes keep a few unpickled models in memory keyed by version id; versions are
-immutable, so a cached one is never stale, and a newly published version is picked up by
-the next request without a restart.
+"""Answering clients: the serving model (held per process, kept warm: ``serving.py``) and
+its predictions with reasons.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable
-from threading import Lock
 from typing import Any
 
 import numpy as np
@@ -17,14 +12,12 @@ import numpy as np
 from mola.engine.schema import Schema
 from mola.engine.table import Table, checked_table, validate_row
 from mola.errors import Conflict, InvalidInput, NotFound, TooLarge
-from teaching.models import ModelArtifact, ModelStatus, ModelVersion, Space
-from teaching.services import traffic
+from teaching.models import ModelStatus, ModelVersion, Space
+from teaching.services import serving, traffic
+from teaching.services.serving import _models, load_model  # noqa: F401 - the callers' names
 from teaching.signals import predictions_credit
 
 MAX_INSTANCES = 10_000
-_CACHE_SIZE = 8
-_models: OrderedDict[int, Any] = OrderedDict()
-_models_lock = Lock()
 
 
 def serving_version(*, space: Space, version: int | None = None) -> ModelVersion:
@@ -32,7 +25,7 @@ def serving_version(*, space: Space, version: int | None = None) -> ModelVersion
     # Only what serving needs: metrics and the teachings list are big JSON (10,000 example
     # ids in a mid-size space). Other fields still load on access.
     versions = ModelVersion.objects.filter(space=space, status=ModelStatus.READY).only(
-        "id", "version", "teaching_revision", "status"
+        *serving.SERVING_FIELDS
     )
     if version is not None:
         found = versions.filter(version=version).first()
@@ -45,24 +38,6 @@ def serving_version(*, space: Space, version: int | None = None) -> ModelVersion
             "This space has no trained model yet; teach it something first.", code="untrained"
         )
     return found
-
-
-def load_model(version: ModelVersion):
-    """The version's TaughtModel, unpickled once per process."""
-    from mola.engine.learning import TaughtModel
-
-    with _models_lock:
-        model = _models.get(version.pk)
-        if model is not None:
-            _models.move_to_end(version.pk)
-            return model
-    artifact = ModelArtifact.objects.values_list("data", flat=True).get(version_id=version.pk)
-    model = TaughtModel.from_bytes(bytes(artifact))
-    with _models_lock:
-        _models[version.pk] = model
-        while len(_models) > _CACHE_SIZE:
-            _models.popitem(last=False)
-    return model
 
 
 def instances_table(*, space: Space, instances: Any) -> Table:
@@ -139,23 +114,32 @@ def rows_table(
 
 
 def predict(
-    *, space: Space, instances: Any, version: int | None = None, explain: bool = True
+    *, space: Space, instances: Any, version: int | None = None, explain: bool | str = True
 ) -> dict[str, Any]:
-    """Each instance's label and probabilities, with its explanation unless ``explain`` is
-    false (the fast path for big batches: no explanations to build, send or credit)."""
+    """Each instance's label and probabilities, and per ``explain``: ``"full"`` (or True)
+    its explanation; ``"compact"`` the deciding rules first and counts of the rest
+    (``TaughtModel.explain_compact``); ``"none"`` (or False) nothing more — the fast path
+    for big batches: no explanations to build, send or credit."""
+    mode = ("full" if explain else "none") if isinstance(explain, bool) else explain
     table = instances_table(space=space, instances=instances)
     traffic.inputs_record(space_id=space.pk, rows=instances)  # a few, in memory
-    serving = serving_version(space=space, version=version)
-    model = load_model(serving)
-    if explain:
+    if version is None:  # the newest: the one this process holds until it has loaded it
+        used, model = serving.answering(space, serving_version(space=space))
+    else:
+        used = serving_version(space=space, version=version)
+        model = load_model(used)
+    if mode == "full":
         explanations = model.explain(table)
-        _credit(space, explanations)
+        _credit(space, [e.contributors for e in explanations])
         predictions = [e.as_dict() for e in explanations]
+    elif mode == "compact":
+        predictions = model.explain_compact(table)
+        _credit(space, [p["explanation"]["contributors"] for p in predictions])
     else:
         predictions = _answers(model, table)
     return {
-        "model_version": serving.version,
-        "teaching_revision": serving.teaching_revision,
+        "model_version": used.version,
+        "teaching_revision": used.teaching_revision,
         "predictions": predictions,
     }
 
@@ -174,6 +158,6 @@ def _answers(model, table: Table) -> list[dict[str, Any]]:
     ]
 
 
-def _credit(space: Space, explanations: list) -> None:
+def _credit(space: Space, contributors: list[list[str]]) -> None:
     """Say whose teachings took part in these predictions (community counts the credit)."""
-    predictions_credit(space.pk, [e.contributors for e in explanations])
+    predictions_credit(space.pk, contributors)

@@ -1,0 +1,277 @@
+"""Which model a web process answers with, and keeping the newest one loaded before it is
+asked for (warm serving).
+
+Versions are immutable, so unpickled models are kept per process by version id. When a
+version is published, the worker announces it (``announce``, after the commit): in the
+cache (``mola:serving:{space}`` = the version's id) and, with Redis, on the
+``mola:serving`` channel. Every process that answers for a space runs one watcher thread
+(started by its first prediction) that listens on the channel or reads those keys every
+``SERVING_POLL_SECONDS``, loads the announced version, and warms it up (its explanation
+tables built, one prediction made), so no client pays the load.
+
+Until a newer version is loaded, the process keeps answering with the version it holds —
+for at most ``SERVING_CATCH_UP_SECONDS`` after the newer one was published; past that (a
+missed notice, a watcher behind) a request loads it itself, as a process that holds no
+version of the space does. A pinned ``version`` is always the one asked for.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import close_old_connections, connection
+from django.utils import timezone
+
+from mola.engine.table import table_from_rows
+from teaching.models import ModelArtifact, ModelStatus, ModelVersion, Space
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "mola:serving"
+# What serving reads of a version (its metrics and teachings are big JSON).
+SERVING_FIELDS = ("id", "space_id", "version", "teaching_revision", "status", "trained_at")
+_CACHE_SIZE = 8
+_models: OrderedDict[int, Any] = OrderedDict()
+_models_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Held:
+    """The newest version of a space this process has loaded, and its model."""
+
+    version: ModelVersion
+    model: Any
+
+    @property
+    def order(self) -> tuple[int, int]:
+        return (self.version.teaching_revision, self.version.version)
+
+
+_held: dict[int, Held] = {}
+
+
+def notice_key(space_id: int) -> str:
+    return f"mola:serving:{space_id}"
+
+
+def load_model(version: ModelVersion):
+    """The version's TaughtModel, unpickled once per process."""
+    from mola.engine.learning import TaughtModel
+
+    with _models_lock:
+        model = _models.get(version.pk)
+        if model is not None:
+            _models.move_to_end(version.pk)
+            return model
+    artifact = ModelArtifact.objects.values_list("data", flat=True).get(version_id=version.pk)
+    model = TaughtModel.from_bytes(bytes(artifact))
+    _remember(version.pk, model)
+    return model
+
+
+def _remember(pk: int, model) -> None:
+    with _models_lock:
+        _models[pk] = model
+        while len(_models) > _CACHE_SIZE:
+            _models.popitem(last=False)
+
+
+def keep_fitted(*, space_id: int, version_id: int, model) -> None:
+    """Keep a model fitted in this process, if it answers for the space (else it is a
+    worker, which does not)."""
+    if space_id in _held:
+        _remember(version_id, model)
+
+
+def _loaded(pk: int):
+    with _models_lock:
+        return _models.get(pk)
+
+
+def forget() -> None:
+    """Drop every model this process holds (tests: ids repeat between rolled-back tests)."""
+    with _models_lock:
+        _models.clear()
+        _held.clear()
+
+
+def answering(space: Space, newest: ModelVersion) -> tuple[ModelVersion, Any]:
+    """The version (and model) this process answers for ``space`` with, given the newest
+    ready one: that one once loaded; until then, while it is young, the one held (its load
+    asked of the watcher); else the newest, loaded now."""
+    _watcher.start()
+    model = _loaded(newest.pk)
+    if model is not None:
+        _hold(space.pk, newest, model)
+        return newest, model
+    held = _catching_up(space, newest)
+    if held is not None:
+        _watcher.want(space.pk, newest.pk)
+        return held.version, held.model
+    model = load_model(newest)
+    _hold(space.pk, newest, model)
+    return newest, model
+
+
+def shown(space: Space, newest: ModelVersion | None) -> ModelVersion | None:
+    """The version ``GET /model`` reports: the one this process answers with (see
+    ``answering``), without loading anything on the request."""
+    if newest is None or _loaded(newest.pk) is not None:
+        return newest
+    held = _catching_up(space, newest)
+    if held is not None:
+        _watcher.start()
+        _watcher.want(space.pk, newest.pk)
+        return ModelVersion.objects.defer("teachings", "timings").get(pk=held.version.pk)
+    return newest
+
+
+def _catching_up(space: Space, newest: ModelVersion) -> Held | None:
+    """The older version held while ``newest`` loads, if it may still answer."""
+    held = _held.get(space.pk)
+    if held is None or held.order >= (newest.teaching_revision, newest.version):
+        return None
+    limit = timedelta(seconds=settings.SERVING_CATCH_UP_SECONDS)
+    if newest.trained_at is None or timezone.now() - newest.trained_at >= limit:
+        return None
+    # Ids repeat after a rolled-back transaction (tests): the held version must be the same
+    # row, down to when it was trained.
+    still = ModelVersion.objects.filter(
+        pk=held.version.pk,
+        space=space,
+        version=held.version.version,
+        trained_at=held.version.trained_at,
+        status=ModelStatus.READY,
+    ).exists()
+    return held if still else None
+
+
+def _hold(space_id: int, version: ModelVersion, model) -> None:
+    held = _held.get(space_id)
+    if held is None or held.order < (version.teaching_revision, version.version):
+        _held[space_id] = Held(version, model)
+
+
+def warm(space: Space | None, version: ModelVersion):
+    """Load ``version`` and run one prediction through it, explanation included, so its
+    explanation tables and lazily built parts exist before a client asks."""
+    model = load_model(version)
+    if space is not None:
+        try:
+            model.explain(table_from_rows(space.schema, [{}]))
+        except Exception:  # a warm-up must never keep a version from serving
+            log.exception("warming version %s up failed", version.pk)
+    return model
+
+
+def announce(*, space_id: int, version_id: int) -> None:
+    """Tell every web process that ``version_id`` is published (after the commit)."""
+    try:
+        cache.set(notice_key(space_id), version_id, timeout=None)
+    except Exception:  # the request path still finds the version in the database
+        log.exception("announcing version %s in the cache failed", version_id)
+    if settings.REDIS_URL:
+        try:
+            _redis().publish(CHANNEL, f"{space_id}:{version_id}")
+        except Exception:
+            log.exception("announcing version %s on Redis failed", version_id)
+
+
+def _redis():
+    import redis
+
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2)
+
+
+class Watcher:
+    """One thread per process: loads announced and wanted versions of the spaces it holds."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wanted: dict[int, int] = {}  # space id -> version id
+        self._notices: dict[int, int] = {}  # the last notice read per space
+        self._wake = threading.Event()
+        self._pid: int | None = None
+
+    def start(self) -> None:
+        if self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._pid == os.getpid():  # a forked child starts its own
+                return
+            self._pid = os.getpid()
+            threading.Thread(target=self._run, name="mola-serving-watcher", daemon=True).start()
+
+    def want(self, space_id: int, version_id: int) -> None:
+        with self._lock:
+            self._wanted[space_id] = version_id
+        self._wake.set()
+
+    def _run(self) -> None:
+        subscription = None
+        while True:
+            try:
+                if settings.REDIS_URL and subscription is None:
+                    subscription = _redis().pubsub(ignore_subscribe_messages=True)
+                    subscription.subscribe(CHANNEL)
+                self._wait(subscription)
+                self._load_announced()
+            except Exception:
+                log.exception("the serving watcher failed; trying again")
+                subscription = None
+                time.sleep(1)
+            finally:
+                close_old_connections()
+
+    def _wait(self, subscription) -> None:
+        poll = settings.SERVING_POLL_SECONDS
+        if subscription is None:
+            self._wake.wait(poll)
+        else:  # a notice wakes it at once; the keys are still read now and then
+            message = subscription.get_message(timeout=poll * 10)
+            if message is not None:
+                space_id, version_id = (int(x) for x in message["data"].split(b":"))
+                if space_id in _held:
+                    self.want(space_id, version_id)
+        self._wake.clear()
+
+    def _load_announced(self) -> None:
+        spaces = list(_held)
+        if spaces:
+            notices = cache.get_many([notice_key(s) for s in spaces])
+            for space_id in spaces:
+                announced = notices.get(notice_key(space_id))
+                if isinstance(announced, int) and self._notices.get(space_id) != announced:
+                    self._notices[space_id] = announced
+                    if _loaded(announced) is None:
+                        self.want(space_id, announced)
+        with self._lock:
+            wanted, self._wanted = self._wanted, {}
+        for space_id, version_id in wanted.items():
+            self._load(space_id, version_id)
+        if wanted:
+            connection.close()
+
+    def _load(self, space_id: int, version_id: int) -> None:
+        version = (
+            ModelVersion.objects.filter(pk=version_id, space_id=space_id, status=ModelStatus.READY)
+            .only(*SERVING_FIELDS)
+            .first()
+        )
+        held = _held.get(space_id)
+        if version is None or (held and held.order >= (version.teaching_revision, version.version)):
+            return
+        model = warm(Space.objects.filter(pk=space_id).first(), version)
+        _hold(space_id, version, model)
+
+
+_watcher = Watcher()

@@ -1,0 +1,99 @@
+"""Warm serving: a web process loads a newly published version before a client asks for it
+(teaching/services/serving.py), through a real worker's publish and its notice."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from teaching.models import ModelVersion
+from teaching.services import serving
+from tests.factories import row
+from tests.worker import wait_for
+
+S = "/api/v1/spaces/serve"
+
+
+def _artifact_reads(queries) -> list[str]:
+    return [q["sql"] for q in queries if "model_artifact" in q["sql"].lower()]
+
+
+def _trained(client, revision: int) -> dict:
+    def ready():
+        body = client.get(f"{S}/model").json()
+        return body if (body["teaching_revision"] or 0) >= revision else None
+
+    return wait_for(ready, timeout=90)
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_published_version_is_loaded_before_the_first_client_asks(
+    api, celery_worker, space, teacher, api_key
+):
+    client, reader = api(teacher), api(api_key)
+    first = client.post(f"{S}/rules", {"condition": "fatigued", "label": "no cue"}, format="json")
+    _trained(client, first.json()["teaching_revision"])
+    answer = reader.post(f"{S}/predict", {"instances": [row()]}, format="json").json()
+    assert answer["teaching_revision"] == 1  # this process now answers for the space
+
+    second = client.post(
+        f"{S}/rules", {"condition": "toss_height_cm > 90", "label": "toss in front"}, format="json"
+    ).json()
+    published = wait_for(
+        lambda: ModelVersion.objects.filter(
+            space=space, status="ready", teaching_revision=second["teaching_revision"]
+        ).first(),
+        timeout=90,
+    )
+    # No request is made: the worker's notice alone gets the version loaded and warmed up
+    # (its explanation tables built) in this process.
+    model = wait_for(lambda: serving._loaded(published.pk), timeout=30)
+    assert model._explainer_cache is not None
+
+    with CaptureQueriesContext(connection) as queries:
+        answer = reader.post(
+            f"{S}/predict", {"instances": [row(toss_height_cm=120)]}, format="json"
+        ).json()
+    assert answer["teaching_revision"] == second["teaching_revision"]
+    assert answer["predictions"][0]["label"] == "toss in front"
+    assert _artifact_reads(queries.captured_queries) == []  # no client paid a load
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_held_version_answers_while_the_newer_one_loads_then_the_newer(
+    api, space, teacher, api_key, settings
+):
+    from teaching.services.rules import rule_create
+    from teaching.services.training import train_space
+
+    def newest():
+        return ModelVersion.objects.filter(space=space, status="ready").latest("version")
+
+    def predicted():
+        answer = reader.post(f"{S}/predict", {"instances": [row()]}, format="json")
+        assert answer.status_code == 200, answer.json()
+        return answer.json()["model_version"]
+
+    rule_create(space=space, user=teacher, condition="fatigued", label="no cue")
+    train_space(space_id=space.pk)
+    reader = api(api_key)
+    assert predicted() == 1  # this process holds version 1
+    rule_create(space=space, user=teacher, condition="toss_height_cm > 90", label="toss in front")
+    train_space(space_id=space.pk)
+    second = newest()
+    serving._models.pop(second.pk)  # as if fitted in another process (a worker)
+    with CaptureQueriesContext(connection) as queries:
+        assert predicted() == 1 < second.version  # the request does not wait for the load
+    assert _artifact_reads(queries.captured_queries) == []
+
+    wait_for(lambda: serving._loaded(second.pk), timeout=30)  # the watcher loads it
+    assert predicted() == second.version
+    assert reader.get(f"{S}/model").json()["version"] == second.version
+
+    # Past the catch-up bound a request loads the newest itself rather than answer older.
+    settings.SERVING_CATCH_UP_SECONDS = 0
+    rule_create(space=space, user=teacher, condition="elbow_angle > 150", label="high elbow")
+    train_space(space_id=space.pk)
+    third = newest()
+    serving._models.pop(third.pk)
+    assert predicted() == third.version > second.version
