@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import orjson
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from mola.api.auth import IsUserOrApiClient, is_api_client
 from mola.api.pagination import Pagination
 from mola.api.parsers import JSONBodyParser, StrictFormParser, StrictMultiPartParser
+from mola.engine.learning.explaining import COMPACT_RULES
 from mola.errors import InvalidInput, NotAllowed
 from teaching import selectors
 from teaching.services import predict as predict_service
@@ -149,10 +150,29 @@ class ExampleReasonSerializer(serializers.Serializer):
 
 
 class ExplanationSerializer(serializers.Serializer):
-    rules = RuleReasonSerializer(many=True, help_text="Rules that fired, most reliable first.")
-    concepts = serializers.ListField(child=serializers.CharField())
-    examples = ExampleReasonSerializer(many=True, help_text="The nearest teaching examples.")
-    contributors = serializers.ListField(child=serializers.CharField())
+    rules = RuleReasonSerializer(
+        many=True,
+        help_text=(
+            "Rules that fired, most reliable first. Compact: only deciding rules (their vote "
+            f"raises the predicted label), at most {COMPACT_RULES}, most reliable first."
+        ),
+    )
+    concepts = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Absent when compact."
+    )
+    examples = ExampleReasonSerializer(
+        many=True, help_text="The nearest teaching examples (compact: the nearest one)."
+    )
+    contributors = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Everyone whose teaching took part (compact: the people it names).",
+    )
+    deciding = serializers.IntegerField(
+        required=False, help_text="Compact only: how many fired rules decide the prediction."
+    )
+    more_rules = serializers.IntegerField(
+        required=False, help_text="Compact only: how many fired rules are not listed."
+    )
 
 
 class PredictionSerializer(serializers.Serializer):
@@ -169,6 +189,22 @@ class PredictOutputSerializer(serializers.Serializer):
     predictions = PredictionSerializer(many=True)
 
 
+# What a request's "explain" may be, and the service's mode for it.
+EXPLAIN_MODES = {True: "full", "full": "full", "compact": "compact", False: "none"}
+
+
+def _hashable(value):
+    # 1 == True as a dict key: only real booleans and strings name a mode.
+    return value if isinstance(value, (bool, str)) else None
+
+
+@extend_schema_field(
+    {"oneOf": [{"type": "boolean"}, {"type": "string", "enum": ["full", "compact"]}]}
+)
+class ExplainField(serializers.JSONField):
+    """true / false / "full" / "compact" (described as such in the OpenAPI schema)."""
+
+
 class PredictApi(APIView):
     permission_classes = [IsUserOrApiClient]
     parser_classes = [PredictBodyParser, StrictFormParser, StrictMultiPartParser]
@@ -180,13 +216,16 @@ class PredictApi(APIView):
     class InputSerializer(serializers.Serializer):
         instances = serializers.ListField(child=serializers.JSONField())
         version = serializers.IntegerField(required=False, min_value=1)
-        explain = serializers.BooleanField(
+        explain = ExplainField(
             required=False,
             default=True,
             help_text=(
-                "false answers with label and probabilities only: no explanations to build "
-                "or send (a 10,000-instance batch is ~90 MB with them, ~2 MB without), and "
-                "no contributor credit, which counts explained predictions."
+                'true or "full" (the default): every explanation in full. "compact": the '
+                f"deciding rules (at most {COMPACT_RULES}, most reliable first), how many "
+                "rules decide and how many more fired, the nearest example and the people "
+                "named (a 10,000-instance batch is ~6 MB instead of ~90 MB). false: label "
+                "and probabilities only, and no contributor credit, which counts explained "
+                "predictions."
             ),
         )
 
@@ -200,9 +239,11 @@ class PredictApi(APIView):
         version = body.get("version")
         if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
             raise InvalidInput("version is a whole number.", code="invalid", field="version")
-        explain = body.get("explain", True)
-        if not isinstance(explain, bool):
-            raise InvalidInput("explain is true or false.", code="invalid", field="explain")
+        explain = EXPLAIN_MODES.get(_hashable(body.get("explain", True)))
+        if explain is None:
+            raise InvalidInput(
+                'explain is true, false, "full" or "compact".', code="invalid", field="explain"
+            )
         result = predict_service.predict(
             space=space, instances=body.get("instances"), version=version, explain=explain
         )

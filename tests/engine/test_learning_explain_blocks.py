@@ -133,3 +133,36 @@ def test_the_cycle_collector_is_back_on_after_explaining_from_many_threads():
     for thread in threads:
         thread.join()
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize(
+    ("seed", "n_rows", "n_rules", "n_concepts", "n_examples"),
+    [(0, 200, 30, 8, 50), (1, 57, 1, 0, 5), (2, 40, 0, 3, 0), (3, 0, 5, 2, 5), (4, 1, 9, 4, 2)],
+)
+def test_a_compact_block_is_the_full_one_cut_down(seed, n_rows, n_rules, n_concepts, n_examples):
+    """Compact: the first three deciding rules of the full list, how many decide, how many
+    more fired, the nearest example, and the people those name."""
+    explainer, tables, block = random_block(seed, n_rows, n_rules, n_concepts, n_examples)
+    predicted, probabilities, fired, _, found, squared = block
+    _, _, examples = tables
+    full = [e.as_dict() for e in explainer.explain(*block)]
+    compact = explainer.compact(predicted, probabilities, fired, found, squared)
+    assert len(compact) == len(full)
+    for i, (whole, short) in enumerate(zip(full, compact, strict=True)):
+        deciding = [r for r in whole["explanation"]["rules"] if r["decides"]]
+        listed = deciding[:3]
+        nearest = whole["explanation"]["examples"][:1]
+        people = {r["author"] for r in listed}
+        if nearest and found.shape[1] and found[i, 0] >= 0:
+            people.add(examples.authors[int(found[i, 0])])
+        assert short == {
+            "label": whole["label"],
+            "probabilities": whole["probabilities"],
+            "explanation": {
+                "rules": listed,
+                "deciding": len(deciding),
+                "more_rules": len(whole["explanation"]["rules"]) - len(listed),
+                "examples": nearest if found.shape[1] and found[i, 0] >= 0 else [],
+                "contributors": sorted(people),
+            },
+        }

@@ -68,7 +68,61 @@ def test_unexplained_predictions_earn_no_credit(api, trained, api_key, teacher):
     assert body["predictions"] == 0
 
 
-@pytest.mark.parametrize("explain", ["false", 0, None, [False]])
+@pytest.fixture
+def crowded(api, space, teacher, expert):
+    """Six rules fire on a high toss, five of them for "toss in front", by two people."""
+    for n, who in enumerate((teacher, expert, teacher, expert, teacher)):
+        api(who).post(
+            f"{S}/rules",
+            {"condition": f"toss_height_cm > {80 + n}", "label": "toss in front"},
+            format="json",
+        )
+    api(expert).post(
+        f"{S}/rules", {"condition": "toss_height_cm > 70", "label": "no cue"}, format="json"
+    )
+    api(teacher).post(
+        f"{S}/examples",
+        {"features": row(toss_height_cm=120.0), "label": "toss in front"},
+        format="json",
+    )
+    train_space(space_id=space.pk)
+    return space
+
+
+def test_compact_names_the_deciding_rules_and_counts_the_rest(api, crowded, api_key):
+    client = api(api_key)
+    full = client.post(f"{S}/predict", {"instances": BATCH, "explain": "full"}, format="json")
+    compact = client.post(f"{S}/predict", {"instances": BATCH, "explain": "compact"}, format="json")
+    assert full.status_code == compact.status_code == 200, compact.json()
+    assert full.json() == client.post(f"{S}/predict", {"instances": BATCH}, format="json").json()
+    high = 0
+    for whole, short in zip(full.json()["predictions"], compact.json()["predictions"], strict=True):
+        assert (short["label"], short["probabilities"]) == (whole["label"], whole["probabilities"])
+        explained, brief = whole["explanation"], short["explanation"]
+        deciding = [r for r in explained["rules"] if r["decides"]]
+        assert brief["rules"] == deciding[:3]  # the most reliable deciding rules, in order
+        assert brief["deciding"] == len(deciding)
+        assert brief["more_rules"] == len(explained["rules"]) - len(brief["rules"])
+        assert brief["examples"] == explained["examples"][:1]
+        named = {r["author"] for r in brief["rules"]} | (
+            {"teacher"} if brief["examples"] else set()
+        )
+        assert brief["contributors"] == sorted(named)
+        assert "concepts" not in brief
+        high += len(deciding) > 3
+    assert high > 0  # some rows have more deciding rules than a compact answer lists
+
+
+def test_compact_predictions_earn_credit_for_the_people_they_name(api, crowded, api_key, teacher):
+    api(api_key).post(
+        f"{S}/predict",
+        {"instances": [row(toss_height_cm=120.0)], "explain": "compact"},
+        format="json",
+    )
+    assert api(teacher).get(f"{S}/contributors").json()["predictions"] == 1
+
+
+@pytest.mark.parametrize("explain", ["false", 0, 1, None, [False], "Compact", "summary", {}])
 def test_explain_is_true_or_false(api, trained, api_key, explain):
     response = api(api_key).post(
         f"{S}/predict", {"instances": [row()], "explain": explain}, format="json"

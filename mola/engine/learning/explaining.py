@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from mola.engine.learning.model import ExampleTable, RuleTable
 
 EXPLAINED_EXAMPLES = 3
+COMPACT_RULES = 3  # deciding rules a compact explanation lists
 _GRID_CELLS = 1 << 22  # a contributors grid of at most 4 MB
 
 
@@ -84,6 +85,7 @@ class Explainer:
         n_labels = max(1, len(labels))
         self.n_labels = n_labels
         decides = (rules.votes > 0).tolist() if len(labels) else [[False]] * len(rules.ids)
+        self.decides_by_rank = np.array(decides, dtype=bool).reshape(-1, n_labels)[self.by_rank]
         self.items_by_rank = [
             {
                 "id": int(rules.ids[r]),
@@ -164,6 +166,77 @@ class Explainer:
             )
             for i in range(n)
         ]
+
+    def compact(
+        self,
+        predicted: list[str],
+        probabilities: np.ndarray,
+        fired: np.ndarray,
+        found: np.ndarray,
+        squared: np.ndarray,
+    ) -> list[dict[str, Any]]:
+        """Compact predictions of a block (the predict endpoint's ``"explain": "compact"``):
+        per row the deciding rules — those whose vote raises the predicted label — most
+        reliable first, at most ``COMPACT_RULES`` of them, how many rules decide and how
+        many more fired, the nearest example, and the people these name."""
+        with _cycle_collector_paused():
+            return self._compact(predicted, probabilities, fired, found, squared)
+
+    def _compact(self, predicted, probabilities, fired, found, squared) -> list[dict[str, Any]]:
+        n = len(predicted)
+        rounded = np.round(probabilities, 6).tolist()
+        label_of_row = probabilities.argmax(axis=1) if probabilities.shape[1] else np.zeros(n, int)
+        ranked = np.ascontiguousarray(fired[self.by_rank].T)  # (rows, rules by rank)
+        # decides[rank, label]: the rule at that rank raises that label.
+        deciding = ranked & self.decides_by_rank.T[label_of_row]
+        rows, ranks = np.nonzero(deciding)
+        counts = np.bincount(rows, minlength=n)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        listed = (np.arange(len(rows)) - starts[rows]) < COMPACT_RULES
+        rows, ranks = rows[listed], ranks[listed]
+        picks = ranks * self.n_labels + label_of_row[rows]
+        rules = list(map(self.items_by_rank.__getitem__, picks.tolist()))
+        authors = self.rule_authors[self.by_rank[ranks]].tolist()
+        shown = found[:, 0] if found.shape[1] else np.full(n, -1)
+        near = np.flatnonzero(shown >= 0)
+        nearest = shown[near]
+        examples: list[list[dict[str, Any]]] = [[] for _ in range(n)]
+        example_authors: list[int | None] = [None] * n
+        for i, e_id, label, distance, disputed, author in zip(
+            near.tolist(),
+            self.examples.ids[nearest].tolist(),
+            self.example_labels[nearest].tolist(),
+            np.round(np.sqrt(squared[near, :1].astype(np.float64)), 4).ravel().tolist(),
+            self.examples.disputed[nearest].tolist(),
+            self.example_authors[nearest].tolist(),
+            strict=True,
+        ):
+            examples[i] = [{"id": e_id, "label": label, "distance": distance, "disputed": disputed}]
+            example_authors[i] = author
+        rule_at = _bounds(rows, n)
+        fired_per_row = ranked.sum(axis=1).tolist()
+        names = self.authors.tolist()
+        labels = self.labels
+        predictions = []
+        for i in range(n):
+            start, stop = rule_at[i], rule_at[i + 1]
+            people = set(authors[start:stop])
+            if example_authors[i] is not None:
+                people.add(example_authors[i])
+            predictions.append(
+                {
+                    "label": predicted[i],
+                    "probabilities": dict(zip(labels, rounded[i], strict=True)),
+                    "explanation": {
+                        "rules": rules[start:stop],
+                        "deciding": int(counts[i]),
+                        "more_rules": fired_per_row[i] - (stop - start),
+                        "examples": examples[i],
+                        "contributors": sorted(names[p] for p in people),
+                    },
+                }
+            )
+        return predictions
 
     def _contributors(
         self, n: int, *parts: tuple[np.ndarray, np.ndarray]

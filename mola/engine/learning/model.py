@@ -159,6 +159,23 @@ class TaughtModel:
             explanations = self._with_words(table, explanations)
         return explanations
 
+    def explain_compact(self, table: Table) -> list[dict[str, Any]]:
+        """Each row's prediction with a compact explanation (``Explainer.compact``): the
+        deciding rules first and counts of the rest, in the predict endpoint's shape."""
+        explainer = self._explainer()
+        predictions: list[dict[str, Any]] = []
+        for part in self._parts(table):
+            evidence = self._evidence(part, explain=True)
+            probabilities = tempered(evidence.counts, self.temperature_)
+            predictions += explainer.compact(
+                self._labels_of(probabilities),
+                probabilities,
+                evidence.fired,
+                evidence.found,
+                evidence.squared,
+            )
+        return predictions
+
     def _with_words(self, table: Table, explanations: list[Explanation]) -> list[Explanation]:
         """The explanations with the words that pushed each answer most and their teachers
         (who also join the contributors)."""
