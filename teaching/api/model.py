@@ -138,7 +138,10 @@ class RuleReasonSerializer(serializers.Serializer):
     reliability = serializers.FloatField()
     disputed = serializers.BooleanField()
     decides = serializers.BooleanField(
-        help_text="The rule's vote raises the predicted label (switched off, it would fall)."
+        help_text=(
+            "The rule's vote raises the predicted label, and switching the rule off (its vote "
+            "and the forest's use of it) lowers that label's probability."
+        )
     )
 
 

@@ -56,3 +56,26 @@ def test_the_saboteurs_own_examples_no_longer_vouch_for_their_rule():
     [explanation] = model.explain(rows({"toss_height_cm": 100.0, "elbow_angle": 90.0}))
     decides = {r["id"]: r["decides"] for r in explanation.rules}
     assert decides == {1: True, 2: False}  # the honest rule decided FRONT; sam's did not
+
+
+def test_switching_off_the_rules_an_explanation_says_decide_lowers_its_answer():
+    # Two rules with one condition: the forest may read either column, so a rule's vote
+    # alone does not say whether it decides; the explanation checks on the whole model.
+    model = trained(rules=[HONEST, SABOTAGE], examples=[*HONEST_EXAMPLES, *SABOTEUR_EXAMPLES])
+    cases = rows(
+        *(
+            {"toss_height_cm": t, "elbow_angle": a}
+            for t in (10.0, 61.0, 90.0, 150.0)
+            for a in (50.0, 130.0)
+        )
+    )
+    explanations = model.explain(cases)
+    without = [[r["id"] for r in e.rules if r["decides"]] for e in explanations]
+    assert sum(map(bool, without)) >= 4  # the high tosses name the honest rule
+    before = model.predict_proba(cases)
+    after = model.predict_proba(cases, without=without)
+    for i, named in enumerate(without):
+        label = before[i].argmax()
+        if named:
+            assert after[i, label] < before[i, label]
+        assert set(named) <= {r["id"] for r in explanations[i].rules}

@@ -14,7 +14,7 @@ from mola.engine.learning.evidence import vote_matrix
 from mola.engine.learning.explaining import Explainer
 
 
-def one_row(explainer, tables, label, probabilities, fired, held, nearest, squared):
+def one_row(explainer, tables, label, probabilities, fired, deciding, held, nearest, squared):
     """The plain per-row reading of an explanation (what the block code must match)."""
     rules, labels, examples = tables
     positions = [r for r in range(len(fired)) if fired[r]]
@@ -37,7 +37,7 @@ def one_row(explainer, tables, label, probabilities, fired, held, nearest, squar
                     "author": rules.authors[r],
                     "reliability": round(float(rules.reliability[r]), 4),
                     "disputed": bool(rules.disputed[r]),
-                    "decides": bool(rules.votes[r, labels.index(label)] > 0),
+                    "decides": bool(deciding[r]),
                 }
                 for r in positions
             ],
@@ -81,13 +81,14 @@ def random_block(seed: int, n_rows: int, n_rules: int, n_concepts: int, n_exampl
     explainer.concept_authors_names = concept_authors
     probabilities = rng.dirichlet(np.ones(3), n_rows)
     fired = rng.random((n_rules, n_rows)) < 0.3
+    deciding = fired & (rng.random((n_rules, n_rows)) < 0.5)
     held = rng.random((n_concepts, n_rows)) < 0.4
     k = 4 if n_examples else 0
     found = rng.integers(0, max(1, n_examples), (n_rows, k))
     found[rng.random((n_rows, k)) < 0.2] = -1  # fewer neighbours than asked
     squared = rng.random((n_rows, k)).astype(np.float32) * 9
     predicted = [labels[i] for i in probabilities.argmax(axis=1)]
-    block = (predicted, probabilities, fired, held, found, squared)
+    block = (predicted, probabilities, fired, deciding, held, found, squared)
     return explainer, (rules, labels, examples), block
 
 
@@ -97,7 +98,7 @@ def random_block(seed: int, n_rows: int, n_rules: int, n_concepts: int, n_exampl
 )
 def test_a_block_says_what_each_row_alone_says(seed, n_rows, n_rules, n_concepts, n_examples):
     explainer, tables, block = random_block(seed, n_rows, n_rules, n_concepts, n_examples)
-    predicted, probabilities, fired, held, found, squared = block
+    predicted, probabilities, fired, deciding, held, found, squared = block
     got = [e.as_dict() for e in explainer.explain(*block)]
     expected = [
         one_row(
@@ -106,6 +107,7 @@ def test_a_block_says_what_each_row_alone_says(seed, n_rows, n_rules, n_concepts
             predicted[i],
             probabilities[i],
             fired[:, i],
+            deciding[:, i],
             held[:, i],
             found[i],
             squared[i],
@@ -143,10 +145,10 @@ def test_a_compact_block_is_the_full_one_cut_down(seed, n_rows, n_rules, n_conce
     """Compact: the first three deciding rules of the full list, how many decide, how many
     more fired, the nearest example, and the people those name."""
     explainer, tables, block = random_block(seed, n_rows, n_rules, n_concepts, n_examples)
-    predicted, probabilities, fired, _, found, squared = block
+    predicted, probabilities, fired, deciding, _, found, squared = block
     _, _, examples = tables
     full = [e.as_dict() for e in explainer.explain(*block)]
-    compact = explainer.compact(predicted, probabilities, fired, found, squared)
+    compact = explainer.compact(predicted, probabilities, fired, deciding, found, squared)
     assert len(compact) == len(full)
     for i, (whole, short) in enumerate(zip(full, compact, strict=True)):
         deciding = [r for r in whole["explanation"]["rules"] if r["decides"]]

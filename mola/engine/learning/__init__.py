@@ -54,9 +54,11 @@ Principles kept from the start (docs: "How the model learns"):
    (discounted) training examples it covers. A firing rule counts only what it knows beyond
    a uniform guess: above 1/n_labels its excess goes to its label, below it — a rule the
    examples contradict — against its label. So switching a rule off always lowers the
-   probability of what it voted for, and explanations can say which rules *decide* a
-   prediction ("decides": the rule's vote raises the predicted label; bench/quality.py
-   checks by deletion that removing them lowers it).
+   probability of what it voted for. Explanations say which rules *decide* a prediction
+   ("decides": the rule's vote raises the predicted label and switching it off lowers that
+   label's probability on the whole model — the forest reads rules as columns, so a vote
+   alone does not say it; ``TaughtModel._deciding``); bench/quality.py checks by deletion
+   that removing them together lowers it.
 5. *Disputed teachings still count*, at half weight, and are flagged in explanations.
    Evaluation examples never enter the tables the model learns from; they are scored only.
 6. *Calibration*: the same held-out predictions give the temperature, ``cv_accuracy`` and

@@ -80,12 +80,8 @@ class Explainer:
         # Rules are listed most reliable first (then by id): ranked once per model.
         self.by_rank = np.lexsort((rules.ids, -rules.reliability))
         reliability = np.round(rules.reliability, 4).tolist()
-        # One item per rule and predicted label: "decides" says whether the rule's vote
-        # raises that label (switching the rule off lowers its probability).
-        n_labels = max(1, len(labels))
-        self.n_labels = n_labels
-        decides = (rules.votes > 0).tolist() if len(labels) else [[False]] * len(rules.ids)
-        self.decides_by_rank = np.array(decides, dtype=bool).reshape(-1, n_labels)[self.by_rank]
+        # Two items per rule: "decides" False and True (whether switching the rule off
+        # lowers the predicted label's probability: TaughtModel._deciding).
         self.items_by_rank = [
             {
                 "id": int(rules.ids[r]),
@@ -93,10 +89,10 @@ class Explainer:
                 "author": rules.authors[r],
                 "reliability": reliability[r],
                 "disputed": bool(rules.disputed[r]),
-                "decides": bool(decides[r][label]),
+                "decides": decides,
             }
             for r in self.by_rank.tolist()
-            for label in range(n_labels)
+            for decides in (False, True)
         ]
         self.example_labels = np.array([labels[i] for i in examples.labels], dtype=object)
 
@@ -105,27 +101,30 @@ class Explainer:
         predicted: list[str],
         probabilities: np.ndarray,
         fired: np.ndarray,
+        deciding: np.ndarray,
         held: np.ndarray,
         found: np.ndarray,
         squared: np.ndarray,
     ) -> list[Explanation]:
-        """Explanations of a block: ``fired`` (rules, rows) after precedence, ``held``
-        (concepts, rows), ``found``/``squared`` (rows, ≥3) nearest examples.
+        """Explanations of a block: ``fired`` (rules, rows) after precedence, ``deciding``
+        (rules, rows) which of them decide the prediction, ``held`` (concepts, rows),
+        ``found``/``squared`` (rows, ≥3) nearest examples.
 
         Each part is gathered for the whole block at once: ``np.nonzero`` of a row-major
         matrix lists every row's items in order, row after row, so one flat list per part
         and each row's bounds in it are all a row needs (slices, no per-row numpy).
         """
         with _cycle_collector_paused():
-            return self._explain(predicted, probabilities, fired, held, found, squared)
+            return self._explain(predicted, probabilities, fired, deciding, held, found, squared)
 
-    def _explain(self, predicted, probabilities, fired, held, found, squared) -> list[Explanation]:
+    def _explain(
+        self, predicted, probabilities, fired, deciding, held, found, squared
+    ) -> list[Explanation]:
         n = len(predicted)
         rounded = np.round(probabilities, 6).tolist()
         # Rules with their columns in listing order: each row's come out most reliable first.
         rule_rows, ranks = np.nonzero(np.ascontiguousarray(fired[self.by_rank].T))
-        label_of_row = probabilities.argmax(axis=1) if probabilities.shape[1] else np.zeros(n, int)
-        picks = ranks * self.n_labels + label_of_row[rule_rows]
+        picks = ranks * 2 + deciding[self.by_rank[ranks], rule_rows]
         rules = list(map(self.items_by_rank.__getitem__, picks.tolist()))
         concept_rows, concepts = np.nonzero(np.ascontiguousarray(held.T))
         concept_names = list(map(self.concept_names.__getitem__, concepts.tolist()))
@@ -172,30 +171,29 @@ class Explainer:
         predicted: list[str],
         probabilities: np.ndarray,
         fired: np.ndarray,
+        deciding: np.ndarray,
         found: np.ndarray,
         squared: np.ndarray,
     ) -> list[dict[str, Any]]:
         """Compact predictions of a block (the predict endpoint's ``"explain": "compact"``):
-        per row the deciding rules — those whose vote raises the predicted label — most
+        per row the deciding rules (``deciding``, rules × rows: TaughtModel._deciding) most
         reliable first, at most ``COMPACT_RULES`` of them, how many rules decide and how
         many more fired, the nearest example, and the people these name."""
         with _cycle_collector_paused():
-            return self._compact(predicted, probabilities, fired, found, squared)
+            return self._compact(predicted, probabilities, fired, deciding, found, squared)
 
-    def _compact(self, predicted, probabilities, fired, found, squared) -> list[dict[str, Any]]:
+    def _compact(
+        self, predicted, probabilities, fired, deciding, found, squared
+    ) -> list[dict[str, Any]]:
         n = len(predicted)
         rounded = np.round(probabilities, 6).tolist()
-        label_of_row = probabilities.argmax(axis=1) if probabilities.shape[1] else np.zeros(n, int)
         ranked = np.ascontiguousarray(fired[self.by_rank].T)  # (rows, rules by rank)
-        # decides[rank, label]: the rule at that rank raises that label.
-        deciding = ranked & self.decides_by_rank.T[label_of_row]
-        rows, ranks = np.nonzero(deciding)
+        rows, ranks = np.nonzero(np.ascontiguousarray(deciding[self.by_rank].T))
         counts = np.bincount(rows, minlength=n)
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
         listed = (np.arange(len(rows)) - starts[rows]) < COMPACT_RULES
         rows, ranks = rows[listed], ranks[listed]
-        picks = ranks * self.n_labels + label_of_row[rows]
-        rules = list(map(self.items_by_rank.__getitem__, picks.tolist()))
+        rules = list(map(self.items_by_rank.__getitem__, (ranks * 2 + 1).tolist()))
         authors = self.rule_authors[self.by_rank[ranks]].tolist()
         shown = found[:, 0] if found.shape[1] else np.full(n, -1)
         near = np.flatnonzero(shown >= 0)
