@@ -64,7 +64,8 @@ class Precedence:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Every active teaching of one space at one ``revision`` of its teachings."""
+    """Every active teaching of one space at one ``revision`` of its teachings, and a
+    bounded sample of its unlabelled case pool (feature values only; ``pool.py``)."""
 
     schema: Schema
     concepts: Sequence[ConceptSpec] = field(default_factory=tuple)
@@ -72,3 +73,4 @@ class Snapshot:
     examples: Sequence[ExampleSpec] = field(default_factory=tuple)
     precedences: Sequence[Precedence] = field(default_factory=tuple)
     revision: int = 0
+    pool: Sequence[Mapping[str, Any]] = field(default_factory=tuple)

@@ -57,6 +57,7 @@ from mola.engine.learning.forest import (
 from mola.engine.learning.matching import Matcher
 from mola.engine.learning.model import ExampleTable, RuleTable, TaughtModel
 from mola.engine.learning.neighbours import ExampleIndex, stored_rows
+from mola.engine.learning.pool import Pool, PoolTexts, fit_label_model_on, prepare_pool, rule_counts
 from mola.engine.learning.scoring import (
     expected_calibration_error,
     macro_f1,
@@ -163,14 +164,18 @@ def fit(
     covered, coverage, held, fired_selected = _match_training(
         matcher, table, winners, losers, y, weights, n_labels, selected
     )
+    pool = prepare_pool(schema, snapshot.pool, matcher, winners, losers, random_state, rows)
     arrays_done = time.perf_counter()
 
-    reader, text_out_of_fold = _read_texts(
-        schema, table, y, weights, training, n_labels, random_state
+    label_counts = np.bincount(y, minlength=n_labels).astype(np.float64)
+    if pool is not None:
+        expertise = [r.expertise for r in rules]
+        fit_label_model_on(pool, expertise, rule_labels, covered, label_counts, n_labels)
+    reader, text_out_of_fold, pooled_texts, text_pool = _read_texts(
+        schema, table, y, weights, training, n_labels, random_state, pool
     )
     encoder = Encoder(schema).fit(table, held.T, y, n_labels)
     points = encoder.transform(table, held.T, text_out_of_fold)
-    label_counts = np.bincount(y, minlength=n_labels).astype(np.float64)
     label_prior = (label_counts + 1) / (len(y) + n_labels) if n_labels else np.zeros(0)
 
     vetoes = np.array([e.refutes is not None for e in training], dtype=bool)
@@ -217,34 +222,53 @@ def fit(
         weights = weights * discount
     agree = covered[np.arange(len(rules)), rule_labels] if len(rules) else np.zeros(0)
     disagree = covered.sum(axis=1) - agree
+    held_out = (fired_selected, y[selected], weights[selected], strengths)
+    pool_agree, pool_disagree, pool_summary = rule_counts(
+        pool, rule_labels, prior, covered, label_counts, held_out, n_labels
+    )
+    agree, disagree = agree + pool_agree, disagree + pool_disagree
     rule_reliability = reliability(prior, agree, disagree)
     seen_coverage = coverage.astype(np.float64)
     if example_trees is not None and example_trees is reused:
         seen_coverage[reused.unseen] = 0.0  # rules added since the trees: they never saw them
-    choice = choose_settings(
-        params,
-        selected,
-        fired_selected,
-        seen_coverage,
-        index,
-        stored,
-        points,
-        y,
-        weights,
-        rule_labels,
-        prior,
-        agree,
-        disagree,
-        strengths,
-        label_counts,
-        n_labels,
-        default_bandwidth,
-        out_of_fold,
-        vetoes,
-        reused.mass if reused is not None and example_trees is reused else None,
-        discount[selected] if discount is not None else None,
-        text_out_of_fold[selected] if text_out_of_fold is not None else None,
-    )
+
+    def choose_for(index: ExampleIndex, points: np.ndarray, text: np.ndarray | None):
+        return choose_settings(
+            params,
+            selected,
+            fired_selected,
+            seen_coverage,
+            index,
+            stored,
+            points,
+            y,
+            weights,
+            rule_labels,
+            prior,
+            agree,
+            disagree,
+            strengths,
+            label_counts,
+            n_labels,
+            default_bandwidth,
+            out_of_fold,
+            vetoes,
+            reused.mass if reused is not None and example_trees is reused else None,
+            discount[selected] if discount is not None else None,
+            text[selected] if text is not None else None,
+        )
+
+    choice = choose_for(index, points, text_out_of_fold)
+    if pooled_texts is not None:
+        # The texts read with the pool replace the plain ones only if the whole blend's
+        # held-out log loss says so (pool.py).
+        pooled_points = encoder.transform(table, held.T, pooled_texts[1])
+        pooled_index = ExampleIndex(pooled_points[stored])
+        pooled_choice = choose_for(pooled_index, pooled_points, pooled_texts[1])
+        text_pool["blend_log_loss"] = [choice["cv_log_loss"], pooled_choice["cv_log_loss"]]
+        text_pool["kept"] = (pooled_choice["cv_log_loss"] or 0) < (choice["cv_log_loss"] or 0)
+        if text_pool["kept"]:
+            reader, index, choice = pooled_texts[0], pooled_index, pooled_choice
     if reader is not None:
         reader.mass = choice["text_mass"]
     if example_trees is not None:
@@ -297,6 +321,7 @@ def fit(
         "n_examples": len(training),
         "n_evaluation": len(evaluation),
         "n_precedences": len(winners),
+        "pool": {**pool_summary, "texts": text_pool},
         "teaching_revision": snapshot.revision,
         "trees": {
             "fresh": trees == "fit",
@@ -490,17 +515,27 @@ def _read_texts(
     training: list[ExampleSpec],
     n_labels: int,
     random_state: int,
-) -> tuple[TextReader | None, np.ndarray | None]:
+    pool: Pool | None = None,
+) -> tuple[TextReader | None, np.ndarray | None, tuple | None, dict[str, Any] | None]:
     """The TextReader of a space with text features, fitted on the training examples, and
-    its out-of-fold probabilities of them (None, None without texts or enough examples)."""
+    its out-of-fold probabilities of them (None, None without texts or enough examples);
+    then the same read with the pool (pool.py) when its out-of-fold log loss is lower, else
+    None; and what the pool did (None without a pool)."""
     features = [f.name for f in schema.features if f.kind == "text"]
     if not features or not TextReader.usable(y):
-        return None, None
+        return None, None, None, None
     reader = TextReader(features, n_labels)
     documents = reader.documents(table)
     out_of_fold = reader.out_of_fold(documents, y, weights, random_state)
-    reader.fit(documents, y, weights, [e.author for e in training])
-    return reader, out_of_fold
+    authors = [e.author for e in training]
+    reader.fit(documents, y, weights, authors)
+    if pool is None:
+        return reader, out_of_fold, None, None
+    posteriors = pool.label_model.posteriors if pool.label_model is not None else None
+    texts = PoolTexts(TextReader(features, n_labels), posteriors)
+    pool_documents = reader.documents(pool.table)
+    pooled = texts.fit(documents, pool_documents, y, weights, authors, random_state)
+    return reader, out_of_fold, pooled, texts.summary
 
 
 def _evaluation_metrics(
