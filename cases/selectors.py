@@ -50,6 +50,22 @@ def answered_ids(*, space: Space) -> set[int]:
     return set(Case.objects.filter(space=space, answer__isnull=False).values_list("id", flat=True))
 
 
+def training_sample(*, space: Space, limit: int) -> list[dict]:
+    """Feature values of at most ``limit`` unanswered cases of the pool, for training: all of
+    them, or a sample seeded by the space and the pool's version (the same pool gives the
+    same sample, so retrains of one pool agree). An answered case is an example already."""
+    ids = np.fromiter(
+        Case.objects.filter(space=space, answer__isnull=True)
+        .order_by("id")
+        .values_list("id", flat=True),
+        dtype=np.int64,
+    )
+    if len(ids) > limit:
+        rng = np.random.default_rng([space.pk, pool_version(space=space)])
+        ids = np.sort(rng.choice(ids, limit, replace=False))
+    return _rows_of(space, ids)
+
+
 def _rows_of(space: Space, ids: np.ndarray) -> list[dict]:
     """Feature values of the cases ``ids``, in that order. Read as JSON text and parsed by
     orjson: 100,000 cases parse in a fraction of what the ORM's json.loads per row takes."""

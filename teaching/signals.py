@@ -37,6 +37,11 @@ predictions_explained = Signal()
 # it changed.
 version_publishing = Signal()
 
+# Training asks for a bounded sample of the space's unlabelled case pool: ``space``,
+# ``limit``. A listener returns a sequence of feature dicts (cases answers with its pool,
+# ``cases/receivers.py``); sent inside the snapshot's consistent read. See ``pool_sample``.
+pool_sample_wanted = Signal()
+
 
 def decision_record(
     *,
@@ -73,3 +78,12 @@ def version_hold(version, *, because: str) -> None:
     """Hold ``version`` back instead of publishing it (a ``version_publishing`` listener)."""
     version.status = ModelStatus.HELD
     version.held_because = because
+
+
+def pool_sample(*, space: Space, limit: int) -> tuple[dict[str, Any], ...]:
+    """At most ``limit`` unlabelled cases of the space's pool, for the learner (none when
+    no app keeps a pool)."""
+    rows: list[dict[str, Any]] = []
+    for _receiver, answer in pool_sample_wanted.send(sender=Space, space=space, limit=limit):
+        rows.extend(answer or ())
+    return tuple(rows[:limit])

@@ -172,6 +172,7 @@ def test_every_signal_sent_upwards_has_its_listener() -> None:
         consensus_signals.disputes_opened,
         consensus_signals.disputes_decided,
         teaching_signals.version_publishing,
+        teaching_signals.pool_sample_wanted,
     ]
     assert all(signal.has_listeners() for signal in sent)
-    assert len(sent) == 7
+    assert len(sent) == 8

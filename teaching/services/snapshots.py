@@ -45,6 +45,7 @@ from teaching.models import (
     Space,
     Status,
 )
+from teaching.signals import pool_sample
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,7 @@ def space_snapshot(space: Space):
 
     from mola.engine.language import ConditionError
     from mola.engine.learning import ConceptSpec, Precedence, RuleSpec, Snapshot
+    from mola.engine.learning.pool import MAX_POOL_ROWS
 
     schema = space.schema
     key, compiled = space_concepts_keyed(space)
@@ -173,6 +175,7 @@ def space_snapshot(space: Space):
         examples=examples,
         precedences=precedences,
         revision=space.teaching_revision,
+        pool=pool_sample(space=space, limit=MAX_POOL_ROWS),
     )
 
 
