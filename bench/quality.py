@@ -12,6 +12,8 @@ method is scored on 2,000 held-out cases of the world:
   mola        ``fit(snapshot)`` — the refined version (a full fit)
   mola-quick  the version served right after the last teaching: the space was fully fitted
               before its last tenth of examples arrived, then ``fit(…, trees="reuse")``
+  mola-pool   with ``--pool N``: ``fit`` with N unlabelled cases of the world as the space's
+              case pool (printed as MOLA with pool − MOLA after the table)
   rf-rules    random forest on the values + one 0/1 column per rule and per concept
   hgb-rules   gradient boosting on the same columns
   hgb         gradient boosting on the values only
@@ -88,6 +90,7 @@ class Settings:
     families: tuple[str, ...]
     n_test: int
     trees: int
+    pool: int = 0  # unlabelled cases of the world given as the space's pool (0: none)
 
 
 def _labels(model, table, index) -> np.ndarray:
@@ -182,6 +185,12 @@ def run_cell(family: str, seed: int, settings: Settings) -> list[dict]:
         fit_cpu = time.process_time() - clock
         if n in QUICK_SCALES:
             said["mola-quick"] = _labels(quick_model(snapshot, seed), test, index)
+        if settings.pool:
+            pool_rows = teaching.world.sample_rows(
+                settings.pool, np.random.default_rng(700_001 + seed)
+            )
+            with_pool = dataclasses.replace(snapshot, pool=tuple(pool_rows))
+            said["mola-pool"] = _labels(fit(with_pool, random_state=seed), test, index)
         said["no-rules"] = _labels(
             fit(dataclasses.replace(snapshot, rules=(), precedences=()), random_state=seed),
             test,
@@ -261,6 +270,7 @@ def report(results: list[dict], settings: Settings) -> bool:
                 f"{min(diffs):+.1f}{'' if ok else ' ✗'} | {quick} | {deleted:.1%} "
                 f"(of the {named:.0%} naming a rule) |"
             )
+    report_pool(results, settings)
     deleted_all = _mean(r["deleted"] for r in results)
     fit_cpu = {n: _mean(r["fit_cpu"] for r in results if r["n"] == n) for n in settings.scales}
     print()
@@ -280,6 +290,22 @@ def report(results: list[dict], settings: Settings) -> bool:
     return met
 
 
+def report_pool(results: list[dict], settings: Settings) -> None:
+    """With ``--pool``: MOLA fitted with the world's unlabelled cases as its pool against
+    MOLA without, per family and scale (mean and worst seed, in points)."""
+    if not any("mola-pool" in r["accuracy"] for r in results):
+        return
+    print(f"\nWith a pool of {settings.pool} unlabelled cases (MOLA with pool − MOLA, points):")
+    for family in settings.families:
+        cells = []
+        for n in settings.scales:
+            rows = [r for r in results if r["family"] == family and r["n"] == n]
+            diffs = [100 * (r["accuracy"]["mola-pool"] - r["accuracy"]["mola"]) for r in rows]
+            if diffs:
+                cells.append(f"{n}: {_mean(diffs):+.1f} / worst {min(diffs):+.1f}")
+        print(f"  {family}: " + "; ".join(cells))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=None)
@@ -287,6 +313,9 @@ def main() -> None:
     parser.add_argument("--families", default=",".join(FAMILIES))
     parser.add_argument("--quick", action="store_true", help="2 seeds, 100 forest trees")
     parser.add_argument("--save", help="also write the per-seed results to this JSON file")
+    parser.add_argument(
+        "--pool", type=int, default=0, help="also fit MOLA with this many unlabelled cases"
+    )
     parser.add_argument(
         "--only-quick", action="store_true", help="only quick after one example vs refined"
     )
@@ -301,6 +330,7 @@ def main() -> None:
         families=tuple(args.families.split(",")),
         n_test=2000,
         trees=100 if args.quick else 150,
+        pool=args.pool,
     )
     if args.report:
         results = [r for path in args.report.split(",") for r in json.loads(Path(path).read_text())]
@@ -343,7 +373,8 @@ def main() -> None:
             results += cell
             line = "; ".join(
                 f"n={r['n']}: mola {r['accuracy']['mola']:.3f} quick "
-                f"{r['accuracy'].get('mola-quick', math.nan):.3f} rf "
+                f"{r['accuracy'].get('mola-quick', math.nan):.3f} pool "
+                f"{r['accuracy'].get('mola-pool', math.nan):.3f} rf "
                 f"{r['accuracy']['rf-rules']:.3f} hgb {r['accuracy']['hgb-rules']:.3f}"
                 for r in cell
             )
