@@ -251,6 +251,11 @@ SERVING_POLL_SECONDS = env_int("SERVING_POLL_MS", 100) / 1000
 # Unlabelled cases a space may hold (imports past it are refused whole).
 CASE_POOL_MAX = env_int("CASE_POOL_MAX", 200_000)
 
+# --- Model versions ----------------------------------------------------------------------
+# Model versions each space keeps (the serving one always); older ones are pruned by the
+# workers' sweep (teaching/services/retention.py). 0 keeps every version.
+MODEL_VERSIONS_KEPT = env_int("MODEL_VERSIONS_KEPT", 20)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "MOLA API",
     "DESCRIPTION": "A community of experts teaches one shared model; clients query it.",

@@ -1,0 +1,42 @@
+"""Bounded retention of model versions: the newest ``keep`` of a space stay, with the serving
+version and any still training; older ones go with their artifacts."""
+
+from __future__ import annotations
+
+from teaching.models import ModelArtifact, ModelStatus, ModelVersion
+from teaching.services.retention import versions_prune
+
+
+def _versions(space, statuses: list[str]) -> None:
+    for number, status in enumerate(statuses, start=1):
+        version = ModelVersion(space=space, version=number, teaching_revision=number, status=status)
+        version.artifact = b"model %d" % number if status == ModelStatus.READY else None
+        version.save()
+
+
+def _numbers(space) -> list[int]:
+    return sorted(ModelVersion.objects.filter(space=space).values_list("version", flat=True))
+
+
+def test_only_the_newest_versions_stay_with_their_artifacts(space):
+    _versions(space, [ModelStatus.READY] * 8)
+    assert versions_prune(keep=3) == 5
+    assert _numbers(space) == [6, 7, 8]
+    kept = ModelArtifact.objects.values_list("version__version", flat=True)
+    assert sorted(kept) == [6, 7, 8]
+    assert versions_prune(keep=3) == 0  # nothing more to prune
+
+
+def test_the_serving_version_and_a_training_one_are_never_pruned(space):
+    ready, failed = ModelStatus.READY, ModelStatus.FAILED
+    # Version 2 serves: every newer training failed (or still runs).
+    _versions(space, [ready, ready, ModelStatus.TRAINING, failed, failed, failed, failed])
+    versions_prune(keep=2)
+    assert _numbers(space) == [2, 3, 6, 7]
+    assert ModelArtifact.objects.filter(version__space=space).count() == 1
+
+
+def test_zero_keeps_every_version(space, settings):
+    _versions(space, [ModelStatus.READY] * 4)
+    settings.MODEL_VERSIONS_KEPT = 0
+    assert versions_prune() == 0 and _numbers(space) == [1, 2, 3, 4]
