@@ -106,6 +106,7 @@ class BenchEnv:
     port: int
     own_dir: bool
     processes: list[subprocess.Popen] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)  # each process's log name
     logs: list = field(default_factory=list)
 
     @classmethod
@@ -140,10 +141,14 @@ class BenchEnv:
         call_command("migrate", verbosity=0)
         env = cls(data_dir=data_dir, port=free_port(), own_dir=own)
         try:
-            for machine in range(worker_machines):
-                env.start_worker(POOLS["training"], celery_concurrency, machine)
-                if consensus:
-                    env.start_worker(POOLS["consensus"], None, machine)
+            env.start_workers(
+                [
+                    (pool, celery_concurrency if pool.name == "training" else None, machine)
+                    for machine in range(worker_machines)
+                    for pool in POOLS.values()
+                    if consensus or pool.name == "training"
+                ]
+            )
             env._start_web(web_workers, consensus)
         except BaseException:
             env.stop()
@@ -157,29 +162,30 @@ class BenchEnv:
             args, cwd=ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT
         )
         self.processes.append(process)
+        self.names.append(log_name)
         return process
 
-    def start_worker(
-        self, pool, concurrency: int | None, machine: int = 0, timeout: float = 60
-    ) -> subprocess.Popen:
-        """A worker of ``pool`` (``mola.pools.Pool``); ``concurrency`` None: the pool's own."""
+    def start_workers(self, specs: list, timeout: float = 240) -> list[subprocess.Popen]:
+        """Workers ``(pool, concurrency, machine)`` (``mola.pools.Pool``; concurrency None:
+        the pool's own), started side by side, once every one answers a ping."""
         from mola.celery import app
         from mola.pools import worker_args
 
-        name = f"{pool.name}-{machine}-{uuid.uuid4().hex[:6]}@localhost"
-        process = self._spawn(
-            worker_args(
+        started = []
+        for pool, concurrency, machine in specs:
+            name = f"{pool.name}-{machine}-{uuid.uuid4().hex[:6]}@localhost"
+            args = worker_args(
                 pool, hostname=name, concurrency=concurrency, loglevel="WARNING", python=True
-            ),
-            f"worker-{pool.name}-{machine}.log",
-        )
+            )
+            started.append((name, self._spawn(args, f"worker-{pool.name}-{machine}.log")))
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"a worker exited at start; see {self.data_dir}/worker-*.log")
-            if app.control.ping(destination=[name], timeout=0.5):
-                return process
-        raise RuntimeError("the worker did not answer within the timeout")
+        for name, process in started:
+            while not app.control.ping(destination=[name], timeout=0.5):
+                if process.poll() is not None:
+                    raise RuntimeError(f"a worker exited; see {self.data_dir}/worker-*.log")
+                if time.monotonic() > deadline:
+                    raise RuntimeError("a worker did not answer within the timeout")
+        return [process for _, process in started]
 
     def _start_web(self, workers: int, consensus: bool = True, timeout: float = 60) -> None:
         process = self._spawn(
