@@ -7,6 +7,7 @@ text and severity whichever teaching was checked: incremental results equal from
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mola.engine.consensus.geometry import overlap, quoted_text, span_region, within
@@ -45,8 +46,72 @@ NEAR_FACTOR = 0.8  # nearly the same case is a little less certain than exactly 
 
 
 def rule_pair(index: ConsensusIndex, x: RuleState, y: RuleState) -> Contradiction:
-    """Two rules with different labels whose regions meet (precondition)."""
+    """Two rules with different labels whose regions meet (precondition).
+
+    Remembered per pair (``index.pairs``): the overlap's geometry while both rule states
+    stand, and the contradiction itself while what it is built from is unchanged, so a
+    check after one example edit rebuilds only the pairs whose evidence or standing moved
+    and hands back the very same object for the rest (the store compares by identity)."""
     a, b = (x, y) if x.item.id < y.item.id else (y, x)
+    pair = (a.item.id, b.item.id)
+    memo = index.pairs.get(pair)
+    if memo is None or memo.a is not a or memo.b is not b:
+        memo = index.pairs[pair] = _PairMemo(a, b, _pair_geometry(index, a, b))
+    facts_a, facts_b = index.facts(a), index.facts(b)
+    standings = (facts_a.standing, facts_b.standing)
+    suspects = tuple(standing if standing.suspect else None for standing in standings)
+    recent = (index.recent.n_rows, facts_a.recent_bits, facts_b.recent_bits)
+    if (
+        memo.found is not None
+        and memo.suspects == suspects
+        and memo.recent == recent
+        and _same_shared(index, a, memo.serials[0], b, memo.serials[1])
+    ):
+        memo.serials = (facts_a.serial, facts_b.serial)
+        return memo.found
+    shared = facts_a.bits & facts_b.bits
+    counts = index.label_counts_of_bits(shared) if shared else _NO_COUNTS
+    in_both = (facts_a.recent_bits & facts_b.recent_bits).bit_count()
+    memo.suspects, memo.recent = suspects, recent
+    memo.serials = (facts_a.serial, facts_b.serial)
+    if memo.found is None or memo.counts != (counts, in_both, suspects):
+        memo.counts = (counts, in_both, suspects)
+        memo.found = _rule_pair(index, a, b, memo.geometry, counts, in_both, standings)
+    return memo.found
+
+
+@dataclass(eq=False)
+class _PairMemo:
+    """What ``rule_pair`` remembers of a pair of rule states."""
+
+    a: RuleState
+    b: RuleState
+    geometry: tuple
+    found: Contradiction | None = None
+    serials: tuple[int, int] = (-1, -1)  # the facts' serials ``found`` was checked against
+    suspects: tuple[Standing | None, ...] = ()
+    recent: tuple[int, int, int] = (0, 0, 0)
+    counts: tuple = ()  # evidence, recent points inside, suspects ``found`` was built from
+
+
+def _same_shared(
+    index: ConsensusIndex, a: RuleState, since_a: int, b: RuleState, since_b: int
+) -> bool:
+    """Whether the examples both rules hold are the same as when their facts had serials
+    ``since_a`` / ``since_b``: every slot that entered or left one rule since then lies
+    outside the other (a relabelled example leaves and enters its slot again)."""
+    moved_a, moved_b = index.slots_moved(a, since_a), index.slots_moved(b, since_b)
+    if moved_a is None or moved_b is None:
+        return False
+    bits_a, bits_b = index.facts(a).bits, index.facts(b).bits
+    if any(bits_b >> slot & 1 or slot in moved_b for slot in moved_a):
+        return False
+    return not any(bits_a >> slot & 1 for slot in moved_b)
+
+
+def _pair_geometry(index: ConsensusIndex, a: RuleState, b: RuleState) -> tuple:
+    """The overlap of two rules in words, its witness, which lies within which, and whether
+    a witness was found (text features)."""
     parts_a, parts_b = index.parts(a), index.parts(b)
     if parts_a is not None and parts_b is not None:
         text, witness, a_in_b, b_in_a = index.reader.pair(parts_a, parts_b)
@@ -60,16 +125,24 @@ def rule_pair(index: ConsensusIndex, x: RuleState, y: RuleState) -> Contradictio
         checked = checked_pair_witness(index.schema, a.item.region, b.item.region, witness)
         found_witness = checked is not None
         witness = checked if checked is not None else without_missing(witness)
+    return text, witness, a_in_b, b_in_a, found_witness
+
+
+def _rule_pair(
+    index: ConsensusIndex,
+    a: RuleState,
+    b: RuleState,
+    geometry: tuple,
+    counts: Counter[int],
+    recent: int,
+    standings: tuple[Standing, Standing],
+) -> Contradiction:
+    text, witness, a_in_b, b_in_a, found_witness = geometry
     kind = RULE_EXCEPTION if a_in_b != b_in_a else RULE_OVERLAP
-    facts_a, facts_b = index.facts(a), index.facts(b)
-    shared = facts_a.examples & facts_b.examples
-    counts = index.label_counts(shared) if shared else _NO_COUNTS
     side_a, side_b = counts[a.label], counts[b.label]
-    standings = (facts_a.standing, facts_b.standing)
     name_a, first_a, _ = index.names(a)
     name_b, _, later_b = index.names(b)
     names = (name_a, name_b)
-    recent = facts_a.recent & facts_b.recent if facts_a.recent and facts_b.recent else _NONE
     value = _severity(
         index, KIND_WEIGHT[kind], sum(counts.values()), side_a, side_b, recent, standings
     )
@@ -93,7 +166,7 @@ def rule_pair(index: ConsensusIndex, x: RuleState, y: RuleState) -> Contradictio
     return Contradiction(
         kind=kind,
         teachings=(a.ref, b.ref),
-        witness=witness,
+        witness=dict(witness),
         region_text=text,
         evidence=_evidence(index, counts, (a.label, b.label)),
         severity=value,
@@ -104,7 +177,6 @@ def rule_pair(index: ConsensusIndex, x: RuleState, y: RuleState) -> Contradictio
 
 
 _NO_COUNTS: Counter[int] = Counter()  # read only
-_NONE: frozenset[int] = frozenset()
 _SEVERITY_MEMO_LIMIT = 1 << 16
 
 
@@ -114,17 +186,17 @@ def _severity(
     examples: int,
     side_a: int,
     side_b: int,
-    recent: frozenset[int],
+    recent: int,
     standings: tuple[Standing, ...],
 ) -> float:
-    """``severity`` with ``recent_share`` the share of recent points in ``recent``; the same
+    """``severity`` with ``recent_share`` the share of the ``recent`` points inside; the same
     few inputs recur across thousands of overlaps, so values are remembered."""
     key = (
         weight,
         examples,
         side_a,
         side_b,
-        len(recent),
+        recent,
         index.recent.n_rows,
         *((s.examples, s.disagreeing) for s in standings),
     )
@@ -138,7 +210,7 @@ def _severity(
             examples=examples,
             side_a=side_a,
             side_b=side_b,
-            recent_share=_share(index, recent),
+            recent_share=recent / index.recent.n_rows if index.recent.n_rows else 0.0,
             standings=standings,
         )
     return value
