@@ -32,6 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.sizes import SIZES
 from mola.engine.consensus import (
     ConsensusIndex,
     ExampleItem,
@@ -205,7 +206,19 @@ def main() -> None:
     parser.add_argument("--recent", type=int, default=1_000)
     parser.add_argument("--checks", type=int, default=100)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--space",
+        choices=sorted(SIZES),
+        help="instead: the app's check of a space of this size imported in bulk "
+        "(bench/_consensus_space.py)",
+    )
+    parser.add_argument("--edits", type=int, default=5, help="warm checks per kind of edit")
     args = parser.parse_args()
+    if args.space:
+        from bench._consensus_space import run
+
+        run(args.space, args.edits, args.seed)
+        return
 
     schema, community = make_schema(), Community(args.seed)
     started = time.perf_counter()
@@ -266,7 +279,7 @@ def main() -> None:
 
     everything = index.detect_all()
     started = time.perf_counter()
-    threads = group_into_threads(everything, max_size=8, seed=0)
+    threads = group_into_threads(everything, max_size=8)
     sizes = Counter(len(t.contradiction_keys) for t in threads)
     print(
         f"threads: {len(threads)} from {len(everything)} contradictions "

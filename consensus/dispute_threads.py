@@ -21,10 +21,10 @@ A community drowned in threads stops reading them, so threads are bounded four w
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mola.engine.consensus import Contradiction as Found
-from mola.engine.consensus import Ref, ThreadGroup, group_into_threads
+from mola.engine.consensus import Ref, ThreadGroup, ThreadGrouping
 
 THREAD_MIN_SEVERITY = 0.2  # an overlap nobody has examples for is 0.24: talk about it
 THREAD_MAX_SIZE = 8
@@ -60,6 +60,21 @@ def _dispute(found: Found) -> _Dispute:
     return _Dispute(found.key, found.kind, rule_id, round(float(found.severity), 4))
 
 
+@dataclass
+class ThreadMemory:
+    """What a process keeps between checks of a space so that grouping costs what changed:
+    the grouping itself, and each found contradiction's ``_Dispute`` (by identity)."""
+
+    grouping: ThreadGrouping = field(default_factory=lambda: ThreadGrouping(THREAD_MAX_SIZE))
+    disputes: dict[str, tuple[Found, _Dispute]] = field(default_factory=dict)
+
+    def dispute(self, found: Found) -> _Dispute:
+        known = self.disputes.get(found.key)
+        if known is None or known[0] is not found:
+            known = self.disputes[found.key] = (found, _dispute(found))
+        return known[1]
+
+
 @dataclass(frozen=True)
 class DisputeGroup:
     """One thread's worth of disputes: the thread it had (None: a new one), its title and
@@ -87,27 +102,32 @@ def threads_plan(
     open_keys: set[str],
     threaded: dict[str, int],
     held: set[Ref] | frozenset[Ref] = frozenset(),
+    memory: ThreadMemory | None = None,
 ) -> ThreadPlan:
     """Group the open disputes among ``open_keys`` (the found contradictions that are open
     once the check is stored) into threads. ``threaded``: the thread of each open stored
     contradiction that has one. ``held``: teachings whose disputes open no thread (proposed
     ones: reviewed, not discussed; once endorsed, their disputes join the queue). No database
-    access: this runs before the write lock is taken (at M it groups ~100k disputes)."""
+    access: this runs before the write lock is taken (at M it groups ~100k disputes).
+    ``memory``: what the last plan of this space in this process kept (a fresh one groups
+    from scratch, with the same result)."""
+    memory = ThreadMemory() if memory is None else memory
     candidates = (
         found[key]
         for key in open_keys
         if not found[key].expected and not (held and held.intersection(found[key].teachings))
     )
     disputes = [
-        dispute for dispute in map(_dispute, candidates) if dispute.severity >= THREAD_MIN_SEVERITY
+        dispute
+        for dispute in map(memory.dispute, candidates)
+        if dispute.severity >= THREAD_MIN_SEVERITY
     ]
+    if len(memory.disputes) > 2 * len(found):
+        memory.disputes = {k: v for k, v in memory.disputes.items() if k in found}
     followers = _representatives(disputes)
-    leaders = sorted((rows[0] for rows in followers.values()), key=lambda r: (-r.severity, r.key))
-    previous = {row.key: threaded[row.key] for row in leaders if row.key in threaded}
-    groups = group_into_threads(
-        [found[row.key] for row in leaders], previous, max_size=THREAD_MAX_SIZE, seed=0
-    )
-    return ThreadPlan(groups, followers)
+    leaders = {rows[0].key: found[rows[0].key] for rows in followers.values()}
+    previous = {key: threaded[key] for key in leaders if key in threaded}
+    return ThreadPlan(memory.grouping.group(leaders, previous), followers)
 
 
 def thread_requests(plan: ThreadPlan) -> list[DisputeGroup]:

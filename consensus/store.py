@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from consensus.columns import teaching_columns_fill
-from consensus.dispute_threads import ThreadPlan, thread_requests, threads_plan
+from consensus.dispute_threads import ThreadMemory, ThreadPlan, thread_requests, threads_plan
 from consensus.models import ConsensusState, Contradiction, ContradictionStatus
 from consensus.outside import OUTSIDE_KINDS
 from consensus.signals import disputes_grouped, disputes_opened
@@ -80,11 +80,13 @@ StoredRows = dict[str, tuple[int, str, str]]  # key → pk, status, digest
 class StoreMemory:
     """What a process remembers of its last store of a space, so the next check compares
     in memory rather than reading every stored row back (780k at M): the digests of what
-    was found, and the stored rows as of ``generation`` — valid while no one else wrote."""
+    was found, and the stored rows as of ``generation`` — valid while no one else wrote;
+    and the disputes' grouping into threads, so that it regroups only what changed."""
 
     digests: Digests = field(default_factory=dict)
     rows: StoredRows = field(default_factory=dict)
     generation: int = -1
+    threads: ThreadMemory = field(default_factory=ThreadMemory)
 
 
 def _digest_of(key: str, item: Found, digests: Digests) -> str:
@@ -218,6 +220,7 @@ def _plan(
         open_keys=plan.open_keys,
         threaded={k: t for k, t in threaded.items() if k not in plan.reopened_keys},
         held=proposed,
+        memory=memory.threads,
     )
     teaching_columns_fill(space=space, rows=plan.created)
     for key in [key for key in digests if key not in found]:

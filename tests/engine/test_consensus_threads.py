@@ -11,6 +11,7 @@ from mola.engine.consensus import (
     Contradiction,
     Ref,
     ThreadGroup,
+    ThreadGrouping,
     contradiction_key,
     group_into_threads,
 )
@@ -147,32 +148,57 @@ def test_split_threads_stay_put_when_a_big_component_grows() -> None:
         assert set(after[thread_id]) == set(before[thread_id]) | {"rule_overlap:rule:7+rule:30"}
 
 
-@settings(max_examples=200, deadline=None)
-@given(
-    st.lists(st.tuples(st.integers(0, 14), st.integers(0, 14)), min_size=1, max_size=60),
-    st.integers(0, 3),
-)
-def test_the_louvain_level_is_networkx_first_partition(
-    edges: list[tuple[int, int]], seed: int
-) -> None:
-    from mola.engine.consensus.threads import _graph, _louvain_level
+def test_a_big_component_is_cut_by_its_busiest_teaching() -> None:
+    # Rule 1 disagrees with 17 others, which also disagree in pairs: rule 1's share is cut
+    # in order into full threads, and the rest is packed.
+    found = [clash(1, b) for b in range(2, 19)] + [clash(2, 3), clash(4, 5)]
+    threads = group_into_threads(found, max_size=8)
+    first = sorted(c.key for c in found if c.teachings[0] == Ref("rule", 1))
+    assert [t.contradiction_keys for t in threads if len(t.contradiction_keys) == 8] == [
+        tuple(first[:8]),
+        tuple(first[8:16]),
+    ]
+    assert sorted(k for t in threads for k in t.contradiction_keys) == sorted(c.key for c in found)
 
-    found = [clash(a, b) if a != b else clash(a, a) for a, b in edges]
-    by_key = {f"k{i}": c for i, c in enumerate(found)}
-    node_of = {Ref("rule", i): i for i in range(15)}
-    graph = nx.Graph()
-    for c in found:  # as the grouping used to build it: first teaching, then edges
-        first, *others = (node_of[ref] for ref in c.teachings)
-        graph.add_node(first)
-        for other in others or [first]:
-            if graph.has_edge(first, other):
-                graph[first][other]["weight"] += 1
-            else:
-                graph.add_edge(first, other, weight=1)
-    expected = next(nx.community.louvain_partitions(graph, weight="weight", seed=seed))
-    nodes = {key: tuple(node_of[ref] for ref in c.teachings) for key, c in by_key.items()}
-    community_of = _louvain_level(_graph(list(by_key), nodes), seed)
-    groups: dict[int, set[int]] = {}
-    for node, community in community_of.items():
-        groups.setdefault(community, set()).add(node)
-    assert sorted(map(sorted, groups.values())) == sorted(map(sorted, expected))
+
+@st.composite
+def edit_sequences(draw: st.DrawFn) -> list[tuple[list[Contradiction], dict[str, int]]]:
+    """States of a space's disputes one edit apart: contradictions come, go and change
+    severity (a new object under the same key), and threads are given to groups."""
+    pool = [clash(a, b) for a in range(1, 13) for b in range(a + 1, 13)]
+    current = {c.key: c for c in draw(st.lists(st.sampled_from(pool), max_size=40))}
+    previous: dict[str, int] = {}
+    states = []
+    for _ in range(draw(st.integers(1, 8))):
+        action = draw(st.sampled_from(["add", "remove", "renew", "thread", "unthread"]))
+        if action == "add":
+            for c in draw(st.lists(st.sampled_from(pool), min_size=1, max_size=6)):
+                current[c.key] = c
+        elif action == "remove" and current:
+            for key in draw(st.lists(st.sampled_from(sorted(current)), max_size=6)):
+                current.pop(key, None)
+                previous.pop(key, None)
+        elif action == "renew" and current:
+            for key in draw(st.lists(st.sampled_from(sorted(current)), max_size=6)):
+                a, b = (ref.id for ref in current[key].teachings)
+                current[key] = clash(a, b, draw(st.sampled_from([0.2, 0.5, 0.9])))
+        elif action == "thread" and current:
+            keys = draw(st.lists(st.sampled_from(sorted(current)), max_size=8))
+            previous.update(dict.fromkeys(keys, draw(st.integers(1, 4))))
+        elif action == "unthread" and previous:
+            for key in draw(st.lists(st.sampled_from(sorted(previous)), max_size=4)):
+                previous.pop(key, None)
+        states.append((list(current.values()), dict(previous)))
+    return states
+
+
+@given(edit_sequences(), st.integers(2, 6))
+@settings(max_examples=150, deadline=None)
+def test_incremental_grouping_equals_from_scratch(
+    states: list[tuple[list[Contradiction], dict[str, int]]], max_size: int
+) -> None:
+    grouping = ThreadGrouping(max_size)
+    for found, previous in states:
+        assert grouping.group(found, previous) == group_into_threads(
+            found, previous, max_size=max_size
+        )

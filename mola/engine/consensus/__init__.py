@@ -19,6 +19,7 @@ from mola.engine.consensus.items import (
     RuleItem,
     contradiction_key,
 )
+from mola.engine.consensus.thread_grouping import ThreadGrouping
 from mola.engine.consensus.threads import ThreadGroup, group_into_threads, threads_within_budget
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "Ref",
     "RuleItem",
     "ThreadGroup",
+    "ThreadGrouping",
     "contradiction_key",
     "group_into_threads",
     "refreshed",

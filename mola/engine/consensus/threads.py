@@ -2,12 +2,17 @@
 
 Teachings are nodes and contradictions edges; each connected component is one thread, so
 everyone arguing about the same teachings meets in one place. A component with more than
-``max_size`` contradictions is split along its communities (Louvain, fixed seed), and the
-pieces are packed first-fit-decreasing into threads of at most ``max_size``.
+``max_size`` contradictions is split by teaching (each contradiction goes with its teaching
+that takes part in most of them; each teaching's share is cut into threads of ``max_size``),
+and the remainders are packed first-fit-decreasing into threads of at most ``max_size``.
+Everything a component's threads depend on lies in the component, so ``ThreadGrouping``
+(``thread_grouping.py``) keeps the grouping current by regrouping only the components a
+change touched.
 
 How many threads: a component with m <= max_size contradictions gives one thread; a bigger
-one gives at most floor(2 m / max_size) + 1, because first-fit leaves at most one thread half
-full or less (two such threads would have been packed into one). So from scratch::
+one gives at most floor(2 m / max_size) + 1, because the cut threads are full and first-fit
+leaves at most one thread half full or less (two such threads would have been packed into
+one). So from scratch::
 
     threads <= components + 2 * contradictions / max_size
 
@@ -22,7 +27,6 @@ from __future__ import annotations
 
 import gc
 import heapq
-import random
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -47,34 +51,36 @@ def group_into_threads(
     previous: Mapping[str, int] | None = None,
     *,
     max_size: int = 8,
-    seed: int = 0,
 ) -> list[ThreadGroup]:
-    """Threads for ``contradictions`` (see the module docstring), most severe first."""
+    """Threads for ``contradictions`` (see the module docstring), most severe first, from
+    scratch (``ThreadGrouping`` keeps the same result current across calls)."""
     collecting = gc.isenabled()
     gc.disable()  # many small objects and no cycles: see ConsensusIndex.detect_all
     try:
-        return _grouped(contradictions, previous or {}, max_size, seed)
+        by_key = {found.key: found for found in contradictions}
+        previous = previous or {}
+        groups = [
+            group
+            for keys in components(by_key)
+            for group in component_groups(keys, by_key, previous, max_size)
+        ]
+        ids = assign_ids(groups, previous)
+        threads = [thread(keys, i, by_key) for keys, i in zip(groups, ids, strict=True)]
+        return sorted(threads, key=thread_order)
     finally:
         if collecting:
             gc.enable()
 
 
-def _grouped(
-    contradictions: Sequence[Contradiction],
-    previous: Mapping[str, int],
-    max_size: int,
-    seed: int,
-) -> list[ThreadGroup]:
-    by_key = {found.key: found for found in contradictions}
-    # Integer nodes in Ref order; components by union-find, each rooted at its smallest node,
-    # numbered in the order of that node.
-    # A contradiction's teachings as nodes, found once (a Ref hashes slowly).
-    refs = sorted({r for c in by_key.values() for r in c.teachings})
+def components(by_key: Mapping[str, Contradiction]) -> list[list[str]]:
+    """The keys of each connected component (teachings linked by contradictions), sorted,
+    the components in the order of their smallest teaching."""
+    refs = sorted({ref for found in by_key.values() for ref in found.teachings})
     node_of = {ref: i for i, ref in enumerate(refs)}
-    nodes = {key: tuple(node_of[ref] for ref in found.teachings) for key, found in by_key.items()}
     parent = list(range(len(refs)))
     first_node: dict[str, int] = {}
-    for key, (first, *others) in nodes.items():
+    for key, found in by_key.items():
+        first, *others = (node_of[ref] for ref in found.teachings)
         first_node[key] = first
         for other in others:
             root_a, root_b = _root(parent, first), _root(parent, other)
@@ -83,26 +89,39 @@ def _grouped(
     members: dict[int, list[str]] = defaultdict(list)
     for key in sorted(by_key):
         members[_root(parent, first_node[key])].append(key)
-    groups: list[list[str]] = []
-    for index in sorted(members):
-        keys = members[index]
-        if len(keys) <= max_size:
-            groups.append(keys)
-        else:
-            groups += _split_component(keys, by_key, nodes, previous, max_size, seed)
-    ids = _assign_ids(groups, previous)
-    threads = [
-        ThreadGroup(
-            thread_id=thread_id,
-            contradiction_keys=tuple(keys),
-            # nodes number the refs in order
-            teachings=tuple(refs[n] for n in sorted({n for key in keys for n in nodes[key]})),
-            title=_title([by_key[key] for key in keys]),
-            severity=max(by_key[key].severity for key in keys),
-        )
-        for keys, thread_id in zip(groups, ids, strict=True)
-    ]
-    return sorted(threads, key=lambda t: (-t.severity, t.contradiction_keys[0]))
+    return [members[root] for root in sorted(members)]
+
+
+def component_groups(
+    keys: list[str],
+    by_key: Mapping[str, Contradiction],
+    previous: Mapping[str, int],
+    max_size: int,
+) -> list[list[str]]:
+    """One component's groups of keys: the whole component when it fits in a thread, else
+    its old threads kept and the rest split (``_split_component``). Depends only on the
+    component's keys (a key names its teachings) and ``previous`` of those keys."""
+    if len(keys) <= max_size:
+        return [keys]
+    return _split_component(keys, by_key, previous, max_size)
+
+
+def thread(
+    keys: list[str], thread_id: int | None, by_key: Mapping[str, Contradiction]
+) -> ThreadGroup:
+    """The ``ThreadGroup`` of one group of keys."""
+    found = [by_key[key] for key in keys]
+    return ThreadGroup(
+        thread_id=thread_id,
+        contradiction_keys=tuple(keys),
+        teachings=tuple(sorted({ref for item in found for ref in item.teachings})),
+        title=_title(found),
+        severity=max(item.severity for item in found),
+    )
+
+
+def thread_order(group: ThreadGroup) -> tuple[float, str]:
+    return (-group.severity, group.contradiction_keys[0])
 
 
 class Budgeted(Protocol):
@@ -147,13 +166,11 @@ def _root(parent: list[int], node: int) -> int:
 def _split_component(
     keys: list[str],
     by_key: Mapping[str, Contradiction],
-    nodes: Mapping[str, tuple[int, ...]],
     previous: Mapping[str, int],
     max_size: int,
-    seed: int,
 ) -> list[list[str]]:
     """Keep the old threads of a big component, let new contradictions join the one they
-    touch most, and partition the rest afresh."""
+    touch most (in key order, while it has room), and partition the rest afresh."""
     old: dict[int, list[str]] = defaultdict(list)
     fresh: list[str] = []
     for key in keys:
@@ -166,126 +183,57 @@ def _split_component(
         members = old[thread_id]
         kept += [members[i : i + max_size] for i in range(0, len(members), max_size)]
     teachings_of = [{ref for key in group for ref in by_key[key].teachings} for group in kept]
+    holding: dict[Ref, set[int]] = defaultdict(set)  # teaching -> kept groups touching it
+    for index, teachings in enumerate(teachings_of):
+        for ref in teachings:
+            holding[ref].add(index)
     leftovers = []
     for key in fresh:
-        mine = set(by_key[key].teachings)
+        mine = by_key[key].teachings
+        near = {index for ref in mine if ref in holding for index in holding[ref]}
         best = max(
             (
-                (len(mine & teachings), -index)
-                for index, teachings in enumerate(teachings_of)
-                if len(kept[index]) < max_size and mine & teachings
+                (len(teachings_of[index].intersection(mine)), -index)
+                for index in near
+                if len(kept[index]) < max_size
             ),
             default=None,
         )
         if best is None:
             leftovers.append(key)
-        else:
-            kept[-best[1]].append(key)
-            teachings_of[-best[1]] |= mine
-    return kept + _partition(leftovers, nodes, max_size, seed)
+            continue
+        index = -best[1]
+        kept[index].append(key)
+        for ref in mine:
+            teachings_of[index].add(ref)
+            holding[ref].add(index)
+    return kept + _partition(leftovers, by_key, max_size)
 
 
 def _partition(
-    keys: list[str],
-    nodes: Mapping[str, tuple[int, ...]],
-    max_size: int,
-    seed: int,
+    keys: list[str], by_key: Mapping[str, Contradiction], max_size: int
 ) -> list[list[str]]:
-    """Split ``keys`` along Louvain communities, then pack the pieces into threads."""
+    """Split ``keys`` (sorted) by teaching: each contradiction goes with its teaching that
+    takes part in most of them (the smallest on a tie), so a thread reads as "rule #12
+    against these", each teaching's share is cut in order into threads of ``max_size`` and
+    the remainders are packed together. Local by design: a changed contradiction moves
+    only the shares of its teachings (Louvain communities, used before, moved everything)."""
     if len(keys) <= max_size:
         return [keys] if keys else []
-    # The first Louvain level: the finest communities, which is what packing wants.
-    community_of = _louvain_level(_graph(keys, nodes), seed)
-    pieces: dict[int, list[str]] = defaultdict(list)
-    for key in keys:  # a contradiction goes with its first teaching's community
-        pieces[community_of[nodes[key][0]]].append(key)
-    small: list[list[str]] = []
-    for piece in pieces.values():
-        if len(piece) <= max_size:
-            small.append(piece)
-        elif len(pieces) > 1:
-            small += _partition(piece, nodes, max_size, seed)
-        else:  # one dense community (a rule against many examples): cut it in order
-            ordered = sorted(piece, key=lambda key: (nodes[key], key))  # teachings' order
-            small += [ordered[i : i + max_size] for i in range(0, len(ordered), max_size)]
-    return _pack(small, max_size)
-
-
-Graph = dict[int, dict[int, int]]
-
-
-def _graph(keys: list[str], nodes: Mapping[str, tuple[int, ...]]) -> Graph:
-    """Teachings as nodes, contradictions as weighted edges; a contradiction among more than
-    two teachings links them all through the first. Nodes and neighbours are kept in the
-    order ``networkx.Graph`` would hold them, built edge by edge in ``keys`` order and then
-    copied edge by edge, as ``louvain_partitions`` copies its input: Louvain's result
-    depends on that order."""
-    built: dict[int, dict[int, list[int]]] = {}
+    degree: Counter[Ref] = Counter(ref for key in keys for ref in by_key[key].teachings)
+    shares: dict[Ref, list[str]] = defaultdict(list)
     for key in keys:
-        first, *others = nodes[key]
-        if first not in built:
-            built[first] = {}
-        for other in others or [first]:
-            cell = built[first].get(other)
-            if cell is not None:
-                cell[0] += 1
-                continue
-            if other not in built:
-                built[other] = {}
-            built[first][other] = built[other][first] = [1]
-    graph: Graph = {node: {} for node in built}
-    seen: set[int] = set()
-    for node, neighbours in built.items():
-        for neighbour, cell in neighbours.items():
-            if neighbour not in seen:
-                graph[node][neighbour] = graph[neighbour][node] = cell[0]
-        seen.add(node)
-    return graph
-
-
-def _louvain_level(graph: Graph, seed: int) -> dict[int, int]:
-    """Each node's community after the first level of Louvain: the same moves, in the same
-    order and with the same floating-point arithmetic, as the first partition
-    ``networkx.community.louvain_partitions(graph, weight="weight", seed=seed)`` yields
-    (networkx 3.6, undirected, resolution 1), without building networkx graphs."""
-    nodes = list(graph)
-    if not any(graph.values()):
-        return {node: i for i, node in enumerate(nodes)}
-    resolution = 1
-    position = {node: i for i, node in enumerate(nodes)}
-    node2com = list(range(len(nodes)))
-    degrees = [sum(graph[node].values()) + graph[node].get(node, 0) for node in nodes]
-    stot = list(degrees)
-    m = sum(degrees) / 2
-    nbrs = [
-        [(position[v], weight) for v, weight in graph[node].items() if v != node] for node in nodes
-    ]
-    order = list(range(len(nodes)))
-    random.Random(seed).shuffle(order)
-    nb_moves = 1
-    while nb_moves > 0:
-        nb_moves = 0
-        for u in order:
-            best_mod = 0
-            best_com = node2com[u]
-            weights2com: defaultdict[int, float] = defaultdict(float)
-            for nbr, wt in nbrs[u]:
-                weights2com[node2com[nbr]] += wt
-            degree = degrees[u]
-            stot[best_com] -= degree
-            remove_cost = -weights2com[best_com] / m + resolution * (stot[best_com] * degree) / (
-                2 * m**2
-            )
-            for nbr_com, wt in weights2com.items():
-                gain = remove_cost + wt / m - resolution * (stot[nbr_com] * degree) / (2 * m**2)
-                if gain > best_mod:
-                    best_mod = gain
-                    best_com = nbr_com
-            stot[best_com] += degree
-            if best_com != node2com[u]:
-                nb_moves += 1
-                node2com[u] = best_com
-    return {node: node2com[i] for i, node in enumerate(nodes)}
+        teachings = by_key[key].teachings
+        shares[min(teachings, key=lambda ref: (-degree[ref], ref))].append(key)
+    full: list[list[str]] = []
+    rest: list[list[str]] = []
+    for anchor in sorted(shares):
+        share = shares[anchor]
+        cut = len(share) - len(share) % max_size
+        full += [share[i : i + max_size] for i in range(0, cut, max_size)]
+        if cut < len(share):
+            rest.append(share[cut:])
+    return full + _pack(rest, max_size)
 
 
 def _pack(pieces: list[list[str]], max_size: int) -> list[list[str]]:
@@ -311,7 +259,7 @@ def _pack(pieces: list[list[str]], max_size: int) -> list[list[str]]:
     return [sorted(b) for b in bins]
 
 
-def _assign_ids(groups: list[list[str]], previous: Mapping[str, int]) -> list[int | None]:
+def assign_ids(groups: list[list[str]], previous: Mapping[str, int]) -> list[int | None]:
     """Each old id goes to the group holding most of its contradictions (ties: the larger
     group, then the first); a group gets at most one id."""
     candidates = []
