@@ -40,7 +40,8 @@ from mola.engine.consensus.witnesses import (
 )
 
 if TYPE_CHECKING:
-    from mola.engine.consensus.index import ConsensusIndex, RuleState
+    from mola.engine.consensus.index import ConsensusIndex
+    from mola.engine.consensus.rule_facts import RuleState
 
 NEAR_FACTOR = 0.8  # nearly the same case is a little less certain than exactly the same
 
