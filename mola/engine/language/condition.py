@@ -8,24 +8,12 @@ from typing import Any
 
 import numpy as np
 
+from mola.engine.language import nodes
 from mola.engine.language.checker import Checker
 from mola.engine.language.errors import ConditionError
 from mola.engine.language.evaluator import Memo, evaluate_tree
 from mola.engine.language.intervals import Interval
-from mola.engine.language.nodes import (
-    AllOf,
-    AnyOf,
-    BoolTest,
-    Checked,
-    ChoiceTest,
-    ConceptRef,
-    Const,
-    IntervalTest,
-    MeasureTest,
-    Negation,
-    NumberSetTest,
-    TextTest,
-)
+from mola.engine.language.nodes import Checked
 from mola.engine.language.parser import parse
 from mola.engine.language.regions import MAX_BOXES as _MAX_BOXES
 from mola.engine.language.regions import Box, Domains, Region, schema_domains
@@ -95,37 +83,41 @@ def compile_condition(
 def build_region(
     node: Checked, schema: Schema, domains: Domains, concepts: Mapping[str, Condition]
 ) -> Region:
-    """The exact region of a checked tree (raises ConditionError ``too_complex``)."""
-    if isinstance(node, IntervalTest):
+    """The exact region of a checked tree (raises ConditionError ``too_complex``). The same
+    walk over node kinds as ``evaluator.evaluate_tree`` on purpose: one gives the region, the
+    other the rows, and the property tests hold them to each other."""
+    if isinstance(node, nodes.IntervalTest):
         return Region.where(schema, {node.feature: node.interval}, domains)
-    if isinstance(node, NumberSetTest):
+    if isinstance(node, nodes.NumberSetTest):
         return _points_region(node, schema, domains)
-    if isinstance(node, ChoiceTest):
+    if isinstance(node, nodes.ChoiceTest):
         return Region.where(schema, {node.feature: node.choices}, domains)
-    if isinstance(node, BoolTest):
+    if isinstance(node, nodes.BoolTest):
         return Region.where(schema, {node.feature: frozenset({node.value})}, domains)
-    if isinstance(node, TextTest):
+    if isinstance(node, nodes.TextTest):
         constraint = TextConstraint(required=frozenset({node.atom}))
         return Region.where(schema, {node.feature: constraint}, domains)
-    if isinstance(node, MeasureTest):
+    if isinstance(node, nodes.MeasureTest):
         count = {node.measure: node.interval}
         return Region.where(schema, {node.feature: TextConstraint(**count)}, domains)
-    if isinstance(node, ConceptRef):
+    if isinstance(node, nodes.ConceptRef):
         return concepts[node.name].region
-    if isinstance(node, Const):
+    if isinstance(node, nodes.Const):
         return Region.everything(schema, domains) if node.value else Region.nothing(schema, domains)
-    if isinstance(node, Negation):
+    if isinstance(node, nodes.Negation):
         return build_region(node.item, schema, domains, concepts).complement()
-    if isinstance(node, AllOf | AnyOf):
+    if isinstance(node, nodes.AllOf | nodes.AnyOf):
         regions = [build_region(item, schema, domains, concepts) for item in node.items]
         result = regions[0]
         for region in regions[1:]:
-            result = result.intersect(region) if isinstance(node, AllOf) else result.union(region)
+            result = (
+                result.intersect(region) if isinstance(node, nodes.AllOf) else result.union(region)
+            )
         return result
     raise TypeError(f"Not a checked node: {node!r}")
 
 
-def _points_region(node: NumberSetTest, schema: Schema, domains: Domains) -> Region:
+def _points_region(node: nodes.NumberSetTest, schema: Schema, domains: Domains) -> Region:
     # Distinct points never merge or contain each other: build the boxes directly rather
     # than paying the quadratic clean-up of repeated unions.
     domain = domains[node.feature]
