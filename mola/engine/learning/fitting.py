@@ -1,0 +1,342 @@
+"""Fitting the parts of a model on prepared arrays, choosing its settings, and assembling it.
+
+Owns, in order (``training.fit`` calls them): the parts learned from the examples
+(``fit_parts``: the pool's label model, the text reader, the neighbour encoding and index,
+the forest — fitted or reused —, the authors' discounts and the rules' reliabilities with
+what the pool adds); the choice of the blend's settings on held-out rows
+(``choose_parameters``, which hands the arrays to ``blending.choose_settings``, and keeps
+the texts read with the pool only if the blend's held-out log loss says so); and the
+``TaughtModel`` built from them (``assemble``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from mola.engine.learning.blending import choose_settings
+from mola.engine.learning.caching import FitCache
+from mola.engine.learning.encoding import Encoder
+from mola.engine.learning.evidence import reliability, vote_matrix
+from mola.engine.learning.forest import ExampleTrees, fit_trees, reused_out_of_fold
+from mola.engine.learning.model import ExampleTable, RuleTable, TaughtModel
+from mola.engine.learning.neighbours import ExampleIndex, stored_rows
+from mola.engine.learning.pool import PoolTexts, fit_label_model_on, rule_counts
+from mola.engine.learning.preparation import Prepared, covered_by
+from mola.engine.learning.snapshot import Snapshot
+from mola.engine.learning.text import TextReader
+
+if TYPE_CHECKING:
+    from mola.engine.learning.training import LearningParams
+
+
+@dataclass
+class Parts:
+    """What ``fit_parts`` learned, before the blend's settings are chosen."""
+
+    reader: TextReader | None
+    text_out_of_fold: np.ndarray | None
+    encoder: Encoder
+    points: np.ndarray  # the training rows in the neighbour space
+    label_counts: np.ndarray
+    label_prior: np.ndarray
+    vetoes: np.ndarray  # which training rows are counterexamples
+    stored: np.ndarray  # the training rows the neighbour index keeps
+    index: ExampleIndex
+    example_trees: ExampleTrees | None
+    out_of_fold: np.ndarray | None  # the forest's held-out probabilities at the selected rows
+    weights: np.ndarray  # example weights after the authors' discounts
+    discount: np.ndarray | None
+    agree: np.ndarray
+    disagree: np.ndarray
+    reliability: np.ndarray
+    seen_coverage: np.ndarray  # rule coverage as the forest saw it
+    pool_summary: dict[str, Any]  # what the pool's counts did to the rules (pool.py)
+    pooled_texts: tuple | None  # (reader, out-of-fold) read with the pool, to choose between
+    text_pool: dict[str, Any] | None  # what the pool did to the texts
+
+
+def fit_parts(
+    prep: Prepared,
+    snapshot: Snapshot,
+    *,
+    random_state: int,
+    trees: Literal["fit", "reuse"],
+    cache: FitCache | None,
+    cancelled: Callable[[], bool] | None,
+) -> Parts:
+    """Fit the text reader, the neighbour encoding and index, and the forest (or reuse it),
+    then the authors' discounts and the rules' reliabilities. ``cache`` keeps the forest
+    fitted here; ``cancelled`` is asked by the forest (``FitCancelled``)."""
+    n_labels = prep.n_labels
+    label_counts = np.bincount(prep.y, minlength=n_labels).astype(np.float64)
+    if prep.pool is not None:
+        expertise = [r.expertise for r in prep.rules]
+        fit_label_model_on(
+            prep.pool, expertise, prep.rule_labels, prep.covered, label_counts, n_labels
+        )
+    reader, text_out_of_fold, pooled_texts, text_pool = _read_texts(prep, random_state)
+    encoder = Encoder(prep.schema).fit(prep.table, prep.held.T, prep.y, n_labels)
+    points = encoder.transform(prep.table, prep.held.T, text_out_of_fold)
+    label_prior = (label_counts + 1) / (len(prep.y) + n_labels) if n_labels else np.zeros(0)
+
+    vetoes = np.array([e.refutes is not None for e in prep.training], dtype=bool)
+    # Beyond a cap the neighbours come from a sample (every counterexample in it): the trees
+    # carry what the many examples teach, and predicting stays fast (neighbours.py).
+    stored = stored_rows(vetoes, random_state)
+    index = ExampleIndex(points[stored])
+    example_trees, out_of_fold = _forest(prep, snapshot, encoder, random_state, trees, cancelled)
+    if trees == "fit" and cache is not None:
+        cache.trees = example_trees
+    weights, discount, agree, disagree, pool_summary = _evidence(prep, example_trees, label_counts)
+    seen_coverage = prep.coverage.astype(np.float64)
+    if example_trees is not None and example_trees is prep.reused:
+        seen_coverage[prep.reused.unseen] = 0.0  # rules added since the trees: never seen
+    return Parts(
+        reader=reader,
+        text_out_of_fold=text_out_of_fold,
+        encoder=encoder,
+        points=points,
+        label_counts=label_counts,
+        label_prior=label_prior,
+        vetoes=vetoes,
+        stored=stored,
+        index=index,
+        example_trees=example_trees,
+        out_of_fold=out_of_fold,
+        weights=weights,
+        discount=discount,
+        agree=agree,
+        disagree=disagree,
+        reliability=reliability(prep.prior, agree, disagree),
+        seen_coverage=seen_coverage,
+        pool_summary=pool_summary,
+        pooled_texts=pooled_texts,
+        text_pool=text_pool,
+    )
+
+
+def _evidence(
+    prep: Prepared, example_trees: ExampleTrees | None, label_counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray, dict[str, Any]]:
+    """(weights, discount, agree, disagree, pool summary): the examples' weights after the
+    authors' discounts (None: no discount), and each rule's agreeing and disagreeing
+    weighted counts — the examples' (discounted) plus what the pool adds."""
+    n_labels = prep.n_labels
+    weights, covered, discount = prep.weights, prep.covered, None
+    if example_trees is not None and example_trees.author_trust:
+        trust = example_trees.author_trust
+        discount = np.array([trust.get(e.author, 1.0) for e in prep.training])
+        taken = weights * (1 - discount)
+        covered = covered - covered_by(
+            prep.matcher, prep.table, prep.winners, prep.losers, prep.y, taken, n_labels
+        )
+        weights = weights * discount
+    rule_count = len(prep.rules)
+    agree = covered[np.arange(rule_count), prep.rule_labels] if rule_count else np.zeros(0)
+    disagree = covered.sum(axis=1) - agree
+    selected = prep.selected
+    held_out = (prep.fired_selected, prep.y[selected], weights[selected], prep.strengths)
+    pool_agree, pool_disagree, pool_summary = rule_counts(
+        prep.pool, prep.rule_labels, prep.prior, covered, label_counts, held_out, n_labels
+    )
+    return weights, discount, agree + pool_agree, disagree + pool_disagree, pool_summary
+
+
+def choose_parameters(prep: Prepared, parts: Parts, params: LearningParams) -> dict[str, Any]:
+    """The blend's settings (rule strength, bandwidth, forest and text mass, temperature)
+    and the held-out metrics, chosen on the selected rows (blending.py). When the texts were
+    also read with the pool, that reading replaces the plain one in ``parts`` (reader and
+    neighbour index) only if the whole blend's held-out log loss is lower (pool.py)."""
+    choice = _choose_for(prep, parts, params, parts.index, parts.points, parts.text_out_of_fold)
+    if parts.pooled_texts is not None:
+        pooled_points = parts.encoder.transform(prep.table, prep.held.T, parts.pooled_texts[1])
+        pooled_index = ExampleIndex(pooled_points[parts.stored])
+        pooled_choice = _choose_for(
+            prep, parts, params, pooled_index, pooled_points, parts.pooled_texts[1]
+        )
+        text_pool = parts.text_pool
+        text_pool["blend_log_loss"] = [choice["cv_log_loss"], pooled_choice["cv_log_loss"]]
+        text_pool["kept"] = (pooled_choice["cv_log_loss"] or 0) < (choice["cv_log_loss"] or 0)
+        if text_pool["kept"]:
+            parts.reader, parts.index, choice = parts.pooled_texts[0], pooled_index, pooled_choice
+    return choice
+
+
+def _choose_for(
+    prep: Prepared,
+    parts: Parts,
+    params: LearningParams,
+    index: ExampleIndex,
+    points: np.ndarray,
+    text: np.ndarray | None,
+) -> dict[str, Any]:
+    """``blending.choose_settings`` with the neighbours ``index``/``points`` and the texts'
+    out-of-fold probabilities ``text``."""
+    default_bandwidth = params.default_bandwidth * math.sqrt(max(1, len(prep.schema.features)))
+    reused = prep.reused
+    selected = prep.selected
+    return choose_settings(
+        params,
+        selected,
+        prep.fired_selected,
+        parts.seen_coverage,
+        index,
+        parts.stored,
+        points,
+        prep.y,
+        parts.weights,
+        prep.rule_labels,
+        prep.prior,
+        parts.agree,
+        parts.disagree,
+        prep.strengths,
+        parts.label_counts,
+        prep.n_labels,
+        default_bandwidth,
+        parts.out_of_fold,
+        parts.vetoes,
+        reused.mass if reused is not None and parts.example_trees is reused else None,
+        parts.discount[selected] if parts.discount is not None else None,
+        text[selected] if text is not None else None,
+    )
+
+
+def assemble(
+    prep: Prepared, parts: Parts, choice: dict[str, Any], params: LearningParams
+) -> TaughtModel:
+    """The model of the fitted ``parts`` with the chosen settings."""
+    reader, example_trees, stored = parts.reader, parts.example_trees, parts.stored
+    if reader is not None:
+        reader.mass = choice["text_mass"]
+    if example_trees is not None:
+        example_trees.mass = choice["tree_mass"]
+        example_trees.vetoes = parts.vetoes[stored]
+        example_trees.coverage = parts.seen_coverage
+    rules, training = prep.rules, prep.training
+    return TaughtModel(
+        labels=prep.labels,
+        matcher=prep.matcher,
+        rules=RuleTable(
+            ids=np.array([r.id for r in rules], dtype=np.int64),
+            labels=prep.rule_labels,
+            authors=[r.author for r in rules],
+            disputed=np.array([r.disputed for r in rules], dtype=bool),
+            reliability=parts.reliability,
+            votes=vote_matrix(prep.rule_labels, parts.reliability, prep.strengths, prep.n_labels),
+            winners=prep.winners,
+            losers=prep.losers,
+        ),
+        concept_names=[c.name for c in prep.concepts],
+        concept_authors=[c.author for c in prep.concepts],
+        encoder=parts.encoder,
+        examples=ExampleTable(
+            index=parts.index,
+            ids=np.array([training[i].id for i in stored], dtype=np.int64),
+            labels=prep.y[stored],
+            weights=parts.weights[stored],
+            authors=[training[i].author for i in stored],
+            disputed=np.array([training[i].disputed for i in stored], dtype=bool),
+        ),
+        label_prior=parts.label_prior,
+        rule_strength=choice["rule_strength"],
+        prior_strength=params.prior_strength,
+        bandwidth=choice["bandwidth"],
+        temperature=choice["temperature"],
+        neighbours=params.neighbours,
+        trees=example_trees if example_trees is not None and example_trees.mass > 0 else None,
+        text=reader,  # its probabilities are coordinates of the neighbours, whatever its mass
+    )
+
+
+def _forest(
+    prep: Prepared,
+    snapshot: Snapshot,
+    encoder: Encoder,
+    random_state: int,
+    trees: Literal["fit", "reuse"],
+    cancelled: Callable[[], bool] | None,
+) -> tuple[ExampleTrees | None, np.ndarray | None]:
+    """The forest and its out-of-fold probabilities at the selected rows: fitted afresh
+    ("fit"), the prepared reusable one ("reuse"), or none."""
+    if trees == "fit":
+        author_names = sorted({e.author for e in prep.training})
+        author_code = {name: i for i, name in enumerate(author_names)}
+        authors = np.array([author_code[e.author] for e in prep.training], dtype=np.int64)
+        example_trees, out_of_fold = fit_trees(
+            prep.schema,
+            prep.matcher,
+            prep.table,
+            prep.winners,
+            prep.losers,
+            prep.y,
+            encoder.concepts,
+            prep.coverage,
+            prep.n_labels,
+            prep.selected,
+            random_state,
+            prep.ids,
+            authors,
+            author_names,
+            cancelled,
+        )
+        if example_trees is not None:
+            _remember_fit(example_trees, snapshot, prep, prep.ids[prep.selected], out_of_fold)
+        return example_trees, out_of_fold
+    reused = prep.reused
+    if reused is not None and reused.mass > 0 and len(prep.selected) and not reused.only_label:
+        out_of_fold = reused_out_of_fold(
+            reused, prep.matcher, prep.table, prep.winners, prep.losers, prep.ids, prep.selected
+        )
+        return reused, out_of_fold
+    return None, None
+
+
+def _remember_fit(
+    trees: ExampleTrees,
+    snapshot: Snapshot,
+    prep: Prepared,
+    calibration_ids: np.ndarray,
+    out_of_fold: np.ndarray,
+) -> None:
+    """What a later fit needs to reuse freshly fitted ``trees`` (forest.reusable_trees)."""
+    concepts, rules = prep.concepts, prep.rules
+    trees.revision = snapshot.revision
+    trees.label_names = snapshot.schema.label_names
+    trees.concept_keys = tuple(
+        (concepts[c].id, concepts[c].condition.text) for c in trees.concepts.tolist()
+    )
+    trees.rule_keys = tuple((rules[r].id, rules[r].condition.text) for r in trees.rules.tolist())
+    trees.known_rule_keys = tuple((r.id, r.condition.text) for r in rules)
+    order = np.argsort(calibration_ids)
+    trees.calibration_ids = calibration_ids[order]
+    trees.calibration_probabilities = out_of_fold[order]
+
+
+def _read_texts(
+    prep: Prepared, random_state: int
+) -> tuple[TextReader | None, np.ndarray | None, tuple | None, dict[str, Any] | None]:
+    """The TextReader of a space with text features, fitted on the training examples, and
+    its out-of-fold probabilities of them (None, None without texts or enough examples);
+    then the same read with the pool (pool.py) when its out-of-fold log loss is lower, else
+    None; and what the pool did (None without a pool)."""
+    features = [f.name for f in prep.schema.features if f.kind == "text"]
+    if not features or not TextReader.usable(prep.y):
+        return None, None, None, None
+    reader = TextReader(features, prep.n_labels)
+    documents = reader.documents(prep.table)
+    out_of_fold = reader.out_of_fold(documents, prep.y, prep.weights, random_state)
+    authors = [e.author for e in prep.training]
+    reader.fit(documents, prep.y, prep.weights, authors)
+    pool = prep.pool
+    if pool is None:
+        return reader, out_of_fold, None, None
+    posteriors = pool.label_model.posteriors if pool.label_model is not None else None
+    texts = PoolTexts(TextReader(features, prep.n_labels), posteriors)
+    pool_documents = reader.documents(pool.table)
+    pooled = texts.fit(documents, pool_documents, prep.y, prep.weights, authors, random_state)
+    return reader, out_of_fold, pooled, texts.summary

@@ -1,0 +1,281 @@
+"""Preparing a fit: a snapshot of teachings → the arrays the learner fits on (``prepare``).
+
+Owns: which teachings take part (labels inside the schema, one per id, evaluation examples
+apart), the tables of the training and evaluation examples, labels and weights, the
+precedence pairs, the rules' priors and strengths, whether the space's last forest can be
+reused, the rows held out to choose settings, what every rule covers and every concept
+holds on the training rows (``_match_training``), and the unlabelled pool's sample with the
+rules' firing on it (pool.py). Nothing here is learned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from mola.engine.learning.arrays import rows_to_table, table_take
+from mola.engine.learning.caching import FitCache
+from mola.engine.learning.evidence import (
+    example_weight,
+    rule_prior,
+    rule_strengths,
+    suppress_losers,
+)
+from mola.engine.learning.forest import (
+    MIN_TREE_EXAMPLES,
+    ExampleTrees,
+    reusable_trees,
+    reuse_candidates,
+)
+from mola.engine.learning.matching import Matcher
+from mola.engine.learning.pool import Pool, prepare_pool
+from mola.engine.learning.snapshot import ConceptSpec, ExampleSpec, RuleSpec, Snapshot
+from mola.engine.schema import Schema
+from mola.engine.table import Table
+
+if TYPE_CHECKING:
+    from mola.engine.learning.training import LearningParams
+
+# Rule masks × rows held at once while counting what each rule covers: 1 M entries keep the
+# float copy the matrix product needs (4 MB) in cache; larger groups were slower.
+RULE_GROUP_ENTRIES = 1 << 20
+
+
+@dataclass
+class Prepared:
+    """A snapshot as arrays: the teachings that take part and what they cover."""
+
+    schema: Schema
+    labels: list[str]
+    n_labels: int
+    rules: list[RuleSpec]
+    concepts: list[ConceptSpec]
+    training: list[ExampleSpec]
+    evaluation: list[ExampleSpec]
+    matcher: Matcher
+    winners: np.ndarray  # precedence pairs, as rule positions
+    losers: np.ndarray
+    table: Table  # the training examples' features
+    evaluation_table: Table
+    y: np.ndarray
+    weights: np.ndarray
+    ids: np.ndarray
+    rule_labels: np.ndarray
+    prior: np.ndarray  # (rules, 2) Beta pseudo-counts by expertise
+    strengths: np.ndarray
+    reused: ExampleTrees | None  # the cache's forest, when it fits this snapshot
+    selected: np.ndarray  # training rows held out to choose settings
+    covered: np.ndarray  # (rules, labels) weighted label counts under each rule
+    coverage: np.ndarray  # training rows each rule fires on
+    held: np.ndarray  # (concepts, rows) concept truths
+    fired_selected: np.ndarray  # (rules, selected) firing at the held-out rows
+    pool: Pool | None  # the unlabelled cases' sample (pool.py), None without any
+
+
+def prepare(
+    snapshot: Snapshot,
+    *,
+    params: LearningParams,
+    rng: np.random.Generator,
+    random_state: int,
+    cache: FitCache | None,
+    trees: Literal["fit", "reuse"],
+) -> Prepared:
+    """The arrays of ``snapshot`` (teachings naming a label outside the schema left out);
+    with ``trees="reuse"`` the cache's forest if it fits this snapshot (forest.py)."""
+    schema = snapshot.schema
+    labels = schema.label_names
+    label_index = {name: i for i, name in enumerate(labels)}
+    n_labels = len(labels)
+
+    rules = _unique_by_id(r for r in snapshot.rules if r.label in label_index)
+    concepts = _unique_by_id(snapshot.concepts)
+    known = [e for e in _unique_by_id(snapshot.examples) if e.label in label_index]
+    training = [e for e in known if not e.evaluation]
+    evaluation = [e for e in known if e.evaluation]
+    if cache is not None:
+        cache.for_schema(schema)
+
+    matcher = Matcher(
+        schema,
+        [r.condition for r in rules],
+        [c.condition for c in concepts],
+        reuse=cache.boxes if cache is not None else None,
+    )
+    winners, losers = _precedence_pairs(snapshot, rules)
+    rows = [e.features for e in known]
+    if cache is not None:
+        known_table = cache.tables.table(schema, rows)
+    else:
+        known_table = rows_to_table(schema, rows)
+    is_evaluation = np.array([e.evaluation for e in known], dtype=bool)
+    table = table_take(known_table, np.flatnonzero(~is_evaluation))
+    y = np.array([label_index[e.label] for e in training], dtype=np.int64)
+    weights = np.array([_weight(e) for e in training], dtype=np.float64)
+    ids = np.array([e.id for e in training], dtype=np.int64)
+    reused = None
+    if trees == "reuse" and cache is not None and len(training) >= MIN_TREE_EXAMPLES:
+        concept_keys = [(c.id, c.condition.text) for c in concepts]
+        rule_keys = [(r.id, r.condition.text) for r in rules]
+        reused = reusable_trees(cache.trees, schema, concept_keys, rule_keys)
+    if reused is None:
+        selected = _selection_rows(params, rng, len(training), n_labels)
+    else:
+        selected = _selection_rows(
+            params, rng, len(training), n_labels, reuse_candidates(reused, ids)
+        )
+    covered, coverage, held, fired_selected = _match_training(
+        matcher, table, winners, losers, y, weights, n_labels, selected
+    )
+    pool = prepare_pool(schema, snapshot.pool, matcher, winners, losers, random_state, rows)
+    return Prepared(
+        schema=schema,
+        labels=labels,
+        n_labels=n_labels,
+        rules=rules,
+        concepts=concepts,
+        training=training,
+        evaluation=evaluation,
+        matcher=matcher,
+        winners=winners,
+        losers=losers,
+        table=table,
+        evaluation_table=table_take(known_table, np.flatnonzero(is_evaluation)),
+        y=y,
+        weights=weights,
+        ids=ids,
+        rule_labels=np.array([label_index[r.label] for r in rules], dtype=np.int64),
+        prior=np.array([rule_prior(r.expertise) for r in rules], dtype=np.float64).reshape(-1, 2),
+        strengths=rule_strengths([r.disputed for r in rules]),
+        reused=reused,
+        selected=selected,
+        covered=covered,
+        coverage=coverage,
+        held=held,
+        fired_selected=fired_selected,
+        pool=pool,
+    )
+
+
+def _unique_by_id(items):
+    """Teachings in snapshot order, the first of any repeated id (a defensive de-dup)."""
+    seen: set[int] = set()
+    unique = []
+    for item in items:
+        if item.id not in seen:
+            seen.add(item.id)
+            unique.append(item)
+    return unique
+
+
+def _weight(example: ExampleSpec) -> float:
+    return example_weight(
+        example.expertise, disputed=example.disputed, counterexample=example.refutes is not None
+    )
+
+
+def _precedence_pairs(snapshot: Snapshot, rules: list[RuleSpec]) -> tuple[np.ndarray, np.ndarray]:
+    position = {rule.id: i for i, rule in enumerate(rules)}
+    pairs = sorted(
+        {
+            (position[p.winner], position[p.loser])
+            for p in snapshot.precedences
+            if p.winner in position and p.loser in position and p.winner != p.loser
+        }
+    )
+    winners = np.array([w for w, _ in pairs], dtype=np.int64)
+    losers = np.array([lo for _, lo in pairs], dtype=np.int64)
+    return winners, losers
+
+
+def _selection_rows(
+    params: LearningParams,
+    rng: np.random.Generator,
+    n: int,
+    n_labels: int,
+    candidates: np.ndarray | None = None,
+) -> np.ndarray:
+    """The training rows held out one at a time to choose settings (none when too few),
+    drawn from ``candidates`` when given (reused trees: the rows they can be judged on)."""
+    if n < params.min_examples_to_choose or n_labels < 2:
+        return np.zeros(0, dtype=np.int64)
+    size = min(n, params.max_selection_rows, max(200, params.selection_budget // n))
+    if candidates is not None:
+        return np.sort(rng.choice(candidates, size=min(size, len(candidates)), replace=False))
+    return np.sort(rng.choice(n, size=size, replace=False))
+
+
+def _match_training(
+    matcher: Matcher,
+    table: Table,
+    winners: np.ndarray,
+    losers: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray,
+    n_labels: int,
+    selected: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Match every rule and concept on the training rows, keeping only what fitting needs:
+    per-rule weighted label counts and coverage, concept truths, and the firing at the
+    held-out rows. Rules go through in groups (all rules × 100,000 rows would be 200 MB);
+    a group's label counts are one matrix product."""
+    n_rules, n = matcher.n_rules, table.n_rows
+    # Where a winner fires its losers are silenced: the winners' masks are needed first.
+    winner_masks = dict(
+        zip(np.unique(winners).tolist(), matcher.masks(table, np.unique(winners)), strict=True)
+    )
+    beaten = {
+        int(loser): np.logical_or.reduce(
+            [winner_masks[w] for w in winners[losers == loser].tolist()]
+        )
+        for loser in np.unique(losers)
+    }
+    label_weights = np.zeros((n, max(n_labels, 1)), dtype=np.float32)
+    label_weights[np.arange(n), y] = weights
+    covered = np.zeros((n_rules, max(n_labels, 1)))
+    coverage = np.zeros(n_rules, dtype=np.int64)
+    fired_selected = np.zeros((n_rules, len(selected)), dtype=bool)
+    held = np.zeros((matcher.n_concepts, n), dtype=bool)
+    group = np.zeros((max(1, min(n_rules, RULE_GROUP_ENTRIES // max(n, 1))), n), dtype=bool)
+    as_floats = np.empty(group.shape, dtype=np.float32)  # reused: no page faults per group
+    start = 0
+    for target, mask in enumerate(matcher.masks(table)):
+        if target >= n_rules:
+            held[target - n_rules] = mask
+            continue
+        if target in beaten:
+            mask &= ~beaten[target]
+        group[target - start] = mask
+        if target - start + 1 == len(group) or target + 1 == n_rules:
+            block = group[: target - start + 1]
+            floats = as_floats[: len(block)]
+            np.copyto(floats, block)
+            covered[start : target + 1] = floats @ label_weights
+            coverage[start : target + 1] = np.count_nonzero(block, axis=1)
+            fired_selected[start : target + 1] = block[:, selected]
+            start = target + 1
+    return covered[:, :n_labels], coverage, held, fired_selected
+
+
+def covered_by(
+    matcher: Matcher,
+    table: Table,
+    winners: np.ndarray,
+    losers: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray,
+    n_labels: int,
+) -> np.ndarray:
+    """(rules, labels) the weighted label counts of the rows of nonzero ``weights`` under
+    each rule (after precedence): what a discount of some authors takes off ``covered``."""
+    rows = np.flatnonzero(weights > 0)
+    out = np.zeros((matcher.n_rules, max(n_labels, 1)))
+    if not len(rows) or not matcher.n_rules:
+        return out[:, :n_labels]
+    fired, _ = matcher.match(table_take(table, rows))
+    fired = suppress_losers(fired, winners, losers)
+    label_weights = np.zeros((len(rows), out.shape[1]))
+    label_weights[np.arange(len(rows)), y[rows]] = weights[rows]
+    return (fired.astype(np.float64) @ label_weights)[:, :n_labels]
