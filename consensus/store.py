@@ -3,16 +3,14 @@ what a moderator closed closed until one of its teachings changes, and hand the 
 disputes up (``consensus.signals``: community opens their threads and tells the authors).
 
 The stored rows are compared with what was found outside any write transaction (by digest),
-so the write lock is held only to write the difference (``contradictions_store``).
+so the write lock is held only to write the difference (``contradictions_store``); the
+fields and digests compared live in ``consensus.stored_fields``.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
-from typing import Any
 
-import orjson
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -21,58 +19,20 @@ from consensus.dispute_threads import ThreadMemory, ThreadPlan, thread_requests,
 from consensus.models import ConsensusState, Contradiction, ContradictionStatus
 from consensus.outside import OUTSIDE_KINDS
 from consensus.signals import disputes_grouped, disputes_opened
+from consensus.stored_fields import (
+    FIELD_NAMES,
+    Digests,
+    digest_of,
+    revisions_of,
+    stored_fields,
+)
 from mola.db import consistent_read
 from mola.engine.consensus import Contradiction as Found
 from mola.engine.consensus import Ref
 from teaching.models import TEACHING_MODELS, Space, Status
 from teaching.services.disputes import teachings_mark_disputed
 
-
-def _ref_dicts(found: Found) -> list[dict[str, Any]]:
-    return [{"type": ref.type, "id": ref.id} for ref in found.teachings]
-
-
-def _revisions_of(found: Found, versions: dict) -> dict[str, int]:
-    return {str(ref): versions.get(ref, 0) for ref in found.teachings}
-
-
-def _plain(value: Any) -> Any:
-    """JSON-safe copies of what the core returns (numpy scalars become Python numbers)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if hasattr(value, "item"):
-        return value.item()
-    return value
-
-
-_FIELD_NAMES = (
-    "kind",
-    "teachings",
-    "witness",
-    "region",
-    "evidence",
-    "severity",
-    "note",
-    "summary",
-    "expected",
-    "digest",
-    "checked_revision",
-)
 INSERT_BATCH = 2_000  # rows per short write transaction when a check creates many
-
-
-def _fields(item: Found, revision: int) -> dict[str, Any]:
-    fields = _content(item)
-    return {**fields, "digest": _digest(fields), "checked_revision": revision}
-
-
-def _digest(content: dict[str, Any]) -> str:
-    return hashlib.blake2b(
-        orjson.dumps(content, option=orjson.OPT_SORT_KEYS), digest_size=16
-    ).hexdigest()
-
-
-Digests = dict[str, tuple[Found, str]]  # key → the found contradiction and its digest
 StoredRows = dict[str, tuple[int, str, str]]  # key → pk, status, digest
 
 
@@ -89,33 +49,6 @@ class StoreMemory:
     threads: ThreadMemory = field(default_factory=ThreadMemory)
 
 
-def _digest_of(key: str, item: Found, digests: Digests) -> str:
-    """The item's digest, remembered while the index hands back the same object (it keeps
-    every contradiction a change did not touch): a check after one write at M digests a
-    handful of contradictions, not 780k."""
-    known = digests.get(key)
-    if known is not None and known[0] is item:
-        return known[1]
-    digest = _digest(_content(item))
-    digests[key] = (item, digest)
-    return digest
-
-
-def _content(item: Found) -> dict[str, Any]:
-    """What a check found, as stored (every field the digest covers)."""
-    return {
-        "kind": item.kind,
-        "teachings": _ref_dicts(item),
-        "witness": _plain(item.witness),
-        "region": item.region_text,
-        "evidence": _plain(item.evidence),
-        "severity": round(float(item.severity), 4),
-        "note": item.note,
-        "summary": item.summary,
-        "expected": item.expected,
-    }
-
-
 @dataclass
 class _Plan:
     """What one check writes, worked out from a read of the stored rows (no lock held)."""
@@ -123,7 +56,7 @@ class _Plan:
     generation: int
     stored: StoredRows  # as read when planning
     created: list[Contradiction]
-    changed: list[Contradiction]  # pk set; the fields in ``_FIELD_NAMES`` (and, reopened, status)
+    changed: list[Contradiction]  # pk set; the fields in ``FIELD_NAMES`` (and, reopened, status)
     closing: list[str]  # keys of open rows no longer found
     open_keys: set[str]  # found keys that are open once the plan is written
     reopened_keys: set[str]
@@ -189,20 +122,20 @@ def _plan(
     for key, item in found.items():
         row = stored.get(key)
         if row is None:
-            fields = _fields(item, revision)
+            fields = stored_fields(item, revision)
             digests[key] = (item, fields["digest"])
             plan.created.append(Contradiction(space=space, key=key, **fields))
             plan.open_keys.add(key)
             continue
         pk, status, digest = row
-        reopen = status != ContradictionStatus.OPEN and closed_revisions.get(key) != _revisions_of(
+        reopen = status != ContradictionStatus.OPEN and closed_revisions.get(key) != revisions_of(
             item, versions
         )
         if reopen or status == ContradictionStatus.OPEN:
             plan.open_keys.add(key)
-        if digest == _digest_of(key, item, digests) and not reopen:
+        if digest == digest_of(key, item, digests) and not reopen:
             continue
-        fields = _fields(item, revision)
+        fields = stored_fields(item, revision)
         changed = Contradiction(pk=pk, space=space, key=key, status=status, **fields)
         if reopen:
             changed.status, changed.thread, changed.closed_at = ContradictionStatus.OPEN, None, None
@@ -331,7 +264,7 @@ def _write(
         if batches:
             created += Contradiction.objects.bulk_create(batches[-1])
         newly_open += created
-        _rows_update(plan.changed, _FIELD_NAMES)
+        _rows_update(plan.changed, FIELD_NAMES)
         reopened = [row for row in plan.changed if row.key in plan.reopened_keys]
         _rows_update(reopened, ("status", "thread", "closed_at", "close_note"))
         newly_open += reopened

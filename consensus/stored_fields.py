@@ -1,0 +1,86 @@
+"""What a consensus check stores of each contradiction it found: the row's fields
+(``stored_fields``), and a digest of them, so a check compares what it found with the stored
+rows without reading them back (``digest_of`` remembers the digest while the index hands
+back the same object)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import orjson
+
+from mola.engine.consensus import Contradiction as Found
+
+
+def _ref_dicts(found: Found) -> list[dict[str, Any]]:
+    return [{"type": ref.type, "id": ref.id} for ref in found.teachings]
+
+
+def revisions_of(found: Found, versions: dict) -> dict[str, int]:
+    return {str(ref): versions.get(ref, 0) for ref in found.teachings}
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe copies of what the core returns (numpy scalars become Python numbers)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+FIELD_NAMES = (
+    "kind",
+    "teachings",
+    "witness",
+    "region",
+    "evidence",
+    "severity",
+    "note",
+    "summary",
+    "expected",
+    "digest",
+    "checked_revision",
+)
+
+
+def stored_fields(item: Found, revision: int) -> dict[str, Any]:
+    fields = stored_content(item)
+    return {**fields, "digest": content_digest(fields), "checked_revision": revision}
+
+
+def content_digest(content: dict[str, Any]) -> str:
+    return hashlib.blake2b(
+        orjson.dumps(content, option=orjson.OPT_SORT_KEYS), digest_size=16
+    ).hexdigest()
+
+
+Digests = dict[str, tuple[Found, str]]  # key → the found contradiction and its digest
+
+
+def digest_of(key: str, item: Found, digests: Digests) -> str:
+    """The item's digest, remembered while the index hands back the same object (it keeps
+    every contradiction a change did not touch): a check after one write at M digests a
+    handful of contradictions, not 780k."""
+    known = digests.get(key)
+    if known is not None and known[0] is item:
+        return known[1]
+    digest = content_digest(stored_content(item))
+    digests[key] = (item, digest)
+    return digest
+
+
+def stored_content(item: Found) -> dict[str, Any]:
+    """What a check found, as stored (every field the digest covers)."""
+    return {
+        "kind": item.kind,
+        "teachings": _ref_dicts(item),
+        "witness": _plain(item.witness),
+        "region": item.region_text,
+        "evidence": _plain(item.evidence),
+        "severity": round(float(item.severity), 4),
+        "note": item.note,
+        "summary": item.summary,
+        "expected": item.expected,
+    }
