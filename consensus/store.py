@@ -75,16 +75,11 @@ def _proposed(space: Space) -> set[Ref]:
     }
 
 
-def _plan(
-    *,
-    space: Space,
-    found: dict[str, Found],
-    versions: dict,
-    revision: int,
-    force: bool,
-    memory: StoreMemory,
-) -> _Plan | None:
-    """Compare what was found with what is stored; None when a newer check is stored."""
+def _stored(space: Space, revision: int, force: bool, memory: StoreMemory) -> tuple | None:
+    """One consistent read of what ``_plan`` compares with: the space's generation, its
+    proposed teachings, the stored rows (from ``memory`` while no one else wrote), closed
+    rows' revisions, open rows' threads and appealed rows; None when a newer check is
+    stored."""
     with consistent_read():
         state = ConsensusState.objects.filter(space=space).values_list(
             "checked_revision", "generation"
@@ -117,6 +112,23 @@ def _plan(
                 space=space, status=ContradictionStatus.OPEN, appealed=True
             ).values_list("key", "teachings")
         )
+    return generation, proposed, stored, closed_revisions, threaded, appealed
+
+
+def _plan(
+    *,
+    space: Space,
+    found: dict[str, Found],
+    versions: dict,
+    revision: int,
+    force: bool,
+    memory: StoreMemory,
+) -> _Plan | None:
+    """Compare what was found with what is stored; None when a newer check is stored."""
+    read = _stored(space, revision, force, memory)
+    if read is None:
+        return None
+    generation, proposed, stored, closed_revisions, threaded, appealed = read
     digests = memory.digests
     plan = _Plan(generation, stored, [], [], [], set(), set(), ThreadPlan([], {}), set())
     for key, item in found.items():
