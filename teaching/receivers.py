@@ -18,6 +18,7 @@ def announce_ready_version(sender, instance: ModelVersion, **kwargs) -> None:
     """Every way a version becomes ready (trained, refined, a held one published) saves it:
     once committed, web processes are told to load it."""
     if instance.status == ModelStatus.READY:
+        serving.recheck(instance.space_id)  # this process asks the database at once
         transaction.on_commit(
             partial(serving.announce, space_id=instance.space_id, version_id=instance.pk)
         )

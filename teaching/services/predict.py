@@ -124,7 +124,11 @@ def predict(
     table = instances_table(space=space, instances=instances)
     traffic.inputs_record(space_id=space.pk, rows=instances)  # a few, in memory
     if version is None:  # the newest: the one this process holds until it has loaded it
-        used, model = serving.answering(space, serving_version(space=space))
+        held = serving.current(space)
+        if held is not None:
+            used, model = held.version, held.model
+        else:
+            used, model = serving.answering(space, serving_version(space=space))
     else:
         used = serving_version(space=space, version=version)
         model = load_model(used)

@@ -12,7 +12,7 @@ tables built, one prediction made), so no client pays the load.
 Until a newer version is loaded, the process keeps answering with the version it holds —
 for at most ``SERVING_CATCH_UP_SECONDS`` after the newer one was published; past that (a
 missed notice, a watcher behind) a request loads it itself, as a process that holds no
-version of the space does. A pinned ``version`` is always the one asked for.
+version of the space does (and every request, when that setting is 0: warm serving off). A pinned ``version`` is always the one asked for.
 """
 
 from __future__ import annotations
@@ -57,6 +57,12 @@ class Held:
 
 
 _held: dict[int, Held] = {}
+# When the database last confirmed, per space, that the held version is the newest: for
+# RECHECK_SECONDS a request answers with it without asking (a notice, or a version saved
+# ready in this process, clears it at once; the recheck bounds a lost notice).
+_checked: dict[int, float] = {}
+RECHECK_SECONDS = 1.0
+_generation = 0
 
 
 def notice_key(space_id: int) -> str:
@@ -90,6 +96,7 @@ def keep_fitted(*, space_id: int, version_id: int, model) -> None:
     worker, which does not)."""
     if space_id in _held:
         _remember(version_id, model)
+        recheck(space_id)
 
 
 def _loaded(pk: int):
@@ -99,26 +106,49 @@ def _loaded(pk: int):
 
 def forget() -> None:
     """Drop every model this process holds (tests: ids repeat between rolled-back tests)."""
+    global _generation
     with _models_lock:
+        _generation += 1  # a load under way when this was called holds nothing
         _models.clear()
         _held.clear()
+        _checked.clear()
+
+
+def current(space: Space) -> Held | None:
+    """The held version of ``space`` while it is known to be the newest (see ``_checked``);
+    None when the database must be asked (``answering``)."""
+    held = _held.get(space.pk)
+    if held is None or settings.SERVING_CATCH_UP_SECONDS <= 0:
+        return None
+    if time.monotonic() - _checked.get(space.pk, -RECHECK_SECONDS) >= RECHECK_SECONDS:
+        return None
+    return held
+
+
+def recheck(space_id: int) -> None:
+    """The next request for ``space_id`` asks the database which version is the newest."""
+    _checked.pop(space_id, None)
 
 
 def answering(space: Space, newest: ModelVersion) -> tuple[ModelVersion, Any]:
     """The version (and model) this process answers for ``space`` with, given the newest
     ready one: that one once loaded; until then, while it is young, the one held (its load
-    asked of the watcher); else the newest, loaded now."""
-    _watcher.start()
+    asked of the watcher); else the newest, loaded now. ``SERVING_CATCH_UP_SECONDS`` = 0
+    turns warm serving off: no watcher, a request loads what it needs."""
+    if settings.SERVING_CATCH_UP_SECONDS > 0:
+        _watcher.start()
     model = _loaded(newest.pk)
     if model is not None:
-        _hold(space.pk, newest, model)
+        _held[space.pk] = Held(newest, model)  # the database's newest: nothing held is newer
+        _checked[space.pk] = time.monotonic()
         return newest, model
     held = _catching_up(space, newest)
     if held is not None:
         _watcher.want(space.pk, newest.pk)
         return held.version, held.model
     model = load_model(newest)
-    _hold(space.pk, newest, model)
+    _held[space.pk] = Held(newest, model)
+    _checked[space.pk] = time.monotonic()
     return newest, model
 
 
@@ -163,13 +193,26 @@ def _hold(space_id: int, version: ModelVersion, model) -> None:
 
 def warm(space: Space | None, version: ModelVersion):
     """Load ``version`` and run one prediction through it, explanation included, so its
-    explanation tables and lazily built parts exist before a client asks."""
-    model = load_model(version)
+    explanation tables and lazily built parts exist before a client asks; then hold it
+    (before it is listed as loaded, so that ``shown`` never reports a version ``current``
+    does not answer with)."""
+    from mola.engine.learning import TaughtModel
+
+    generation = _generation
+    model = _loaded(version.pk)
+    if model is None:
+        data = ModelArtifact.objects.values_list("data", flat=True).get(version_id=version.pk)
+        model = TaughtModel.from_bytes(bytes(data))
     if space is not None:
         try:
             model.explain(table_from_rows(space.schema, [{}]))
         except Exception:  # a warm-up must never keep a version from serving
             log.exception("warming version %s up failed", version.pk)
+    with _models_lock:
+        if generation != _generation:
+            return model
+    _hold(version.space_id, version, model)
+    _remember(version.pk, model)
     return model
 
 
@@ -241,6 +284,7 @@ class Watcher:
             if message is not None:
                 space_id, version_id = (int(x) for x in message["data"].split(b":"))
                 if space_id in _held:
+                    recheck(space_id)
                     self.want(space_id, version_id)
         self._wake.clear()
 
@@ -252,6 +296,7 @@ class Watcher:
                 announced = notices.get(notice_key(space_id))
                 if isinstance(announced, int) and self._notices.get(space_id) != announced:
                     self._notices[space_id] = announced
+                    recheck(space_id)
                     if _loaded(announced) is None:
                         self.want(space_id, announced)
         with self._lock:
@@ -270,8 +315,7 @@ class Watcher:
         held = _held.get(space_id)
         if version is None or (held and held.order >= (version.teaching_revision, version.version)):
             return
-        model = warm(Space.objects.filter(pk=space_id).first(), version)
-        _hold(space_id, version, model)
+        warm(Space.objects.filter(pk=space_id).first(), version)
 
 
 _watcher = Watcher()
