@@ -66,8 +66,20 @@ def load() -> str:
         return "?"
 
 
+def _server_cpu(timing: str) -> float | None:
+    """The request's CPU seconds in its web thread, from ``Server-Timing: cpu;dur=<ms>``."""
+    for part in timing.split(","):
+        name, _, duration = part.strip().partition(";dur=")
+        if name == "cpu":
+            return float(duration) / 1000
+    return None
+
+
 class Http:
-    """A keep-alive JSON client for one server."""
+    """A keep-alive JSON client for one server; ``server_cpu`` is the last answer's CPU
+    time in the web thread that made it (its ``Server-Timing``), or None."""
+
+    server_cpu: float | None = None
 
     def __init__(self, port: int, authorization: str | None = None) -> None:
         self.port = port
@@ -94,6 +106,7 @@ class Http:
                 if attempt:
                     raise
         data = json.loads(raw) if raw and raw[:1] in b"{[" else raw
+        self.server_cpu = _server_cpu(response.getheader("Server-Timing") or "")
         return response.status, data
 
     def close(self) -> None:

@@ -56,7 +56,9 @@ class Held:
         return (self.version.teaching_revision, self.version.version)
 
 
-_held: dict[int, Held] = {}
+# At most _CACHE_SIZE spaces, the one held longest dropped first (with the LRU
+# of ``_models``, a process holds at most 2 × _CACHE_SIZE models).
+_held: OrderedDict[int, Held] = OrderedDict()
 # When the database last confirmed, per space, that the held version is the newest: for
 # RECHECK_SECONDS a request answers with it without asking (a notice, or a version saved
 # ready in this process, clears it at once; the recheck bounds a lost notice).
@@ -139,7 +141,7 @@ def answering(space: Space, newest: ModelVersion) -> tuple[ModelVersion, Any]:
         _watcher.start()
     model = _loaded(newest.pk)
     if model is not None:
-        _held[space.pk] = Held(newest, model)  # the database's newest: nothing held is newer
+        _set_held(space.pk, Held(newest, model))  # the database's newest: none is newer
         _checked[space.pk] = time.monotonic()
         return newest, model
     held = _catching_up(space, newest)
@@ -147,7 +149,7 @@ def answering(space: Space, newest: ModelVersion) -> tuple[ModelVersion, Any]:
         _watcher.want(space.pk, newest.pk)
         return held.version, held.model
     model = load_model(newest)
-    _held[space.pk] = Held(newest, model)
+    _set_held(space.pk, Held(newest, model))
     _checked[space.pk] = time.monotonic()
     return newest, model
 
@@ -188,7 +190,16 @@ def _catching_up(space: Space, newest: ModelVersion) -> Held | None:
 def _hold(space_id: int, version: ModelVersion, model) -> None:
     held = _held.get(space_id)
     if held is None or held.order < (version.teaching_revision, version.version):
-        _held[space_id] = Held(version, model)
+        _set_held(space_id, Held(version, model))
+
+
+def _set_held(space_id: int, held: Held) -> None:
+    with _models_lock:
+        _held[space_id] = held
+        _held.move_to_end(space_id)
+        while len(_held) > _CACHE_SIZE:
+            dropped, _ = _held.popitem(last=False)
+            _checked.pop(dropped, None)
 
 
 def warm(space: Space | None, version: ModelVersion):
