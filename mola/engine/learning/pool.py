@@ -14,7 +14,9 @@ only; at most ``MAX_POOL_ROWS`` are used, a seeded sample beyond). Two things ar
   fire independently given the label; rules that overlap on the same cases (a link is
   usually a short comment) break that, which is why the examples keep the last word. The
   whole pool part of the votes is kept only if it lowers the rule votes' leave-one-out log
-  loss on the labelled examples (``rule_counts``).
+  loss on the labelled examples (``rule_counts``) and then the whole blend's held-out log
+  loss (``training.fit``): on the generated worlds with 40 examples the first alone let
+  counts through that cost 1–2 points of accuracy.
 - *Probable labels for the texts' regression.* Each pool case's probable label combines
   the label model's posterior (the rules) with the regression fitted on the examples (the
   words) — a product of the two, the class prior counted once. Confident cases
