@@ -1,6 +1,6 @@
 """Benchmark of the learning engine: fit and predict times on synthetic S/M/L snapshots.
 
-    .venv/bin/python bench/engine_fit.py [--sizes S,M,L] [--runs 5] [--seed 0]
+    .venv/bin/python bench/engine_fit.py [--sizes S,M,L] [--runs 5] [--seed 0] [--pool 0]
 
 For each size (rules, concepts, examples; 20 features, 8 labels — see bench/synthetic.py)
 prints the median fit time (metrics included) with its stages; the median time of a full
@@ -8,7 +8,8 @@ retrain (one more example each time, with the space's ``FitCache``) and of the q
 the worker publishes first (the same, reusing the last full fit's boosted trees:
 ``trees="reuse"``), with the quick model's accuracy; the artefact size; and the median times to predict one row, to explain one row, and to predict
 and explain 10,000 rows.
-Targets: M fit well under 0.5 s, L under ~3 s, one row ~1 ms, 10,000 rows well under 1 s.
+``--pool N``: every fit also gets N unlabelled cases of the world as the space's case pool
+(``Snapshot.pool``; the learner reads at most 5,000). Targets: M fit well under 0.5 s, L under ~3 s, one row ~1 ms, 10,000 rows well under 1 s.
 CPU times are printed beside wall times: on a shared machine the wall clock also measures
 everyone else's load (and a threaded BLAS waits for its threads); run with
 OPENBLAS_NUM_THREADS=1 for figures that do not depend on the neighbours.
@@ -43,9 +44,12 @@ def median_seconds(action: Callable[[], object], runs: int, clock=time.perf_coun
     return statistics.median(times)
 
 
-def bench_size(name: str, runs: int, seed: int) -> None:
+def bench_size(name: str, runs: int, seed: int, pool: int = 0) -> None:
     started = time.perf_counter()
     world, snapshot = synthetic_snapshot(name, seed=seed)
+    if pool:
+        cases = world.sample_rows(pool, np.random.default_rng(seed + 2))
+        snapshot = dataclasses.replace(snapshot, pool=tuple(cases))
     generated = time.perf_counter() - started
     model = fit(snapshot, random_state=seed)  # warm-up: imports, first allocations
     fit_time = median_seconds(lambda: fit(snapshot, random_state=seed), runs)
@@ -69,7 +73,7 @@ def bench_size(name: str, runs: int, seed: int) -> None:
     metrics = model.metrics_
     n_rules, n_concepts, n_examples = SIZES[name]
     print(
-        f"{name}: {n_rules} rules, {n_concepts} concepts, {n_examples} examples "
+        f"{name}: {n_rules} rules, {n_concepts} concepts, {n_examples} examples, pool {pool} "
         f"(generated in {generated:.1f} s)\n"
         f"  fit            {fit_time * 1000:8.1f} ms  (CPU {fit_cpu * 1000:.0f} ms; arrays {stages['snapshot_to_arrays'] * 1000:.0f}"
         f" · fit {stages['fit'] * 1000:.0f} · metrics {stages['metrics'] * 1000:.0f} ms)\n"
@@ -118,9 +122,10 @@ def main() -> None:
     parser.add_argument("--sizes", default="S,M,L")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pool", type=int, default=0, help="unlabelled cases in the pool")
     args = parser.parse_args()
     for name in args.sizes.split(","):
-        bench_size(name.strip(), args.runs, args.seed)
+        bench_size(name.strip(), args.runs, args.seed, args.pool)
 
 
 if __name__ == "__main__":

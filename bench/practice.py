@@ -1,6 +1,6 @@
 """Practice benchmark: how fast answered queue cases teach the model, against random cases.
 
-    .venv/bin/python bench/practice.py [--seeds 3] [--answers 500] [--batch 25]
+    .venv/bin/python bench/practice.py [--seeds 3] [--answers 500] [--batch 25] [--pool]
 
 On the generated worlds (bench/synthetic.py: 50 rules, 20 concepts, 40 starting examples,
 20 features, 8 labels), a pool of 5,000 unlabelled cases and 3,000 test cases are drawn
@@ -13,7 +13,9 @@ from the world. An oracle answers with the world's true label. Two teachers answ
   sample of 2,000 unanswered cases;
 - *random*: pool cases in a seeded random order.
 
-Prints test accuracy against the number of answers, per seed and averaged, and how many
+``--pool``: every fit also reads the 5,000 pool cases as the space's case pool (as the app's
+training does; answered ones are examples, left out of it). Prints test accuracy against the
+number of answers, per seed and averaged, and how many
 queue answers it takes to reach random order's accuracy at ``--answers`` (target: ≤ half).
 """
 
@@ -75,7 +77,7 @@ def _pool_reasons(snapshot, pool_table):
     return summary.covered, summary.conflicted
 
 
-def _run(seed: int, strategy: str, answers: int, batch: int, checkpoints: list[int]):
+def _run(seed: int, strategy: str, answers: int, batch: int, checkpoints: list[int], pool: bool):
     world, snapshot = synthetic_snapshot((50, 20, 40), seed=seed)
     rng = np.random.default_rng(1000 + seed)
     pool_rows = world.sample_rows(5_000, rng)
@@ -91,7 +93,10 @@ def _run(seed: int, strategy: str, answers: int, batch: int, checkpoints: list[i
     fit_seconds = []
     while True:
         started = time.process_time()
-        model = fit(_answered_snapshot(snapshot, pool_rows, pool_labels, answered))
+        taught = _answered_snapshot(snapshot, pool_rows, pool_labels, answered)
+        if pool:
+            taught = replace(taught, pool=tuple(pool_rows))
+        model = fit(taught)
         fit_seconds.append(time.process_time() - started)
         if len(answered) in checkpoints:
             curve[len(answered)] = _accuracy(model, test_table, test_truth)
@@ -114,16 +119,18 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--answers", type=int, default=500)
     parser.add_argument("--batch", type=int, default=25)
+    parser.add_argument("--pool", action="store_true", help="fits read the pool as well")
     args = parser.parse_args()
     checkpoints = sorted({0, *range(args.batch, args.answers + 1, args.batch)})
     shown = [c for c in checkpoints if c in (0, 50, 100, 150, 200, 250, 300, 400, 500)]
     curves = {"queue": [], "random": []}
     print(
-        f"practice benchmark: {args.seeds} seeds, {args.answers} answers in batches of {args.batch}"
+        f"practice benchmark: {args.seeds} seeds, {args.answers} answers in batches of "
+        f"{args.batch}{', fits read the pool' if args.pool else ''}"
     )
     for seed in range(args.seeds):
         for strategy in ("queue", "random"):
-            curve, fit_cpu = _run(seed, strategy, args.answers, args.batch, checkpoints)
+            curve, fit_cpu = _run(seed, strategy, args.answers, args.batch, checkpoints, args.pool)
             curves[strategy].append(curve)
             points = "  ".join(f"{n}:{curve[n]:.3f}" for n in shown)
             print(f"seed {seed} {strategy:6} (fit median {fit_cpu:.2f} s CPU)  {points}")
