@@ -15,7 +15,14 @@ full ``detect_all`` (target <= 5 s at 10,000 rules, wall clock and CPU), contrad
 kind, and threads, each with a hash of every contradiction (thread) it found: an
 optimisation must leave both hashes as they were. Then what the app stores of them
 (``mola.engine.consensus.shown``: a few of each rule's disagreeing examples per label), with its own
-hash.
+hash. The thread hash moved once on purpose, when big components came to be cut by teaching
+instead of by Louvain communities (``mola.engine.consensus.threads``).
+
+    .venv/bin/python bench/consensus.py --space M [--edits 5]
+
+instead times the app's check of a space of that size imported in bulk, in-process on the
+database of ``DATABASE_URL`` (``bench/_consensus_space.py``): the first check, then warm
+checks after one example edit and after one rule edit (CPU and wall medians).
 """
 
 from __future__ import annotations

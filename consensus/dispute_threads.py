@@ -1,5 +1,6 @@
 """Open disputes → discussion threads: which disputes share a thread (the grouping itself is
-the core's networkx code). The community app opens the threads when the check sends it the
+the core's ``ThreadGrouping``, kept in the store's memory so a warm check regroups only
+what changed). The community app opens the threads when the check sends it the
 groups (``consensus.signals.disputes_grouped``; ``community.services.threads``).
 
 A community drowned in threads stops reading them, so threads are bounded four ways:

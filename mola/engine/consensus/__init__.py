@@ -1,6 +1,6 @@
 """The consensus core: find contradictory teachings, explain them, group them into threads.
 
-Plain Python (numpy, networkx), no Django. The ``consensus`` app loads teachings through
+Plain Python (numpy), no Django. The ``consensus`` app loads teachings through
 selectors, builds the items below, and stores what comes back.
 """
 
