@@ -38,6 +38,7 @@ def test_the_saboteurs_rule_loses_weight_once_examples_contradict_it():
     assert rules_only.rule_reliability_[1] == rules_only.rule_reliability_[2]
     model = trained(rules=[HONEST, SABOTAGE], examples=[*HONEST_EXAMPLES, *SABOTEUR_EXAMPLES])
     assert model.trees_ is not None
+    assert model.metrics_["parameters"]["forest_floor"] > 0.5  # 54 examples: a floor
     assert model.trees_.author_trust.get("sam", 1.0) < 0.5  # their labels are doubted
     trust = model.trees_.author_trust
     assert trust.get("eve", 1.0) > 0.9 and trust.get("ian", 1.0) > 0.9

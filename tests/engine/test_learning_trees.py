@@ -93,3 +93,13 @@ def test_an_author_the_forest_disagrees_with_is_discounted():
     # Honest authors alike: nobody is discounted below RELEVANT.
     honest = author_trust(authors, y, np.eye(3)[y] * 0.7 + 0.1)
     np.testing.assert_allclose(honest, 1.0)
+
+
+def test_with_few_examples_the_forest_has_a_floor_that_fades_as_examples_come():
+    from mola.engine.learning.blending import forest_floor
+
+    # k / (1 + k) is the forest's share of the answer where it has support.
+    assert forest_floor(20) == forest_floor(50) == pytest.approx(1.0)  # half and half
+    assert forest_floor(100) == pytest.approx(1 / 3)  # a quarter
+    assert forest_floor(50) > forest_floor(100) > forest_floor(149) > 0
+    assert forest_floor(150) == forest_floor(100_000) == 0.0

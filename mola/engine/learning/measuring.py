@@ -76,6 +76,7 @@ def fit_metrics(
             "temperature": round(choice["temperature"], 6),
             "tree_mass": choice["tree_mass"],
             "text_mass": choice["text_mass"],
+            "forest_floor": round(choice["forest_floor"], 6),
             "tree_reach": None,  # the forest's support is by rule coverage (forest.py)
             "coordinate_weights": parts.encoder.describe([c.name for c in prep.concepts]),
         },

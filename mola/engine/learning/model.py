@@ -40,7 +40,7 @@ class _Evidence(NamedTuple):
     held: np.ndarray  # (concepts, rows)
     found: np.ndarray  # (rows, k) nearest examples, -1 when none
     squared: np.ndarray  # (rows, k) their squared distances
-    ruled: np.ndarray  # (rows, labels) the part of ``counts`` that depends on ``fired``
+    steady: np.ndarray  # (rows, labels) the part of ``counts`` that does not depend on ``fired``
 
 
 @dataclass
@@ -76,6 +76,8 @@ class TaughtModel:
     trees_: ExampleTrees | None = None
     # Nor before text features a ``text_`` (text.py): None reads no text.
     text_: TextReader | None = None
+    # Nor before the forest's floor at few examples (blending.forest_floor).
+    forest_floor_: float = 0.0
 
     def __init__(
         self,
@@ -95,6 +97,7 @@ class TaughtModel:
         neighbours: int,
         trees: ExampleTrees | None = None,
         text: TextReader | None = None,
+        forest_floor: float = 0.0,
     ) -> None:
         self.labels_ = labels
         self.matcher_ = matcher
@@ -111,6 +114,7 @@ class TaughtModel:
         self.neighbours_ = neighbours
         self.text_ = text  # the examples' words, read (text.py); None without text features
         self.trees_ = trees  # boosted trees on the examples (boosting.py), None when off
+        self.forest_floor_ = forest_floor if trees is not None else 0.0
         self.rule_reliability_: dict[int, float] = {
             int(i): float(r) for i, r in zip(rules.ids, rules.reliability, strict=True)
         }
@@ -227,11 +231,10 @@ class TaughtModel:
         """How much the predicted label's probability at each of ``rows`` falls when the
         rules firing there are ``fired`` (rules, len(rows)) instead."""
         part = table_take(table, rows)
-        ruled = self._ruled(
+        ruled, forest = self._ruled(
             part, fired, evidence.held[:, rows], evidence.found[rows], evidence.squared[rows]
         )
-        counts = evidence.counts[rows] - evidence.ruled[rows] + ruled
-        after = tempered(np.maximum(counts, 0.0), self.temperature_)
+        after = tempered(self._floored(evidence.steady[rows] + ruled, forest), self.temperature_)
         at = np.arange(len(rows))
         return probabilities[rows, label[rows]] - after[at, label[rows]]
 
@@ -300,8 +303,8 @@ class TaughtModel:
         examples = self.examples_
         none = np.zeros((table.n_rows, 0), dtype=np.int64)
         if examples.index.n == 0 or table.n_rows == 0:
-            ruled = self._ruled(table, fired, held, none, none.astype(np.float32))
-            return _Evidence(counts + ruled, fired, held, none, none.astype(np.float32), ruled)
+            ruled, _ = self._ruled(table, fired, held, none, none.astype(np.float32))
+            return _Evidence(counts + ruled, fired, held, none, none.astype(np.float32), counts)
         text = self.text_.table_probabilities(table) if self.text_ is not None else None
         points = self.encoder_.transform(table, held.T, text)
         k = max(self.neighbours_, EXPLAINED_EXAMPLES) if explain else self.neighbours_
@@ -309,8 +312,6 @@ class TaughtModel:
         # names the nearest examples, however far.
         radius = np.inf if explain else 3 * self.bandwidth_
         found, squared = examples.index.nearest(points, k, radius=radius)
-        ruled = self._ruled(table, fired, held, found, squared)
-        counts += ruled
         if text is not None and self.text_.mass:
             counts += self.text_.mass * text
         counts += kernel_evidence(
@@ -321,7 +322,15 @@ class TaughtModel:
             self.bandwidth_,
             len(self.labels_),
         )
-        return _Evidence(counts, fired, held, found, squared, ruled)
+        ruled, forest = self._ruled(table, fired, held, found, squared)
+        return _Evidence(self._floored(counts + ruled, forest), fired, held, found, squared, counts)
+
+    def _floored(self, counts: np.ndarray, forest: np.ndarray) -> np.ndarray:
+        """``counts`` with the forest's floor (blending.forest_floor): a mixture with the
+        forest's own answer, in proportion to each row's total and the forest's support."""
+        if not self.forest_floor_ or not forest.size:
+            return counts
+        return counts + self.forest_floor_ * counts.sum(axis=1, keepdims=True) * forest
 
     def _ruled(
         self,
@@ -331,13 +340,15 @@ class TaughtModel:
         found: np.ndarray,
         squared: np.ndarray,
     ) -> np.ndarray:
-        """(rows, labels) the pseudo-counts that depend on which rules fire: their votes
-        and the forest's (which reads them as columns)."""
+        """The pseudo-counts that depend on which rules fire: their votes and the forest's
+        (which reads them as columns), (rows, labels); and the forest's at mass 1 (empty
+        without a forest)."""
         counts = self.rule_strength_ * (fired.T.astype(np.float64) @ self.rules_.votes)
         trees = self.trees_
+        forest = np.zeros((0, 0))
         if trees is not None and not trees.legacy and found.shape[1] and table.n_rows:
             probabilities = trees.probabilities(trees.encode(table, fired, held))
-            counts += tree_evidence(
+            forest = tree_evidence(
                 probabilities,
                 trees.support(fired),
                 found,
@@ -345,9 +356,10 @@ class TaughtModel:
                 trees.vetoes,
                 self.examples_.labels,
                 self.bandwidth_,
-                trees.mass,
+                1.0,
             )
-        return counts
+            counts += trees.mass * forest
+        return counts, forest
 
     # --- storing ------------------------------------------------------------------------
 
