@@ -103,6 +103,7 @@ class NotificationKind(models.TextChoices):
     RESOLUTION = "resolution"  # a moderator resolved a thread that touches you
     APPEAL = "appeal"  # an appeal reopened a thread you decided, were assigned or are in
     REVIEW = "review"  # a trusted member endorsed or rejected a teaching you proposed
+    VERSION = "version"  # a model version changed answers your teachings decide
 
 
 class Notification(models.Model):

@@ -18,6 +18,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
+from community.models import NotificationKind
 from community.selectors.teachings import ref_dict, teachings_by_ref
 from community.services.notifications import notify
 from community.services.threads import thread_open_for_dispute
@@ -201,7 +202,7 @@ def _tell(space: Space, version, report: VersionReport, displaced: dict) -> None
         notify(
             space=space,
             user_ids=[author.pk],
-            kind="version",
+            kind=NotificationKind.VERSION,
             message=message,
             data={"version": version.version, "now_wrong": report.now_wrong[:100]},
         )
@@ -230,7 +231,7 @@ def _tell_displaced(
         notify(
             space=space,
             user_ids=[author_id],
-            kind="version",
+            kind=NotificationKind.VERSION,
             message=f"In version {version.version}, {'; '.join(lines)}, because of {causes}.",
             data={"version": version.version},
         )

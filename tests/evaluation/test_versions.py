@@ -89,6 +89,7 @@ def test_a_rule_added_is_the_cause_of_exactly_the_cases_it_now_decides(space, wo
     assert changes["traffic_changed_share"] == pytest.approx(3 / 5)
     assert second.metrics["scorecard"]["accuracy"] == 1.0
     told = Notification.objects.get(user=master, kind="version")
+    told.full_clean()  # "version" is one of the kinds a notification may have
     assert told.message.startswith(
         f"Your rule #{rule.pk} changed 3 of the last 5 answers; 2 agreed"
     )
