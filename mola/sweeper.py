@@ -27,7 +27,8 @@ _backlogs: list[Callable[[], dict]] = []
 
 def register(*, sweep: Callable[[], int], backlog: Callable[[], dict]) -> None:
     """``sweep`` sends overdue work again (returns how much); ``backlog`` says how much is
-    pending (``{"pending", "overdue", "oldest_overdue_seconds"}``)."""
+    pending (``{"pending", "overdue", "oldest_overdue_seconds", "failed"}``: failed is work the
+    sweep gave up on after sending it again and again)."""
     if sweep not in _sweeps:
         _sweeps.append(sweep)
         _backlogs.append(backlog)
@@ -35,10 +36,10 @@ def register(*, sweep: Callable[[], int], backlog: Callable[[], dict]) -> None:
 
 def backlog() -> dict:
     """The registered backlogs, added up (the oldest overdue work is the oldest of all)."""
-    total = {"pending": 0, "overdue": 0, "oldest_overdue_seconds": 0}
+    total = {"pending": 0, "overdue": 0, "oldest_overdue_seconds": 0, "failed": 0}
     for report in (b() for b in _backlogs):
-        total["pending"] += report["pending"]
-        total["overdue"] += report["overdue"]
+        for key in ("pending", "overdue", "failed"):
+            total[key] += report.get(key, 0)
         total["oldest_overdue_seconds"] = max(
             total["oldest_overdue_seconds"], report["oldest_overdue_seconds"]
         )

@@ -63,6 +63,12 @@ class Space(models.Model):
         return Schema.from_dicts(self.features, self.labels)
 
     @property
+    def visibility(self) -> str:
+        """``public``: any signed-in user reads the space's teachings, threads and
+        contributors; ``members``: only its members see anything of it."""
+        return self.settings.get("visibility", "public")
+
+    @property
     def reviews_novices(self) -> bool:
         return bool(self.settings.get("review_novice_teachings", True))
 
@@ -311,6 +317,10 @@ class Outbox(models.Model):
     revision = models.PositiveBigIntegerField()
     since = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)  # last sent by the sweep
+    sends = models.PositiveIntegerField(default=0)  # by the sweep, since the last write
+    # When the sweep gave up on it (sent ``MOLA_SWEEP_MAX_SENDS`` times, never done): shown
+    # in /healthz's backlog; the next write of the space tries again.
+    failed_at = models.DateTimeField(null=True, blank=True)
     # Refreshed by a task while it works on the row (checks; a retrain beats its claim).
     heartbeat_at = models.DateTimeField(null=True, blank=True)
 

@@ -40,6 +40,7 @@ class CeleryWorker:
         app.control.purge()  # tasks left by earlier runs refer to rows that are gone
         env = {**os.environ, "DATABASE_URL": test_database_url()}
         log_path = Path(os.environ.get("MOLA_DATA_DIR", ROOT / "data")) / "worker.log"
+        self.log_path = log_path
         self.log = log_path.open("ab")
         self.process = subprocess.Popen(
             # Every queue, so a test sees its retrains, refines and checks done.

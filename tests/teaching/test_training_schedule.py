@@ -136,9 +136,9 @@ def test_several_sweeps_send_a_row_once(space, teacher):
     _age(space, WorkKind.RETRAIN, 60)
     _age(space, WorkKind.CHECK, 60)
     assert outbox.sweep() == 2  # to the queue no worker reads
-    assert outbox.sweep() == 0  # sent a moment ago: not again before RESEND_SECONDS
+    assert outbox.sweep() == 0  # sent a moment ago: not again before resend_after(1)
     Outbox.objects.filter(space=space).update(
-        sent_at=timezone.now() - timedelta(seconds=outbox.RESEND_SECONDS + 1)
+        sent_at=timezone.now() - timedelta(seconds=outbox.resend_after(1) + 1)
     )
     assert outbox.sweep() == 2
 
@@ -147,3 +147,26 @@ def test_a_task_that_outlived_its_space_does_nothing(space):
     gone = space.pk + 1000
     assert retrain_run(space_id=gone, revision=3) == 0
     assert not TrainingState.objects.filter(space_id=gone).exists()
+
+
+def test_the_sweep_backs_off_gives_up_and_a_new_write_tries_again(space, teacher, monkeypatch):
+    monkeypatch.setenv("MOLA_SWEEP_MAX_SENDS", "3")
+    _write(space, teacher, 10)
+    Outbox.objects.filter(space=space, kind=WorkKind.CHECK).delete()
+    waits = []
+    for _ in range(3):
+        _age(space, WorkKind.RETRAIN, 600)
+        assert outbox.sweep() == 1  # to the queue no worker reads: the work is never done
+        row = Outbox.objects.get(space=space)
+        waits.append(outbox.resend_after(row.sends))
+        assert outbox.sweep() == 0  # backing off
+        Outbox.objects.filter(pk=row.pk).update(sent_at=row.sent_at - timedelta(hours=1))
+    assert waits == [30, 60, 120] and row.sends == 3
+    assert outbox.sweep() == 0  # sent three times: given up
+    assert Outbox.objects.get(pk=row.pk).failed_at is not None
+    assert outbox.backlog()["failed"] == 1
+    Outbox.objects.filter(pk=row.pk).update(sent_at=row.sent_at - timedelta(days=1))
+    assert outbox.sweep() == 0  # and stays given up
+    _write(space, teacher, 11)  # a new write asks again
+    row = Outbox.objects.get(pk=row.pk)
+    assert (row.sends, row.failed_at, outbox.backlog()["failed"]) == (0, None, 0)
