@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import io
-
-import orjson
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,6 +15,7 @@ from cases.services import coverage as coverage_service
 from cases.services import pool as pool_service
 from cases.services import practice as practice_service
 from mola.api.pagination import Pagination
+from mola.api.parsers import JSONBodyParser
 from mola.errors import InvalidInput, TooLarge
 from teaching import selectors as teaching_selectors
 from teaching.api.serializers import OUTPUT_SERIALIZERS
@@ -36,18 +34,11 @@ def _read_body(stream) -> bytes:
     return raw
 
 
-class CasesJsonParser(BaseParser):
-    """``{"cases": [...]}`` parsed by orjson (what it refuses goes to DRF's JSON parser, so a
-    malformed body gets its usual parse error)."""
+class CasesJsonParser(JSONBodyParser):
+    """``{"cases": [...]}``: the API's JSON parser (depth, integer range and text checked)
+    with an import's larger size limit."""
 
-    media_type = "application/json"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        raw = _read_body(stream)
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            return JSONParser().parse(io.BytesIO(raw), media_type, parser_context)
+    max_body = MAX_BODY
 
 
 class CasesNdjsonParser(BaseParser):
@@ -56,7 +47,7 @@ class CasesNdjsonParser(BaseParser):
     media_type = "application/x-ndjson"
 
     def parse(self, stream, media_type=None, parser_context=None):
-        return {"cases": rows_from_ndjson(_read_body(stream))}
+        return {"cases": rows_from_ndjson(_read_body(stream))}  # each line checked as JSON
 
 
 class CasesJsonlParser(CasesNdjsonParser):
@@ -109,6 +100,7 @@ class DeleteOutputSerializer(serializers.Serializer):
 
 
 class CaseListApi(APIView):
+    pagination_class = Pagination
     parser_classes = [CasesJsonParser, CasesNdjsonParser, CasesJsonlParser, CasesCsvParser]
 
     @extend_schema(
@@ -123,7 +115,7 @@ class CaseListApi(APIView):
         space = space_for_member(request, slug)
         pool_service.pool_sample_traffic(space=space)
         cases = selectors.case_list(space=space, where=request.query_params.get("where"))
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(cases, request, view=self)
         return paginator.get_paginated_response(CaseOutputSerializer(page, many=True).data)
 
@@ -209,17 +201,19 @@ class PracticeItemSerializer(serializers.Serializer):
 
 
 class PracticeApi(APIView):
-    @extend_schema(
-        parameters=[OpenApiParameter("limit", int, description="Items, 1 to 100 (10).")],
-        responses={200: PracticeItemSerializer(many=True)},
-    )
+    class QuerySerializer(serializers.Serializer):
+        limit = serializers.IntegerField(
+            min_value=1, max_value=100, default=10, help_text="Items, 1 to 100 (10)."
+        )
+
+    @extend_schema(parameters=[QuerySerializer], responses={200: PracticeItemSerializer(many=True)})
     def get(self, request, slug: str):
         space = space_for_member(request, slug)
         pool_service.pool_sample_traffic(space=space)
-        limit = request.query_params.get("limit", "10")
-        if not limit.isdigit():
-            raise InvalidInput("limit is a whole number.", code="invalid", field="limit")
-        queue = practice_service.practice_queue(space=space, user=request.user, limit=int(limit))
+        query = self.QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        limit = query.validated_data["limit"]
+        queue = practice_service.practice_queue(space=space, user=request.user, limit=limit)
         return Response(queue)
 
 

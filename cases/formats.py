@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from mola.api.parsers import value_checked
 from mola.engine.schema import Schema
 from mola.errors import InvalidInput
 
@@ -66,17 +67,17 @@ def rows_from_csv(data: bytes, schema: Schema) -> list[dict[str, Any]]:
         ]
         raise InvalidInput(problems=problems)
     kinds = [schema.feature(name).kind for name in header]
+    value_checked(header, "cases")
     rows = []
     for cells in reader:
         if not any(cell.strip() for cell in cells):
             continue  # a blank line
-        rows.append(
-            {
-                name: _typed(kind, cell)
-                for name, kind, cell in zip(header, kinds, cells, strict=False)
-                if cell != ""
-            }
-        )
+        row = {
+            name: _typed(kind, cell)
+            for name, kind, cell in zip(header, kinds, cells, strict=False)
+            if cell != ""
+        }
+        rows.append(value_checked(row, f"cases[{len(rows)}]"))
     return rows
 
 
@@ -86,13 +87,16 @@ def rows_from_ndjson(data: bytes) -> list[Any]:
     for line in _decoded(data).splitlines():
         if not line.strip():
             continue
+        field = f"cases[{len(rows)}]"
         try:
-            rows.append(orjson.loads(line))
-        except orjson.JSONDecodeError:
+            rows.append(value_checked(orjson.loads(line), field))
+        except orjson.JSONDecodeError as error:
+            if "depth limit" in str(error):
+                raise InvalidInput(
+                    "A case is nested too deep.", code="too_deep", field=field
+                ) from None
             raise InvalidInput(
-                f"Case {len(rows)} is not valid JSON.",
-                code="parse_error",
-                field=f"cases[{len(rows)}]",
+                f"Case {len(rows)} is not valid JSON.", code="parse_error", field=field
             ) from None
     return rows
 

@@ -13,7 +13,7 @@ from consensus.preview import rule_preview
 from mola.api.pagination import Pagination
 from mola.engine.consensus import KINDS
 from teaching import selectors as teaching_selectors
-from teaching.services.access import check_member
+from teaching.services.access import check_member, check_reader
 
 
 class DescribedRefSerializer(serializers.Serializer):
@@ -55,15 +55,18 @@ _FILTER_PARAMETERS = [
 
 
 class ContradictionListApi(APIView):
+    pagination_class = Pagination
+
     @extend_schema(
         parameters=_FILTER_PARAMETERS,
         responses={200: ContradictionOutputSerializer(many=True)},
     )
     def get(self, request, slug: str):
         space = teaching_selectors.space_get(slug=slug)
+        check_reader(space=space, user=request.user)
         filters = selectors.contradiction_filters(space=space, params=request.query_params)
         queryset = selectors.contradiction_list(space=space, filters=filters)
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
         described = selectors.contradictions_described(space=space, rows=page)
         return paginator.get_paginated_response(
@@ -80,15 +83,18 @@ class ContradictionGroupSerializer(serializers.Serializer):
 class ContradictionByTeachingApi(APIView):
     """The filtered list grouped by teaching (an addition to the contract)."""
 
+    pagination_class = Pagination
+
     @extend_schema(
         parameters=_FILTER_PARAMETERS,
         responses={200: ContradictionGroupSerializer(many=True)},
     )
     def get(self, request, slug: str):
         space = teaching_selectors.space_get(slug=slug)
+        check_reader(space=space, user=request.user)
         filters = selectors.contradiction_filters(space=space, params=request.query_params)
         groups = selectors.contradictions_by_teaching(space=space, filters=filters)
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(groups, request, view=self)
         return paginator.get_paginated_response(ContradictionGroupSerializer(page, many=True).data)
 

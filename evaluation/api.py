@@ -15,6 +15,7 @@ from evaluation.services.visits import since_last_visit
 from mola.api.pagination import Pagination
 from teaching import selectors as teaching_selectors
 from teaching.api.model import VersionOutputSerializer, space_for_reader
+from teaching.services.access import check_reader
 from teaching.services.versions import version_publish_held
 
 
@@ -52,16 +53,19 @@ def _body(request) -> dict:
 
 
 class EvaluationCaseListApi(APIView):
+    pagination_class = Pagination
+
     @extend_schema(
         parameters=[OpenApiParameter("status", str, description=", ".join(selectors.STATUSES))],
         responses={200: EvaluationCaseOutputSerializer(many=True)},
     )
     def get(self, request, slug: str):
         space = teaching_selectors.space_get(slug=slug)
+        check_reader(space=space, user=request.user)
         cases = selectors.cases_list(
             space=space, user=request.user, status=request.query_params.get("status")
         )
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(cases, request, view=self)
         items = selectors.case_items(cases=list(page), user=request.user)
         return paginator.get_paginated_response(
@@ -99,6 +103,7 @@ class AgreementApi(APIView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, slug: str):
         space = teaching_selectors.space_get(slug=slug)
+        check_reader(space=space, user=request.user)
         return Response(selectors.agreement(space=space, user=request.user))
 
 

@@ -39,6 +39,8 @@ class NotificationSerializer(serializers.Serializer):
 
 
 class NotificationListApi(APIView):
+    pagination_class = Pagination
+
     @extend_schema(
         parameters=[
             OpenApiParameter("unread", bool, description="true: only unread; false: only read"),
@@ -52,7 +54,7 @@ class NotificationListApi(APIView):
         queryset = activity.notification_list(
             user=request.user, unread=unread, space=request.query_params.get("space")
         )
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
         response = paginator.get_paginated_response(NotificationSerializer(page, many=True).data)
         response.data["unread"] = activity.unread_count(user=request.user)

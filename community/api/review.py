@@ -17,6 +17,8 @@ from teaching.api.serializers import OUTPUT_SERIALIZERS
 
 
 class ReviewQueueApi(APIView):
+    pagination_class = Pagination
+
     @extend_schema(
         parameters=[
             OpenApiParameter("order", str, description="oldest (default) or severe"),
@@ -31,7 +33,7 @@ class ReviewQueueApi(APIView):
         review_services.review_check(space=space, user=request.user)
         filters = review_selectors.review_filters(space=space, params=request.query_params)
         queue = review_selectors.review_queue(space=space, filters=filters)
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = review_selectors.review_describe(
             space=space, items=paginator.paginate_queryset(queue, request, view=self)
         )

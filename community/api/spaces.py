@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from community.selectors import activity, contributors
 from mola.api.pagination import Pagination
 from teaching import selectors as teaching_selectors
-from teaching.services.access import check_member
+from teaching.services.access import check_member, check_reader
 
 
 class ContributorSerializer(serializers.Serializer):
@@ -29,11 +29,14 @@ class ContributorSerializer(serializers.Serializer):
 
 
 class ContributorListApi(APIView):
+    pagination_class = Pagination
+
     @extend_schema(responses={200: ContributorSerializer(many=True)})
     def get(self, request, slug: str):
         space = teaching_selectors.space_get(slug=slug)
+        check_reader(space=space, user=request.user)
         credit = contributors.contributor_list(space=space)
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(credit["contributors"], request, view=self)
         response = paginator.get_paginated_response(ContributorSerializer(page, many=True).data)
         response.data.update(
@@ -55,11 +58,13 @@ class AuditEntrySerializer(serializers.Serializer):
 
 
 class AuditListApi(APIView):
+    pagination_class = Pagination
+
     @extend_schema(responses={200: AuditEntrySerializer(many=True)})
     def get(self, request, slug: str):
         space = teaching_selectors.space_get(slug=slug)
         check_member(space=space, user=request.user)
         queryset = activity.audit_list(space=space, filters=request.query_params)
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(AuditEntrySerializer(page, many=True).data)

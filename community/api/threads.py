@@ -14,7 +14,7 @@ from community.selectors import threads as selectors
 from community.services import appeals, outcomes, posts, resolutions, resolve_preview, threads
 from mola.api.pagination import Pagination
 from teaching import selectors as teaching_selectors
-from teaching.services.access import check_member
+from teaching.services.access import check_member, check_reader
 
 
 class ThreadSummarySerializer(serializers.Serializer):
@@ -81,6 +81,8 @@ def thread_response(thread, code: int = 200, **extra) -> Response:
 
 
 class ThreadListApi(APIView):
+    pagination_class = Pagination
+
     class InputSerializer(serializers.Serializer):
         title = serializers.CharField(max_length=500)
         teachings = refs_field(min_length=1)
@@ -89,8 +91,9 @@ class ThreadListApi(APIView):
     @extend_schema(responses={200: ThreadSummarySerializer(many=True)})
     def get(self, request, slug: str):
         space = teaching_selectors.space_get(slug=slug)
+        check_reader(space=space, user=request.user)
         queryset = selectors.thread_list(space=space, filters=request.query_params)
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(ThreadSummarySerializer(page, many=True).data)
 
@@ -108,6 +111,7 @@ class ThreadDetailApi(APIView):
     @extend_schema(responses={200: ThreadOutputSerializer})
     def get(self, request, thread_id: int):
         thread = selectors.thread_get(thread_id=thread_id)
+        check_reader(space=thread.space, user=request.user)
         body = ThreadOutputSerializer(selectors.thread_detail(thread=thread)).data
         return Response(body)
 

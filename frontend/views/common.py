@@ -15,7 +15,7 @@ from mola.errors import MolaError, NotAllowed, NotFound, RateLimited
 from teaching import selectors
 from teaching.api.throttles import TeachingWriteThrottle
 from teaching.models import Membership, Space
-from teaching.services.access import membership_of
+from teaching.services.access import check_reader, membership_of
 
 SpaceView = Callable[..., HttpResponse]
 
@@ -64,7 +64,15 @@ def space_page(view: SpaceView) -> SpaceView:
             return error_page(request, exc)
         membership = membership_of(space=space, user=request.user)
         if membership is None:
-            return render(request, "frontend/space_join.html", {"space": space}, status=403)
+            # The pages are for members; the join page shows a public space's description,
+            # and of a members-only space nothing but its name (``check_reader``).
+            try:
+                check_reader(space=space, user=request.user)
+                shown = True
+            except NotAllowed:
+                shown = False
+            context = {"space": space, "shown": shown}
+            return render(request, "frontend/space_join.html", context, status=403)
         try:
             return view(request, space, membership, *args, **kwargs)
         except (NotAllowed, NotFound) as exc:

@@ -18,6 +18,7 @@ from frontend.views.common import error_page, page, space_page
 from mola.errors import MolaError
 from teaching import selectors
 from teaching.models import Membership, Space
+from teaching.services.access import readable_spaces
 from teaching.services.spaces import member_join
 
 
@@ -26,7 +27,8 @@ def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return render(request, "frontend/landing.html")
     mine = {m.space_id: m for m in selectors.memberships_of(user=request.user)}
-    spaces = [(space, mine.get(space.pk)) for space in selectors.space_list()]
+    readable = readable_spaces(spaces=selectors.space_list(), user=request.user)
+    spaces = [(space, mine.get(space.pk)) for space in readable]
     return render(request, "frontend/space_list.html", {"spaces": spaces})
 
 

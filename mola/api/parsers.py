@@ -95,6 +95,17 @@ def _strict_loads(raw: bytes) -> Any:
         raise ParseError(f"JSON parse error - {error}") from None
 
 
+def value_checked(data: Any, field: str | None = None) -> Any:
+    """``data`` read some other way (a line of NDJSON, a CSV file) held to the same checks
+    as a JSON body: depth, integer range, no NUL or lone surrogate; problems named under
+    ``field``."""
+    try:
+        _check(data, strings=True)
+    except InvalidInput as error:
+        raise (error.prefixed(field) if field else error) from None
+    return data
+
+
 def _too_deep() -> InvalidInput:
     return InvalidInput(
         f"The body is nested more than {MAX_DEPTH} levels deep.", code="too_deep", field=None

@@ -1,12 +1,70 @@
-"""OpenAPI schema tweaks for our API layout (one view per operation, nested serializers)."""
+"""OpenAPI schema tweaks for our API layout (one view per operation, nested serializers),
+and the error answers every operation may give, in the contract's error body."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+
+class ProblemSerializer(serializers.Serializer):
+    field = serializers.CharField(allow_null=True, help_text="dotted path, null: the request")
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    """``{"errors": [{field, code, message, …}]}``: every error answer of the API."""
+
+    errors = ProblemSerializer(many=True)
+
+
+BODY_METHODS = ("POST", "PUT", "PATCH")
+ERROR_MEANINGS = {
+    "400": "The body or a query parameter is invalid (each problem names its field).",
+    "401": "The credentials are missing, unknown, expired or revoked.",
+    "403": "The caller may not do this (not a member, not a moderator…).",
+    "404": "No such space, teaching, thread or other object in the path.",
+    "409": "The request conflicts with the current state (already done, limit reached…).",
+    "413": "The body is larger than this operation accepts.",
+    "429": "Too many requests: wait for `Retry-After` seconds.",
+    "503": "The database is unavailable for a moment; nothing was written; send again.",
+}
 
 
 class MolaAutoSchema(AutoSchema):
     """Names the nested ``InputSerializer``/``OutputSerializer`` after their view, so the
-    components of different views don't collide (``UserCreateInput``, ``MeOutput``…)."""
+    components of different views don't collide (``UserCreateInput``, ``MeOutput``…), and
+    documents the error answers each operation can give (see ``error_codes``)."""
+
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        for code in self.error_codes(operation):
+            if code not in operation["responses"]:
+                answer = OpenApiResponse(ErrorSerializer, description=ERROR_MEANINGS[code])
+                operation["responses"][code] = self._get_response_for_code(answer, code)
+        return operation
+
+    def error_codes(self, operation: dict) -> list[str]:
+        """Any call may fail on its credentials (401), its permissions (403) or the database
+        (503); one with a body or a query can be invalid (400); one naming an object in its
+        path can miss it (404); a write can conflict (409), be too large (413) or be
+        rate-limited (429), as can a throttled read."""
+        parameters = operation.get("parameters", [])
+        codes = ["401", "403", "503"]
+        if "requestBody" in operation or any(p["in"] == "query" for p in parameters):
+            codes.append("400")
+        if any(p["in"] == "path" for p in parameters):
+            codes.append("404")
+        if self.method != "GET":
+            codes += ["409", "429"]
+        elif getattr(self.view, "throttle_classes", None):
+            codes.append("429")
+        if self.method in BODY_METHODS:
+            codes.append("413")
+        return sorted(codes)
 
     def _get_serializer_name(self, serializer, direction, bypass_extensions=False) -> str:
         name = super()._get_serializer_name(serializer, direction, bypass_extensions)

@@ -69,12 +69,13 @@ class ModelApi(APIView):
 
 
 class VersionListApi(APIView):
+    pagination_class = Pagination
     permission_classes = [IsUserOrApiClient]
 
     @extend_schema(responses={200: VersionOutputSerializer(many=True)})
     def get(self, request, slug: str):
         space = space_for_reader(request, slug)
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(selectors.version_list(space=space), request, view=self)
         return paginator.get_paginated_response(VersionOutputSerializer(page, many=True).data)
 

@@ -13,7 +13,7 @@ from teaching import selectors
 from teaching.models import Expertise, Role
 from teaching.services import keys as key_services
 from teaching.services import spaces as services
-from teaching.services.access import check_moderator
+from teaching.services.access import VISIBILITIES, check_moderator, check_reader, readable_spaces
 
 
 class FeatureSerializer(serializers.Serializer):
@@ -40,6 +40,14 @@ class RegressionGuardSerializer(serializers.Serializer):
 
 
 class SettingsSerializer(serializers.Serializer):
+    """A space's settings; a name that is none of these is refused (400 naming it)."""
+
+    visibility = serializers.ChoiceField(
+        choices=VISIBILITIES,
+        required=False,
+        help_text="public (default): any signed-in user reads the teachings, threads, "
+        "contradictions, contributors and members; members: only members see the space.",
+    )
     review_novice_teachings = serializers.BooleanField(required=False)
     sample_predictions_into_pool = serializers.BooleanField(
         required=False, help_text="Copy a sample of client predictions into the case pool."
@@ -60,6 +68,15 @@ class SettingsSerializer(serializers.Serializer):
         "to wrong; null turns the guard off.",
     )
 
+    def to_internal_value(self, data):
+        unknown = [key for key in data if key not in self.fields] if isinstance(data, dict) else []
+        if unknown:
+            problems = {
+                key: serializers.ErrorDetail("No such setting.", code="unknown") for key in unknown
+            }
+            raise serializers.ValidationError(problems)
+        return super().to_internal_value(data)
+
 
 class SpaceOutputSerializer(serializers.Serializer):
     slug = serializers.CharField()
@@ -79,6 +96,8 @@ def _clean(items: list[dict]) -> list[dict]:
 
 
 class SpaceListApi(APIView):
+    pagination_class = Pagination
+
     class InputSerializer(serializers.Serializer):
         slug = serializers.SlugField(max_length=64)
         name = serializers.CharField(max_length=200)
@@ -91,8 +110,9 @@ class SpaceListApi(APIView):
 
     @extend_schema(responses={200: SpaceOutputSerializer(many=True)})
     def get(self, request):
-        paginator = Pagination()
-        page = paginator.paginate_queryset(selectors.space_list(), request, view=self)
+        paginator = self.pagination_class()
+        spaces = readable_spaces(spaces=selectors.space_list(), user=request.user)
+        page = paginator.paginate_queryset(spaces, request, view=self)
         return paginator.get_paginated_response(SpaceOutputSerializer(page, many=True).data)
 
     @extend_schema(request=InputSerializer, responses={201: SpaceOutputSerializer})
@@ -116,7 +136,9 @@ class SpaceDetailApi(APIView):
 
     @extend_schema(responses={200: SpaceOutputSerializer})
     def get(self, request, slug: str):
-        return Response(SpaceOutputSerializer(selectors.space_get(slug=slug)).data)
+        space = selectors.space_get(slug=slug)
+        check_reader(space=space, user=request.user)
+        return Response(SpaceOutputSerializer(space).data)
 
     @extend_schema(request=InputSerializer, responses={200: SpaceOutputSerializer})
     def patch(self, request, slug: str):
@@ -144,10 +166,13 @@ class MemberOutputSerializer(serializers.Serializer):
 
 
 class MemberListApi(APIView):
+    pagination_class = Pagination
+
     @extend_schema(responses={200: MemberOutputSerializer(many=True)})
     def get(self, request, slug: str):
         space = selectors.space_get(slug=slug)
-        paginator = Pagination()
+        check_reader(space=space, user=request.user)
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(selectors.member_list(space=space), request, view=self)
         return paginator.get_paginated_response(MemberOutputSerializer(page, many=True).data)
 
@@ -176,6 +201,8 @@ class MemberDetailApi(APIView):
 
 
 class KeyListApi(APIView):
+    pagination_class = Pagination
+
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=50)
 
@@ -196,7 +223,7 @@ class KeyListApi(APIView):
         """The space's client keys (moderators and owners): names and prefixes, never keys."""
         space = selectors.space_get(slug=slug)
         check_moderator(space=space, user=request.user)
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(selectors.api_key_list(space=space), request, view=self)
         return paginator.get_paginated_response(self.ListItemSerializer(page, many=True).data)
 

@@ -27,7 +27,13 @@ from teaching.api.serializers import (
 )
 from teaching.api.throttles import TeachingWriteThrottle
 from teaching.services import common, examples, history, trust
-from teaching.services.access import check_can_edit, check_member, check_moderator, check_trusted
+from teaching.services.access import (
+    check_can_edit,
+    check_member,
+    check_moderator,
+    check_reader,
+    check_trusted,
+)
 from teaching.services.common import teaching_get
 from teaching.services.teachings import teaching_create, teaching_update
 
@@ -38,15 +44,17 @@ def written(kind: str, teaching, revision: int, code: int = 200, **extra: Any) -
 
 
 class TeachingListApi(APIView):
+    pagination_class = Pagination
     kind = ""
     throttle_classes = [TeachingWriteThrottle]
 
     def get(self, request, slug: str):
         space = selectors.space_get(slug=slug)
+        check_reader(space=space, user=request.user)
         queryset = selectors.teaching_list(
             space=space, kind=self.kind, filters=request.query_params
         )
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(OUTPUT_SERIALIZERS[self.kind](page, many=True).data)
 
@@ -95,6 +103,7 @@ class TeachingDetailApi(APIView):
 
     def get(self, request, slug: str, teaching_id: int):
         space = selectors.space_get(slug=slug)
+        check_reader(space=space, user=request.user)
         teaching = teaching_get(space=space, kind=self.kind, teaching_id=teaching_id)
         return Response(OUTPUT_SERIALIZERS[self.kind](teaching).data)
 
@@ -158,14 +167,16 @@ class TeachingRejectApi(TeachingReviewApi):
 
 
 class TeachingHistoryApi(APIView):
+    pagination_class = Pagination
     kind = ""
 
     @extend_schema(responses={200: RevisionOutputSerializer(many=True)})
     def get(self, request, slug: str, teaching_id: int):
         space = selectors.space_get(slug=slug)
+        check_reader(space=space, user=request.user)
         teaching_get(space=space, kind=self.kind, teaching_id=teaching_id)
         revisions = selectors.teaching_history(space=space, kind=self.kind, teaching_id=teaching_id)
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(revisions, request, view=self)
         return paginator.get_paginated_response(RevisionOutputSerializer(page, many=True).data)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models import Q, QuerySet
+
 from mola.errors import NotAllowed
 from teaching.models import Membership, Space, Teaching
 
@@ -10,6 +12,32 @@ def membership_of(*, space: Space, user) -> Membership | None:
     if user is None or not user.is_authenticated:
         return None
     return Membership.objects.filter(space=space, user=user).first()
+
+
+VISIBILITIES = ("public", "members")
+
+
+def check_reader(*, space: Space, user) -> Membership | None:
+    """Who may read a space (its teachings, threads, contributors, contradictions, members):
+    anyone signed in when it is ``public``, only its members when it is ``members``. The
+    model, the audit log and the case pool are always for members (and the model for the
+    space's API keys)."""
+    membership = membership_of(space=space, user=user)
+    if membership is None and space.visibility != "public":
+        raise NotAllowed(
+            f"Only members of {space.slug} can see it; join the space first.",
+            code="not_a_member",
+        )
+    return membership
+
+
+def readable_spaces(*, spaces: QuerySet[Space], user) -> QuerySet[Space]:
+    """``spaces`` narrowed to those ``user`` may read (see ``check_reader``)."""
+    public = Q(settings__visibility="public") | Q(settings__visibility__isnull=True)
+    if user is None or not user.is_authenticated:
+        return spaces.filter(public)
+    mine = Membership.objects.filter(user=user).values("space_id")
+    return spaces.filter(public | Q(pk__in=mine))
 
 
 def check_member(*, space: Space, user) -> Membership:

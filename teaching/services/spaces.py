@@ -21,12 +21,22 @@ from teaching.models import (
     Rule,
     Space,
 )
-from teaching.services.access import check_member, check_moderator, check_owner
+from teaching.services.access import VISIBILITIES, check_member, check_moderator, check_owner
 from teaching.services.events import teaching_changed
 from teaching.services.revisions import revision_bump, space_lock
 from teaching.signals import decision_record
 
 DEFAULT_SETTINGS: dict[str, Any] = {"review_novice_teachings": True}
+
+
+def _check_settings(settings: dict) -> None:
+    visibility = settings.get("visibility", "public")
+    if visibility not in VISIBILITIES:
+        raise InvalidInput(
+            f"visibility is one of {', '.join(VISIBILITIES)}.",
+            code="invalid_choice",
+            field="settings.visibility",
+        )
 
 
 def _check_schema(features: list[dict], labels: list[dict]) -> None:
@@ -47,6 +57,7 @@ def space_create(
 ) -> Space:
     """Create a space; its creator becomes its owner (and is trusted as a master)."""
     _check_schema(features, labels)
+    _check_settings(settings or {})
     try:
         with transaction.atomic():
             space = Space.objects.create(
@@ -96,6 +107,7 @@ def space_update(*, space: Space, user, **changes: Any) -> Space:
             if field in changes:
                 setattr(space, field, changes[field])
         if "settings" in changes:
+            _check_settings(changes["settings"])
             space.settings = {**space.settings, **changes["settings"]}
         space.save()
         if schema_change:

@@ -99,6 +99,35 @@ def test_a_bad_csv_cell_or_header_is_named(api, teacher):
     assert Case.objects.count() == 0
 
 
+def test_every_import_format_gets_the_hostile_input_checks_of_json_bodies(api, teacher):
+    """Depth, integer range and NUL are checked as for any JSON body (the import's own parser
+    used to skip them: deep nesting was a 500, ids past 64 bits an overflow)."""
+    client = api(teacher)
+    deep = b'{"cases": [' + b"[" * 5000 + b"]" * 5000 + b"]}"
+    response = client.post(f"{S}/cases", deep, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "too_deep"
+    huge = b'{"cases": [{"toss_height_cm": 18446744073709551615}]}'
+    response = client.post(f"{S}/cases", huge, content_type="application/json")
+    assert (response.status_code, response.json()["errors"][0]) == (
+        400,
+        {**response.json()["errors"][0], "field": "cases.0.toss_height_cm", "code": "out_of_range"},
+    )
+    lines = orjson.dumps(row()) + b'\n{"toss_height_cm": 18446744073709551615}\n'
+    response = client.post(f"{S}/cases", lines, content_type="application/x-ndjson")
+    problem = response.json()["errors"][0]
+    assert (problem["field"], problem["code"]) == ("cases[1].toss_height_cm", "out_of_range")
+    nul = orjson.dumps({**row(), "serve_type": "float\u0000"})
+    response = client.post(f"{S}/cases", nul, content_type="application/x-ndjson")
+    problem = response.json()["errors"][0]
+    assert (problem["field"], problem["code"]) == ("cases[0].serve_type", "invalid_text")
+    csv = b"toss_height_cm,elbow_angle,serve_type,fatigued\n1e30,100,float,no\n"
+    response = client.post(f"{S}/cases", csv, content_type="text/csv")
+    problem = response.json()["errors"][0]
+    assert (problem["field"], problem["code"]) == ("cases[0].toss_height_cm", "out_of_range")
+    assert Case.objects.count() == 0
+
+
 def test_the_pool_is_capped(api, teacher, settings):
     settings.CASE_POOL_MAX = 3
     client = api(teacher)
