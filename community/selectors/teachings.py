@@ -34,12 +34,3 @@ def teachings_by_ref(*, space: Space, refs: Iterable[dict[str, Any] | Ref]) -> d
         for teaching in model.objects.filter(space=space, pk__in=pks).select_related("author"):
             found[(kind, teaching.pk)] = teaching
     return found
-
-
-def teaching_summary(teaching: Teaching) -> str:
-    """A line that says what a teaching teaches, for titles and messages."""
-    if teaching.kind == "rule":
-        return f"WHEN {teaching.condition} THEN {teaching.label}"
-    if teaching.kind == "concept":
-        return f"{teaching.name} = {teaching.definition}"
-    return f"example labelled {teaching.label}"

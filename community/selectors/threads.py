@@ -8,8 +8,8 @@ from django.db.models import Count, QuerySet
 
 from community.models import Thread, ThreadStatus
 from community.positions import EXPERTISE_WEIGHTS, positions_tally
-from community.selectors.teachings import ref_key, teaching_summary, teachings_by_ref
-from consensus.selectors import contradictions_described
+from community.selectors.teachings import ref_key, teachings_by_ref
+from consensus.selectors import contradictions_described, teaching_words
 from mola.errors import NotFound
 from teaching.models import Space
 
@@ -98,7 +98,7 @@ def thread_detail(*, thread: Thread) -> dict[str, Any]:
                 "id": key[1],
                 "author": teaching.author.username if teaching else None,
                 "status": teaching.status if teaching else None,
-                "summary": teaching_summary(teaching) if teaching else "",
+                "summary": teaching_words(teaching) if teaching else "",
             }
         )
     contradictions = _contradictions(thread)

@@ -177,13 +177,18 @@ def _out_of_range(path: str | None) -> InvalidInput:
     )
 
 
+INVALID_TEXT = "Text may not contain NUL characters or unpaired surrogates."
+
+
+def text_is_clean(text: str) -> bool:
+    """No NUL and no unpaired surrogate: PostgreSQL stores neither in text. The one rule of
+    the API's bodies and of every service's text checks (``teaching.services.texts``)."""
+    return "\x00" not in text and (text.isascii() or not _has_lone_surrogate(text))
+
+
 def _check_text(text: str, where: Any) -> None:
-    if "\x00" in text or _has_lone_surrogate(text):
-        raise InvalidInput(
-            "Text may not contain NUL characters or unpaired surrogates.",
-            code="invalid_text",
-            field=_path(where),
-        )
+    if not text_is_clean(text):
+        raise InvalidInput(INVALID_TEXT, code="invalid_text", field=_path(where))
 
 
 def _has_lone_surrogate(text: str) -> bool:

@@ -45,6 +45,16 @@ def locked_teaching(*, space: Space, kind: str, teaching_id: int) -> tuple[Space
     return space, teaching_get(space=space, kind=kind, teaching_id=teaching_id)
 
 
+def editable_teaching(*, space: Space, kind: str, teaching_id: int, user) -> tuple[Space, Teaching]:
+    """Inside a transaction: the locked space and the teaching ``user`` is about to edit — its
+    author's or a moderator's (403 otherwise), and live (409 otherwise: revert it first)."""
+    space, teaching = locked_teaching(space=space, kind=kind, teaching_id=teaching_id)
+    check_can_edit(teaching=teaching, user=user)
+    if teaching.status not in LIVE_STATUSES:
+        raise Conflict(f"Only a live {kind} can be edited; revert it first.", code="not_live")
+    return space, teaching
+
+
 def commit_change(
     *, space: Space, teachings: list[Teaching], action: Action, author, note: str = ""
 ) -> int:

@@ -22,8 +22,8 @@ from teaching.language import (
     live_concept_definitions,
 )
 from teaching.models import LIVE_STATUSES, Action, Concept, Rule, Space
-from teaching.services.access import check_can_edit, check_member
-from teaching.services.common import commit_change, initial_status, locked_teaching
+from teaching.services.access import check_member
+from teaching.services.common import commit_change, editable_teaching, initial_status
 from teaching.services.revisions import space_lock
 from teaching.services.texts import texts_check
 
@@ -127,10 +127,9 @@ def concept_update(
     """
     texts_check(**{k: changes.get(k) for k in ("name", "definition", "description")})
     with transaction.atomic():
-        space, concept = locked_teaching(space=space, kind="concept", teaching_id=concept_id)
-        check_can_edit(teaching=concept, user=user)
-        if concept.status not in LIVE_STATUSES:
-            raise Conflict("Only a live concept can be edited; revert it first.", code="not_live")
+        space, concept = editable_teaching(
+            space=space, kind="concept", teaching_id=concept_id, user=user
+        )
         name = changes.get("name", concept.name)
         definition = changes.get("definition", concept.definition)
         dependents = concept_dependents(space=space, name=concept.name)

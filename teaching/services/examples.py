@@ -7,11 +7,11 @@ from typing import Any
 from django.db import transaction
 
 from mola.engine.table import table_from_rows, validate_row
-from mola.errors import Conflict, InvalidInput, MolaError
+from mola.errors import InvalidInput, MolaError
 from teaching.language import compile_in_space
 from teaching.models import LIVE_STATUSES, Action, Example, Rule, Space
-from teaching.services.access import check_can_edit, check_member
-from teaching.services.common import commit_change, initial_status, locked_teaching
+from teaching.services.access import check_member
+from teaching.services.common import commit_change, editable_teaching, initial_status
 from teaching.services.revisions import space_lock
 from teaching.services.texts import texts_check
 
@@ -120,10 +120,9 @@ def examples_create(
 def example_update(*, space: Space, user, example_id: int, **changes: Any) -> tuple[Example, int]:
     texts_check(label=changes.get("label"), note=changes.get("note"))
     with transaction.atomic():
-        space, example = locked_teaching(space=space, kind="example", teaching_id=example_id)
-        check_can_edit(teaching=example, user=user)
-        if example.status not in LIVE_STATUSES:
-            raise Conflict("Only a live example can be edited; revert it first.", code="not_live")
+        space, example = editable_teaching(
+            space=space, kind="example", teaching_id=example_id, user=user
+        )
         merged = {
             "features": example.features,
             "label": example.label,

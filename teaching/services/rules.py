@@ -7,11 +7,11 @@ from typing import Any
 from django.db import transaction
 
 from mola.engine.language import Condition
-from mola.errors import Conflict, InvalidInput
+from mola.errors import InvalidInput
 from teaching.language import compile_in_space
-from teaching.models import LIVE_STATUSES, Action, Rule, Space
-from teaching.services.access import check_can_edit, check_member
-from teaching.services.common import commit_change, initial_status, locked_teaching
+from teaching.models import Action, Rule, Space
+from teaching.services.access import check_member
+from teaching.services.common import commit_change, editable_teaching, initial_status
 from teaching.services.revisions import space_lock
 from teaching.services.texts import texts_check
 
@@ -48,10 +48,7 @@ def rule_create(
 def rule_update(*, space: Space, user, rule_id: int, **changes: Any) -> tuple[Rule, int]:
     texts_check(**{k: changes.get(k) for k in ("condition", "label", "rationale")})
     with transaction.atomic():
-        space, rule = locked_teaching(space=space, kind="rule", teaching_id=rule_id)
-        check_can_edit(teaching=rule, user=user)
-        if rule.status not in LIVE_STATUSES:
-            raise Conflict("Only a live rule can be edited; revert it first.", code="not_live")
+        space, rule = editable_teaching(space=space, kind="rule", teaching_id=rule_id, user=user)
         condition = changes.get("condition", rule.condition)
         label = changes.get("label", rule.label)
         rule_check(space=space, condition=condition, label=label)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mola.api.parsers import INVALID_TEXT, text_is_clean
 from mola.errors import InvalidInput
 
 MAX_TEXT = 5000  # rationale, note, description
@@ -49,17 +50,6 @@ def text_problem(value: Any, limit: int) -> dict[str, str] | None:
             "code": "max_length",
             "message": f"Ensure this field has no more than {limit} characters.",
         }
-    if "\x00" in value or (not value.isascii() and _has_lone_surrogate(value)):
-        return {
-            "code": "invalid_text",
-            "message": "Text may not contain NUL characters or unpaired surrogates.",
-        }
+    if not text_is_clean(value):
+        return {"code": "invalid_text", "message": INVALID_TEXT}
     return None
-
-
-def _has_lone_surrogate(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
