@@ -5,7 +5,16 @@ from __future__ import annotations
 import factory
 from django.contrib.auth import get_user_model
 
-PASSWORD = "correct-horse-battery-staple"
+PASSWORD = "correct-horse-battery-staple"  # every test user's, and good enough for sign-ups
+
+# The fixtures' space (``tests/conftest.py``: slug "serve") in the API and on the pages, and
+# the text space some tests make (slug "tube", one text feature).
+SPACE_API = "/api/v1/spaces/serve"
+SPACE_PAGES = "/spaces/serve"
+TEXT_SPACE_API = "/api/v1/spaces/tube"
+TEXT_SPACE_PAGES = "/spaces/tube"
+TEXT_FEATURES = [{"name": "comment", "kind": "text"}]
+TEXT_LABELS = [{"name": "spam"}, {"name": "ham"}]
 
 SPACE_FEATURES = [
     {"name": "toss_height_cm", "kind": "number", "unit": "cm", "min": 0, "max": 150},

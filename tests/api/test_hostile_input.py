@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 
 from teaching.models import Rule
+from tests.factories import SPACE_API as S
 
 pytestmark = pytest.mark.django_db
 
-S = "/api/v1/spaces/serve"
 BIG = 2**63  # one past the largest id any database stores
 
 

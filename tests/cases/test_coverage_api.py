@@ -8,11 +8,11 @@ import pytest
 from mola.engine.language import compile_condition
 from teaching.language import space_concepts
 from teaching.models import Rule, RulePrecedence
+from tests.factories import SPACE_API as S
 from tests.factories import row
 
 pytestmark = pytest.mark.django_db
 
-S = "/api/v1/spaces/serve"
 CONDITIONS = [
     ("toss_height_cm > 90", "toss in front"),
     ("high_toss and fatigued", "no cue"),

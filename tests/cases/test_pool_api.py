@@ -6,11 +6,10 @@ import pytest
 
 from cases.models import Case
 from cases.services import pool as pool_service
+from tests.factories import SPACE_API as S
 from tests.factories import SPACE_FEATURES, SPACE_LABELS, row
 
 pytestmark = pytest.mark.django_db
-
-S = "/api/v1/spaces/serve"
 
 
 def _import(client, cases, slug="serve"):

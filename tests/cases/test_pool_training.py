@@ -8,11 +8,11 @@ from cases.models import Case
 from teaching.models import Space
 from teaching.services.snapshots import space_snapshot
 from teaching.services.training import train_space
+from tests.factories import SPACE_API as S
 from tests.factories import SPACE_FEATURES, SPACE_LABELS, row
 
 pytestmark = pytest.mark.django_db
 
-S = "/api/v1/spaces/serve"
 LOW, FRONT = "no cue", "toss in front"
 
 

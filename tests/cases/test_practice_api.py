@@ -6,11 +6,11 @@ import pytest
 from cases.models import Case
 from teaching.models import Example
 from teaching.services.training import train_space
+from tests.factories import SPACE_API as S
 from tests.factories import row
 
 pytestmark = pytest.mark.django_db
 
-S = "/api/v1/spaces/serve"
 CONFLICT = row(toss_height_cm=120.0, fatigued=True)  # two rules of different labels fire
 DISAGREE = row(toss_height_cm=31.0, elbow_angle=100.0)  # between two examples that disagree
 UNCOVERED = row(toss_height_cm=10.0, elbow_angle=170.0, serve_type="underhand")

@@ -5,12 +5,11 @@ import time
 
 import pytest
 
+from tests.factories import SPACE_API as S
 from tests.factories import row
 from tests.worker import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-S = "/api/v1/spaces/serve"
 
 
 def _served(client, revision: int) -> dict:

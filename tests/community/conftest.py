@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-S = "/api/v1/spaces/serve"
-
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():

@@ -69,7 +69,7 @@ def test_rotating_x_forwarded_for_does_not_escape_the_signup_limit(api, settings
     for n in range(4):
         response = api().post(
             "/api/v1/users",
-            {"username": f"bot{n}", "password": "a-long-pass-phrase-1"},
+            {"username": f"bot{n}", "password": PASSWORD},
             format="json",
             REMOTE_ADDR="10.0.0.3",
             HTTP_X_FORWARDED_FOR=f"192.0.2.{n}",
@@ -87,7 +87,7 @@ def test_a_trusted_proxy_names_the_client(api, settings):
         for n in range(2):  # two clients behind the same proxy: one sign-up each
             response = api().post(
                 "/api/v1/users",
-                {"username": f"person{n}", "password": "a-long-pass-phrase-1"},
+                {"username": f"person{n}", "password": PASSWORD},
                 format="json",
                 REMOTE_ADDR="10.0.0.4",
                 HTTP_X_FORWARDED_FOR=f"198.51.100.7, 192.0.2.{n}, 10.1.1.1",
@@ -102,9 +102,7 @@ def test_the_web_signup_is_limited_too(settings):
     settings.SIGNUP_RATE = "2/h"
     browser = Client(REMOTE_ADDR="10.0.0.5")
     for n in range(3):
-        response = browser.post(
-            "/signup/", {"username": f"web{n}", "password": "a-long-pass-phrase-1"}
-        )
+        response = browser.post("/signup/", {"username": f"web{n}", "password": PASSWORD})
         browser.logout()
     assert response.status_code == 429
 

@@ -8,10 +8,9 @@ from community.selectors.contributors import reputation
 from community.selectors.credit import prediction_counts
 from community.services import credit
 from community.services.credit import BUCKET_SECONDS, credit_key, current_bucket, record_predictions
+from tests.factories import SPACE_API as S
 
 pytestmark = pytest.mark.django_db
-
-S = "/api/v1/spaces/serve"
 
 
 def test_predictions_are_counted_per_member_once_per_prediction(space):

@@ -11,11 +11,10 @@ from community.models import Thread
 from consensus.services import consensus_check
 from teaching.services.predict import predict
 from teaching.services.training import train_space
+from tests.factories import SPACE_API as S
 from tests.factories import row
 
 pytestmark = pytest.mark.django_db
-
-S = "/api/v1/spaces/serve"
 
 
 def _fired(space, instance) -> tuple[str, set[int]]:

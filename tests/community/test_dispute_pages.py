@@ -8,10 +8,9 @@ import pytest
 from django.test import Client
 
 from consensus.models import Contradiction
+from tests.factories import SPACE_PAGES as P
 
 pytestmark = pytest.mark.django_db
-
-P = "/spaces/serve"
 
 
 def _as(user) -> Client:

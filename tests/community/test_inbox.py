@@ -15,11 +15,11 @@ from community.services.notifications import (
     next_digest,
     notify_teachings_disputed,
 )
+from tests.factories import SPACE_API as S
 
 pytestmark = pytest.mark.django_db
 
 INBOX = "/api/v1/me/notifications"
-S = "/api/v1/spaces/serve"
 
 
 def _rule(space, user, threshold: int, label: str = "high elbow"):

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-pytestmark = pytest.mark.django_db
+from tests.factories import SPACE_PAGES as P
 
-P = "/spaces/serve"
+pytestmark = pytest.mark.django_db
 
 
 def _as(user) -> Client:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import API_ROLES as ROLES
+from tests.factories import SPACE_API as S
 
 pytestmark = pytest.mark.django_db
 
-S = "/api/v1/spaces/serve"
 
 # endpoint: expected status per role, in ROLES order.
 MATRIX = {

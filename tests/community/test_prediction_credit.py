@@ -3,11 +3,10 @@
 import pytest
 
 from teaching.services.training import train_space
+from tests.factories import SPACE_API as S
 from tests.factories import row
 
 pytestmark = pytest.mark.django_db
-
-S = "/api/v1/spaces/serve"
 
 
 def test_predictions_through_the_api_credit_the_teachers(api, space, teacher, expert, api_key):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.factories import SPACE_API as S
+
 pytestmark = pytest.mark.django_db
 
-S = "/api/v1/spaces/serve"
 RULE = {"condition": "toss_height_cm > 10", "label": "no cue"}
 
 

@@ -8,11 +8,10 @@ from django.test import Client
 
 from community.models import Notification
 from teaching.models import Rule
+from tests.factories import SPACE_API as S
+from tests.factories import SPACE_PAGES as P
 
 pytestmark = pytest.mark.django_db
-
-S = "/api/v1/spaces/serve"
-P = "/spaces/serve"
 
 
 def _proposal(space, novice, threshold: int, label: str = "no cue"):

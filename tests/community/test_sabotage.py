@@ -8,10 +8,10 @@ import pytest
 from teaching.services.predict import predict
 from teaching.services.training import space_snapshot, train_space
 from tests.factories import PASSWORD, row
+from tests.factories import SPACE_API as S
 
 pytestmark = pytest.mark.django_db
 
-S = "/api/v1/spaces/serve"
 SABOTEURS = [f"vandal{i}" for i in range(5)]
 GOOD_RULES = [
     ("toss_height_cm > 90", "toss in front"),

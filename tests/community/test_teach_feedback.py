@@ -9,10 +9,9 @@ from django.test import Client
 from consensus.models import Contradiction
 from consensus.services import consensus_check
 from teaching.models import Rule
+from tests.factories import SPACE_PAGES as P
 
 pytestmark = pytest.mark.django_db
-
-P = "/spaces/serve"
 
 
 def _as(user) -> Client:

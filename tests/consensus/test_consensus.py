@@ -11,11 +11,10 @@ from mola.engine.table import table_from_rows
 from teaching.models import Rule
 from teaching.services.common import teaching_retire
 from teaching.services.rules import rule_create, rule_update
+from tests.factories import SPACE_API as S
 from tests.factories import row
 
 pytestmark = pytest.mark.django_db
-
-S = "/api/v1/spaces/serve"
 
 
 def _open(space):

@@ -2,11 +2,10 @@
 
 import pytest
 
+from tests.factories import SPACE_API as S
 from tests.worker import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-S = "/api/v1/spaces/serve"
 
 
 def test_two_teachers_disagree_then_one_narrows(api, celery_worker, space, teacher, expert):

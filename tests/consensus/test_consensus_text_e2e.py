@@ -7,13 +7,12 @@ import pytest
 from mola.engine.language import compile_condition
 from mola.engine.table import table_from_rows
 from tests.conftest import _member
+from tests.factories import TEXT_FEATURES as FEATURES
+from tests.factories import TEXT_LABELS as LABELS
+from tests.factories import TEXT_SPACE_API as S
 from tests.worker import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-S = "/api/v1/spaces/tube"
-FEATURES = [{"name": "comment", "kind": "text"}]
-LABELS = [{"name": "spam"}, {"name": "ham"}]
 
 
 @pytest.fixture

@@ -9,11 +9,10 @@ from consensus.models import Contradiction
 from consensus.services import consensus_check, consensus_recompute
 from teaching.services.examples import example_create
 from teaching.services.training import train_space
+from tests.factories import SPACE_API as S
 from tests.factories import row
 
 pytestmark = pytest.mark.django_db
-
-S = "/api/v1/spaces/serve"
 
 
 def _overlap(space) -> Contradiction:

@@ -10,10 +10,9 @@ from community.services.threads import thread_create
 from consensus.models import Contradiction
 from consensus.services import consensus_check
 from teaching.services.rules import rule_create
+from tests.factories import SPACE_API as S
 
 pytestmark = pytest.mark.django_db
-
-S = "/api/v1/spaces/serve"
 
 
 @pytest.fixture

@@ -6,11 +6,10 @@ import pytest
 
 from teaching.services.rules import rule_create
 from teaching.services.training import train_space
+from tests.factories import SPACE_API as S
 from tests.factories import row
 
 pytestmark = pytest.mark.django_db
-
-S = "/api/v1/spaces/serve"
 
 
 def _propose(client, label="toss in front", **values):

@@ -5,12 +5,11 @@ its writer what it changed; a contested case goes to a thread that a resolution 
 import pytest
 
 from tests.conftest import _member
+from tests.factories import SPACE_API as S
 from tests.factories import row
 from tests.worker import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-S = "/api/v1/spaces/serve"
 
 
 def _rule(client, condition, label):

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 from teaching.models import Membership, Rule, SpaceApiKey
-
-S = "/spaces/serve"
+from tests.factories import SPACE_PAGES as S
 
 
 def test_a_moderator_creates_a_key_that_is_shown_once(client_as, taught, api):

@@ -5,11 +5,10 @@ import pytest
 from cases.models import Case
 from cases.services.pool import cases_import
 from teaching.services.training import train_space
+from tests.factories import SPACE_PAGES as P
 from tests.factories import row
 
 pytestmark = pytest.mark.django_db
-
-P = "/spaces/serve"
 
 
 @pytest.fixture

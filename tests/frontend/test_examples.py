@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from teaching.models import Example
-
-S = "/spaces/serve"
+from tests.factories import SPACE_PAGES as S
 
 
 def _row(prefix: str, *, toss: str, label: str, **extra: str) -> dict[str, str]:

@@ -9,19 +9,19 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from teaching.models import Concept, Rule
+from tests.factories import PASSWORD
+from tests.factories import SPACE_PAGES as S
 
 pytestmark = pytest.mark.django_db
-
-S = "/spaces/serve"
 
 
 @pytest.mark.parametrize("username", ["evil/name", "x" * 300, "nul\x00name"])
 def test_a_username_against_the_rules_is_refused_at_both_doors(api, username):
-    web = Client().post("/signup/", {"username": username, "password": "a-long-pass-phrase-1"})
+    web = Client().post("/signup/", {"username": username, "password": PASSWORD})
     assert web.status_code == 400
     response = api().post(
         "/api/v1/users",
-        {"username": username, "password": "a-long-pass-phrase-1"},
+        {"username": username, "password": PASSWORD},
         format="json",
     )
     assert response.status_code == 400

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-S = "/spaces/serve"
+from tests.factories import SPACE_PAGES as S
 
 
 def test_it_says_when_the_space_has_no_model(client_as, taught):

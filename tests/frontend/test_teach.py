@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from teaching.models import Concept, Rule, TeachingRevision
-
-S = "/spaces/serve"
+from tests.factories import SPACE_PAGES as S
 
 
 def test_it_saves_a_rule(client_as, taught):

@@ -7,12 +7,11 @@ import pytest
 from django.test import Client
 
 from teaching.services import examples, spaces
+from tests.factories import TEXT_FEATURES as FEATURES
+from tests.factories import TEXT_LABELS as LABELS
+from tests.factories import TEXT_SPACE_PAGES as T
 
 pytestmark = pytest.mark.django_db
-
-T = "/spaces/tube"
-FEATURES = [{"name": "comment", "kind": "text"}]
-LABELS = [{"name": "spam"}, {"name": "ham"}]
 
 
 @pytest.fixture

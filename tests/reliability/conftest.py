@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import SPACE_FEATURES, SPACE_LABELS
+from tests.factories import PASSWORD, SPACE_FEATURES, SPACE_LABELS
 from tests.reliability.processes import Stack
 
 
@@ -22,7 +22,7 @@ def stack(transactional_db, tmp_path):
 def space_with_owner(stack: Stack, username: str = "olga") -> str:
     """Sign up over HTTP, create the test space; returns the owner's token."""
     status, body, _ = stack.request(
-        "POST", "/api/v1/users", {"username": username, "password": "a-long-pass-phrase-1"}
+        "POST", "/api/v1/users", {"username": username, "password": PASSWORD}
     )
     assert status == 201, body
     token = body["token"]

@@ -5,11 +5,11 @@ import pytest
 from community.models import AuditEntry
 from teaching.models import SpaceApiKey
 from tests.conftest import API_ROLES as ROLES
+from tests.factories import SPACE_API as S
 from tests.factories import SPACE_FEATURES, SPACE_LABELS, make_user
 
 pytestmark = pytest.mark.django_db
 
-S = "/api/v1/spaces/serve"
 
 # endpoint: expected status per role, in ROLES order.
 MATRIX = {

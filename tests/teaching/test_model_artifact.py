@@ -8,9 +8,8 @@ from django.test.utils import CaptureQueriesContext
 
 from teaching.models import ModelArtifact, ModelStatus, ModelVersion
 from teaching.services.training import train_space
+from tests.factories import SPACE_API as S
 from tests.factories import row
-
-S = "/api/v1/spaces/serve"
 
 
 @pytest.mark.django_db

@@ -6,12 +6,11 @@ import pytest
 from django.db import connection
 
 from teaching.models import ModelVersion, TrainingState
+from tests.factories import SPACE_API as S
 from tests.factories import row
 from tests.worker import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-S = "/api/v1/spaces/serve"
 
 
 def _trained(client, revision: int) -> dict:

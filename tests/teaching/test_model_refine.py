@@ -20,12 +20,12 @@ from teaching.services.training import (
     refine_schedule,
     retrain_want,
 )
+from tests.factories import SPACE_API as S
 from tests.factories import row
 from tests.worker import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-S = "/api/v1/spaces/serve"
 LABELS = ("toss in front", "high elbow", "no cue")
 MANY = 200
 

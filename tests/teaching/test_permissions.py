@@ -3,11 +3,11 @@
 import pytest
 
 from tests.conftest import API_ROLES as ROLES
+from tests.factories import SPACE_API as S
 from tests.factories import make_user, row
 
 pytestmark = pytest.mark.django_db
 
-S = "/api/v1/spaces/serve"
 
 BODIES = {
     "concept": lambda n: {"name": f"c{n}", "definition": "toss_height_cm > 10"},

@@ -4,11 +4,10 @@ and 400s that name the instance and the field."""
 import pytest
 
 from teaching.services.training import train_space
+from tests.factories import SPACE_API as S
 from tests.factories import row
 
 pytestmark = pytest.mark.django_db
-
-S = "/api/v1/spaces/serve"
 
 
 @pytest.fixture

@@ -1,11 +1,10 @@
 import pytest
 
 from teaching.models import Rule, TeachingRevision
+from tests.factories import SPACE_API as S
 from tests.factories import row
 
 pytestmark = pytest.mark.django_db
-
-S = "/api/v1/spaces/serve"
 
 
 def post(client, path, body):

@@ -9,15 +9,15 @@ import time
 import pytest
 
 from teaching.models import Example, Rule, Space
+from tests.factories import TEXT_LABELS as LABELS
+from tests.factories import TEXT_SPACE_API as S
 
 pytestmark = pytest.mark.django_db
 
-S = "/api/v1/spaces/tube"
 FEATURES = [
     {"name": "comment", "kind": "text", "max_length": 500},
     {"name": "likes", "kind": "number"},
 ]
-LABELS = [{"name": "spam"}, {"name": "ham"}]
 
 
 @pytest.fixture

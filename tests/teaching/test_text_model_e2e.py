@@ -4,11 +4,11 @@ phrase rule changes the answers it covers, and explanations name the words and t
 import pytest
 
 from tests.conftest import _member
+from tests.factories import TEXT_SPACE_API as S
 from tests.worker import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-S = "/api/v1/spaces/tube"
 SPAM = [
     "check out my channel please",
     "subscribe to my channel for free gifts",

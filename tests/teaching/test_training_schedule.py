@@ -21,10 +21,9 @@ from teaching.selectors import model_status
 from teaching.services import outbox
 from teaching.services.rules import rule_create
 from teaching.services.training import retrain_run
+from tests.factories import SPACE_API as S
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-S = "/api/v1/spaces/serve"
 
 
 @pytest.fixture

@@ -5,9 +5,10 @@ members either way (and the evaluation cases and their agreement)."""
 
 import pytest
 
+from tests.factories import SPACE_API as S
+
 pytestmark = pytest.mark.django_db
 
-S = "/api/v1/spaces/serve"
 READS = [
     S,
     f"{S}/members",

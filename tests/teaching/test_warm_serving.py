@@ -7,10 +7,9 @@ from django.test.utils import CaptureQueriesContext
 
 from teaching.models import ModelVersion
 from teaching.services import serving
+from tests.factories import SPACE_API as S
 from tests.factories import row
 from tests.worker import wait_for
-
-S = "/api/v1/spaces/serve"
 
 
 def _artifact_reads(queries) -> list[str]:
