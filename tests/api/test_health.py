@@ -9,7 +9,7 @@ def test_healthz_reports_database_broker_and_a_live_worker(client, celery_worker
         "database": "ok",
         "broker": "ok",
         "worker": "ok",
-        "backlog": {"pending": 0, "overdue": 0, "oldest_overdue_seconds": 0},
+        "backlog": {"pending": 0, "overdue": 0, "oldest_overdue_seconds": 0, "failed": 0},
     }
 
 

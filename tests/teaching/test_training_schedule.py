@@ -111,7 +111,12 @@ def test_a_lost_retrain_is_sent_again_by_the_sweep(eager_tasks, space, teacher):
     status = model_status(space=space)
     assert (status["status"], status["teaching_revision"]) == ("ready", revision)
     assert _rows(space) == {}
-    assert outbox.backlog() == {"pending": 0, "overdue": 0, "oldest_overdue_seconds": 0}
+    assert outbox.backlog() == {
+        "pending": 0,
+        "overdue": 0,
+        "oldest_overdue_seconds": 0,
+        "failed": 0,
+    }
 
 
 def test_the_sweep_leaves_a_live_claim_alone_and_takes_a_dead_ones(eager_tasks, space, teacher):
