@@ -47,3 +47,19 @@ def test_404_for_a_missing_object_and_an_unknown_path(api, owner):
 
 def test_405_for_a_wrong_method(api, owner):
     _assert_error_body(api(owner).delete("/api/v1/me"), 405, code="method_not_allowed")
+
+
+def test_a_rate_limit_keyed_by_any_username_is_a_valid_cache_key():
+    import warnings
+
+    from django.core.cache import CacheKeyWarning
+
+    from mola.clients import limit_clear, limit_reached
+
+    name = "x\x8a ñ " + "y" * 300
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheKeyWarning)
+        assert limit_reached("login-account", name, "1/min") == 0
+        assert limit_reached("login-account", name, "1/min") > 0
+        limit_clear("login-account", name, "1/min")
+        assert limit_reached("login-account", name, "1/min") == 0
