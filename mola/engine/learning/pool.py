@@ -14,10 +14,10 @@ sample beyond). Two things are learned:
   worth at most ``POOL_RULE_WORTH`` examples per rule. The label model assumes the rules
   fire independently given the label; rules that overlap on the same cases (a link is
   usually a short comment) break that, which is why the examples keep the last word. The
-  whole pool part of the votes is kept only if it lowers the rule votes' leave-one-out log
-  loss on the labelled examples (``rule_counts``) and then the whole blend's held-out log
-  loss (``training.fit``): on the generated worlds with 40 examples the first alone let
-  counts through that cost 1–2 points of accuracy.
+  pool's counts are used only while the space has too few examples (under 20) to hold any
+  out: with more, a lower held-out log loss (of the rule votes, then of the whole blend)
+  did not mean a better model on the generated worlds (overlap family, 50 examples: 0.628
+  -> 0.535 accuracy), so they are measured (``metrics.pool``) but not kept.
 - *Probable labels for the texts' regression.* Each pool case's probable label combines
   the label model's posterior (the rules) with the regression fitted on the examples (the
   words) — a product of the two, the class prior counted once. Confident cases
@@ -67,6 +67,9 @@ MAX_POOL_ROWS = 5_000  # pool cases a fit reads (a seeded sample beyond)
 POOL_CELLS = 250_000
 MIN_POOL_ROWS = 500
 LABEL_MODEL_ITERATIONS = 20
+# The rules' pool counts only while the space has too few examples to hold any out
+# (``rule_counts``).
+REQUIRE_FEW_EXAMPLES = True
 POOL_RULE_WORTH = 20.0  # the pool's counts for one rule weigh at most this many examples
 CONFIDENT = 0.8  # probable-label probability a pool case needs to train the regression
 PSEUDO_WEIGHT = 0.3  # a confident pool case's weight, an example's being about 1
@@ -189,7 +192,12 @@ def rule_counts(
         counts = votes + 0.5 * (label_counts + 1) / (label_counts.sum() + n_labels)
         losses.append(log_loss(counts / counts.sum(axis=1, keepdims=True), y_held, weights_held))
     summary["rule_log_loss"] = [round(loss, 6) for loss in losses]
-    summary["rules_kept"] = bool(losses[1] < losses[0])
+    # Measured, not kept: where examples can be held out, lower held-out losses did not
+    # mean better models (the generated worlds' overlap family, 50 examples: the blend's
+    # held-out log loss 1.499 -> 1.481 on 46 rows, test accuracy 0.628 -> 0.535). The
+    # pool's counts inform the rules only of a space too young to judge them (module
+    # docstring); REQUIRE_FEW_EXAMPLES = False restores the two-check path.
+    summary["rules_kept"] = bool(losses[1] < losses[0]) and not REQUIRE_FEW_EXAMPLES
     if not summary["rules_kept"]:
         return zeros, zeros, summary
     return agree, disagree, summary
