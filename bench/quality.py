@@ -27,8 +27,11 @@ mean ≥ best, no seed more than 1 point below). The deletion test: for predicti
 explanation names deciding rules, the share where switching those rules off lowers the
 predicted label's probability (``predict_proba(…, without=…)``), beside the share of
 predictions that name one (a rule decides when its vote raises the label and switching it
-off lowers its probability: ``TaughtModel._deciding``). Snorkel's LabelModel is
-not run (not installed: torch is heavy for a benchmark-only comparison).
+off lowers its probability: ``TaughtModel._deciding``).
+
+``--snorkel`` scores only Snorkel's LabelModel and its tutorial's end model beside the
+rules' majority vote, on the same worlds and test cases (bench/_quality_snorkel.py: snorkel
+brings torch, so it is installed apart, never by the lock files).
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import _quality_snorkel as snorkel
 from bench._quality_baselines import (
     examples_only,
     firing,
@@ -322,6 +326,7 @@ def main() -> None:
     parser.add_argument(
         "--report", help="comma-separated JSON files of earlier runs: print their table only"
     )
+    parser.add_argument("--snorkel", action="store_true", help="only Snorkel's baselines")
     args = parser.parse_args()
     scales = tuple(int(x) for x in (args.scales or "50,150,500,2000").split(","))
     settings = Settings(
@@ -355,6 +360,9 @@ def main() -> None:
         f"{teachers}."
     )
     started = time.perf_counter()
+    if args.snorkel:
+        snorkel.run(settings, max(WORLD_EXAMPLES, *settings.scales), args.save)
+        return
     if args.only_quick:
         found = [
             r
