@@ -1,6 +1,7 @@
 """Benchmark of the learning engine: fit and predict times on synthetic S/M/L snapshots.
 
     .venv/bin/python bench/engine_fit.py [--sizes S,M,L] [--runs 5] [--seed 0] [--pool 0]
+        [--compare]
 
 For each size (rules, concepts, examples; 20 features, 8 labels — see bench/synthetic.py)
 prints the median fit time (metrics included) with its stages; the median time of a full
@@ -13,6 +14,10 @@ and explain 10,000 rows.
 CPU times are printed beside wall times: on a shared machine the wall clock also measures
 everyone else's load (and a threaded BLAS waits for its threads); run with
 OPENBLAS_NUM_THREADS=1 for figures that do not depend on the neighbours.
+
+``--compare`` also fits each size with the forest as it was before the refine had to be
+served within two seconds (``BEFORE``: 100 trees beyond 4,000 examples, not 24) in the same
+run, and prints full fit CPU, artefact size and accuracy vs truth side by side.
 """
 
 from __future__ import annotations
@@ -30,9 +35,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.synthetic import SIZES, synthetic_snapshot
-from mola.engine.learning import fit
+from mola.engine.learning import fit, forest
 from mola.engine.learning.caching import FitCache
 from mola.engine.table import table_from_rows
+
+# The forest's settings before this change (forest.py), for --compare.
+BEFORE = {"LARGE_TREES": 100}
 
 
 def median_seconds(action: Callable[[], object], runs: int, clock=time.perf_counter) -> float:
@@ -93,6 +101,34 @@ def bench_size(name: str, runs: int, seed: int, pool: int = 0) -> None:
     )
 
 
+def compare_forest(name: str, runs: int, seed: int) -> None:
+    """Full fit CPU, artefact size and accuracy vs truth with ``BEFORE``'s forest settings
+    and with today's, on the same snapshot in this run, side by side."""
+    world, snapshot = synthetic_snapshot(name, seed=seed)
+    rows = world.sample_rows(10_000, np.random.default_rng(seed + 1))
+    many = table_from_rows(snapshot.schema, rows)
+    truth = np.array(world.true_labels(rows))
+    figures = {}
+    now = {key: getattr(forest, key) for key in BEFORE}
+    for label, settings in (("before", BEFORE), ("now", now)):
+        for key, value in settings.items():
+            setattr(forest, key, value)
+        cpu = median_seconds(lambda: fit(snapshot, random_state=seed), runs, time.process_time)
+        model = fit(snapshot, random_state=seed)
+        accuracy = float(np.mean(np.array(model.predict(many)) == truth))
+        figures[label] = (cpu, len(model.to_bytes()) / 1e6, accuracy)
+    for key, value in now.items():
+        setattr(forest, key, value)
+    (b_cpu, b_mb, b_acc), (n_cpu, n_mb, n_acc) = figures["before"], figures["now"]
+    print(
+        f"  compare {name} (before: {BEFORE}; now: {now})\n"
+        f"    full fit CPU   {b_cpu:6.2f} s -> {n_cpu:6.2f} s\n"
+        f"    artefact       {b_mb:6.2f} MB -> {n_mb:6.2f} MB\n"
+        f"    vs truth       {b_acc:6.3f}   -> {n_acc:6.3f}  ({(n_acc - b_acc) * 100:+.1f} points)",
+        flush=True,
+    )
+
+
 def retrain_seconds(
     snapshot, runs: int, seed: int, trees: str = "fit"
 ) -> tuple[float, float, object]:
@@ -123,9 +159,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--pool", type=int, default=0, help="unlabelled cases in the pool")
+    parser.add_argument(
+        "--compare", action="store_true", help="also fit with the forest's BEFORE settings"
+    )
     args = parser.parse_args()
     for name in args.sizes.split(","):
         bench_size(name.strip(), args.runs, args.seed, args.pool)
+        if args.compare:
+            compare_forest(name.strip(), args.runs, args.seed)
 
 
 if __name__ == "__main__":

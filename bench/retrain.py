@@ -1,6 +1,7 @@
 """Benchmark of the time a teacher waits: a teaching write over HTTP → GET /model serves it.
 
     .venv/bin/python bench/retrain.py [--sizes S,M,L] [--writes 20] [--seed 0]
+        [--save figures.json] [--compare before.json]
 
 Starts a real web server (gunicorn on 127.0.0.1, a free port) and a real Celery worker
 against a throwaway data dir (SQLite and kombu's filesystem broker unless DATABASE_URL /
@@ -27,12 +28,18 @@ version is served, so most refines give way to it, as while a teacher keeps typi
 as many writes each 2.5 s after the last was served, landing while its refine is fitting:
 the teacher's wait when a refine must give way (and shares the two cores meanwhile).
 
-Targets (issue 4, on the 2-core machine): M p95 ≤ 1.0 s, L p95 ≤ 5 s (the teacher's wait).
+Targets (issue 4, on the 2-core machine): M p95 ≤ 1.0 s, L p95 ≤ 5 s (the teacher's wait);
+the refined version served ≤ 2 s p50 after a write at M (issue 18).
+
+``--save`` writes each size's figures to a JSON file; ``--compare`` reads such a file (a run
+of an earlier commit: copy this script into its checkout) and prints its figures beside
+this run's.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 import time
@@ -205,7 +212,26 @@ def bench_size(env: BenchEnv, size: str, writes: int, seed: int, refined_writes:
         )
     client.close()
     poller.close()
-    return {"size": size, "p50": p50, "p95": p95, "stages": stages, "refined": refined}
+    return {
+        "size": size,
+        "load": load(),
+        "quick p50": p50,
+        "quick p95": p95,
+        "refined p50": median(refined) if refined else None,
+        "refined p95": percentile(refined, 95) if refined else None,
+        "into refine p50": median(during) if during else None,
+        "into refine p95": percentile(during, 95) if during else None,
+        **{f"{name} median": median(values) for name, values in stages.items()},
+    }
+
+
+def print_comparison(before: dict, now: dict) -> None:
+    """The figures of an earlier run (``--compare``) beside this run's."""
+    print(f"  before -> now ({now['size']}; load then {before['load']}, now {now['load']})")
+    for key, value in now.items():
+        if key in ("size", "load") or value is None or before.get(key) is None:
+            continue
+        print(f"    {key:18s} {before[key]:7.3f} s -> {value:7.3f} s", flush=True)
 
 
 def wait_for_refined(client, slug: str, revision: int) -> None:
@@ -241,16 +267,28 @@ def main() -> None:
         help="also run each write's consensus check in the worker, as a deployment does "
         "(by default they are queued where no worker reads, to time retraining alone)",
     )
+    parser.add_argument("--save", help="write each size's figures to this JSON file")
+    parser.add_argument("--compare", help="a --save file of an earlier run: print it beside")
     args = parser.parse_args()
+    before = {}
+    if args.compare:
+        before = {row["size"]: row for row in json.loads(Path(args.compare).read_text())}
     print(f"load before start: {load()}, consensus {'on' if args.consensus else 'off'}", flush=True)
     env = BenchEnv.start(web_workers=1, consensus=args.consensus)
+    figures = []
     try:
         for size in args.sizes.split(","):
-            bench_size(env, size.strip().upper(), args.writes, args.seed, args.refined)
+            figures.append(
+                bench_size(env, size.strip().upper(), args.writes, args.seed, args.refined)
+            )
+            if figures[-1]["size"] in before:
+                print_comparison(before[figures[-1]["size"]], figures[-1])
     except BaseException:
         env.stop(failed=True)
         raise
     env.stop()
+    if args.save:
+        Path(args.save).write_text(json.dumps(figures, indent=1))
 
 
 if __name__ == "__main__":

@@ -71,8 +71,9 @@ choice tests evaluated vectorised over whole columns (matching.py); rule votes a
 label counts are matrix products; the neighbours are exact brute force with one BLAS
 product per block and a group-minimum prefilter, over at most 16,384 stored examples; the
 forest fits on at most 20,000 examples, each tree on a bootstrap of at most 4,000, on one
-thread (its setting grid shrinks to two beyond 4,000 examples); a retrain may reuse the
-last forest (``trees="reuse"``, training.py). There is no per-row Python in fit.
+thread (beyond 4,000 examples its setting grid shrinks to two and it has 24 trees, not
+100: forest.py); a retrain may reuse the last forest (``trees="reuse"``, training.py).
+There is no per-row Python in fit.
 """
 
 from mola.engine.learning.explaining import Explanation

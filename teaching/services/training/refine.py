@@ -24,7 +24,10 @@ from teaching.services.training.publish import publish, refinable, version_start
 
 log = logging.getLogger(__name__)
 
-REFINE_DELAY = 1.5  # seconds from a quick version to its refine (writes meanwhile cancel it)
+# Seconds from a quick version to its refine: long enough for a teacher's next write of a
+# burst to land first (writes meanwhile cancel it), short enough that the refined version is
+# served within two seconds of the write at M (1.5 s before the forest shrank there).
+REFINE_DELAY = 0.5
 REFINE_PENDING = 60  # seconds a pending refine keeps others from being scheduled (if lost)
 
 
