@@ -17,7 +17,7 @@ from mola.engine.language import compile_condition
 from teaching.models import Example, Rule
 from teaching.services.examples import example_create
 from teaching.services.rules import rule_create
-from tests.engine.test_consensus_properties import SETTINGS, apply_edit, edit_sequences
+from tests.engine.consensus.test_consensus_properties import SETTINGS, apply_edit, edit_sequences
 from tests.factories import row
 
 

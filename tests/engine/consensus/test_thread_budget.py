@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mola.engine.consensus import group_into_threads, threads_within_budget
-from tests.engine.test_consensus_threads import clash
+from tests.engine.consensus.test_consensus_threads import clash
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.engine.learning_kit import (
+from tests.engine.learning.learning_kit import (
     FRONT,
     KNEES,
     NONE,

@@ -7,7 +7,16 @@ import dataclasses
 import numpy as np
 
 from mola.engine.learning import neighbours
-from tests.engine.learning_kit import FRONT, KNEES, NONE, example, predict_one, rows, rule, trained
+from tests.engine.learning.learning_kit import (
+    FRONT,
+    KNEES,
+    NONE,
+    example,
+    predict_one,
+    rows,
+    rule,
+    trained,
+)
 
 RULE = rule(1, "toss_height_cm > 60", FRONT)
 COUNTER = example(50, NONE, refutes=1, toss_height_cm=70.0, elbow_angle=150.0)

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from mola.engine.language import Condition, compile_condition
 from mola.engine.schema import Schema
 from mola.engine.table import table_from_rows, validate_row
-from tests.engine.reference import reference_evaluate
-from tests.engine.strategies import World, condition_texts, number_text, rows, worlds
+from tests.engine.language.reference import reference_evaluate
+from tests.engine.language.strategies import World, condition_texts, number_text, rows, worlds
 
 PROPERTY_SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]

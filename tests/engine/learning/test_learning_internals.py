@@ -15,7 +15,7 @@ from mola.engine.learning.evidence import suppress_losers
 from mola.engine.learning.matching import Matcher
 from mola.engine.learning.neighbours import ExampleIndex
 from mola.engine.table import table_from_rows
-from tests.engine.learning_kit import CONCEPTS, SCHEMA, rows
+from tests.engine.learning.learning_kit import CONCEPTS, SCHEMA, rows
 
 EDGY = [
     "toss_height_cm > 60",

@@ -10,7 +10,7 @@ import pytest
 from mola.engine.learning import ExampleSpec, Snapshot, TaughtModel, fit
 from mola.engine.schema import Schema
 from tests.engine.conftest import SERVE_FEATURES
-from tests.engine.learning_kit import (
+from tests.engine.learning.learning_kit import (
     FRONT,
     KNEES,
     NONE,

@@ -4,7 +4,16 @@ doubtful, and their rule loses its weight."""
 
 from __future__ import annotations
 
-from tests.engine.learning_kit import FRONT, KNEES, NONE, example, predict_one, rows, rule, trained
+from tests.engine.learning.learning_kit import (
+    FRONT,
+    KNEES,
+    NONE,
+    example,
+    predict_one,
+    rows,
+    rule,
+    trained,
+)
 
 HONEST = rule(1, "toss_height_cm > 60", FRONT, author="mia", expertise="expert")
 SABOTAGE = rule(2, "toss_height_cm > 60", NONE, author="sam", expertise="expert")

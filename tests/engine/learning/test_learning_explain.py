@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.engine.learning_kit import (
+from tests.engine.learning.learning_kit import (
     FRONT,
     KNEES,
     NONE,

@@ -13,8 +13,8 @@ from mola.engine.learning import LearningParams, fit
 from mola.engine.learning.caching import FitCache
 from mola.engine.learning.forest import FOREST_GRID, FitCancelled, reuse_candidates
 from mola.engine.learning.model import TaughtModel
-from tests.engine.learning_kit import FRONT, NONE, concept, predict_one, rows, snapshot
-from tests.engine.test_learning_examples import COUNTER, MANY_CONFIRMING, RULE
+from tests.engine.learning.learning_kit import FRONT, NONE, concept, predict_one, rows, snapshot
+from tests.engine.learning.test_learning_examples import COUNTER, MANY_CONFIRMING, RULE
 
 
 def _fitted(cache: FitCache, revision: int = 3, **parts) -> TaughtModel:
