@@ -193,93 +193,61 @@ def schema_problems(features: list[dict], labels: list[dict]) -> list[dict[str, 
     return problems
 
 
+def _problem(field: str, code: str, message: str) -> dict[str, str]:
+    return {"field": field, "code": code, "message": message}
+
+
 def _feature_kind_problems(feature: dict, field: str) -> list[dict[str, str]]:
     kind = feature.get("kind")
     if kind not in FEATURE_KINDS:
-        return [
-            {
-                "field": f"{field}.kind",
-                "code": "invalid_choice",
-                "message": f"kind must be one of {', '.join(FEATURE_KINDS)}.",
-            }
-        ]
+        message = f"kind must be one of {', '.join(FEATURE_KINDS)}."
+        return [_problem(f"{field}.kind", "invalid_choice", message)]
     problems = []
     if kind == "number":
-        low, high = feature.get("min"), feature.get("max")
-        for bound_name, bound in (("min", low), ("max", high)):
-            if bound is not None and (
-                isinstance(bound, bool)
-                or not isinstance(bound, int | float)
-                or not math.isfinite(bound)
-            ):
-                problems.append(
-                    {
-                        "field": f"{field}.{bound_name}",
-                        "code": "invalid",
-                        "message": f"{bound_name} must be a finite number.",
-                    }
-                )
-        if not problems and low is not None and high is not None and low >= high:
-            problems.append(
-                {
-                    "field": f"{field}.max",
-                    "code": "invalid_range",
-                    "message": "max must be greater than min.",
-                }
-            )
+        problems.extend(_number_bound_problems(feature, field))
     if kind == "category":
-        choices = feature.get("choices") or []
-        if not choices:
-            problems.append(
-                {
-                    "field": f"{field}.choices",
-                    "code": "required",
-                    "message": "A category feature needs its choices.",
-                }
-            )
-        elif len(choices) > MAX_CHOICES:
-            problems.append(
-                {
-                    "field": f"{field}.choices",
-                    "code": "too_many",
-                    "message": f"At most {MAX_CHOICES} choices.",
-                }
-            )
-        elif not all(isinstance(c, str) and c and len(c) <= 100 for c in choices):
-            problems.append(
-                {
-                    "field": f"{field}.choices",
-                    "code": "invalid",
-                    "message": "Choices are non-empty strings (at most 100 chars).",
-                }
-            )
-        elif len(set(choices)) != len(choices):
-            problems.append(
-                {
-                    "field": f"{field}.choices",
-                    "code": "duplicate",
-                    "message": "Choices must be unique.",
-                }
-            )
+        problems.extend(_choices_problems(feature.get("choices") or [], f"{field}.choices"))
     elif feature.get("choices"):
         problems.append(
-            {
-                "field": f"{field}.choices",
-                "code": "invalid",
-                "message": "Only category features have choices.",
-            }
+            _problem(f"{field}.choices", "invalid", "Only category features have choices.")
         )
     if kind == "text":
         problems.extend(_max_length_problems(feature, field))
     elif feature.get("max_length") is not None:
         problems.append(
-            {
-                "field": f"{field}.max_length",
-                "code": "invalid",
-                "message": "Only text features have a max_length.",
-            }
+            _problem(f"{field}.max_length", "invalid", "Only text features have a max_length.")
         )
     return problems
+
+
+def _number_bound_problems(feature: dict, field: str) -> list[dict[str, str]]:
+    low, high = feature.get("min"), feature.get("max")
+    problems = [
+        _problem(f"{field}.{name}", "invalid", f"{name} must be a finite number.")
+        for name, bound in (("min", low), ("max", high))
+        if bound is not None
+        and (
+            isinstance(bound, bool)
+            or not isinstance(bound, int | float)
+            or not math.isfinite(bound)
+        )
+    ]
+    if not problems and low is not None and high is not None and low >= high:
+        problems.append(_problem(f"{field}.max", "invalid_range", "max must be greater than min."))
+    return problems
+
+
+def _choices_problems(choices: list, field: str) -> list[dict[str, str]]:
+    if not choices:
+        return [_problem(field, "required", "A category feature needs its choices.")]
+    if len(choices) > MAX_CHOICES:
+        return [_problem(field, "too_many", f"At most {MAX_CHOICES} choices.")]
+    if not all(isinstance(c, str) and c and len(c) <= 100 for c in choices):
+        message = "Choices are non-empty strings (at most 100 chars)."
+        return [_problem(field, "invalid", message)]
+    if len(set(choices)) != len(choices):
+        return [_problem(field, "duplicate", "Choices must be unique.")]
+    return []
 
 
 def _max_length_problems(feature: dict, field: str) -> list[dict[str, str]]:
