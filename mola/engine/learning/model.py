@@ -152,14 +152,12 @@ class TaughtModel:
         nearest teaching examples and everyone whose teaching took part."""
         explainer = self._explainer()
         explanations: list[Explanation] = []
-        for part in self._parts(table):
-            evidence = self._evidence(part, explain=True)
-            probabilities = tempered(evidence.counts, self.temperature_)
+        for labels, probabilities, evidence, deciding in self._explained_parts(table):
             explanations += explainer.explain(
-                self._labels_of(probabilities),
+                labels,
                 probabilities,
                 evidence.fired,
-                self._deciding(part, evidence, probabilities),
+                deciding,
                 evidence.held,
                 evidence.found,
                 evidence.squared,
@@ -173,18 +171,20 @@ class TaughtModel:
         deciding rules first and counts of the rest, in the predict endpoint's shape."""
         explainer = self._explainer()
         predictions: list[dict[str, Any]] = []
+        for labels, probabilities, evidence, deciding in self._explained_parts(table):
+            predictions += explainer.compact(
+                labels, probabilities, evidence.fired, deciding, evidence.found, evidence.squared
+            )
+        return predictions
+
+    def _explained_parts(self, table: Table):
+        """Per block of rows: the predicted labels, their probabilities, the evidence behind
+        them and the deciding rules — what both explanation formats are built from."""
         for part in self._parts(table):
             evidence = self._evidence(part, explain=True)
             probabilities = tempered(evidence.counts, self.temperature_)
-            predictions += explainer.compact(
-                self._labels_of(probabilities),
-                probabilities,
-                evidence.fired,
-                self._deciding(part, evidence, probabilities),
-                evidence.found,
-                evidence.squared,
-            )
-        return predictions
+            deciding = self._deciding(part, evidence, probabilities)
+            yield self._labels_of(probabilities), probabilities, evidence, deciding
 
     def _deciding(self, table: Table, evidence: _Evidence, probabilities: np.ndarray) -> np.ndarray:
         """(rules, rows) the rules that decide each row's prediction: those whose vote
