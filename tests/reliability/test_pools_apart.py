@@ -97,8 +97,12 @@ def test_a_check_that_never_ends_does_not_delay_a_retrain(stack):
         ("training", "teaching.retrain_space", "consensus.check"),
         ("consensus", "consensus.check", "teaching.retrain_space"),
     ):
-        log = stack.log_text(name)
-        assert f"Task {ours}[" in log and f"Task {theirs}[" not in log, log[-3000:]
+        # Sent is not yet received: the broker hands the task over a moment later.
+        deadline = time.monotonic() + 30
+        while f"Task {ours}[" not in (log := stack.log_text(name)):
+            assert time.monotonic() < deadline, log[-3000:]
+            time.sleep(0.2)
+        assert f"Task {theirs}[" not in log, log[-3000:]
 
     idle = _served_after(stack, token, _rule(stack, token, 100), within=60)
     batch = _freeze_a_running_check(stack, token, consensus, space_id)
