@@ -38,7 +38,10 @@ class CeleryWorker:
 
     def start(self, timeout: float = 60) -> None:
         app.control.purge()  # tasks left by earlier runs refer to rows that are gone
-        env = {**os.environ, "DATABASE_URL": test_database_url()}
+        # No sweep unless a test asks (MOLA_SWEEP_SECONDS in its environment): this worker
+        # lives through the whole session, and its sweep would take the overdue work of a
+        # reliability test's own stack (same database) and do it behind that stack's back.
+        env = {"MOLA_SWEEP_SECONDS": "0", **os.environ, "DATABASE_URL": test_database_url()}
         log_path = Path(os.environ.get("MOLA_DATA_DIR", ROOT / "data")) / "worker.log"
         self.log_path = log_path
         self.log = log_path.open("ab")

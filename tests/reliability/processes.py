@@ -215,6 +215,10 @@ class Stack:
             except subprocess.TimeoutExpired:
                 _signal_group(process, signal.SIGKILL)
                 process.wait(timeout=10)
+        for process in self.processes:
+            # A group whose leader is gone (killed -9 by a test) may still hold children,
+            # and a worker's child left alive would take the next test's work.
+            _signal_group(process, signal.SIGKILL)
         if self.broker.redis:
             self.broker.stop()
         for log in self.logs:
