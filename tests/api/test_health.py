@@ -9,6 +9,7 @@ def test_healthz_reports_database_broker_and_a_live_worker(client, celery_worker
         "database": "ok",
         "broker": "ok",
         "worker": "ok",
+        "queues": {"training": 1, "consensus": 1, "celery": 1},  # one worker reads them all
         "backlog": {"pending": 0, "overdue": 0, "oldest_overdue_seconds": 0, "failed": 0},
     }
 
@@ -25,3 +26,4 @@ def test_healthz_says_the_worker_is_down_when_none_runs(client, db, settings):
     finally:
         (app.conf.broker_write_url, app.conf.broker_read_url, app.conf.broker_transport) = original
     assert (body["database"], body["broker"], body["worker"]) == ("ok", "down", "down")
+    assert body["queues"] is None

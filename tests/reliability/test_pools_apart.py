@@ -78,9 +78,15 @@ def _freeze_a_running_check(stack, token, worker, space_id: int, attempts: int =
 
 
 def test_a_check_that_never_ends_does_not_delay_a_retrain(stack):
-    stack.start_worker("training", pool="training")
-    consensus = stack.start_worker("consensus", pool="consensus")
     stack.start_web()
+    stack.start_worker("training", pool="training")
+    # One pool alone: /healthz names the queues nobody reads.
+    status, health, _ = stack.request("GET", "/healthz")
+    assert (status, health["worker"]) == (200, "down"), health
+    assert health["queues"] == {"training": 1, "consensus": 0, "celery": 0}, health
+    consensus = stack.start_worker("consensus", pool="consensus")
+    status, health, _ = stack.request("GET", "/healthz")
+    assert (health["worker"], health["queues"]["consensus"]) == ("ok", 1), health
     token = space_with_owner(stack)
     space_id = Space.objects.get(slug="serve").pk
 
