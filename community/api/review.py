@@ -16,6 +16,20 @@ from teaching import selectors as teaching_selectors
 from teaching.api.serializers import OUTPUT_SERIALIZERS
 
 
+class ReviewContradictionsSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    max_severity = serializers.FloatField(allow_null=True)
+    most_severe = serializers.DictField(allow_null=True)
+
+
+class ReviewItemSerializer(serializers.Serializer):
+    """A proposed teaching: the fields of its kind (as its own list gives them), its
+    ``type`` and the contradictions it would bring in."""
+
+    type = serializers.ChoiceField(choices=["concept", "rule", "example"])
+    contradictions = ReviewContradictionsSerializer()
+
+
 class ReviewQueueApi(APIView):
     pagination_class = Pagination
 
@@ -26,7 +40,7 @@ class ReviewQueueApi(APIView):
             OpenApiParameter("author", str, description="username"),
             OpenApiParameter("label", str),
         ],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: ReviewItemSerializer(many=True)},  # paginated: see Pagination
     )
     def get(self, request, slug: str):
         space = teaching_selectors.space_get(slug=slug)
