@@ -12,19 +12,28 @@ writes through the API one after another — a new rule, a new example, an edite
 turn — each time polling ``GET /api/v1/spaces/{slug}/model`` until it reports the write's
 revision. What is served first is the quick version (the space's last boosted trees reused,
 teaching.services.training); a refined version of the same revision (trees fitted afresh)
-follows. Prints p50/p95 of the teacher's wait and the medians of where it goes:
+follows. The space serves a client (one prediction after seeding), so the web process
+holds its model and its watcher loads and warms each new version before ``GET /model``
+reports it, as in a deployment. Prints p50/p95 of the teacher's wait and the medians of
+where it goes (wall, then the worker's CPU per stage, from ``ModelVersion.timings``):
 
-  write    the POST itself (the write transaction, scheduling the retrain on commit)
-  queue    scheduled → the worker starts training (broker delivery, task start)
-  snapshot reading the space's teachings into an engine snapshot
-  fit      the learner (metrics included) and serialising the model
-  publish  storing the version
-  notice   published → the polling client sees it (poll interval, GET /model)
+  write     the POST itself (the write transaction, scheduling the retrain on commit)
+  queue     scheduled → the worker starts training (broker delivery, task start)
+  snapshot  reading the space's teachings into an engine snapshot
+  fit       the learner (metrics included)
+  serialise pickling the model
+  evaluate  the version_publishing listeners (evaluation's scorecard and report)
+  publish   the rest of the publishing transaction
+  notice    published → the polling client sees it (watcher, warm-up, poll, GET /model)
 
 Then ``--refined`` more writes (10 by default), each waiting also for its refined version
-before the next: the time from the write until the refined version is served, p50/p95, and
-the teacher's wait again. (In the first pass the next write comes as soon as the quick
-version is served, so most refines give way to it, as while a teacher keeps typing.) And
+before the next: the time from the write until the refined version is served, p50/p95,
+the refine's stages (wall and CPU: ``wait`` from the quick version's publish to the refine
+task — REFINE_DELAY and the broker —, ``check``, ``snapshot``, ``fit``, ``serialise``,
+``claim``, ``evaluate``, ``publish``, ``notice``), what a web process's warm-up of a version
+costs (timed in the bench's own process), and the teacher's wait again. (In the first pass
+the next write comes as soon as the quick version is served, so most refines give way to
+it, as while a teacher keeps typing.) And
 as many writes each 2.5 s after the last was served, landing while its refine is fitting:
 the teacher's wait when a refine must give way (and shares the two cores meanwhile).
 
@@ -60,7 +69,22 @@ from bench._harness import (
 
 REFINED_TIMEOUT = 300
 
-STAGES = ("write", "queue", "snapshot", "fit", "publish", "notice")
+STAGES = ("write", "queue", "snapshot", "fit", "serialise", "evaluate", "publish", "notice")
+# A refine's stages (teaching.services.training.refine): from the quick version's publish to
+# the refine task (REFINE_DELAY, the broker), reading which revision to refine, the
+# snapshot, the full fit, pickling, taking the claim, the version_publishing listeners
+# (evaluation), the publishing transaction, and published → served by GET /model.
+REFINED_STAGES = (
+    "wait",
+    "check",
+    "snapshot",
+    "fit",
+    "serialise",
+    "claim",
+    "evaluate",
+    "publish",
+    "notice",
+)
 TARGETS = {"M": 1.0, "L": 5.0}
 
 
@@ -123,7 +147,14 @@ def bench_size(env: BenchEnv, size: str, writes: int, seed: int, refined_writes:
         flush=True,
     )
 
+    # A space that serves clients: the web process holds its model, so each new version is
+    # loaded and warmed up by its watcher before GET /model reports it (warm serving).
+    status, body = env.client(f"Api-Key {seeded.api_key}").call(
+        "POST", f"/api/v1/spaces/{seeded.slug}/predict", {"instances": rows[:1]}
+    )
+    assert status == 200, (status, body)
     waits, stages, reused = [], {name: [] for name in STAGES}, 0
+    cpus = {name: [] for name in STAGES}
     for i in range(writes):
         wall0 = datetime.now(UTC)
         t0 = time.perf_counter()
@@ -142,8 +173,9 @@ def bench_size(env: BenchEnv, size: str, writes: int, seed: int, refined_writes:
         timings = version.timings or {}
         reused += (version.metrics.get("trees") or {}).get("fitted_at_revision") is not None
         stages["write"].append(t_write)
-        for name in ("queue", "snapshot", "fit", "publish"):
+        for name in STAGES[1:-1]:
             stages[name].append(float(timings.get(name, 0.0)))
+            cpus[name].append(float((timings.get("cpu") or {}).get(name, 0.0)))
         published = (version.trained_at - wall0).total_seconds()
         stages["notice"].append(max(0.0, total - published))
     env_name = "postgres" if "postgres" in str(_db_engine()) else "sqlite"
@@ -167,6 +199,14 @@ def bench_size(env: BenchEnv, size: str, writes: int, seed: int, refined_writes:
         + " ms",
         flush=True,
     )
+    print(
+        "  median CPU     "
+        + "  ".join(
+            f"{name} {median(values) * 1000:.0f}" for name, values in cpus.items() if values
+        )
+        + " ms (the worker's, per stage)",
+        flush=True,
+    )
     gets = []
     for _ in range(10):
         started = time.perf_counter()
@@ -175,15 +215,30 @@ def bench_size(env: BenchEnv, size: str, writes: int, seed: int, refined_writes:
     print(
         f"  one GET /model (what each poll costs): median {median(gets) * 1000:.0f} ms", flush=True
     )
-    paced, refined = [], []
+    paced, refined, quick_published = [], [], []
+    refined_stages = {name: [] for name in REFINED_STAGES}
+    refined_cpus = {name: [] for name in REFINED_STAGES}
     for i in range(writes, writes + refined_writes):
+        wall0 = datetime.now(UTC)
         t0 = time.perf_counter()
         status, body = _write(client, seeded, rows, rules, i, rng)
         assert status in (200, 201), (status, body)
-        wait_for_revision(poller, seeded.slug, body["teaching_revision"])
+        revision = body["teaching_revision"]
+        wait_for_revision(poller, seeded.slug, revision)
         paced.append(time.perf_counter() - t0)
-        wait_for_refined(poller, seeded.slug, body["teaching_revision"])
+        wait_for_refined(poller, seeded.slug, revision)
         refined.append(time.perf_counter() - t0)
+        served_at = datetime.now(UTC)
+        versions = ModelVersion.objects.filter(
+            space_id=seeded.space_id, teaching_revision=revision, status="ready"
+        ).order_by("version")
+        quick, fresh = versions.first(), versions.last()
+        quick_published.append((quick.trained_at - wall0).total_seconds())
+        timings = fresh.timings or {}
+        for name in REFINED_STAGES[:-1]:
+            refined_stages[name].append(float(timings.get(name, 0.0)))
+            refined_cpus[name].append(float((timings.get("cpu") or {}).get(name, 0.0)))
+        refined_stages["notice"].append((served_at - fresh.trained_at).total_seconds())
     # Writes that land while a refine is fitting: REFINE_DELAY after a quick version is
     # served its refine starts; a second later (M: a third into its fit) the next write.
     from teaching.services.training import REFINE_DELAY
@@ -197,6 +252,17 @@ def bench_size(env: BenchEnv, size: str, writes: int, seed: int, refined_writes:
         wait_for_revision(poller, seeded.slug, body["teaching_revision"])
         during.append(time.perf_counter() - t0)
     if refined_writes:
+        print(
+            f"  refined: quick published {median(quick_published) * 1000:.0f} ms after the"
+            " write, then (median ms)\n    wall  "
+            + "  ".join(f"{n} {median(v) * 1000:.0f}" for n, v in refined_stages.items())
+            + "\n    CPU   "
+            + "  ".join(
+                f"{n} {median(v) * 1000:.0f}" for n, v in refined_cpus.items() if n != "notice"
+            )
+            + f"   (the worker's)\n    {_warm_up(space, fresh)}",
+            flush=True,
+        )
         print(
             f"  {refined_writes} writes {REFINE_DELAY + 1.0:.1f} s after the last was served"
             f" (into its refine): wait p50 {median(during):.3f} s  p95 {percentile(during, 95):.3f} s"
@@ -222,7 +288,28 @@ def bench_size(env: BenchEnv, size: str, writes: int, seed: int, refined_writes:
         "into refine p50": median(during) if during else None,
         "into refine p95": percentile(during, 95) if during else None,
         **{f"{name} median": median(values) for name, values in stages.items()},
+        **{f"refined {name} median": median(v) for name, v in refined_stages.items() if v},
+        **{f"refined {name} CPU": median(v) for name, v in refined_cpus.items() if v},
     }
+
+
+def _warm_up(space, version) -> str:
+    """What a web process's warm-up of ``version`` costs (``serving.warm``: read the
+    artefact, unpickle it, one explained prediction), timed here, in this process."""
+    from teaching.services import serving
+
+    wall, cpu = [], []
+    for _ in range(3):
+        serving.forget()
+        w, c = time.perf_counter(), time.process_time()
+        serving.warm(space, version)
+        wall.append(time.perf_counter() - w)
+        cpu.append(time.process_time() - c)
+    serving.forget()
+    return (
+        f"warm-up of a version (serving.warm, timed in the bench's process):"
+        f" wall {median(wall) * 1000:.0f} ms, CPU {median(cpu) * 1000:.0f} ms"
+    )
 
 
 def print_comparison(before: dict, now: dict) -> None:

@@ -136,6 +136,24 @@ def test_a_refine_publishes_a_newer_version_of_the_same_revision(refines, space,
     assert len(refines) == 1  # a refined version asks for no other
 
 
+def test_each_version_says_where_its_time_went(refines, space, teacher):
+    # Wall seconds per stage, and the same stages' CPU seconds (bench/retrain.py prints them).
+    _trained_quickly(space, teacher, refines)
+    refined = refine_run(space_id=space.pk)
+    quick = ModelVersion.objects.get(space=space, version=1)
+    stages = {"snapshot", "fit", "serialise", "evaluate", "publish"}
+    assert stages | {"queue", "cpu"} <= set(quick.timings)
+    assert stages | {"wait", "check", "claim", "cpu"} <= set(refined.timings)
+    for version in (quick, refined):
+        assert set(version.timings["cpu"]) >= stages
+        assert version.timings["cpu"]["fit"] > 0
+        staged = sum(version.timings[name] for name in version.timings["cpu"])
+        assert staged == pytest.approx(version.training_seconds, abs=0.01)
+    # The refine waited REFINE_DELAY after the quick version in a deployment; here it ran
+    # when the test asked, after the quick version was published.
+    assert refined.timings["wait"] >= 0
+
+
 def test_a_worker_process_without_trees_takes_the_stored_ones(refines, space, teacher):
     revision = _trained_quickly(space, teacher, refines)
     refine_run(space_id=space.pk)

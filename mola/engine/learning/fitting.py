@@ -12,6 +12,7 @@ the texts read with the pool only if the blend's held-out log loss says so); and
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -59,6 +60,7 @@ class Parts:
     pool_counts: tuple[np.ndarray, np.ndarray]  # (agree, disagree) the pool adds, in the above
     pooled_texts: tuple | None  # (reader, out-of-fold) read with the pool, to choose between
     text_pool: dict[str, Any] | None  # what the pool did to the texts
+    trees_seconds: float = 0.0  # the forest's share of the fit (fitted or reused)
 
 
 def fit_parts(
@@ -90,7 +92,9 @@ def fit_parts(
     # carry what the many examples teach, and predicting stays fast (neighbours.py).
     stored = stored_rows(vetoes, random_state)
     index = ExampleIndex(points[stored])
+    trees_started = time.perf_counter()
     example_trees, out_of_fold = _forest(prep, snapshot, encoder, random_state, trees, cancelled)
+    trees_seconds = time.perf_counter() - trees_started
     if trees == "fit" and cache is not None:
         cache.trees = example_trees
     weights, discount, agree, disagree, pool_summary, pool_counts = _evidence(
@@ -121,6 +125,7 @@ def fit_parts(
         pool_counts=pool_counts,
         pooled_texts=pooled_texts,
         text_pool=text_pool,
+        trees_seconds=trees_seconds,
     )
 
 

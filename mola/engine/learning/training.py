@@ -109,6 +109,7 @@ def fit(
     model.metrics_["timings"] = {
         "snapshot_to_arrays": round(arrays_done - started, 6),
         "fit": round(fit_done - arrays_done, 6),
+        "trees": round(parts.trees_seconds, 6),  # of which the forest
         "metrics": round(done - fit_done, 6),
     }
     model.metrics_["training_seconds"] = round(done - started, 6)

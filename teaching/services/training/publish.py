@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from teaching.models import ModelStatus, ModelVersion, TrainingState, WorkKind
 from teaching.services.outbox import work_done, work_record
+from teaching.services.training.stages import Stages
 from teaching.signals import version_publishing_announce
 
 
@@ -43,11 +44,22 @@ def version_start(space_id: int, revision: int, *, requested_at=None) -> ModelVe
 
 
 def publish(
-    version, model, artifact, snapshot, started, timings, *, claim: datetime | None = None
+    version,
+    model,
+    artifact,
+    snapshot,
+    stages: Stages,
+    *,
+    claim: datetime | None = None,
+    waited: dict[str, float] | None = None,
 ) -> ModelVersion | None:
     """Store the version as ready and the work done, in one transaction; refused when a
     newer revision is published, or when ``claim`` was taken over meanwhile (a process
-    that hung past its lease must not publish beside the one that took its place)."""
+    that hung past its lease must not publish beside the one that took its place).
+
+    ``stages``: the training's stopwatch; "evaluate" (the ``version_publishing``
+    listeners) and "publish" (the rest of the transaction) are added to it. ``waited``:
+    seconds spent before it started, stored beside the stages (a refine's delay)."""
     space_id = version.space_id
     contributors = sorted(
         {r.author for r in snapshot.rules}
@@ -83,16 +95,19 @@ def publish(
             "concept": [c.id for c in snapshot.concepts],
             "example": [e.id for e in snapshot.examples if not e.evaluation],
         }
-        version.trained_at = timezone.now()
-        version.training_seconds = time.perf_counter() - started
-        timings["publish"] = version.training_seconds - sum(timings.values())
-        if version.requested_at:
-            timings["queue"] = max(
-                0.0, (started_at(started) - version.requested_at).total_seconds()
-            )
-        version.timings = timings
         version.status = ModelStatus.READY
+        stages.lap("publish")
         version_publishing_announce(version=version, model=model)  # may hold it back
+        stages.lap("evaluate")
+        waited = dict(waited or {})
+        if version.requested_at:
+            waited["queue"] = max(
+                0.0, (started_at(stages.started) - version.requested_at).total_seconds()
+            )
+        version.trained_at = timezone.now()
+        version.training_seconds = stages.elapsed()
+        stages.lap("publish")
+        version.timings = stages.timings(**waited)
         version.save()
         TrainingState.objects.filter(space_id=space_id).update(
             trained_revision=Greatest(F("trained_revision"), version.teaching_revision),

@@ -8,7 +8,6 @@ another worker process fitted them (``TREE_SOURCES``).
 from __future__ import annotations
 
 import logging
-import time
 import traceback
 from datetime import datetime
 
@@ -21,6 +20,7 @@ from teaching.services.outbox import work_done
 from teaching.services.snapshots import fit_cache, snapshot_read
 from teaching.services.training.publish import publish, refinable, version_start
 from teaching.services.training.refine import refine_schedule
+from teaching.services.training.stages import Stages
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def train_space(*, space_id: int, claim: datetime | None = None) -> ModelVersion
     ``claim``: the space's claim this training holds; it publishes only while it does."""
     from mola.engine.learning import fit
 
-    started = time.perf_counter()
+    stages = Stages()
     requested_at = (
         TrainingState.objects.filter(space_id=space_id)
         .values_list("requested_at", flat=True)
@@ -44,12 +44,14 @@ def train_space(*, space_id: int, claim: datetime | None = None) -> ModelVersion
     revision = snapshot.revision
     TrainingState.objects.filter(space_id=space_id).update(running_revision=revision)
     version = version_start(space_id, revision, requested_at=requested_at)
-    snapshot_seconds = time.perf_counter() - started
+    stages.lap("snapshot")
     try:
         with fit_cache(cache_key) as cache:
             _take_stored_trees(space_id, snapshot, cache)
             model = fit(snapshot, random_state=0, cache=cache, trees="reuse")
+        stages.lap("fit")
         artifact = model.to_bytes()
+        stages.lap("serialise")
     except Exception as exc:
         log.exception("training %s at revision %s failed", space_id, revision)
         version.status = ModelStatus.FAILED
@@ -64,16 +66,7 @@ def train_space(*, space_id: int, claim: datetime | None = None) -> ModelVersion
             # A failed training is done: the same teachings would fail again.
             work_done(space_id=space_id, kind=WorkKind.RETRAIN, revision=revision)
         return None
-    fit_seconds = time.perf_counter() - started - snapshot_seconds
-    published = publish(
-        version,
-        model,
-        artifact,
-        snapshot,
-        started,
-        {"snapshot": snapshot_seconds, "fit": fit_seconds},
-        claim=claim,
-    )
+    published = publish(version, model, artifact, snapshot, stages, claim=claim)
     if published is not None and refinable(model.metrics_):
         refine_schedule(space_id=space_id)
     return published

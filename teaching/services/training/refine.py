@@ -9,7 +9,6 @@ publishing it twice.
 from __future__ import annotations
 
 import logging
-import time
 
 from django.core.cache import cache
 from django.db import OperationalError
@@ -20,7 +19,8 @@ from teaching.models import ModelStatus, ModelVersion, Outbox, TrainingState, Wo
 from teaching.services.outbox import work_done, work_started
 from teaching.services.snapshots import fit_cache, snapshot_read
 from teaching.services.training.claims import claim_release, claim_take
-from teaching.services.training.publish import publish, refinable, version_start
+from teaching.services.training.publish import publish, refinable, started_at, version_start
+from teaching.services.training.stages import Stages
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,7 @@ def _refine(space_id: int) -> ModelVersion | None:
     from mola.engine.learning import fit
     from mola.engine.learning.boosting import FitCancelled
 
+    stages = Stages()
     state = TrainingState.objects.filter(space_id=space_id).first()
     if state is None or state.wanted_revision > state.trained_revision:
         return None  # a quick retrain is due; it asks for its own refine
@@ -107,16 +108,18 @@ def _refine(space_id: int) -> ModelVersion | None:
     serving = (
         ModelVersion.objects.filter(space_id=space_id, status=ModelStatus.READY)
         .order_by("-teaching_revision", "-version")
-        .values_list("teaching_revision", "metrics")
+        .values_list("teaching_revision", "metrics", "trained_at")
         .first()
     )
     if serving is None or serving[0] != revision or not refinable(serving[1]):
         return None  # refined already (a duplicate refine), or nothing to refine
-    started = time.perf_counter()
+    # From the quick version's publish to this task: REFINE_DELAY, the broker, a busy pool.
+    waited = {"wait": max(0.0, (started_at(stages.started) - serving[2]).total_seconds())}
+    stages.lap("check")
     snapshot, cache_key = snapshot_read(space_id=space_id)
     if snapshot.revision != revision:
         return None  # a write since: its quick version comes next
-    snapshot_seconds = time.perf_counter() - started
+    stages.lap("snapshot")
     try:
         with fit_cache(cache_key) as fitted:
             model = fit(
@@ -129,8 +132,9 @@ def _refine(space_id: int) -> ModelVersion | None:
     except FitCancelled:
         log.info("refine of space %s at %s gave way to a newer revision", space_id, revision)
         return None
+    stages.lap("fit")
     artifact = model.to_bytes()
-    fit_seconds = time.perf_counter() - started - snapshot_seconds
+    stages.lap("serialise")
     mine = claim_take(space_id)
     if mine is None:
         return None  # a retrain of a newer revision holds the space
@@ -138,15 +142,8 @@ def _refine(space_id: int) -> ModelVersion | None:
         if _newer_wanted(space_id, revision) or _refined(space_id, revision):
             return None
         version = version_start(space_id, revision)
-        return publish(
-            version,
-            model,
-            artifact,
-            snapshot,
-            started,
-            {"snapshot": snapshot_seconds, "fit": fit_seconds},
-            claim=mine,
-        )
+        stages.lap("claim")
+        return publish(version, model, artifact, snapshot, stages, claim=mine, waited=waited)
     finally:
         claim_release(space_id, mine)
         state = TrainingState.objects.filter(space_id=space_id).first()

@@ -37,7 +37,7 @@ def test_metrics_are_complete_and_json(generated):
     _, snapshot, model = generated
     metrics = model.metrics_
     assert set(metrics) >= METRIC_KEYS
-    assert set(metrics["timings"]) == {"snapshot_to_arrays", "fit", "metrics"}
+    assert set(metrics["timings"]) == {"snapshot_to_arrays", "fit", "trees", "metrics"}
     assert metrics["teaching_revision"] == snapshot.revision
     assert metrics["n_rules"] == len(snapshot.rules)
     assert len(metrics["rules"]) == len(snapshot.rules)
