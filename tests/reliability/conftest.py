@@ -3,10 +3,15 @@ database (committed rows: the processes are not inside the test's transaction)."
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+
 import pytest
 
 from tests.factories import PASSWORD, SPACE_FEATURES, SPACE_LABELS
-from tests.reliability.processes import Stack
+from tests.reliability.processes import Stack, kill_group
 
 
 @pytest.fixture
@@ -40,3 +45,51 @@ def model(stack: Stack, token: str) -> dict:
     status, body, _ = stack.request("GET", "/api/v1/spaces/serve/model", token=token)
     assert status == 200, body
     return body
+
+
+def examples(n: int, start: int) -> list[dict]:
+    """``n`` examples of the test space, different for each ``start``."""
+    kinds = ("float", "jump", "underhand")
+    labels = ("toss in front", "high elbow", "no cue")
+    return [
+        {
+            "features": {
+                "toss_height_cm": (i * 37) % 150,
+                "elbow_angle": 60 + (i * 53) % 120,
+                "serve_type": kinds[i % 3],
+                "fatigued": i % 7 == 0,
+            },
+            "label": labels[(i // 3 + (i * 37) % 150 // 50) % 3],
+        }
+        for i in range(start, start + n)
+    ]
+
+
+def freeze_during_batch(
+    stack: Stack,
+    token: str,
+    busy_worker: Callable[[], subprocess.Popen | None],
+    attempts: int = 5,
+) -> tuple[subprocess.Popen, int]:
+    """Write a batch of 1,000 examples and freeze (SIGSTOP) the worker ``busy_worker`` names
+    while it works on it — asked again once frozen, so a worker that had just finished is
+    let go and another batch tried. Returns (the frozen worker, the batch's revision)."""
+    for attempt in range(attempts):
+        status, body, _ = stack.request(
+            "POST",
+            "/api/v1/spaces/serve/examples",
+            {"examples": examples(1000, attempt * 1000)},
+            token=token,
+        )
+        assert status == 201, body
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            worker = busy_worker()
+            if worker is not None:
+                kill_group(worker, signal.SIGSTOP)
+                if busy_worker() is worker:
+                    return worker, body["teaching_revision"]
+                kill_group(worker, signal.SIGCONT)  # it had just finished: again
+                break
+            time.sleep(0.005)
+    pytest.fail("never caught a worker at work on a batch")

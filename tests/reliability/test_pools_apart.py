@@ -18,9 +18,8 @@ from django.utils import timezone
 
 from consensus.models import ConsensusState
 from teaching.models import Outbox, Space, WorkKind
-from tests.reliability.conftest import model, space_with_owner
+from tests.reliability.conftest import freeze_during_batch, model, space_with_owner
 from tests.reliability.processes import kill_group
-from tests.reliability.test_dead_worker import _examples
 
 pytestmark = [pytest.mark.worker, pytest.mark.reliability]
 
@@ -52,29 +51,6 @@ def _checking(space_id: int):
     return Outbox.objects.filter(
         space_id=space_id, kind=WorkKind.CHECK, heartbeat_at__isnull=False
     ).first()
-
-
-def _freeze_a_running_check(stack, token, worker, space_id: int, attempts: int = 4) -> int:
-    """Write a large batch and freeze the consensus worker while it checks it; returns the
-    batch's revision."""
-    for attempt in range(attempts):
-        status, body, _ = stack.request(
-            "POST",
-            "/api/v1/spaces/serve/examples",
-            {"examples": _examples(1000, attempt * 1000)},
-            token=token,
-        )
-        assert status == 201, body
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if _checking(space_id):
-                kill_group(worker, signal.SIGSTOP)
-                if _checking(space_id):
-                    return body["teaching_revision"]
-                kill_group(worker, signal.SIGCONT)  # it had just finished: again
-                break
-            time.sleep(0.005)
-    pytest.fail("never caught the consensus worker checking")
 
 
 def test_a_check_that_never_ends_does_not_delay_a_retrain(stack):
@@ -111,7 +87,9 @@ def test_a_check_that_never_ends_does_not_delay_a_retrain(stack):
         assert f"Task {theirs}[" not in log, log[-3000:]
 
     idle = _served_after(stack, token, _rule(stack, token, 100), within=60)
-    batch = _freeze_a_running_check(stack, token, consensus, space_id)
+    _, batch = freeze_during_batch(
+        stack, token, lambda: consensus if _checking(space_id) else None, attempts=4
+    )
     revision = _rule(stack, token, 110)
     busy = _served_after(stack, token, revision, within=SERVED_SECONDS)
     print(f"rule served {idle:.2f} s after its write idle, {busy:.2f} s beside a frozen check")

@@ -25,9 +25,8 @@ from django.conf import settings
 
 from consensus.models import ConsensusState, Contradiction
 from teaching.models import ModelStatus, ModelVersion, Outbox, Space, TrainingState
-from tests.reliability.conftest import model, space_with_owner
+from tests.reliability.conftest import examples, model, space_with_owner
 from tests.reliability.processes import kill_group, uses_redis
-from tests.reliability.test_dead_worker import _examples
 
 pytestmark = [
     pytest.mark.worker,
@@ -64,7 +63,7 @@ def _teach(stack, token: str, n: int, acknowledged: list, errors: list) -> None:
     mine: list[int] = []
     for i in range(WRITES_EACH):
         if i == 3:
-            path, body = "examples", {"examples": _examples(150, 5000 + 200 * n)}
+            path, body = "examples", {"examples": examples(150, 5000 + 200 * n)}
         elif mine and rng.random() < 0.25:
             path, body = f"rules/{rng.choice(mine)}", {"rationale": f"edit {i}"}
         elif rng.random() < 0.5:
@@ -72,7 +71,7 @@ def _teach(stack, token: str, n: int, acknowledged: list, errors: list) -> None:
             label = rng.choice(["no cue", "high elbow", "toss in front"])
             path, body = "rules", {"condition": f"toss_height_cm > {threshold}", "label": label}
         else:
-            path, body = "examples", _examples(1, 7000 + 50 * n + i)[0]
+            path, body = "examples", examples(1, 7000 + 50 * n + i)[0]
         method = "PATCH" if path.startswith("rules/") else "POST"
         status, answer, _ = stack.request(
             method, f"/api/v1/spaces/serve/{path}", body, token=token, timeout=60
