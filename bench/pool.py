@@ -13,7 +13,12 @@ DATABASE_URL says otherwise. The space is the synthetic M world (500 rules, 150 
   again over the pool, the table summed again) and *repeat* (the shared cache answers);
   CPU medians over ``--repeat`` runs;
 - the practice queue, ``GET /practice``, once the model is trained: ranking afresh (as after
-  every new model version) and a repeat (the shared cache answers).
+  every new model version) and a repeat (the shared cache answers);
+- the quick retrain with the pool (target at M: p95 <= 1.0 s): after a full fit (the
+  refine, whose trees the quick retrains reuse), ``--retrains`` times a new example through
+  the API, then ``train_space`` (snapshot with the pool's sample, fit, publish) timed alone:
+  wall and CPU p50 / p95, the fit stage's own wall time, and how many pool cases the fit
+  read (a sample: ``mola.engine.learning.pool``).
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--retrains", type=int, default=20, help="quick retrains timed")
     args = parser.parse_args()
     _setup()
     import numpy as np
@@ -138,6 +144,39 @@ def main() -> None:
         f"practice queue on the pool (2,000 sampled candidates, 200 explained; reasons seen: "
         f"{', '.join(reasons)}): ranking {median(ranked) * 1000:.0f} ms, "
         f"repeat {median(repeated) * 1000:.0f} ms CPU"
+    )
+    retrain_with_pool(client, url, seeded, args.retrains)
+
+
+def retrain_with_pool(client, url: str, seeded, retrains: int) -> None:
+    """The quick retrain of the M space with its pool (module docstring)."""
+    import numpy as np
+
+    from bench._harness import load, median, percentile
+    from teaching.services.training import refine_run, train_space
+
+    refine_run(space_id=seeded.space_id)  # the full fit whose trees the quick ones reuse
+    rows = seeded.world.sample_rows(retrains, np.random.default_rng(11))
+    labels = seeded.world.true_labels(rows)
+    walls, cpus, fits, read, reused = [], [], [], set(), 0
+    for row, label in zip(rows, labels, strict=True):
+        response = client.post(
+            f"{url}/examples", {"features": row, "label": label}, content_type="application/json"
+        )
+        assert response.status_code == 201, response.content[:500]
+        version, wall, cpu = _timed(lambda: train_space(space_id=seeded.space_id))
+        assert version is not None
+        walls.append(wall)
+        cpus.append(cpu)
+        fits.append(float((version.timings or {}).get("fit", 0.0)))
+        read.add((version.metrics.get("pool") or {}).get("cases"))
+        reused += (version.metrics.get("trees") or {}).get("fitted_at_revision") is not None
+    print(
+        f"quick retrain with the pool at M ({retrains} retrains, {reused} with reused trees; "
+        f"pool cases the fit read: {sorted(read, key=str)}; target p95 <= 1.0 s): "
+        f"wall p50 {median(walls):.3f} s p95 {percentile(walls, 95):.3f} s; "
+        f"CPU p50 {median(cpus):.3f} s p95 {percentile(cpus, 95):.3f} s; "
+        f"fit stage p50 {median(fits):.3f} s p95 {percentile(fits, 95):.3f} s [load {load()}]"
     )
 
 
