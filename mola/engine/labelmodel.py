@@ -38,6 +38,15 @@ EXPERTISE_PRIOR: dict[str, tuple[float, float]] = {
     "expert": (7.0, 1.0),
     "master": (15.0, 1.0),
 }
+# Pool cases one labelled example counts for in the rules' firing rates (``fit_label_model``).
+# Large on purpose: the examples' rates then stand wherever they have any, and the pool's
+# expected counts still carry the ratio a rule fires at on one label against the others
+# (its precision), which is all the pool can say about a rule no example meets. On Snorkel's
+# spam split (bench/spam.py: 100 examples, 1,389 pool cases) the held-out log loss of the
+# texts read with the pool fell as this grew: 0.271 (0, EM alone), 0.235 (10), 0.191 (30),
+# 0.168 (100), 0.169 (1,000), and keyword_http's estimated precision rose from 0.43 to 0.97
+# (true 0.94).
+EXAMPLE_WEIGHT = 1000.0
 _BLOCK = 8192  # cases per matrix product (keeps (cases × rules) floats small)
 _FLOOR = 1e-3
 
@@ -62,13 +71,17 @@ def fit_label_model(
     max_iterations: int = 50,
     tolerance: float = 1e-4,
     example_counts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    example_weight: float | None = None,
 ) -> LabelModel:
     """EM over the pool. ``votes`` (n_rules, n_cases) bool: where each rule's vote counts
     (precedences applied by the caller); ``rule_labels`` their label indexes; ``expertise``
     each author's level. ``examples`` (n_rules, n_examples) bool and ``example_labels``:
     labelled cases (where each rule fires on them, and their labels) — or, already counted
     (as a learner has them, weighted), ``example_counts`` = (per rule: agreeing, covered;
-    per label: examples)."""
+    per label: examples). ``example_weight``: pool cases one example counts for in the
+    firing rates (default ``EXAMPLE_WEIGHT``; 0: the pool's EM alone)."""
+    if example_weight is None:
+        example_weight = EXAMPLE_WEIGHT
     n_rules, n_cases = votes.shape
     prior = np.array([EXPERTISE_PRIOR.get(level, EXPERTISE_PRIOR["novice"]) for level in expertise])
     prior = prior.reshape(n_rules, 2)
@@ -100,11 +113,25 @@ def fit_label_model(
         )
         mass = posteriors.sum(axis=0)  # expected cases per label
         own_mass = mass[rule_labels] if n_rules else np.zeros(0)
-        own_rate = np.clip((agree + 1.0) / (own_mass + 2.0), _FLOOR, 1 - _FLOOR)
         other_mass = n_cases - own_mass
-        other_rate = np.clip(
-            fired * (1 - updated) / np.maximum(other_mass, 1.0), _FLOOR, 1 - _FLOOR
-        )
+        if example_weight and per_label.sum() > 0:
+            # The examples' firing rates, per label, with the pool's expected counts added
+            # (module docstring: rules that fire together fool the pool's counts alone).
+            own_examples = per_label[rule_labels] if n_rules else np.zeros(0)
+            other_examples = per_label.sum() - own_examples
+            own_rate = (agree + example_weight * example_agree + 1.0) / (
+                own_mass + example_weight * own_examples + 2.0
+            )
+            other_rate = (
+                fired - agree + example_weight * (example_fired - example_agree) + 1.0
+            ) / (other_mass + example_weight * other_examples + 2.0)
+            own_rate = np.clip(own_rate, _FLOOR, 1 - _FLOOR)
+            other_rate = np.clip(other_rate, _FLOOR, 1 - _FLOOR)
+        else:
+            own_rate = np.clip((agree + 1.0) / (own_mass + 2.0), _FLOOR, 1 - _FLOOR)
+            other_rate = np.clip(
+                fired * (1 - updated) / np.maximum(other_mass, 1.0), _FLOOR, 1 - _FLOOR
+            )
         change = float(np.max(np.abs(updated - reliability))) if n_rules else 0.0
         reliability = updated
         if change < tolerance:

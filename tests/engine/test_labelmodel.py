@@ -89,3 +89,41 @@ def test_no_rules_or_no_cases():
     assert empty.posteriors.shape == (5, 3) and np.allclose(empty.posteriors, 1 / 3)
     none = fit_label_model(np.zeros((2, 0), bool), np.array([0, 1]), ["novice", "master"], 3)
     assert np.allclose(none.reliability, [0.7, 15 / 16])
+
+
+def _correlated_world(seed: int, n_cases: int):
+    """Spam (0) and ham (1); a link (spam) is always a short comment (ham): the two rules
+    fire together on every link, which the model's independence assumption does not allow."""
+    rng = np.random.default_rng(seed)
+    truth = (rng.random(n_cases) < 0.5).astype(np.int64)
+    spam, ham = truth == 0, truth == 1
+
+    def share(p):
+        return rng.random(n_cases) < p
+
+    link = (spam & share(0.3)) | (ham & share(0.02))
+    short = (ham & share(0.4)) | link | (spam & share(0.05))
+    mine = (spam & share(0.3)) | (ham & share(0.06))
+    song = (ham & share(0.3)) | (spam & share(0.08))
+    check = (spam & share(0.25)) | (ham & share(0.005))
+    return truth, np.array([link, short, mine, song, check])
+
+
+def test_examples_anchor_the_rates_of_rules_that_fire_together():
+    labels = np.array([0, 1, 0, 1, 0])
+    for seed in range(3):
+        truth, votes = _correlated_world(seed, 1500)
+        taught, taught_votes = _correlated_world(100 + seed, 100)
+        own = taught[None, :] == labels[:, None]
+        counts = ((taught_votes & own).sum(axis=1), taught_votes.sum(axis=1), np.bincount(taught))
+        measured = np.array([(truth[votes[j]] == labels[j]).mean() for j in range(5)])
+        alone = fit_label_model(
+            votes, labels, ["expert"] * 5, 2, example_counts=counts, example_weight=0
+        )
+        anchored = fit_label_model(votes, labels, ["expert"] * 5, 2, example_counts=counts)
+        error_alone = np.abs(alone.reliability - measured).mean()
+        error_anchored = np.abs(anchored.reliability - measured).mean()
+        assert error_anchored < 0.12 and error_anchored < error_alone / 2, (seed, error_anchored)
+        right_alone = (alone.posteriors.argmax(axis=1) == truth).mean()
+        right_anchored = (anchored.posteriors.argmax(axis=1) == truth).mean()
+        assert right_anchored > right_alone + 0.15, (seed, right_alone, right_anchored)
