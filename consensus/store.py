@@ -9,7 +9,9 @@ fields and digests compared live in ``consensus.stored_fields``.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -22,8 +24,10 @@ from consensus.signals import disputes_grouped, disputes_opened
 from consensus.stored_fields import (
     FIELD_NAMES,
     Digests,
-    digest_of,
+    changed_fields,
+    content_digest,
     revisions_of,
+    stored_content,
     stored_fields,
 )
 from mola.db import consistent_read
@@ -32,6 +36,7 @@ from mola.engine.consensus import Ref
 from teaching.models import TEACHING_MODELS, Space, Status
 from teaching.services.disputes import teachings_mark_disputed
 
+_ATTNAMES = {field.name: field.attname for field in Contradiction._meta.concrete_fields}
 INSERT_BATCH = 2_000  # rows per short write transaction when a check creates many
 StoredRows = dict[str, tuple[int, str, str]]  # key → pk, status, digest
 
@@ -50,13 +55,27 @@ class StoreMemory:
 
 
 @dataclass
+class _Change:
+    """A stored row whose content changed: the columns to write (``digest`` and
+    ``checked_revision`` among them). A plain record, not a model instance: an example edit
+    at M changes ~14k rows, and building and saving models for them cost seconds."""
+
+    pk: int
+    key: str
+    status: str
+    digest: str
+    values: dict[str, Any]
+
+
+@dataclass
 class _Plan:
     """What one check writes, worked out from a read of the stored rows (no lock held)."""
 
     generation: int
     stored: StoredRows  # as read when planning
     created: list[Contradiction]
-    changed: list[Contradiction]  # pk set; the fields in ``FIELD_NAMES`` (and, reopened, status)
+    changed: list[_Change]  # open (or staying closed) rows whose content changed
+    reopened: list[Contradiction]  # pk set; every field in ``FIELD_NAMES``, status open
     closing: list[str]  # keys of open rows no longer found
     open_keys: set[str]  # found keys that are open once the plan is written
     reopened_keys: set[str]
@@ -130,7 +149,7 @@ def _plan(
         return None
     generation, proposed, stored, closed_revisions, threaded, appealed = read
     digests = memory.digests
-    plan = _Plan(generation, stored, [], [], [], set(), set(), ThreadPlan([], {}), set())
+    plan = _Plan(generation, stored, [], [], [], [], set(), set(), ThreadPlan([], {}), set())
     for key, item in found.items():
         row = stored.get(key)
         if row is None:
@@ -145,15 +164,27 @@ def _plan(
         )
         if reopen or status == ContradictionStatus.OPEN:
             plan.open_keys.add(key)
-        if digest == digest_of(key, item, digests) and not reopen:
+        known = digests.get(key)
+        if known is not None and known[0] is item and known[1] == digest and not reopen:
+            continue  # the index handed back the object stored last time: unchanged
+        content = stored_content(item)
+        fresh = content_digest(content)
+        digests[key] = (item, fresh)
+        if fresh == digest and not reopen:
             continue
-        fields = stored_fields(item, revision)
-        changed = Contradiction(pk=pk, space=space, key=key, status=status, **fields)
         if reopen:
-            changed.status, changed.thread, changed.closed_at = ContradictionStatus.OPEN, None, None
-            changed.close_note = "Opened again: one of its teachings changed."
+            row = Contradiction(pk=pk, space=space, key=key, **content)
+            row.digest, row.checked_revision = fresh, revision
+            row.status, row.thread, row.closed_at = ContradictionStatus.OPEN, None, None
+            row.close_note = "Opened again: one of its teachings changed."
+            plan.reopened.append(row)
             plan.reopened_keys.add(key)
-        plan.changed.append(changed)
+            continue
+        # What the row holds is ``known``'s content when its digest is the stored one.
+        before = known[0] if known is not None and known[1] == digest else None
+        values = {name: content[name] for name in changed_fields(before, item)}
+        values.update(digest=fresh, checked_revision=revision)
+        plan.changed.append(_Change(pk, key, status, fresh, values))
     plan.disputed = {
         (ref.type, ref.id)
         for key in plan.open_keys
@@ -276,10 +307,18 @@ def _write(
         if batches:
             created += Contradiction.objects.bulk_create(batches[-1])
         newly_open += created
-        _rows_update(plan.changed, FIELD_NAMES)
-        reopened = [row for row in plan.changed if row.key in plan.reopened_keys]
-        _rows_update(reopened, ("status", "thread", "closed_at", "close_note"))
-        newly_open += reopened
+        _rows_update([(change.pk, change.values) for change in plan.changed])
+        reopening = ("status", "thread", "closed_at", "close_note")
+        _rows_update(
+            [
+                (
+                    row.pk,
+                    {name: getattr(row, _ATTNAMES[name]) for name in (*FIELD_NAMES, *reopening)},
+                )
+                for row in plan.reopened
+            ]
+        )
+        newly_open += plan.reopened
         closing = [plan.stored[key][0] for key in plan.closing]
         for start in range(0, len(closing), 500):
             Contradiction.objects.filter(pk__in=closing[start : start + 500]).update(
@@ -302,24 +341,26 @@ def _write(
     return created
 
 
-def _rows_update(rows: list[Contradiction], names: tuple[str, ...]) -> None:
-    """What ``bulk_update(rows, names)`` writes, as one prepared ``UPDATE … WHERE id = %s``
-    run with ``executemany``: Django's ``bulk_update`` builds a ``CASE`` expression per row
-    and field, which cost 35 s of CPU for the ~15k rows a one-example edit changes at M."""
-    if not rows:
-        return
+def _rows_update(rows: list[tuple[int, dict[str, Any]]]) -> None:
+    """Write each row's values (pk, {field name: value}) with one prepared ``UPDATE … WHERE
+    id = %s`` per set of field names, run with ``executemany``: Django's ``bulk_update``
+    builds a ``CASE`` expression per row and field, which cost 35 s of CPU for the ~15k rows
+    a one-example edit changes at M."""
+    by_names: dict[tuple[str, ...], list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+    for pk, values in rows:
+        by_names[tuple(values)].append((pk, values))
     quote, meta = connection.ops.quote_name, Contradiction._meta
-    fields = [meta.get_field(name) for name in names]
-    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
-    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
-    params = [
-        [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
-        + [row.pk]
-        for row in rows
-    ]
-    with connection.cursor() as cursor:
-        for start in range(0, len(params), INSERT_BATCH):
-            cursor.executemany(sql, params[start : start + INSERT_BATCH])
+    for names, batch in by_names.items():
+        fields = [meta.get_field(name) for name in names]
+        assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+        sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
+        params = [
+            [field.get_db_prep_save(values[field.name], connection) for field in fields] + [pk]
+            for pk, values in batch
+        ]
+        with connection.cursor() as cursor:
+            for start in range(0, len(params), INSERT_BATCH):
+                cursor.executemany(sql, params[start : start + INSERT_BATCH])
 
 
 def _remember(memory: StoreMemory, plan: _Plan, created: list[Contradiction] | None) -> None:
@@ -328,7 +369,7 @@ def _remember(memory: StoreMemory, plan: _Plan, created: list[Contradiction] | N
         memory.generation = -1  # not written, or the database did not say the new ids
         return
     rows = plan.stored  # read for this plan alone, or the memory itself: updated in place
-    for row in [*created, *plan.changed]:
+    for row in [*created, *plan.changed, *plan.reopened]:
         rows[row.key] = (row.pk, row.status, row.digest)
     for key in plan.closing:
         pk, _, digest = rows[key]

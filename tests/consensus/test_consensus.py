@@ -107,6 +107,43 @@ def test_incremental_equals_from_scratch(space, teacher, expert):
     assert incremental == scratch and len([s for s in incremental if s[2] == "open"]) >= 3
 
 
+_STORED = ("key", "kind", "teachings", "witness", "region", "evidence", "severity", "note")
+_STORED += ("summary", "expected", "status", "digest", "first", "second", "thread_id")
+
+
+def test_a_row_whose_severity_and_note_move_is_stored_as_a_recompute_stores_it(
+    space, teacher, expert
+):
+    """An example entering a suspect rule's region moves the severity and note of each of
+    the rule's overlaps and nothing else of them: the check writes only the columns that
+    moved, and every column then holds what a from-scratch recompute stores."""
+    from teaching.services.examples import example_create
+
+    suspect, _ = rule_create(
+        space=space, user=teacher, condition="toss_height_cm > 60", label="toss in front"
+    )
+    rule_create(space=space, user=expert, condition="toss_height_cm < 80", label="no cue")
+    for height in (100, 110, 120):  # outside the overlap: its evidence stays the same
+        example_create(
+            space=space, user=expert, features=row(toss_height_cm=height), label="high elbow"
+        )
+    consensus_check(space_id=space.pk)
+    overlap = Contradiction.objects.get(kind="rule_overlap")
+    assert f"rule #{suspect.pk}" in overlap.note.lower() and "3 of the 3" in overlap.note
+    example_create(space=space, user=expert, features=row(toss_height_cm=130), label="high elbow")
+    consensus_check(space_id=space.pk)
+    moved = Contradiction.objects.get(pk=overlap.pk)
+    assert "4 of the 4" in moved.note and moved.severity != overlap.severity
+    assert (moved.witness, moved.evidence, moved.region) == (
+        overlap.witness,
+        overlap.evidence,
+        overlap.region,
+    )
+    incremental = sorted(Contradiction.objects.values_list(*_STORED))
+    consensus_recompute(space=space)
+    assert sorted(Contradiction.objects.values_list(*_STORED)) == incremental
+
+
 def test_contradictions_api_lists_most_severe_first_and_filters(
     api, space, teacher, expert, outsider
 ):
