@@ -16,10 +16,14 @@ every rule's severities, so every rule is re-checked: not on each write of a bus
 
 from __future__ import annotations
 
+import gc
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any
+
+from django.conf import settings
 
 from mola.db import consistent_read
 from mola.engine.consensus import (
@@ -57,7 +61,8 @@ class SpaceIndex:
     memory: Any = None
 
 
-_indexes: dict[int, SpaceIndex] = {}
+# By space, least recently used first: at most ``settings.CONSENSUS_INDEXES_KEPT``.
+_indexes: OrderedDict[int, SpaceIndex] = OrderedDict()
 # Held while an index is read or changed: web threads share a process's indexes.
 index_lock = Lock()
 
@@ -199,8 +204,15 @@ def current_index(space_id: int, *, traffic: bool = False) -> tuple[Space, Space
         cached = _indexes.get(space_id)
         read = _read(space_id, cached)
         if read.whole or cached is None:
+            if cached is not None:
+                _dropped()
             cached = _indexes[space_id] = _built(read)
+            _indexes.move_to_end(space_id)
+            while len(_indexes) > max(1, settings.CONSENSUS_INDEXES_KEPT):
+                _indexes.popitem(last=False)
+                _dropped()
             return read.space, cached
+        _indexes.move_to_end(space_id)
         gone = set(cached.versions) - set(read.versions)
         affected: set[Ref] = set()
         for ref in gone:
@@ -221,6 +233,14 @@ def current_index(space_id: int, *, traffic: bool = False) -> tuple[Space, Space
         return read.space, cached
 
 
+def _dropped() -> None:
+    """An index was dropped: a check may have frozen it (``consensus.services``, so the
+    collector stops scanning it); unfreeze, so that anything of it only a reference cycle
+    holds is collected like any garbage."""
+    gc.unfreeze()
+
+
 def forget(space_id: int) -> None:
     with index_lock:
-        _indexes.pop(space_id, None)
+        if _indexes.pop(space_id, None) is not None:
+            _dropped()

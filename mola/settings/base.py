@@ -252,6 +252,12 @@ SERVING_POLL_SECONDS = env_int("SERVING_POLL_MS", 100) / 1000
 # Unlabelled cases a space may hold (imports past it are refused whole).
 CASE_POOL_MAX = env_int("CASE_POOL_MAX", 200_000)
 
+# --- Consensus (consensus/loading.py) ----------------------------------------------------
+# Spaces whose consensus index a process keeps warm (least recently checked dropped first;
+# ~350 MB each at M, a few MB for a small space). A dropped space's next check builds it
+# again (M: ~20 s of CPU).
+CONSENSUS_INDEXES_KEPT = env_int("CONSENSUS_INDEXES_KEPT", 8)
+
 # --- Model versions ----------------------------------------------------------------------
 # Model versions each space keeps (the serving one always); older ones are pruned by the
 # workers' sweep (teaching/services/retention.py). 0 keeps every version.

@@ -144,6 +144,24 @@ def test_a_row_whose_severity_and_note_move_is_stored_as_a_recompute_stores_it(
     assert sorted(Contradiction.objects.values_list(*_STORED)) == incremental
 
 
+def test_a_process_keeps_at_most_the_configured_number_of_indexes(space, teacher, settings):
+    from consensus import loading
+
+    settings.CONSENSUS_INDEXES_KEPT = 1
+    rule_create(space=space, user=teacher, condition="toss_height_cm > 60", label="no cue")
+    consensus_check(space_id=space.pk)
+    assert list(loading._indexes) == [space.pk]
+    other = type(space).objects.create(
+        slug="other",
+        name="Other",
+        features=space.features,
+        labels=space.labels,
+        created_by=space.created_by,
+    )
+    loading.current_index(other.pk)
+    assert list(loading._indexes) == [other.pk]  # the least recently used one went
+
+
 def test_contradictions_api_lists_most_severe_first_and_filters(
     api, space, teacher, expert, outsider
 ):
