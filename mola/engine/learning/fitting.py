@@ -71,10 +71,13 @@ def fit_parts(
     trees: Literal["fit", "reuse"],
     cache: FitCache | None,
     cancelled: Callable[[], bool] | None,
+    threads: int = 1,
 ) -> Parts:
     """Fit the text reader, the neighbour encoding and index, and the forest (or reuse it),
     then the authors' discounts and the rules' reliabilities. ``cache`` keeps the forest
-    fitted here; ``cancelled`` is asked by the forest (``FitCancelled``)."""
+    fitted here (and the last one's setting, while settled, is fitted again without a
+    search: forest.settled_setting); ``cancelled`` is asked by the forest
+    (``FitCancelled``); ``threads``: the forest's trees fitted side by side."""
     n_labels = prep.n_labels
     label_counts = np.bincount(prep.y, minlength=n_labels).astype(np.float64)
     if prep.pool is not None:
@@ -93,7 +96,9 @@ def fit_parts(
     stored = stored_rows(vetoes, random_state)
     index = ExampleIndex(points[stored])
     trees_started = time.perf_counter()
-    example_trees, out_of_fold = _forest(prep, snapshot, encoder, random_state, trees, cancelled)
+    example_trees, out_of_fold = _forest(
+        prep, snapshot, encoder, random_state, trees, cancelled, cache, threads
+    )
     trees_seconds = time.perf_counter() - trees_started
     if trees == "fit" and cache is not None:
         cache.trees = example_trees
@@ -301,6 +306,8 @@ def _forest(
     random_state: int,
     trees: Literal["fit", "reuse"],
     cancelled: Callable[[], bool] | None,
+    cache: FitCache | None = None,
+    threads: int = 1,
 ) -> tuple[ExampleTrees | None, np.ndarray | None]:
     """The forest and its out-of-fold probabilities at the selected rows: fitted afresh
     ("fit"), the prepared reusable one ("reuse"), or none."""
@@ -324,6 +331,8 @@ def _forest(
             authors,
             author_names,
             cancelled,
+            previous=cache.trees if cache is not None else None,
+            threads=threads,
         )
         if example_trees is not None:
             _remember_fit(example_trees, snapshot, prep, prep.ids[prep.selected], out_of_fold)

@@ -77,6 +77,15 @@ LARGE_GRID = 2
 # and the forest has LARGE_TREES trees (module docstring: why so few).
 LARGE_LEAVES = 256
 LARGE_TREES = 24
+# A cancellable fit grows each forest this many trees at a time and asks between the parts
+# (scikit-learn's warm start: the same forest as in one go), so a refine gives way to a
+# teacher's next write within a fraction of a second, not after a whole forest.
+TREES_PER_PART = 8
+# Beyond GRID_ROWS examples a fit may keep the setting the last grid search chose (the
+# space's previous trees, ``settled_setting``) while the examples it chose on are within
+# this share of today's: the search is a whole forest more (0.2-1 s of CPU at M) and picks
+# the same setting again unless the examples changed.
+SETTLED_CHANGE = 0.1
 
 
 class FitCancelled(Exception):
@@ -99,6 +108,8 @@ class ExampleTrees:
     calibration_ids = np.zeros(0, dtype=np.int64)
     calibration_probabilities = np.zeros((0, 0))
     legacy = False  # boosted trees of an artefact stored before the forest: not used
+    # How many rows the grid search that chose ``setting`` ran on (0: unknown, search).
+    searched_rows = 0
 
     def __init__(
         self,
@@ -160,11 +171,16 @@ class ExampleTrees:
         *,
         cancelled: Callable[[], bool] | None = None,
         weights: np.ndarray | None = None,
+        settled: tuple[dict[str, Any], int] | None = None,
+        threads: int = 1,
     ) -> np.ndarray:
         """Fit a forest per ``FOREST_GRID`` setting and keep the one of best out-of-bag
         accuracy (then log loss), as the rules-as-features baseline of bench/quality.py is
         tuned; returns its out-of-bag probabilities (rows × n_labels; uniform for a row
-        every tree saw). ``cancelled`` is asked between the grid's forests."""
+        every tree saw). ``cancelled`` is asked between the grid's forests and between the
+        parts of each (``TREES_PER_PART``). ``settled``: a setting the grid search already
+        chose and the rows it chose on (``settled_setting``), fitted alone. ``threads``: trees fitted side by side (the
+        forest is the same whatever the number, but for rounding in its out-of-bag sums)."""
         labels = np.unique(y)
         if len(labels) < 2:
             self.only_label = int(labels[0])
@@ -178,26 +194,34 @@ class ExampleTrees:
         if len(y) > GRID_ROWS:
             grid = tuple({**g, "max_leaf_nodes": LARGE_LEAVES} for g in grid[:LARGE_GRID])
             n_trees = LARGE_TREES
+        searched = weights is None and (settled is None or settled[0] not in grid)
         if weights is not None:  # a refit with authors' discounts: the setting chosen before
             grid = (self.setting,)
+        elif not searched:
+            grid = (settled[0],)
+            self.searched_rows = settled[1]
         for i, setting in enumerate(grid):
             if i:
                 _go_on(cancelled)
             model = RandomForestClassifier(
                 n_estimators=n_trees,
                 random_state=seed,
-                n_jobs=1,
+                n_jobs=threads,
                 max_samples=min(len(y), MAX_BOOTSTRAP),
                 oob_score=True,
                 **setting,
-            ).fit(x, y, sample_weight=weights)
+            )
+            _grow(model, x, y, weights, cancelled)
             out = np.zeros((len(y), self.n_labels))
             out[:, model.classes_] = np.nan_to_num(model.oob_decision_function_, nan=0.0)
             out[out.sum(axis=1) == 0] = 1.0 / self.n_labels
             score = (-float((out.argmax(axis=1) == y).mean()), log_loss(out, y))
             if best is None or score < best[0]:
                 best = (score, model, out, setting)
-        _, self.model, out, self.setting = best
+        _, model, out, self.setting = best
+        self.model = _fitted(model)
+        if searched:
+            self.searched_rows = len(y)
         return out
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
@@ -217,6 +241,46 @@ class ExampleTrees:
         """(rows,) 1 where the forest has seen every firing rule on ``SEEN`` examples or
         more, less where a rule it barely saw fires, 0 where one it never saw fires."""
         return rule_support(fired, self.coverage)
+
+
+def _grow(model, x, y, weights, cancelled: Callable[[], bool] | None) -> None:
+    """Fit the forest ``model`` — in parts of ``TREES_PER_PART`` trees, asking ``cancelled``
+    between them, when there is someone to ask. Out-of-bag scores are computed once, with
+    the last part (they cover every tree)."""
+    n_trees = model.n_estimators
+    if cancelled is None or n_trees <= TREES_PER_PART:
+        model.fit(x, y, sample_weight=weights)
+        return
+    model.set_params(warm_start=True, oob_score=False)
+    for upto in range(TREES_PER_PART, n_trees + TREES_PER_PART, TREES_PER_PART):
+        if upto > TREES_PER_PART:
+            _go_on(cancelled)
+        last = upto >= n_trees
+        model.set_params(n_estimators=min(upto, n_trees), oob_score=last)
+        model.fit(x, y, sample_weight=weights)
+    model.set_params(warm_start=False)
+
+
+def _fitted(model):
+    """``model`` as it is stored: predicting with one thread (a web process answers many
+    requests at once; the fit's threads were the fit's)."""
+    model.set_params(n_jobs=1)
+    return model
+
+
+def settled_setting(
+    previous: ExampleTrees | None, n_rows: int
+) -> tuple[dict[str, Any], int] | None:
+    """The forest setting the space's ``previous`` trees were fitted with and the rows its
+    grid search ran on, if those are within ``SETTLED_CHANGE`` of ``n_rows`` (and
+    ``n_rows`` is beyond ``GRID_ROWS``, where a search costs whole forests); None: search
+    again."""
+    searched = getattr(previous, "searched_rows", 0)
+    if previous is None or not searched or n_rows <= GRID_ROWS or previous.legacy:
+        return None
+    if abs(n_rows - searched) > SETTLED_CHANGE * searched:
+        return None
+    return dict(previous.setting), searched
 
 
 def rule_support(fired: np.ndarray, coverage: np.ndarray) -> np.ndarray:
@@ -293,13 +357,17 @@ def fit_trees(
     authors: np.ndarray,
     author_names: list[str],
     cancelled: Callable[[], bool] | None = None,
+    previous: ExampleTrees | None = None,
+    threads: int = 1,
 ) -> tuple[ExampleTrees | None, np.ndarray | None]:
     """The forest and its held-out probabilities at the ``selected`` rows: out-of-bag where
     it saw the row, its prediction where the row was left out of its sample (None, None
     when examples are too few). ``authors``: each row's author code in ``author_names``;
     the forest is refitted with the authors' discounts when they matter (authors.py),
-    kept in ``trees.author_trust``. ``cancelled``: asked before each forest is fitted;
-    ``FitCancelled`` when it says so."""
+    kept in ``trees.author_trust``. ``cancelled``: asked before each forest is fitted and
+    between its parts; ``FitCancelled`` when it says so. ``previous``: the space's last
+    fitted trees, whose setting is kept while it is settled (``settled_setting``).
+    ``threads``: trees fitted side by side."""
     n = len(y)
     if n < MIN_TREE_EXAMPLES or n_labels < 2 or not len(selected):
         return None, None
@@ -313,13 +381,18 @@ def fit_trees(
     position = np.searchsorted(rows, pool)
     trees.fitted_ids = np.sort(ids[pool])
     _go_on(cancelled)
-    oob = trees.fit(x_rows[position], y[pool], seed, cancelled=cancelled)
+    settled = settled_setting(previous, len(pool))
+    oob = trees.fit(
+        x_rows[position], y[pool], seed, cancelled=cancelled, settled=settled, threads=threads
+    )
     trust = author_trust(authors[pool], y[pool], oob)
     present = np.bincount(authors[pool], minlength=len(trust)) > 0
     if present.any() and trust[present].min() < RELEVANT:
         _go_on(cancelled)
         discount = np.maximum(trust[authors[pool]], 1e-3)
-        oob = trees.fit(x_rows[position], y[pool], seed, weights=discount)
+        oob = trees.fit(
+            x_rows[position], y[pool], seed, weights=discount, cancelled=cancelled, threads=threads
+        )
         trees.author_trust = {
             author_names[a]: float(trust[a]) for a in np.flatnonzero(present & (trust < 1))
         }

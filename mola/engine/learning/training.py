@@ -74,6 +74,7 @@ def fit(
     cache: FitCache | None = None,
     trees: Literal["fit", "reuse"] = "fit",
     cancelled: Callable[[], bool] | None = None,
+    threads: int = 1,
 ) -> TaughtModel:
     """Learn a model from ``snapshot``. Never fails on a degenerate snapshot (no rules, no
     examples, one label…); teachings naming a label outside the schema are left out.
@@ -83,7 +84,12 @@ def fit(
     ``trees``: "fit" fits the boosted trees afresh (and leaves them in ``cache``); "reuse"
     takes the cache's trees if they fit this snapshot, else goes without (module docstring).
     ``cancelled``: asked before each tree ensemble is fitted and between the parts of a long
-    one (forest.py); True raises ``FitCancelled``.
+    one (forest.py); True raises ``FitCancelled``. ``threads``: the forest's trees fitted
+    side by side (the same model, but for float rounding in the out-of-bag sums).
+
+    With a ``cache`` whose last trees were fitted on about as many examples (beyond
+    forest.GRID_ROWS), the forest keeps their setting instead of searching the grid again
+    (forest.settled_setting): the same model whenever the search would choose the same.
     """
     if trees not in ("fit", "reuse"):
         raise ValueError(f'trees is "fit" or "reuse", not {trees!r}')
@@ -96,7 +102,13 @@ def fit(
     arrays_done = time.perf_counter()
 
     parts = fit_parts(
-        prep, snapshot, random_state=random_state, trees=trees, cache=cache, cancelled=cancelled
+        prep,
+        snapshot,
+        random_state=random_state,
+        trees=trees,
+        cache=cache,
+        cancelled=cancelled,
+        threads=threads,
     )
     choice = choose_parameters(prep, parts, params)  # may take the pool's texts (pool.py)
     model = assemble(prep, parts, choice, params)

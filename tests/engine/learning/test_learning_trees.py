@@ -103,3 +103,44 @@ def test_with_few_examples_the_forest_has_a_floor_that_fades_as_examples_come():
     assert forest_floor(100) == pytest.approx(1 / 3)  # a quarter
     assert forest_floor(50) > forest_floor(100) > forest_floor(149) > 0
     assert forest_floor(150) == forest_floor(100_000) == 0.0
+
+
+def test_a_cancellable_forest_grows_in_parts_and_is_the_same_forest():
+    rng = np.random.default_rng(3)
+    x = _features(rng, 300)
+    y = ((x[:, 0] > 0) + (x[:, 3] > 0.5)).astype(np.int64)
+    whole = ExampleTrees(SCHEMA, np.zeros(0, np.int64), np.zeros(0, np.int64), 3)
+    whole_oob = whole.fit(x, y, seed=0)
+    asked = []
+    parts = ExampleTrees(SCHEMA, np.zeros(0, np.int64), np.zeros(0, np.int64), 3)
+    parts_oob = parts.fit(x, y, seed=0, cancelled=lambda: asked.append(1))
+    # Between the grid's forests, and between the parts of each (a refine gives way fast).
+    per_forest = -(-forest.FOREST_TREES // forest.TREES_PER_PART) - 1
+    assert len(asked) == len(forest.FOREST_GRID) * (per_forest + 1) - 1
+    np.testing.assert_array_equal(parts_oob, whole_oob)
+    queries = _features(np.random.default_rng(4), 200)
+    np.testing.assert_array_equal(parts.probabilities(queries), whole.probabilities(queries))
+    assert parts.model.n_jobs == 1 and not parts.model.warm_start  # stored as before
+
+
+def test_a_settled_setting_is_fitted_without_a_search(monkeypatch):
+    rng = np.random.default_rng(5)
+    x = _features(rng, 300)
+    y = (x[:, 3] > 0.5).astype(np.int64)
+    searched = ExampleTrees(SCHEMA, np.zeros(0, np.int64), np.zeros(0, np.int64), 3)
+    searched.fit(x, y, seed=0)
+    assert searched.searched_rows == 300
+    # Beyond GRID_ROWS, within SETTLED_CHANGE of the rows searched on: kept, not searched.
+    monkeypatch.setattr(forest, "GRID_ROWS", 100)
+    assert forest.settled_setting(searched, 320) == (searched.setting, 300)
+    assert forest.settled_setting(searched, 331) is None  # 10 % more examples: search again
+    assert forest.settled_setting(searched, 269) is None
+    assert forest.settled_setting(None, 300) is None
+    monkeypatch.setattr(forest, "GRID_ROWS", 4_000)
+    assert forest.settled_setting(searched, 300) is None  # a search is cheap here
+    other = next(s for s in forest.FOREST_GRID if s != searched.setting)
+    asked = []
+    kept = ExampleTrees(SCHEMA, np.zeros(0, np.int64), np.zeros(0, np.int64), 3)
+    kept.fit(x, y, seed=0, settled=(other, 290), cancelled=lambda: asked.append(1))
+    assert kept.setting == other and kept.searched_rows == 290  # it was not searched here
+    assert len(asked) == -(-forest.FOREST_TREES // forest.TREES_PER_PART) - 1  # one forest
