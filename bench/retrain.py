@@ -240,7 +240,7 @@ def bench_size(env: BenchEnv, size: str, writes: int, seed: int, refined_writes:
             refined_cpus[name].append(float((timings.get("cpu") or {}).get(name, 0.0)))
         refined_stages["notice"].append((served_at - fresh.trained_at).total_seconds())
     # Writes that land while a refine is fitting: REFINE_DELAY after a quick version is
-    # served its refine starts; a second later (M: a third into its fit) the next write.
+    # served its refine starts; a second later (M: within its forest) the next write.
     from teaching.services.training import REFINE_DELAY
 
     during = []

@@ -240,6 +240,12 @@ TEACHING_WRITE_RATE = _rate("TEACHING_WRITE_RATE", "120/min")
 # How far back the contributors' share of predictions looks (hourly buckets in the cache).
 CREDIT_WINDOW_HOURS = env_int("CREDIT_WINDOW_HOURS", 168)
 
+# --- Training (teaching/services/training) -----------------------------------------------
+# Threads a refine fits its forest's trees with: a refine waits for no teacher's write (it
+# gives way to one within a part of its forest), so on an idle machine it may take both
+# cores; a quick retrain fits no forest. 1 on a machine whose cores the pools already fill.
+REFINE_THREADS = env_int("REFINE_THREADS", 2)
+
 # --- Serving (teaching/services/serving.py) ---------------------------------------------
 # A web process keeps answering with the version it holds while it loads a newer one, for
 # at most this long after the newer one was published; then a request loads it itself.

@@ -28,12 +28,15 @@ A space never stays "training" for good:
 Quick, then refined. The forest is most of a fit, so a retrain reuses the trees of the
 space's last full fit (``fit(…, trees="reuse")``: new examples act at once through the
 neighbours, a counterexample through its veto) and publishes in a fraction of that. It then
-asks for a *refine* (``refine_schedule``): a moment later (``REFINE_DELAY``, so a teacher
-still typing gets quick retrains, not refines thrown away), a full fit of the same revision
-is published as a newer version of it. At most one refine is pending per space. A refine
-computes without the claim — a quick retrain of a newer revision never waits for it — and
-gives up as soon as a newer revision is wanted (before each tree fit, and under the claim
-before publishing): that revision's quick version and its own refine supersede it. Each
+asks for a *refine* (``refine_schedule``): at once (``REFINE_DELAY``), a full fit of the same
+revision is published as a newer version of it. At most one refine is pending per space. A
+refine computes without the claim — a quick retrain of a newer revision never waits for
+it — and gives up as soon as a newer revision is wanted (before each forest and between its
+parts of a few trees, and under the claim before publishing): that revision's quick
+version and its own refine supersede it. A refine fits its forest with
+``settings.REFINE_THREADS`` threads, keeps the forest setting its last grid search chose
+while the examples are about as many (forest.settled_setting), and records where its time
+went per stage, wall and CPU (``ModelVersion.timings``, ``stages.py``). Each
 worker process keeps its own trees (``FitCache``); one without them, or with older ones
 than a stored version's, takes them from that version's artefact.
 

@@ -2,14 +2,15 @@
 
 Owns scheduling it ``REFINE_DELAY`` after the quick version (at most one pending per space,
 remembered in the cache), running it without the space's claim, giving way to any newer
-revision (before each tree fit, and under the claim before publishing), and never
-publishing it twice.
+revision (before each forest and between its parts, and under the claim before
+publishing), and never publishing it twice.
 """
 
 from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import OperationalError
 
@@ -24,10 +25,12 @@ from teaching.services.training.stages import Stages
 
 log = logging.getLogger(__name__)
 
-# Seconds from a quick version to its refine: long enough for a teacher's next write of a
-# burst to land first (writes meanwhile cancel it), short enough that the refined version is
-# served within two seconds of the write at M (1.5 s before the forest shrank there).
-REFINE_DELAY = 0.5
+# Seconds from a quick version to its refine. None: a teacher's write during a refine makes
+# it give way within a part of its forest (forest.TREES_PER_PART), so waiting for a burst's
+# next write bought little; and on the one-machine broker a countdown is served by the
+# worker's timer thread, which sleeps up to a second between looks (a 0.5 s countdown
+# waited 0.5-1.5 s; 1.5 s until the forest shrank at M).
+REFINE_DELAY = 0.0
 REFINE_PENDING = 60  # seconds a pending refine keeps others from being scheduled (if lost)
 
 
@@ -128,6 +131,7 @@ def _refine(space_id: int) -> ModelVersion | None:
                 cache=fitted,
                 trees="fit",
                 cancelled=lambda: _newer_wanted(space_id, revision),
+                threads=settings.REFINE_THREADS,
             )
     except FitCancelled:
         log.info("refine of space %s at %s gave way to a newer revision", space_id, revision)
