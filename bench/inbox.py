@@ -16,11 +16,9 @@ dir (or the DATABASE_URL given).
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -30,19 +28,6 @@ if str(ROOT) not in sys.path:
 
 MEMBERS = 30
 RULES, CONCEPTS, EXAMPLES = 500, 20, 5_000
-
-
-def _setup() -> None:
-    os.environ.setdefault("MOLA_DATA_DIR", tempfile.mkdtemp(prefix="mola-bench-inbox-"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mola.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "false")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def _community(snapshot):
@@ -157,8 +142,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6, help="consensus checks in the day")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    _setup()
+    from bench import _harness
     from bench._harness import load
+
+    _harness.in_process("inbox", CELERY_TASK_ALWAYS_EAGER="false")
     from bench.synthetic import synthetic_snapshot
     from community.models import Notification
     from community.services.notifications import notifications_mark_read

@@ -27,10 +27,8 @@ through (PostgreSQL).
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -48,19 +46,6 @@ KIND_SHARE = {  # of generated rows, close to what a check stores
 }
 STATUS_SHARE = {"open": 0.8, "resolved": 0.15, "dismissed": 0.05}
 THREADED_SHARE = 0.1  # of generated open rows, attached to one of the space's threads
-
-
-def setup() -> None:
-    if "MOLA_DATA_DIR" not in os.environ:
-        os.environ["MOLA_DATA_DIR"] = tempfile.mkdtemp(prefix="mola-bench-moderation-")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mola.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def seed_community():
@@ -288,7 +273,7 @@ def main() -> None:
         help="time the newest community already in MOLA_DATA_DIR (no seeding, no check)",
     )
     args = parser.parse_args()
-    setup()
+    _harness.in_process("moderation")
     from django.db import connection
 
     print(f"database: {connection.vendor}; load before: {load()}")
