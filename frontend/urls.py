@@ -18,6 +18,7 @@ from frontend.views import (
     playground,
     resolve,
     review,
+    rules,
     spaces,
     teach,
 )
@@ -54,6 +55,7 @@ space_urls = [
     ),
     path("t/<kind:kind>/<int:teaching_id>/retire/", teach.teaching_retire, name="teaching-retire"),
     path("t/<kind:kind>/<int:teaching_id>/revert/", teach.teaching_revert, name="teaching-revert"),
+    path("rules/", rules.rule_list, name="rules"),
     path("examples/", examples.example_list, name="examples"),
     path("examples/new/", examples.example_create, name="example-create"),
     path("playground/", playground.playground, name="playground"),

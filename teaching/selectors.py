@@ -117,7 +117,12 @@ def member_teachings(*, space: Space, user, limit: int = 25) -> dict[str, Any]:
 
 def example_authors(*, space: Space) -> list[str]:
     """Usernames of everyone who taught the space an example."""
-    model = TEACHING_MODELS["example"]
+    return teaching_authors(space=space, kind="example")
+
+
+def teaching_authors(*, space: Space, kind: str) -> list[str]:
+    """Usernames of everyone who taught the space a teaching of ``kind``."""
+    model = TEACHING_MODELS[kind]
     return sorted(set(model.objects.filter(space=space).values_list("author__username", flat=True)))
 
 

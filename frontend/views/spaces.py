@@ -57,11 +57,9 @@ def rule_metrics(metrics: dict[str, Any], rule_id: int) -> dict[str, Any]:
     return {}
 
 
-def rule_rows(space: Space, metrics: dict[str, Any]) -> list[dict[str, Any]]:
-    """Live rules with the teaching examples they cover (counted here, so proposed rules
-    get figures too; ``consensus.preview.rule_coverage``) and the serving model's
-    reliability for each."""
-    rules = list(selectors.live_rules(space=space))
+def rule_rows(space: Space, rules: list, metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """``rules`` with the teaching examples each covers (counted here, so proposed rules get
+    figures too; ``consensus.preview.rule_coverage``) and the serving model's reliability."""
     coverage = rule_coverage(space=space, rules=rules)
     return [
         {
@@ -74,11 +72,27 @@ def rule_rows(space: Space, metrics: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+DASHBOARD_RULES = 10  # the rest are on the rules page
+
+
+def least_trusted_rules(space: Space, metrics: dict[str, Any]) -> tuple[list, int]:
+    """The ``DASHBOARD_RULES`` live rules the serving model trusts least (those it has no
+    figure for first: new since the version), and how many live rules there are."""
+    rules = list(selectors.live_rules(space=space))
+
+    def trust(rule) -> tuple[float, int]:
+        reliability = rule_metrics(metrics, rule.pk).get("reliability")
+        return (-1.0 if reliability is None else reliability, -rule.pk)
+
+    return sorted(rules, key=trust)[:DASHBOARD_RULES], len(rules)
+
+
 @space_page
 def dashboard(request: HttpRequest, space: Space, membership: Membership) -> HttpResponse:
     status = selectors.model_status(space=space)
     versions = list(selectors.version_list(space=space)[:60])
-    rules = rule_rows(space, status["metrics"])
+    shown, rules_total = least_trusted_rules(space, status["metrics"])
+    rules = rule_rows(space, shown, status["metrics"])
     return page(
         request,
         "frontend/dashboard.html",
@@ -91,6 +105,7 @@ def dashboard(request: HttpRequest, space: Space, membership: Membership) -> Htt
         my_change=evaluation_selectors.latest_change_of(space=space, user=request.user),
         versions=versions[:8],
         rules=rules,
+        rules_total=rules_total,
         disputes=notable_disputes(space=space, teachings=[r["rule"] for r in rules]),
         activity=selectors.recent_revisions(space=space),
         counts=selectors.teaching_counts(space=space),

@@ -21,6 +21,8 @@ def space_pages(taught) -> dict[str, set[str]]:
         f"{s}/t/rule/{rule}/": everyone,
         f"{s}/t/concept/{concept}/": everyone,
         f"{s}/t/example/{example}/": everyone,
+        f"{s}/rules/": everyone,
+        f"{s}/rules/?label=no+cue&author=novice&status=proposed&disputed=false": everyone,
         f"{s}/examples/": everyone,
         f"{s}/examples/?label=no+cue&author=teacher&status=active": everyone,
         f"{s}/playground/": everyone,
