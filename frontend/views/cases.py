@@ -48,11 +48,28 @@ def case_list(request: HttpRequest, space: Space, membership: Membership) -> Htt
     )
 
 
+COVERAGE_PER_PAGE = 50
+# How the coverage table may be ordered: the rules to look at first (most conflicts), the
+# broadest, or as taught.
+COVERAGE_ORDERS = {
+    "conflicts": lambda r: (-r["counts"]["conflicts"], -r["counts"]["coverage"], r["rule"]["id"]),
+    "coverage": lambda r: (-r["counts"]["coverage"], r["rule"]["id"]),
+    "rule": lambda r: r["rule"]["id"],
+}
+
+
 @space_page
 @require_GET
 def coverage_table(request: HttpRequest, space: Space, membership: Membership) -> HttpResponse:
-    """The coverage table, loaded after the page (it may take a second on a big pool)."""
-    return render(request, "frontend/_coverage.html", {"coverage": pool_coverage(space=space)})
+    """The coverage table, loaded after the page (it may take a second on a big pool), a
+    page of rules at a time."""
+    coverage = pool_coverage(space=space)
+    order = request.GET.get("order", "")
+    order = order if order in COVERAGE_ORDERS else "conflicts"
+    ordered = sorted(coverage["rules"], key=COVERAGE_ORDERS[order])
+    paged = Paginator(ordered, COVERAGE_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"coverage": coverage, "paged": paged, "order": order, "orders": COVERAGE_ORDERS}
+    return render(request, "frontend/_coverage.html", {"space": space, **context})
 
 
 def _next_case(request: HttpRequest, space: Space, membership: Membership) -> HttpResponse:

@@ -40,6 +40,38 @@ def test_the_cases_page_lists_filters_and_covers(client_as, pool):
     assert "50 %" in table and "toss_height_cm &gt; 90" in table
 
 
+def test_the_coverage_table_shows_a_page_of_rules_most_conflicting_first(client_as, pool, space):
+    from teaching.models import Rule, Status
+
+    author = Rule.objects.get(space=space).author
+    Rule.objects.bulk_create(
+        [
+            Rule(
+                space=space,
+                author=author,
+                condition=f"toss_height_cm > {h}",
+                label="no cue",
+                status=Status.ACTIVE,
+            )
+            for h in range(0, 120, 2)  # below 95: 2 cases in conflict, above: 1
+        ]
+    )
+    client = client_as("teacher")
+    first = client.get(f"{P}/cases/coverage/").content.decode()
+    assert first.count("data-rule=") == 50 and "1–50 of 61" in first
+    # Most conflicting first (the taught "toss in front" rule's cases 95 and 130), the
+    # broadest first among equals; the least conflicting come last.
+    assert "toss_height_cm &gt; 0<" in first.split("data-rule=")[1]
+    last = client.get(f"{P}/cases/coverage/", {"page": 2}).content.decode()
+    assert last.count("data-rule=") == 11 and "Page 2 of 2" in last
+    assert "toss_height_cm &gt; 118<" in last and "toss_height_cm &gt; 118<" not in first
+    by_rule = client.get(f"{P}/cases/coverage/", {"order": "rule"}).content.decode()
+    assert "toss_height_cm &gt; 90" in by_rule.split("data-rule=")[1]  # taught first
+    broadest = client.get(f"{P}/cases/coverage/", {"order": "coverage"}).content.decode()
+    assert "toss_height_cm &gt; 0<" in broadest.split("data-rule=")[1]
+    assert "toss_height_cm &gt; 118<" not in broadest  # covers one case: on page 2
+
+
 def test_practice_answer_shows_the_model_before_and_after(client_as, pool, space):
     client = client_as("teacher")
     assert client.get(f"{P}/practice/").status_code == 200
