@@ -63,3 +63,18 @@ def test_the_dashboard_shows_ten_rules_and_links_to_all(client_as, taught, space
     assert f'href="{S}/rules/"' in html
     table = html[html.index('aria-label="Rules table"') :]
     assert _table_rows(table[: table.index("</table>")]) == 10
+
+
+def test_a_long_vocabulary_of_concepts_starts_folded(client_as, taught, space):
+    from teaching.models import Concept
+
+    html = client_as("teacher").get(f"{S}/teach/").content.decode()
+    assert "<details open>\n    <summary>Concepts</summary>" in html  # one concept: open
+    Concept.objects.bulk_create(
+        [
+            Concept(space=space, author=taught["rule"].author, name=f"c{i}", definition="fatigued")
+            for i in range(25)
+        ]
+    )
+    html = client_as("teacher").get(f"{S}/teach/").content.decode()
+    assert "<details>\n    <summary>Concepts (26)</summary>" in html
