@@ -14,6 +14,13 @@ discount (never above the declared weight), and only when someone's falls below
 The discount then applies everywhere an example counts: the forest is refitted with it,
 the kernel's pull, and the rules' reliabilities (so a saboteur's own examples no longer
 vouch for their rules, which lose weight to everyone else's contrary examples).
+
+Learning the discounts costs a forest (the plain one whose out-of-bag probabilities they
+come from), so a refine beyond 4,000 examples fits the discounted forest at once with the
+discounts its space's last trees learned, while no author's examples changed by more than
+``TRUST_SHRINK`` since (forest.settled_trust): learned again on about the same examples
+they differ by out-of-bag noise, which at M moved an author across ``RELEVANT`` from one
+example to the next.
 """
 
 from __future__ import annotations

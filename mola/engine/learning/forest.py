@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from mola.engine.learning.arrays import row_slices
-from mola.engine.learning.authors import RELEVANT, author_trust
+from mola.engine.learning.authors import RELEVANT, TRUST_SHRINK, author_trust
 from mola.engine.learning.evidence import suppress_losers
 from mola.engine.learning.matching import Matcher
 from mola.engine.learning.scoring import log_loss
@@ -110,6 +110,8 @@ class ExampleTrees:
     legacy = False  # boosted trees of an artefact stored before the forest: not used
     # How many rows the grid search that chose ``setting`` ran on (0: unknown, search).
     searched_rows = 0
+    # Examples per author when ``author_trust`` was learned (None: unknown, learn again).
+    trust_counts: dict[str, int] | None = None
 
     def __init__(
         self,
@@ -179,8 +181,10 @@ class ExampleTrees:
         tuned; returns its out-of-bag probabilities (rows × n_labels; uniform for a row
         every tree saw). ``cancelled`` is asked between the grid's forests and between the
         parts of each (``TREES_PER_PART``). ``settled``: a setting the grid search already
-        chose and the rows it chose on (``settled_setting``), fitted alone. ``threads``: trees fitted side by side (the
-        forest is the same whatever the number, but for rounding in its out-of-bag sums)."""
+        chose and the rows it chose on (``settled_setting``), fitted alone. ``weights``:
+        the authors' discounts (with the setting chosen before, or the settled one).
+        ``threads``: trees fitted side by side (the forest is the same whatever the number,
+        but for rounding in its out-of-bag sums)."""
         labels = np.unique(y)
         if len(labels) < 2:
             self.only_label = int(labels[0])
@@ -194,12 +198,14 @@ class ExampleTrees:
         if len(y) > GRID_ROWS:
             grid = tuple({**g, "max_leaf_nodes": LARGE_LEAVES} for g in grid[:LARGE_GRID])
             n_trees = LARGE_TREES
-        searched = weights is None and (settled is None or settled[0] not in grid)
-        if weights is not None:  # a refit with authors' discounts: the setting chosen before
-            grid = (self.setting,)
-        elif not searched:
+        searched = False
+        if settled is not None and settled[0] in grid:
             grid = (settled[0],)
             self.searched_rows = settled[1]
+        elif weights is not None:  # a refit with authors' discounts: the setting chosen before
+            grid = (self.setting,)
+        else:
+            searched = True
         for i, setting in enumerate(grid):
             if i:
                 _go_on(cancelled)
@@ -281,6 +287,28 @@ def settled_setting(
     if abs(n_rows - searched) > SETTLED_CHANGE * searched:
         return None
     return dict(previous.setting), searched
+
+
+def settled_trust(
+    previous: ExampleTrees | None,
+    settled: tuple[dict[str, Any], int] | None,
+    counted: dict[str, int],
+) -> dict[str, float] | None:
+    """The authors' discounts ``previous`` was refitted with (authors.py), to fit with at
+    once, while its setting is settled (``settled_setting``) and no author's examples
+    (``counted``: per author name, today) changed by more than ``TRUST_SHRINK`` since they
+    were learned: a discount learned again on about the same examples differs by the
+    out-of-bag noise alone, and learning it costs a forest. None: learn them again (also
+    when ``previous`` was not refitted: its plain forest gives the trust at no cost)."""
+    if settled is None or previous is None or not previous.author_trust:
+        return None
+    then = previous.trust_counts
+    if then is None:
+        return None
+    for name in then.keys() | counted.keys():
+        if abs(counted.get(name, 0) - then.get(name, 0)) > TRUST_SHRINK:
+            return None
+    return previous.author_trust
 
 
 def rule_support(fired: np.ndarray, coverage: np.ndarray) -> np.ndarray:
@@ -366,7 +394,8 @@ def fit_trees(
     the forest is refitted with the authors' discounts when they matter (authors.py),
     kept in ``trees.author_trust``. ``cancelled``: asked before each forest is fitted and
     between its parts; ``FitCancelled`` when it says so. ``previous``: the space's last
-    fitted trees, whose setting is kept while it is settled (``settled_setting``).
+    fitted trees, whose setting is kept while it is settled (``settled_setting``), and
+    whose authors' discounts are fitted with at once while they are (``settled_trust``).
     ``threads``: trees fitted side by side."""
     n = len(y)
     if n < MIN_TREE_EXAMPLES or n_labels < 2 or not len(selected):
@@ -382,20 +411,45 @@ def fit_trees(
     trees.fitted_ids = np.sort(ids[pool])
     _go_on(cancelled)
     settled = settled_setting(previous, len(pool))
-    oob = trees.fit(
-        x_rows[position], y[pool], seed, cancelled=cancelled, settled=settled, threads=threads
-    )
-    trust = author_trust(authors[pool], y[pool], oob)
-    present = np.bincount(authors[pool], minlength=len(trust)) > 0
-    if present.any() and trust[present].min() < RELEVANT:
-        _go_on(cancelled)
+    counts = np.bincount(authors[pool], minlength=len(author_names))
+    counted = {author_names[a]: int(counts[a]) for a in np.flatnonzero(counts)}
+    kept = settled_trust(previous, settled, counted)
+    if kept is not None:
+        # Learned on about these examples: the discounted forest at once (one forest, not
+        # the plain one to learn the trust from and the discounted one).
+        trust = np.array([kept.get(name, 1.0) for name in author_names])
         discount = np.maximum(trust[authors[pool]], 1e-3)
         oob = trees.fit(
-            x_rows[position], y[pool], seed, weights=discount, cancelled=cancelled, threads=threads
+            x_rows[position],
+            y[pool],
+            seed,
+            weights=discount,
+            cancelled=cancelled,
+            settled=settled,
+            threads=threads,
         )
-        trees.author_trust = {
-            author_names[a]: float(trust[a]) for a in np.flatnonzero(present & (trust < 1))
-        }
+        trees.author_trust, trees.trust_counts = dict(kept), previous.trust_counts
+    else:
+        oob = trees.fit(
+            x_rows[position], y[pool], seed, cancelled=cancelled, settled=settled, threads=threads
+        )
+        trust = author_trust(authors[pool], y[pool], oob)
+        present = counts[: len(trust)] > 0
+        trees.trust_counts = counted
+        if present.any() and trust[present].min() < RELEVANT:
+            _go_on(cancelled)
+            discount = np.maximum(trust[authors[pool]], 1e-3)
+            oob = trees.fit(
+                x_rows[position],
+                y[pool],
+                seed,
+                weights=discount,
+                cancelled=cancelled,
+                threads=threads,
+            )
+            trees.author_trust = {
+                author_names[a]: float(trust[a]) for a in np.flatnonzero(present & (trust < 1))
+            }
     held_out = np.zeros((len(selected), n_labels))
     inside = np.isin(selected, pool)
     held_out[inside] = oob[np.searchsorted(pool, selected[inside])]

@@ -4,6 +4,8 @@ doubtful, and their rule loses its weight."""
 
 from __future__ import annotations
 
+from mola.engine.learning import fit, forest
+from mola.engine.learning.caching import FitCache
 from tests.engine.learning.learning_kit import (
     FRONT,
     KNEES,
@@ -12,6 +14,7 @@ from tests.engine.learning.learning_kit import (
     predict_one,
     rows,
     rule,
+    snapshot,
     trained,
 )
 
@@ -89,3 +92,49 @@ def test_switching_off_the_rules_an_explanation_says_decide_lowers_its_answer():
         if named:
             assert after[i, label] < before[i, label]
         assert set(named) <= {r["id"] for r in explanations[i].rules}
+
+
+def test_a_refit_keeps_the_discounts_learned_on_about_the_same_examples(monkeypatch):
+    # Beyond GRID_ROWS (here lowered to 20) a fit with the space's cache keeps the last
+    # search's setting and, while no author's examples changed by more than TRUST_SHRINK,
+    # the authors' discounts: one discounted forest, not a plain one to learn them from
+    # and a discounted one.
+    monkeypatch.setattr(forest, "GRID_ROWS", 20)
+    monkeypatch.setattr(forest, "LARGE_TREES", forest.TREES_PER_PART)  # one part a forest
+    monkeypatch.setattr(forest, "SETTLED_CHANGE", 0.5)  # the setting stays settled here
+    cache = FitCache()
+    parts = dict(rules=[HONEST, SABOTAGE])
+    first = fit(snapshot(**parts, examples=[*HONEST_EXAMPLES, *SABOTEUR_EXAMPLES]), cache=cache)
+    sam = first.trees_.author_trust["sam"]
+    assert sam < 0.5 and first.trees_.trust_counts["sam"] == len(SABOTEUR_EXAMPLES)
+    one_more = example(199, KNEES, author="eve", toss_height_cm=10.0, elbow_angle=80.0)
+    asked = []
+    again = fit(
+        snapshot(**parts, examples=[*HONEST_EXAMPLES, *SABOTEUR_EXAMPLES, one_more]),
+        cache=cache,
+        cancelled=lambda: asked.append(1),
+    )
+    assert len(asked) == 1  # before its one forest
+    assert again.trees_.author_trust == first.trees_.author_trust
+    assert again.trees_.trust_counts == first.trees_.trust_counts  # as when learned
+    assert again.rule_reliability_[2] < 0.5 < 0.8 < again.rule_reliability_[1]
+    # eve teaches 11 more (over TRUST_SHRINK): the discounts are learned again.
+    more = [
+        example(
+            400 + i,
+            FRONT if i % 2 else KNEES,
+            author="eve",
+            toss_height_cm=(65.0 + 6 * i) if i % 2 else (5.0 + 3 * i),
+            elbow_angle=50.0 + 9 * i,
+        )
+        for i in range(11)
+    ]
+    asked.clear()
+    later = fit(
+        snapshot(**parts, examples=[*HONEST_EXAMPLES, *SABOTEUR_EXAMPLES, one_more, *more]),
+        cache=cache,
+        cancelled=lambda: asked.append(1),
+    )
+    assert len(asked) == 2  # the plain forest, then the discounted one
+    assert later.trees_.trust_counts["eve"] == first.trees_.trust_counts["eve"] + 12
+    assert later.trees_.author_trust["sam"] < 0.5
