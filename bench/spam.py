@@ -22,8 +22,10 @@ teachings than Snorkel's. ``--words`` prints the same rows with ``contains`` (wh
 Scores (accuracy, and F1 with spam as the positive class): the rules' majority vote with
 Snorkel's tie-break (ties and comments no rule covers are decided by a hash of the row
 position, as ``snorkel.utils.probs_to_preds`` does), MOLA's model fitted on the rules and
-the dev examples, and Snorkel's three published accuracies (10 labelling functions; the
-end model also trains on the 1,586 unlabelled train comments, which MOLA does not see).
+the dev examples, the same with the 1,586 unlabelled train comments as the space's case
+pool (their labels are never read; the row says whether the end-model candidate was
+served: mola.engine.learning.pool), and Snorkel's three published accuracies (10 labelling
+functions; its end model also trains on the 1,586 unlabelled train comments).
 Times are CPU seconds (``time.process_time``), medians over ``--runs``.
 """
 
@@ -198,9 +200,12 @@ def mola_rows(splits, words: bool, runs: int, pool: bool) -> list[tuple[str, flo
     if pool:
         used = model.metrics_["pool"]
         texts = used.get("texts") or {}
+        end = texts.get("end_model") or {}
         timing = (
             f"pool {used['cases']} cases: rule counts {'kept' if used['rules_kept'] else 'left out'}"
-            f", texts {'kept' if texts.get('kept') else 'left out'}; " + timing
+            f", texts in the blend {'kept' if texts.get('kept') else 'left out'}"
+            f", end model {'served' if end.get('kept') else 'left out'}"
+            f" (held-out log loss blend / end model {end.get('blend_log_loss')}); " + timing
         )
     rows.append((name, accuracy, f1, timing))
     if pool and model.text_ is not None:

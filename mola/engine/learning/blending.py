@@ -178,6 +178,7 @@ def choose_settings(
         "cv_log_loss": None,
         "ece": None,
         "n_cv": 0,
+        "row_losses": None,
     }
     if not len(rows):
         return chosen
@@ -243,6 +244,7 @@ def choose_settings(
         cv_log_loss=round(log_loss(probabilities, truth), 6),
         ece=_rounded(expected_calibration_error(probabilities, truth)),
         n_cv=int(size),
+        row_losses=-np.log(np.clip(probabilities[np.arange(size), truth], 1e-12, 1.0)),
     )
     return chosen
 

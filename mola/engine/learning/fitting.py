@@ -5,7 +5,8 @@ Owns, in order (``training.fit`` calls them): the parts learned from the example
 the forest — fitted or reused —, the authors' discounts and the rules' reliabilities with
 what the pool adds); the choice of the blend's settings on held-out rows
 (``choose_parameters``, which hands the arrays to ``blending.choose_settings``, and keeps
-the texts read with the pool only if the blend's held-out log loss says so); and the
+the texts read with the pool only if the blend's held-out log loss says so, else weighs
+Snorkel's end-model recipe against the blend row by row: ``_end_model``, pool.py); and the
 ``TaughtModel`` built from them (``assemble``).
 """
 
@@ -26,7 +27,12 @@ from mola.engine.learning.evidence import reliability, vote_matrix
 from mola.engine.learning.forest import ExampleTrees, fit_trees, reused_out_of_fold
 from mola.engine.learning.model import ExampleTable, RuleTable, TaughtModel
 from mola.engine.learning.neighbours import ExampleIndex, stored_rows
-from mola.engine.learning.pool import PoolTexts, fit_label_model_on, rule_counts
+from mola.engine.learning.pool import (
+    END_MODEL_MARGIN,
+    PoolTexts,
+    fit_label_model_on,
+    rule_counts,
+)
 from mola.engine.learning.preparation import Prepared, covered_by
 from mola.engine.learning.snapshot import Snapshot
 from mola.engine.learning.text import TextReader
@@ -188,7 +194,46 @@ def choose_parameters(prep: Prepared, parts: Parts, params: LearningParams) -> d
         text_pool["kept"] = (pooled_choice["cv_log_loss"] or 0) < (choice["cv_log_loss"] or 0)
         if text_pool["kept"]:
             parts.reader, parts.index, choice = parts.pooled_texts[0], pooled_index, pooled_choice
+        else:
+            choice = _end_model(prep, parts, params, choice, pooled_index, pooled_points)
     return choice
+
+
+def _end_model(
+    prep: Prepared,
+    parts: Parts,
+    params: LearningParams,
+    choice: dict[str, Any],
+    pooled_index: ExampleIndex,
+    pooled_points: np.ndarray,
+) -> dict[str, Any]:
+    """Snorkel's end-model recipe as a candidate: the words read with the pool's probable
+    labels, with the rules' votes and the neighbours but without the forest (which learned
+    from the examples alone), against the blend ``choice``, by a paired per-row comparison
+    of their held-out log losses. The candidate stays unless the blend is better by more
+    than ``END_MODEL_MARGIN`` standard errors of the per-row differences (pool.py says why).
+    Updates ``parts`` when it stays."""
+    end = _choose_for(
+        prep, parts, params, pooled_index, pooled_points, parts.pooled_texts[1], forest=False
+    )
+    text_pool = parts.text_pool
+    kept, gap = False, None
+    if choice["row_losses"] is not None and end["row_losses"] is not None:
+        differences = end["row_losses"] - choice["row_losses"]
+        spread = float(np.std(differences, ddof=1) / math.sqrt(len(differences)))
+        gap = float(np.mean(differences))
+        kept = gap <= END_MODEL_MARGIN * spread
+        text_pool["end_model"] = {
+            "blend_log_loss": [choice["cv_log_loss"], end["cv_log_loss"]],
+            "mean_difference": round(gap, 6),
+            "standard_error": round(spread, 6),
+            "kept": kept,
+        }
+    if not kept:
+        return choice
+    parts.reader, parts.index = parts.pooled_texts[0], pooled_index
+    parts.example_trees, parts.out_of_fold = None, None
+    return end
 
 
 def _judge_pool_counts(
@@ -219,9 +264,10 @@ def _choose_for(
     index: ExampleIndex,
     points: np.ndarray,
     text: np.ndarray | None,
+    forest: bool = True,
 ) -> dict[str, Any]:
     """``blending.choose_settings`` with the neighbours ``index``/``points`` and the texts'
-    out-of-fold probabilities ``text``."""
+    out-of-fold probabilities ``text``; ``forest=False``: a blend without the forest."""
     default_bandwidth = params.default_bandwidth * math.sqrt(max(1, len(prep.schema.features)))
     reused = prep.reused
     selected = prep.selected
@@ -243,9 +289,9 @@ def _choose_for(
         parts.label_counts,
         prep.n_labels,
         default_bandwidth,
-        parts.out_of_fold,
+        parts.out_of_fold if forest else None,
         parts.vetoes,
-        reused.mass if reused is not None and parts.example_trees is reused else None,
+        reused.mass if forest and reused is not None and parts.example_trees is reused else None,
         parts.discount[selected] if parts.discount is not None else None,
         text[selected] if text is not None else None,
     )

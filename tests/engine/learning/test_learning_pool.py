@@ -152,3 +152,43 @@ def test_texts_read_the_pool_only_where_the_held_out_examples_say_it_helps():
     probe = table_from_rows(TEXT, [{"comment": "my channel"}, {"comment": "great beat"}])
     assert np.array_equal(model.predict_proba(probe), again.predict_proba(probe))
     assert model.predict(probe) == ["spam", "ham"]
+
+
+def test_the_end_model_reads_words_only_the_pool_taught():
+    # Taught spam always names the channel; the pool's spam does too, with words no example
+    # holds (money, prize...). Only a model of the words trained on the pool's probable
+    # labels knows those words without the channel.
+    rng = np.random.default_rng(0)
+    taught_spam = ["channel", "subscribe", "visit", "link"]
+    pool_spam = ["money", "free", "win", "cash", "prize"]
+    ham = ["song", "voice", "music", "dance", "great", "lovely", "beat", "love", "she", "sings"]
+
+    def words(vocabulary, k):
+        return " ".join(rng.choice(vocabulary, k))
+
+    taught = [
+        ExampleSpec(id=i, features={"comment": text}, label=label, author="eve", expertise="expert")
+        for i, (text, label) in enumerate(
+            [("my channel " + words(taught_spam, 3), "spam") for _ in range(20)]
+            + [(words(ham, 4), "ham") for _ in range(20)]
+        )
+    ]
+    pool = tuple({"comment": "my channel " + words(pool_spam, 3)} for _ in range(150)) + tuple(
+        {"comment": words(ham, 4)} for _ in range(200)
+    )
+    rule = RuleSpec(
+        id=1,
+        label="spam",
+        author="ann",
+        expertise="expert",
+        condition=compile_condition('comment contains "channel"', TEXT),
+    )
+    plain = fit(Snapshot(schema=TEXT, rules=(rule,), examples=tuple(taught)))
+    model = fit(Snapshot(schema=TEXT, rules=(rule,), examples=tuple(taught), pool=pool))
+    probe = table_from_rows(TEXT, [{"comment": "free cash prize"}, {"comment": "lovely voice"}])
+    assert plain.predict(probe) == ["ham", "ham"]
+    assert model.predict(probe) == ["spam", "ham"]
+    end = model.metrics_["pool"]["texts"]["end_model"]
+    assert end["kept"] == (end["mean_difference"] <= 2 * end["standard_error"])
+    assert end["kept"] and model.trees_ is None
+    assert model.metrics_["parameters"]["tree_mass"] == 0.0
