@@ -152,10 +152,13 @@ def _evidence(
     if example_trees is not None and example_trees.author_trust:
         trust = example_trees.author_trust
         discount = np.array([trust.get(e.author, 1.0) for e in prep.training])
-        taken = weights * (1 - discount)
-        covered = covered - covered_by(
-            prep.matcher, prep.table, prep.winners, prep.losers, prep.y, taken, n_labels
-        )
+        if example_trees is prep.reused and prep.covered_taken is not None:
+            covered = covered - prep.covered_taken  # counted while preparing
+        else:
+            taken = weights * (1 - discount)
+            covered = covered - covered_by(
+                prep.matcher, prep.table, prep.winners, prep.losers, prep.y, taken, n_labels
+            )
         weights = weights * discount
     rule_count = len(prep.rules)
     agree = covered[np.arange(rule_count), prep.rule_labels] if rule_count else np.zeros(0)
@@ -386,7 +389,7 @@ def _forest(
     reused = prep.reused
     if reused is not None and reused.mass > 0 and len(prep.selected) and not reused.only_label:
         out_of_fold = reused_out_of_fold(
-            reused, prep.matcher, prep.table, prep.winners, prep.losers, prep.ids, prep.selected
+            reused, prep.table, prep.fired_selected, prep.held, prep.ids, prep.selected
         )
         return reused, out_of_fold
     return None, None

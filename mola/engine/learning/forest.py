@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from mola.engine.learning.arrays import row_slices
+from mola.engine.learning.arrays import row_slices, table_take
 from mola.engine.learning.authors import RELEVANT, TRUST_SHRINK, author_trust
 from mola.engine.learning.evidence import suppress_losers
 from mola.engine.learning.matching import Matcher
@@ -504,18 +504,19 @@ def reuse_candidates(trees: ExampleTrees, ids: np.ndarray) -> np.ndarray:
 
 def reused_out_of_fold(
     trees: ExampleTrees,
-    matcher: Matcher,
     table: Table,
-    winners: np.ndarray,
-    losers: np.ndarray,
+    fired_selected: np.ndarray,
+    held: np.ndarray,
     ids: np.ndarray,
     selected: np.ndarray,
 ) -> np.ndarray:
     """Held-out probabilities of reused trees at the ``selected`` rows (taken among
     ``reuse_candidates``): their predictions where they never saw the row, the kept
-    out-of-bag probability where they did."""
-    x = _encode_rows(trees, matcher, table, selected, winners, losers)
-    out = trees.probabilities(x)
+    out-of-bag probability where they did. ``fired_selected`` (rules × selected, after
+    precedence) and ``held`` (concepts × rows) are the preparation's: the rows are not
+    matched again (a third of a quick retrain's matching at M)."""
+    part = table_take(table, selected)
+    out = trees.probabilities(trees.encode(part, fired_selected, held[:, selected]))
     seen = np.isin(ids[selected], trees.fitted_ids)
     if seen.any():
         at = np.searchsorted(trees.calibration_ids, ids[selected][seen])

@@ -72,6 +72,9 @@ class Prepared:
     held: np.ndarray  # (concepts, rows) concept truths
     fired_selected: np.ndarray  # (rules, selected) firing at the held-out rows
     pool: Pool | None  # the unlabelled cases' sample (pool.py), None without any
+    # With reused trees that discount authors: what the discount takes off ``covered``,
+    # counted in the same pass (``covered_by`` would match every row again).
+    covered_taken: np.ndarray | None = None
 
 
 def prepare(
@@ -126,8 +129,12 @@ def prepare(
         selected = _selection_rows(
             params, rng, len(training), n_labels, reuse_candidates(reused, ids)
         )
-    covered, coverage, held, fired_selected = _match_training(
-        matcher, table, winners, losers, y, weights, n_labels, selected
+    taken = None
+    if reused is not None and reused.author_trust:
+        trust = reused.author_trust
+        taken = weights * (1 - np.array([trust.get(e.author, 1.0) for e in training]))
+    covered, coverage, held, fired_selected, covered_taken = _match_training(
+        matcher, table, winners, losers, y, weights, n_labels, selected, taken
     )
     pool = prepare_pool(schema, snapshot.pool, matcher, winners, losers, random_state, rows)
     return Prepared(
@@ -156,6 +163,7 @@ def prepare(
         held=held,
         fired_selected=fired_selected,
         pool=pool,
+        covered_taken=covered_taken,
     )
 
 
@@ -216,11 +224,13 @@ def _match_training(
     weights: np.ndarray,
     n_labels: int,
     selected: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    taken: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Match every rule and concept on the training rows, keeping only what fitting needs:
-    per-rule weighted label counts and coverage, concept truths, and the firing at the
-    held-out rows. Rules go through in groups (all rules × 100,000 rows would be 200 MB);
-    a group's label counts are one matrix product."""
+    per-rule weighted label counts and coverage, concept truths, the firing at the
+    held-out rows, and (with ``taken``, per row) the label counts of those weights alone,
+    else None. Rules go through in groups (all rules × 100,000 rows would be 200 MB); a
+    group's label counts are one matrix product."""
     n_rules, n = matcher.n_rules, table.n_rows
     # Where a winner fires its losers are silenced: the winners' masks are needed first.
     winner_masks = dict(
@@ -235,6 +245,11 @@ def _match_training(
     label_weights = np.zeros((n, max(n_labels, 1)), dtype=np.float32)
     label_weights[np.arange(n), y] = weights
     covered = np.zeros((n_rules, max(n_labels, 1)))
+    taken_weights = covered_taken = None
+    if taken is not None:
+        taken_weights = np.zeros_like(label_weights)
+        taken_weights[np.arange(n), y] = taken
+        covered_taken = np.zeros_like(covered)
     coverage = np.zeros(n_rules, dtype=np.int64)
     fired_selected = np.zeros((n_rules, len(selected)), dtype=bool)
     held = np.zeros((matcher.n_concepts, n), dtype=bool)
@@ -253,10 +268,14 @@ def _match_training(
             floats = as_floats[: len(block)]
             np.copyto(floats, block)
             covered[start : target + 1] = floats @ label_weights
+            if taken_weights is not None:
+                covered_taken[start : target + 1] = floats @ taken_weights
             coverage[start : target + 1] = np.count_nonzero(block, axis=1)
             fired_selected[start : target + 1] = block[:, selected]
             start = target + 1
-    return covered[:, :n_labels], coverage, held, fired_selected
+    if covered_taken is not None:
+        covered_taken = covered_taken[:, :n_labels]
+    return covered[:, :n_labels], coverage, held, fired_selected, covered_taken
 
 
 def covered_by(
