@@ -148,12 +148,14 @@ def _fresh_process_caches():
     from cases.selectors import clear_matrices
     from community.services import credit
     from consensus import loading
+    from consensus.preview import forget_teaching_examples
     from evaluation.services import versions
     from teaching.services import serving, traffic
 
     clear_matrices()
     versions._last_models.clear()
     loading._indexes.clear()
+    forget_teaching_examples()
     serving.forget()  # unpickled models, and the newest version held per space
     credit.flush()  # the last test's credit counted in memory, into the cache cleared next
     traffic.flush()

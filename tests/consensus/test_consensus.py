@@ -217,6 +217,32 @@ def test_preview_says_what_a_rule_would_do(api, space, teacher, expert):
     assert bad.status_code == 400 and bad.json()["errors"][0]["suggestion"] == "toss_height_cm"
 
 
+def test_a_preview_after_a_write_counts_the_new_example(api, space, teacher, expert):
+    """The examples are read once per revision of the space: a write makes the next preview
+    read them again."""
+    from teaching.services.examples import example_create
+
+    def covers() -> tuple[int, int]:
+        body = (
+            api(teacher)
+            .post(
+                f"{S}/rules/preview",
+                {"condition": "toss_height_cm > 60", "label": "toss in front"},
+                format="json",
+            )
+            .json()
+        )
+        return body["covers"]["agreeing"], body["covers"]["disagreeing"]
+
+    example_create(space=space, user=expert, features=row(toss_height_cm=70), label="no cue")
+    assert covers() == (0, 1)
+    assert covers() == (0, 1)  # the same revision: the same examples
+    example_create(
+        space=space, user=expert, features=row(toss_height_cm=100), label="toss in front"
+    )
+    assert covers() == (1, 1)
+
+
 def test_a_check_planned_before_a_moderator_closed_a_thread_plans_again(space, teacher, expert):
     """The store compares outside the write lock; a resolution in between must not be undone."""
     from consensus import store
