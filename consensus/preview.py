@@ -29,6 +29,7 @@ from teaching.services.rules import rule_check
 
 PREVIEW_ID = -1  # never a database id
 MAX_LISTED = 50  # example ids the API lists per group; the counts are always complete
+PREDICT_DIRECTLY = 500  # covered examples a preview labels itself rather than look up
 
 
 @dataclass
@@ -72,6 +73,18 @@ class TeachingExamples:
     ids: np.ndarray
     labels: np.ndarray
     table: Table
+
+    # The labels a model version gives these examples (``predicted_by``): one version kept.
+    predictions: dict[int, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
+
+    def predicted_by(self, version) -> np.ndarray:
+        """The labels ``version`` gives every one of these examples, worked out once."""
+        found = self.predictions.get(version.pk)
+        if found is None:
+            found = np.asarray(load_model(version).predict(self.table), dtype=object)
+            self.predictions.clear()
+            self.predictions[version.pk] = found
+        return found
 
     def rows(self, mask: np.ndarray) -> Table:
         return Table(
@@ -207,8 +220,13 @@ def _predictions_changed(
     if not covered.any():
         return 0
     try:
-        model = load_model(serving_version(space=space))
+        version = serving_version(space=space)
+        if covered.sum() <= PREDICT_DIRECTLY:
+            predicted = np.asarray(load_model(version).predict(examples.rows(covered)))
+        else:
+            # A broad rule, previewed again and again as its author types: the version's
+            # labels for every example, once (~1 s at M), then a count.
+            predicted = examples.predicted_by(version)[covered]
     except MolaError:
         return None
-    predicted = model.predict(examples.rows(covered))
-    return int(sum(1 for p in predicted if p != label))
+    return int((predicted != label).sum())

@@ -243,6 +243,50 @@ def test_a_preview_after_a_write_counts_the_new_example(api, space, teacher, exp
     assert covers() == (1, 1)
 
 
+@pytest.mark.parametrize("directly", [500, 0], ids=["labelled-directly", "looked-up"])
+def test_a_preview_counts_the_covered_examples_the_model_labels_otherwise(
+    api, space, teacher, expert, monkeypatch, directly
+):
+    from consensus import preview
+    from teaching.services.examples import examples_create
+    from teaching.services.predict import load_model, serving_version
+    from teaching.services.training import train_space
+
+    monkeypatch.setattr(preview, "PREDICT_DIRECTLY", directly)
+    rule_create(space=space, user=expert, condition="toss_height_cm > 90", label="toss in front")
+    heights = [20, 40, 60, 80, 95, 110, 130, 140]
+    examples_create(
+        space=space,
+        user=expert,
+        items=[
+            {"features": row(toss_height_cm=h), "label": "toss in front" if h > 90 else "no cue"}
+            for h in heights
+        ],
+    )
+    train_space(space_id=space.pk)
+    space.refresh_from_db()
+    body = (
+        api(teacher)
+        .post(
+            f"{S}/rules/preview",
+            {"condition": "toss_height_cm > 50", "label": "no cue"},
+            format="json",
+        )
+        .json()
+    )
+    model = load_model(serving_version(space=space))
+    covered = [h for h in heights if h > 50]
+    expected = sum(
+        1
+        for label in model.predict(
+            table_from_rows(space.schema, [row(toss_height_cm=h) for h in covered])
+        )
+        if label != "no cue"
+    )
+    assert expected > 0  # the model says "toss in front" above 90
+    assert body["predictions_changed"] == expected
+
+
 def test_a_check_planned_before_a_moderator_closed_a_thread_plans_again(space, teacher, expert):
     """The store compares outside the write lock; a resolution in between must not be undone."""
     from consensus import store
