@@ -18,7 +18,7 @@ from teaching.services.texts import texts_check
 MAX_BATCH = 1000
 
 
-def example_check(*, space: Space, features: Any, label: str, refutes: int | None) -> Rule | None:
+def example_check(*, space: Space, features: Any, label: str, refutes: Any) -> Rule | None:
     """Validate one example; return the rule it refutes, if it names one.
 
     A counterexample must lie inside the rule's region and carry another label: otherwise
@@ -45,6 +45,10 @@ def example_check(*, space: Space, features: Any, label: str, refutes: int | Non
         raise InvalidInput(problems=problems)
     if refutes is None:
         return None
+    if isinstance(refutes, bool) or not isinstance(refutes, int) or not 0 < refutes < 2**63:
+        raise InvalidInput(
+            "refutes is a rule's number, such as 12.", code="invalid", field="refutes"
+        )
     rule = Rule.objects.filter(space=space, pk=refutes, status__in=LIVE_STATUSES).first()
     if rule is None:
         raise InvalidInput(

@@ -70,3 +70,41 @@ def test_the_table_filters_by_label(client_as, taught):
     shown = client.get(f"{S}/examples/?label=no+cue").context["examples"]
     assert [e.label for e in shown] == ["no cue"]
     assert client.get(f"{S}/examples/?author=owner").context["examples"].paginator.count == 0
+
+
+def test_a_refuted_rule_that_is_no_number_is_refused_in_its_row(client_as, taught):
+    for refutes in ("abc", "99999999999999999999", "-3"):
+        data = {
+            **_row("e0-", toss="50", label="no cue"),
+            **_row("e1-", toss="100", label="no cue", refutes=refutes),
+        }
+        response = client_as("teacher").post(f"{S}/examples/new/", data)
+        assert response.status_code == 400, refutes
+        assert "a rule&#x27;s number" in response.content.decode(), refutes
+    assert Example.objects.count() == 1  # the taught one: nothing half-saved
+
+
+def test_with_many_rules_the_refuted_rule_is_typed_by_number(client_as, taught, space):
+    from teaching.models import Rule, Status
+
+    page = client_as("teacher").get(f"{S}/examples/").content.decode()
+    assert '<select id="id_e1-refutes"' in page  # a few rules: a list
+    Rule.objects.bulk_create(
+        [
+            Rule(
+                space=space,
+                author=taught["rule"].author,
+                condition=f"toss_height_cm > {h}",
+                label="no cue",
+                status=Status.ACTIVE,
+            )
+            for h in range(70)
+        ]
+    )
+    page = client_as("teacher").get(f"{S}/examples/").content.decode()
+    assert '<input id="id_e1-refutes" name="e1-refutes" type="number"' in page
+    assert page.count("<option") < 100  # not 3 x 73 rules
+    rule = taught["rule"]
+    data = {**_row("e1-", toss="40", label="high elbow", refutes=str(rule.pk))}
+    response = client_as("teacher").post(f"{S}/examples/new/", data)
+    assert response.status_code == 400 and "cannot refute it" in response.content.decode()
