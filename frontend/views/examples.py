@@ -109,6 +109,7 @@ def _list_context(request: HttpRequest, space: Space) -> dict[str, Any]:
         "rules": _refutable_rules(space),
         "features": space.schema.features,
         "labels": space.schema.labels,
+        "label_names": space.schema.label_names,
     }
 
 

@@ -42,5 +42,5 @@ def rule_list(request: HttpRequest, space: Space, membership: Membership) -> Htt
         disputes=notable_disputes(space=space, teachings=rules),
         authors=selectors.teaching_authors(space=space, kind="rule"),
         statuses=Status.values,
-        labels=space.schema.labels,
+        label_names=space.schema.label_names,
     )
