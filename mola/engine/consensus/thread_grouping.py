@@ -18,11 +18,13 @@ it on random edit sequences).
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from mola.engine.consensus.items import Contradiction, Ref
 from mola.engine.consensus.threads import (
+    Shares,
     ThreadGroup,
     assign_ids,
     component_groups,
@@ -30,6 +32,29 @@ from mola.engine.consensus.threads import (
     thread,
     thread_order,
 )
+
+_LINK_LOOK_LIMIT = 20_000  # teachings a link check looks at before giving up
+
+
+class _Links:
+    """Union-find over teachings; ``None`` stands for the component's kept part."""
+
+    def __init__(self) -> None:
+        self.parent: dict[Ref | None, Ref | None] = {}
+
+    def find(self, node: Ref | None) -> Ref | None:
+        parent = self.parent
+        root = node
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while node != root:
+            parent[node], node = root, parent[node]
+        return root
+
+    def join(self, a: Ref | None, b: Ref | None) -> None:
+        root_a, root_b = self.find(a), self.find(b)
+        if root_a != root_b:
+            self.parent[root_a] = root_b
 
 
 @dataclass(eq=False)
@@ -43,14 +68,21 @@ class _Component:
     old: dict[str, int]  # ``previous`` of its keys, as grouped
     threads: list[ThreadGroup | None] = field(default_factory=list)
     group_of: dict[str, int] = field(default_factory=dict)
+    shares: Shares | None = None  # its split's memory, once it needed a split
 
 
 class ThreadGrouping:
     """Threads of a changing set of contradictions (see the module docstring)."""
 
+    # A component of at least this many keys that a change neither splits nor merges is
+    # updated in place (a space imported in bulk has one of ~100k disputes: finding it
+    # again and reassigning every key cost more than a second per check).
+    in_place_from = 64
+
     def __init__(self, max_size: int = 8) -> None:
         self.max_size = max_size
         self._by_key: dict[str, Contradiction] = {}
+        self._keys_at: dict[Ref, set[str]] = {}  # teaching -> the keys holding it
         self._previous: dict[str, int] = {}
         self._component_of: dict[str, _Component] = {}  # by key
         self._component_at: dict[Ref, _Component] = {}  # by teaching
@@ -94,6 +126,13 @@ class ThreadGrouping:
         self, added: list[str], removed: list[str], old_by_key: Mapping[str, Contradiction]
     ) -> None:
         """Find the components again where keys came or went, and group them."""
+        keys_at = self._keys_at
+        for key in removed:
+            for ref in old_by_key[key].teachings:
+                keys_at[ref].discard(key)
+        for key in added:
+            for ref in self._by_key[key].teachings:
+                keys_at.setdefault(ref, set()).add(key)
         stale: dict[int, _Component] = {}
         for key in removed:
             component = self._component_of.pop(key)
@@ -105,6 +144,10 @@ class ThreadGrouping:
                     stale[id(component)] = component
         if not added and not stale:
             return
+        if len(stale) == 1:
+            [component] = stale.values()
+            if self._update_in_place(component, added, removed, old_by_key):
+                return
         region = {key for component in stale.values() for key in component.keys}
         region.difference_update(removed)
         region.update(added)
@@ -125,17 +168,100 @@ class ThreadGrouping:
             component.first = first
             self._set_groups(component)
 
+    def _update_in_place(
+        self,
+        component: _Component,
+        added: list[str],
+        removed: list[str],
+        old_by_key: Mapping[str, Contradiction],
+    ) -> bool:
+        """Apply a change to the one component it touches, when the component provably
+        stays one: what is left of it once the removed keys are gone is still linked, and
+        every added key links to that. False, with nothing changed, when that is not shown
+        (the caller then finds the components again: the same result, slower)."""
+        gone, fresh = set(removed), set(added)
+        if len(component.keys) - len(gone) < max(1, self.in_place_from):
+            return False
+        keys_at, by_key = self._keys_at, self._by_key
+
+        def held(ref: Ref) -> bool:  # by a key of the component that was there before
+            return any(key not in fresh for key in keys_at.get(ref, ()))
+
+        ends = {ref for key in gone for ref in old_by_key[key].teachings if held(ref)}
+        if ends and not self._still_linked(ends, fresh):
+            return False
+        links = _Links()
+        for key in added:
+            first, *others = by_key[key].teachings
+            for ref in others:
+                links.join(first, ref)
+            for ref in (first, *others):
+                if self._component_at.get(ref) is component and held(ref):
+                    links.join(ref, None)
+        if any(
+            links.find(ref) != links.find(None) for key in added for ref in by_key[key].teachings
+        ):
+            return False
+        vanished = {
+            ref for key in gone for ref in old_by_key[key].teachings if not keys_at.get(ref)
+        }
+        keys = [key for key in component.keys if key not in gone] if gone else component.keys
+        for key in sorted(added):
+            bisect.insort(keys, key)
+            self._component_of[key] = component
+            for ref in by_key[key].teachings:
+                self._component_at[ref] = component
+        for ref in vanished:
+            if self._component_at.get(ref) is component:
+                del self._component_at[ref]
+        component.keys = keys
+        if component.first in vanished:
+            component.first = min(ref for key in keys for ref in by_key[key].teachings)
+        else:
+            component.first = min(
+                [component.first, *(ref for key in added for ref in by_key[key].teachings)]
+            )
+        self._set_groups(component)
+        return True
+
+    def _still_linked(self, ends: set[Ref], fresh: set[str]) -> bool:
+        """Whether the teachings ``ends`` are linked by the keys held before this change
+        (not ``fresh`` ones), looking at no more than ``_LINK_LOOK_LIMIT`` teachings (False
+        when it would look further)."""
+        keys_at, by_key = self._keys_at, self._by_key
+        start, *rest = ends
+        missing, seen, frontier = set(rest), {start}, [start]
+        while frontier and missing:
+            if len(seen) > _LINK_LOOK_LIMIT:
+                return False
+            for key in keys_at.get(frontier.pop(), ()):
+                if key in fresh:
+                    continue
+                for ref in by_key[key].teachings:
+                    if ref not in seen:
+                        seen.add(ref)
+                        missing.discard(ref)
+                        frontier.append(ref)
+        return not missing
+
     def _old_of(self, keys: list[str]) -> dict[str, int]:
         previous = self._previous
         return {key: previous[key] for key in keys if key in previous}
 
     def _set_groups(self, component: _Component) -> None:
         component.old = self._old_of(component.keys)
+        if component.shares is None and len(component.keys) > self.max_size:
+            component.shares = Shares(self.max_size)
+        built = {
+            thread.contradiction_keys: thread for thread in component.threads if thread is not None
+        }
         component.groups = component_groups(
-            component.keys, self._by_key, component.old, self.max_size
+            component.keys, self._by_key, component.old, self.max_size, component.shares
         )
         component.group_of = {key: i for i, keys in enumerate(component.groups) for key in keys}
-        component.threads = [None] * len(component.groups)
+        # A group with the same keys keeps its thread (rebuilt below when one of its keys is
+        # a new object or its id moves): a split component keeps most of its groups.
+        component.threads = [built.get(tuple(keys)) for keys in component.groups]
 
     # --- threads -------------------------------------------------------------------------
 

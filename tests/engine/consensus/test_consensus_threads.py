@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import networkx as nx
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -170,14 +171,14 @@ def edit_sequences(draw: st.DrawFn) -> list[tuple[list[Contradiction], dict[str,
     previous: dict[str, int] = {}
     states = []
     for _ in range(draw(st.integers(1, 8))):
-        action = draw(st.sampled_from(["add", "remove", "renew", "thread", "unthread"]))
-        if action == "add":
-            for c in draw(st.lists(st.sampled_from(pool), min_size=1, max_size=6)):
-                current[c.key] = c
-        elif action == "remove" and current:
+        action = draw(st.sampled_from(["add", "remove", "swap", "renew", "thread", "unthread"]))
+        if action in ("remove", "swap") and current:  # swap: some go, others come, at once
             for key in draw(st.lists(st.sampled_from(sorted(current)), max_size=6)):
                 current.pop(key, None)
                 previous.pop(key, None)
+        if action in ("add", "swap"):
+            for c in draw(st.lists(st.sampled_from(pool), min_size=1, max_size=6)):
+                current[c.key] = c
         elif action == "renew" and current:
             for key in draw(st.lists(st.sampled_from(sorted(current)), max_size=6)):
                 a, b = (ref.id for ref in current[key].teachings)
@@ -192,13 +193,40 @@ def edit_sequences(draw: st.DrawFn) -> list[tuple[list[Contradiction], dict[str,
     return states
 
 
-@given(edit_sequences(), st.integers(2, 6))
-@settings(max_examples=150, deadline=None)
+@given(edit_sequences(), st.integers(2, 6), st.sampled_from([0, 64]))
+@settings(max_examples=300, deadline=None)
 def test_incremental_grouping_equals_from_scratch(
-    states: list[tuple[list[Contradiction], dict[str, int]]], max_size: int
+    states: list[tuple[list[Contradiction], dict[str, int]]], max_size: int, in_place_from: int
 ) -> None:
+    # in_place_from 0: every component a change neither splits nor merges is updated in
+    # place and its split kept current (``Shares``), as the big one of a bulk import is.
     grouping = ThreadGrouping(max_size)
+    grouping.in_place_from = in_place_from
     for found, previous in states:
         assert grouping.group(found, previous) == group_into_threads(
             found, previous, max_size=max_size
         )
+
+
+@pytest.mark.parametrize(
+    ("gone", "came"),
+    [
+        ([(1, 2)], [(1, 9)]),  # rule 1 leaves the component, and links to a new rule apart
+        ([(2, 3)], [(3, 9)]),  # rule 3 leaves it the same way, by a key not its first
+        ([(2, 5)], [(5, 6)]),  # rule 5 stays, through rule 6
+        ([(2, 4), (2, 5)], [(4, 5)]),  # rules 4 and 5 are linked to each other only: split
+    ],
+)
+def test_a_component_updated_in_place_is_split_when_the_change_splits_it(
+    gone: list[tuple[int, int]], came: list[tuple[int, int]]
+) -> None:
+    grouping = ThreadGrouping(2)
+    grouping.in_place_from = 0
+    found = {c.key: c for c in [clash(1, 2), *(clash(2, b) for b in range(3, 8))]}
+    grouping.group(list(found.values()))
+    for a, b in gone:
+        del found[clash(a, b).key]
+    found.update((c.key, c) for c in (clash(a, b) for a, b in came))
+    assert grouping.group(list(found.values())) == group_into_threads(
+        list(found.values()), max_size=2
+    )
