@@ -10,17 +10,21 @@ Prints the first check (cold: the index is built and every contradiction stored)
 median of ``--edits`` warm checks after one example edit (a number moved, the label changed)
 and after one rule edit (its label changed), each with CPU (``time.process_time``) and wall
 time, the index and store shares (the check's own log line) and what was stored.
+``--verify`` then recomputes from scratch and compares every stored field of every row;
+``--save`` writes the medians to a JSON file, ``--compare`` prints such a file's beside.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import random
 import re
 import tempfile
 import time
+from pathlib import Path
 
 from bench._harness import load, median, seed_space
 
@@ -119,11 +123,58 @@ def _line(name: str, runs: list[tuple[float, float, float, float]]) -> str:
     )
 
 
-def run(size: str, edits: int, seed: int) -> None:
+def _rows(space) -> list[tuple]:
+    """Every stored field of every row a check writes (ids and timestamps aside)."""
+    from consensus.models import Contradiction
+
+    fields = ("key", "kind", "teachings", "witness", "region", "evidence", "severity", "note")
+    fields += ("summary", "expected", "status", "digest", "first", "second", "thread_id")
+    return sorted(Contradiction.objects.filter(space=space).values_list(*fields))
+
+
+def _verify(space) -> bool:
+    """Recompute from scratch (a fresh index, every row compared) and say whether the
+    incremental checks had stored exactly that."""
+    from consensus.services import consensus_recompute
+
+    before = _rows(space)
+    cpu = time.process_time()
+    consensus_recompute(space=space)
+    after = _rows(space)
+    differing = len(set(before) ^ set(after))
+    print(
+        f"  recompute from scratch ({time.process_time() - cpu:.1f} s CPU): "
+        + ("equal to the incremental checks" if not differing else f"{differing} rows DIFFER")
+        + f" ({len(after):,} rows, every stored field)"
+    )
+    return not differing
+
+
+def run(
+    size: str,
+    edits: int,
+    seed: int,
+    verify: bool = False,
+    save: str | None = None,
+    compare: str | None = None,
+) -> bool:
+    """The bench (module docstring); False when ``verify`` found a difference."""
     _setup()
     from django.db import connection
 
     from teaching.models import Space
+
+    earlier = json.loads(Path(compare).read_text()) if compare else {}
+    figures: dict[str, list[float]] = {}
+
+    def line(name: str, runs: list[tuple[float, float, float, float]]) -> str:
+        text = _line(name, runs)
+        figures[name] = [median([run[i] for run in runs]) for i in range(2)]
+        if name in earlier:
+            text += (
+                f"\n  {'':34} before: CPU {earlier[name][0]:7.2f} s  wall {earlier[name][1]:7.2f} s"
+            )
+        return text
 
     shares = _Shares()
     logging.getLogger("consensus.services").addHandler(shares)
@@ -133,7 +184,7 @@ def run(size: str, edits: int, seed: int) -> None:
     space = Space.objects.get(pk=seeded.space_id)
     print(f"space {size} imported in bulk in {seeded.seconds:.1f} s")
     first = _timed_check(space, space.teaching_revision, shares)
-    print(_line("first check (cold)", [first]))
+    print(line("first check (cold)", [first]))
     print(f"    {_stored(space)}")
     rng = random.Random(seed)
     for name, edit in (
@@ -145,6 +196,9 @@ def run(size: str, edits: int, seed: int) -> None:
             edit(space, rng)
             space.refresh_from_db()
             runs.append(_timed_check(space, space.teaching_revision, shares))
-        print(_line(f"{name} (median of {edits})", runs) + " (target CPU <= 1 s)")
+        print(line(name, runs) + f" (median of {edits}; target CPU <= 1 s)")
         print(f"    {_stored(space)}")
     print(f"load after: {load()}")
+    if save:
+        Path(save).write_text(json.dumps(figures, indent=1))
+    return _verify(space) if verify else True

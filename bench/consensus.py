@@ -18,7 +18,8 @@ optimisation must leave both hashes as they were. Then what the app stores of th
 hash. The thread hash moved once on purpose, when big components came to be cut by teaching
 instead of by Louvain communities (``mola.engine.consensus.threads``).
 
-    .venv/bin/python bench/consensus.py --space M [--edits 5]
+    .venv/bin/python bench/consensus.py --space M [--edits 5] [--verify]
+        [--save after.json] [--compare before.json]
 
 instead times the app's check of a space of that size imported in bulk, in-process on the
 database of ``DATABASE_URL`` (``bench/_consensus_space.py``): the first check, then warm
@@ -220,11 +221,17 @@ def main() -> None:
         "(bench/_consensus_space.py)",
     )
     parser.add_argument("--edits", type=int, default=5, help="warm checks per kind of edit")
+    parser.add_argument(
+        "--verify", action="store_true", help="--space: recompute from scratch and compare"
+    )
+    parser.add_argument("--save", help="--space: write the medians to this JSON file")
+    parser.add_argument("--compare", help="--space: a --save file of an earlier run, beside")
     args = parser.parse_args()
     if args.space:
         from bench._consensus_space import run
 
-        run(args.space, args.edits, args.seed)
+        if not run(args.space, args.edits, args.seed, args.verify, args.save, args.compare):
+            sys.exit(1)
         return
 
     schema, community = make_schema(), Community(args.seed)
