@@ -76,16 +76,37 @@ class ThreadMemory:
         return known[1]
 
 
-@dataclass(frozen=True)
 class DisputeGroup:
     """One thread's worth of disputes: the thread it had (None: a new one), its title and
-    teachings (``[{"type", "id"}]``), and the keys of the contradictions it holds."""
+    teachings (``[{"type", "id"}]``), the keys of the contradictions it holds, and the
+    severity of its most severe dispute. Teachings and keys are worked out when read: a
+    check at M hands up ~12k groups, of which the community opens threads for at most 30."""
 
-    thread_id: int | None
-    title: str
-    teachings: list[dict]
-    keys: list[str]
-    severity: float = 0.0  # of its most severe dispute
+    __slots__ = ("_followers", "_group")
+
+    def __init__(self, group: ThreadGroup, followers: dict[str, list[_Dispute]]) -> None:
+        self._group, self._followers = group, followers
+
+    @property
+    def thread_id(self) -> int | None:
+        return self._group.thread_id
+
+    @property
+    def title(self) -> str:
+        return self._group.title
+
+    @property
+    def severity(self) -> float:
+        return self._group.severity
+
+    @property
+    def teachings(self) -> list[dict]:
+        return [{"type": ref.type, "id": ref.id} for ref in self._group.teachings]
+
+    @property
+    def keys(self) -> list[str]:
+        followers = self._followers
+        return [row.key for key in self._group.contradiction_keys for row in followers.get(key, [])]
 
 
 @dataclass
@@ -127,22 +148,11 @@ def threads_plan(
         memory.disputes = {k: v for k, v in memory.disputes.items() if k in found}
     followers = _representatives(disputes)
     leaders = {rows[0].key: found[rows[0].key] for rows in followers.values()}
-    previous = {key: threaded[key] for key in leaders if key in threaded}
+    previous = {key: thread for key, thread in threaded.items() if key in leaders}
     return ThreadPlan(memory.grouping.group(leaders, previous), followers)
 
 
 def thread_requests(plan: ThreadPlan) -> list[DisputeGroup]:
     """What the community app is asked to open threads for (``disputes_grouped``): each
     group, most severe first, with every contradiction key that travels with it."""
-    return [
-        DisputeGroup(
-            thread_id=group.thread_id,
-            title=group.title,
-            teachings=[{"type": ref.type, "id": ref.id} for ref in group.teachings],
-            keys=[
-                row.key for key in group.contradiction_keys for row in plan.followers.get(key, [])
-            ],
-            severity=group.severity,
-        )
-        for group in plan.groups
-    ]
+    return [DisputeGroup(group, plan.followers) for group in plan.groups]

@@ -149,6 +149,7 @@ def _plan(
         return None
     generation, proposed, stored, closed_revisions, threaded, appealed = read
     digests = memory.digests
+    disputed: set[Ref] = set()  # the teachings of the open disputes, gathered on the way
     plan = _Plan(generation, stored, [], [], [], [], set(), set(), ThreadPlan([], {}), set())
     for key, item in found.items():
         row = stored.get(key)
@@ -157,6 +158,8 @@ def _plan(
             digests[key] = (item, fields["digest"])
             plan.created.append(Contradiction(space=space, key=key, **fields))
             plan.open_keys.add(key)
+            if not item.expected:
+                disputed.update(item.teachings)
             continue
         pk, status, digest = row
         reopen = status != ContradictionStatus.OPEN and closed_revisions.get(key) != revisions_of(
@@ -164,6 +167,8 @@ def _plan(
         )
         if reopen or status == ContradictionStatus.OPEN:
             plan.open_keys.add(key)
+            if not item.expected:
+                disputed.update(item.teachings)
         known = digests.get(key)
         if known is not None and known[0] is item and known[1] == digest and not reopen:
             continue  # the index handed back the object stored last time: unchanged
@@ -185,12 +190,7 @@ def _plan(
         values = {name: content[name] for name in changed_fields(before, item)}
         values.update(digest=fresh, checked_revision=revision)
         plan.changed.append(_Change(pk, key, status, fresh, values))
-    plan.disputed = {
-        (ref.type, ref.id)
-        for key in plan.open_keys
-        if not found[key].expected
-        for ref in found[key].teachings
-    }
+    plan.disputed = {(ref.type, ref.id) for ref in disputed}
     plan.threads = threads_plan(
         found=found,
         open_keys=plan.open_keys,
