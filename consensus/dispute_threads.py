@@ -22,6 +22,7 @@ A community drowned in threads stops reading them, so threads are bounded four w
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from mola.engine.consensus import Contradiction as Found
@@ -64,16 +65,78 @@ def _dispute(found: Found) -> _Dispute:
 @dataclass
 class ThreadMemory:
     """What a process keeps between checks of a space so that grouping costs what changed:
-    the grouping itself, and each found contradiction's ``_Dispute`` (by identity)."""
+    the grouping itself, each found contradiction's ``_Dispute`` (by identity), and the
+    leaders and followers of the last plan with what they were worked out from, so that the
+    next plan revisits only the keys whose contradiction, or open state, changed."""
 
     grouping: ThreadGrouping = field(default_factory=lambda: ThreadGrouping(THREAD_MAX_SIZE))
     disputes: dict[str, tuple[Found, _Dispute]] = field(default_factory=dict)
+    found: Mapping[str, Found] | None = None  # the found contradictions of the last plan
+    open_keys: set[str] = field(default_factory=set)
+    held: frozenset[Ref] = frozenset()
+    threading: dict[str, _Dispute] = field(default_factory=dict)  # the disputes threaded
+    by_rule: dict[int, dict[str, _Dispute]] = field(default_factory=dict)  # rule_example ones
+    rule_leader: dict[int, str] = field(default_factory=dict)
+    followers: dict[str, list[_Dispute]] = field(default_factory=dict)
+    leaders: dict[str, Found] = field(default_factory=dict)
 
     def dispute(self, found: Found) -> _Dispute:
         known = self.disputes.get(found.key)
         if known is None or known[0] is not found:
             known = self.disputes[found.key] = (found, _dispute(found))
         return known[1]
+
+    def update(self, found: Mapping[str, Found], open_keys: set[str], held: frozenset[Ref]):
+        """Bring ``leaders`` and ``followers`` up to date (what ``_representatives`` gives
+        for the open disputes), revisiting only the keys that changed since the last plan
+        (everything when the held teachings changed, or on the first plan)."""
+        last = self.found
+        if last is None or held != self.held:
+            self.threading, self.by_rule, self.rule_leader = {}, {}, {}
+            self.followers, self.leaders = {}, {}
+            changed: set[str] = set(open_keys)
+        else:
+            changed = {key for key, item in found.items() if last.get(key) is not item}
+            changed |= last.keys() - found.keys()
+            changed |= open_keys ^ self.open_keys
+        self.found, self.open_keys, self.held = found, set(open_keys), held
+        rules: set[int] = set()
+        for key in changed:
+            before = self.threading.pop(key, None)
+            if before is not None:
+                if before.kind == "rule_example":
+                    del self.by_rule[before.rule_id][key]
+                    rules.add(before.rule_id)
+                else:
+                    del self.followers[key], self.leaders[key]
+            item = found.get(key)
+            if item is None or key not in open_keys or item.expected:
+                continue
+            if held and held.intersection(item.teachings):
+                continue
+            dispute = self.dispute(item)
+            if dispute.severity < THREAD_MIN_SEVERITY:
+                continue
+            self.threading[key] = dispute
+            if dispute.kind == "rule_example":
+                self.by_rule.setdefault(dispute.rule_id, {})[key] = dispute
+                rules.add(dispute.rule_id)
+            else:
+                self.followers[key], self.leaders[key] = [dispute], item
+        for rule_id in rules:  # all its rule_example disputes travel with its most severe
+            leader = self.rule_leader.pop(rule_id, None)
+            if leader is not None:
+                del self.followers[leader], self.leaders[leader]
+            rows = sorted(
+                self.by_rule.get(rule_id, {}).values(), key=lambda r: (-r.severity, r.key)
+            )
+            if not rows:
+                self.by_rule.pop(rule_id, None)
+                continue
+            self.rule_leader[rule_id] = rows[0].key
+            self.followers[rows[0].key], self.leaders[rows[0].key] = rows, found[rows[0].key]
+        if len(self.disputes) > 2 * len(found):
+            self.disputes = {k: v for k, v in self.disputes.items() if k in found}
 
 
 class DisputeGroup:
@@ -134,22 +197,11 @@ def threads_plan(
     ``memory``: what the last plan of this space in this process kept (a fresh one groups
     from scratch, with the same result)."""
     memory = ThreadMemory() if memory is None else memory
-    candidates = (
-        found[key]
-        for key in open_keys
-        if not found[key].expected and not (held and held.intersection(found[key].teachings))
-    )
-    disputes = [
-        dispute
-        for dispute in map(memory.dispute, candidates)
-        if dispute.severity >= THREAD_MIN_SEVERITY
-    ]
-    if len(memory.disputes) > 2 * len(found):
-        memory.disputes = {k: v for k, v in memory.disputes.items() if k in found}
-    followers = _representatives(disputes)
-    leaders = {rows[0].key: found[rows[0].key] for rows in followers.values()}
+    memory.update(found, open_keys, frozenset(held))
+    leaders = memory.leaders
     previous = {key: thread for key, thread in threaded.items() if key in leaders}
-    return ThreadPlan(memory.grouping.group(leaders, previous), followers)
+    # Copies: the memory's dicts change with the next plan, the groups are read before.
+    return ThreadPlan(memory.grouping.group(leaders, previous), dict(memory.followers))
 
 
 def thread_requests(plan: ThreadPlan) -> list[DisputeGroup]:
