@@ -129,7 +129,7 @@ def _rows(space) -> list[tuple]:
 
     fields = ("key", "kind", "teachings", "witness", "region", "evidence", "severity", "note")
     fields += ("summary", "expected", "status", "digest", "first", "second", "thread_id")
-    return sorted(Contradiction.objects.filter(space=space).values_list(*fields))
+    return sorted(Contradiction.objects.filter(space=space).values_list(*fields), key=repr)
 
 
 def _verify(space) -> bool:
@@ -141,7 +141,7 @@ def _verify(space) -> bool:
     cpu = time.process_time()
     consensus_recompute(space=space)
     after = _rows(space)
-    differing = len(set(before) ^ set(after))
+    differing = len({repr(row) for row in before} ^ {repr(row) for row in after})
     print(
         f"  recompute from scratch ({time.process_time() - cpu:.1f} s CPU): "
         + ("equal to the incremental checks" if not differing else f"{differing} rows DIFFER")
