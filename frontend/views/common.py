@@ -42,43 +42,49 @@ def error_page(
     return render(request, template, context, status=error.status)
 
 
-def space_page(view: SpaceView) -> SpaceView:
+def space_page(view: SpaceView | None = None, *, readers: bool = False):
     """Load the space and the caller's membership, or send them where they can go.
 
     Anonymous visitors go to the login page; signed-in outsiders get a 403 page that
-    offers to join. Domain errors raised by the view (not allowed, not found) become pages.
+    offers to join. ``readers=True`` (``@space_page(readers=True)``): a page of what anyone
+    may read in a ``public`` space (its teachings, disputes, threads, contributors, members;
+    ``check_reader``), shown to signed-in outsiders too — GET only, with ``membership`` None;
+    what they would write the services refuse, as the API does. Domain errors raised by the
+    view (not allowed, not found) become pages.
     """
 
-    @wraps(view)
-    def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            if is_htmx(request):  # a poll or a check after the session ended: leave the page
-                response = HttpResponse(status=204)
-                current = request.headers.get("HX-Current-URL", "/")
-                response["HX-Redirect"] = redirect_to_login(current)["Location"]
-                return response
-            return redirect_to_login(request.get_full_path())
-        try:
-            space = selectors.space_get(slug=slug)
-        except NotFound as exc:
-            return error_page(request, exc)
-        membership = membership_of(space=space, user=request.user)
-        if membership is None:
-            # The pages are for members; the join page shows a public space's description,
-            # and of a members-only space nothing but its name (``check_reader``).
+    def decorate(view: SpaceView) -> SpaceView:
+        @wraps(view)
+        def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                if is_htmx(request):  # a poll or a check after the session ended: leave
+                    response = HttpResponse(status=204)
+                    current = request.headers.get("HX-Current-URL", "/")
+                    response["HX-Redirect"] = redirect_to_login(current)["Location"]
+                    return response
+                return redirect_to_login(request.get_full_path())
             try:
-                check_reader(space=space, user=request.user)
-                shown = True
-            except NotAllowed:
-                shown = False
-            context = {"space": space, "shown": shown}
-            return render(request, "frontend/space_join.html", context, status=403)
-        try:
-            return view(request, space, membership, *args, **kwargs)
-        except (NotAllowed, NotFound) as exc:
-            return error_page(request, exc, space=space, membership=membership)
+                space = selectors.space_get(slug=slug)
+            except NotFound as exc:
+                return error_page(request, exc)
+            membership = membership_of(space=space, user=request.user)
+            if membership is None:
+                try:
+                    check_reader(space=space, user=request.user)
+                    shown = True
+                except NotAllowed:
+                    shown = False  # of a members-only space, nothing but its name
+                if not (shown and readers and request.method == "GET"):
+                    context = {"space": space, "shown": shown}
+                    return render(request, "frontend/space_join.html", context, status=403)
+            try:
+                return view(request, space, membership, *args, **kwargs)
+            except (NotAllowed, NotFound) as exc:
+                return error_page(request, exc, space=space, membership=membership)
 
-    return wrapper
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
 
 
 def teaching_write(view: SpaceView) -> SpaceView:
@@ -109,11 +115,12 @@ def page(
     request: HttpRequest,
     template: str,
     space: Space,
-    membership: Membership,
+    membership: Membership | None,
     tab: str,
     status: int = 200,
     **context: Any,
 ) -> HttpResponse:
     """Render a page of a space with what the layout needs."""
-    base = {"space": space, "membership": membership, "tab": tab}
+    # A reader: signed in, not a member, on a page of a public space (``space_page``).
+    base = {"space": space, "membership": membership, "reader": membership is None, "tab": tab}
     return render(request, template, {**base, **context}, status=status)

@@ -22,9 +22,9 @@ from mola.errors import MolaError
 from teaching.models import Membership, Space
 
 
-@space_page
+@space_page(readers=True)
 @require_GET
-def threads(request: HttpRequest, space: Space, membership: Membership) -> HttpResponse:
+def threads(request: HttpRequest, space: Space, membership: Membership | None) -> HttpResponse:
     shown = request.GET.get("status", "")
     queryset = thread_selectors.thread_list(space=space, filters={"status": shown})
     listing = Paginator(queryset, 50).get_page(request.GET.get("page"))
@@ -85,10 +85,10 @@ def _can_appeal(thread, user) -> bool:
     return True
 
 
-@space_page
+@space_page(readers=True)
 @require_http_methods(["GET", "POST"])
 def thread(
-    request: HttpRequest, space: Space, membership: Membership, thread_id: int
+    request: HttpRequest, space: Space, membership: Membership | None, thread_id: int
 ) -> HttpResponse:
     found = thread_selectors.thread_get(thread_id=thread_id, space=space)
     if request.method == "POST":
@@ -109,13 +109,13 @@ def thread(
         thread=detail,
         thread_id=thread_id,
         can_appeal=_can_appeal(found, request.user),
-        can_resolve=membership.moderates and detail["status"] != "resolved",
+        can_resolve=bool(membership and membership.moderates) and detail["status"] != "resolved",
     )
 
 
-@space_page
+@space_page(readers=True)
 @require_GET
-def contributors(request: HttpRequest, space: Space, membership: Membership) -> HttpResponse:
+def contributors(request: HttpRequest, space: Space, membership: Membership | None) -> HttpResponse:
     listing = credit.contributor_list(space=space)
     return page(
         request,

@@ -22,9 +22,11 @@ SEVERITIES = [("", "any"), ("0.25", "≥ 0.25"), ("0.5", "≥ 0.5"), ("0.75", "�
               ("0.9", "≥ 0.9")]  # fmt: skip
 
 
-@space_page
+@space_page(readers=True)
 @require_GET
-def contradictions(request: HttpRequest, space: Space, membership: Membership) -> HttpResponse:
+def contradictions(
+    request: HttpRequest, space: Space, membership: Membership | None
+) -> HttpResponse:
     params = {name: request.GET.get(name, "").strip() for name in FILTERS}
     problems = []
     try:

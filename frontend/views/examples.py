@@ -113,9 +113,9 @@ def _list_context(request: HttpRequest, space: Space) -> dict[str, Any]:
     }
 
 
-@space_page
+@space_page(readers=True)
 @require_GET
-def example_list(request: HttpRequest, space: Space, membership: Membership) -> HttpResponse:
+def example_list(request: HttpRequest, space: Space, membership: Membership | None) -> HttpResponse:
     return page(
         request,
         "frontend/examples.html",

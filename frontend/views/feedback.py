@@ -25,10 +25,10 @@ def _saved_at(space: Space, kind: str, teaching_id: int) -> int:
     )
 
 
-@space_page
+@space_page(readers=True)
 @require_GET
 def teaching_disputes(
-    request: HttpRequest, space: Space, membership: Membership, kind: str, teaching_id: int
+    request: HttpRequest, space: Space, membership: Membership | None, kind: str, teaching_id: int
 ) -> HttpResponse:
     wanted = request.GET.get("rev", "")
     revision = int(wanted) if wanted.isdigit() else _saved_at(space, kind, teaching_id)

@@ -24,9 +24,9 @@ def _errors_to_messages(request: HttpRequest, exc: MolaError) -> None:
     messages.error(request, " ".join(p["message"] for p in exc.problems))
 
 
-@space_page
+@space_page(readers=True)
 @require_GET
-def member_list(request: HttpRequest, space: Space, membership: Membership) -> HttpResponse:
+def member_list(request: HttpRequest, space: Space, membership: Membership | None) -> HttpResponse:
     return page(
         request,
         "frontend/members.html",
@@ -39,10 +39,10 @@ def member_list(request: HttpRequest, space: Space, membership: Membership) -> H
     )
 
 
-@space_page
+@space_page(readers=True)
 @require_GET
 def member_profile(
-    request: HttpRequest, space: Space, membership: Membership, username: str
+    request: HttpRequest, space: Space, membership: Membership | None, username: str
 ) -> HttpResponse:
     member = selectors.member_get(space=space, username=username)
     if member is None:

@@ -19,9 +19,9 @@ PER_PAGE = 50
 FILTERS = ("label", "author", "status", "disputed")
 
 
-@space_page
+@space_page(readers=True)
 @require_GET
-def rule_list(request: HttpRequest, space: Space, membership: Membership) -> HttpResponse:
+def rule_list(request: HttpRequest, space: Space, membership: Membership | None) -> HttpResponse:
     filters = {name: request.GET.get(name, "") for name in FILTERS}
     queryset = selectors.teaching_list(space=space, kind="rule", filters=filters)
     paged = Paginator(queryset, PER_PAGE).get_page(request.GET.get("page"))

@@ -240,11 +240,11 @@ def _teaching_url(space: Space, kind: str, teaching_id: int) -> str:
     )
 
 
-@space_page
+@space_page(readers=True)
 @teaching_write
 @require_http_methods(["GET", "POST"])
 def teaching_detail(
-    request: HttpRequest, space: Space, membership: Membership, kind: str, teaching_id: int
+    request: HttpRequest, space: Space, membership: Membership | None, kind: str, teaching_id: int
 ) -> HttpResponse:
     teaching = common.teaching_get(space=space, kind=kind, teaching_id=teaching_id)
     errors: dict = {}

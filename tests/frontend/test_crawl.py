@@ -41,6 +41,14 @@ def space_pages(taught) -> dict[str, set[str]]:
     }
 
 
+READABLE = ("rules/", "examples/", "t/", "members/", "contradictions/", "threads/", "contributors/")
+
+
+def _readable(path: str) -> bool:
+    """Pages of a public space anyone signed in may read (``space_page(readers=True)``)."""
+    return path.removeprefix("/spaces/serve/").startswith(READABLE)
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_every_space_page_answers_each_role(role, client_as, taught):
     client = client_as(role)
@@ -49,8 +57,9 @@ def test_every_space_page_answers_each_role(role, client_as, taught):
         if role == "anonymous":
             assert response.status_code == 302, path
             assert response["Location"].startswith("/login/?next="), path
-        elif role == "outsider":
-            assert response.status_code == 403, path
+        elif role == "outsider":  # the space is public: what the API lets anyone read
+            expected = 200 if _readable(path) else 403
+            assert response.status_code == expected, (path, response.status_code)
             assert b"Join" in response.content, path
         else:
             expected = 200 if role in allowed else 403
@@ -108,3 +117,33 @@ def test_the_contradictions_queue_shows_each_dispute_with_its_witness(client_as,
     assert f"/spaces/serve/threads/{taught['thread'].pk}/" in body
     resolved = client_as("teacher").get("/spaces/serve/contradictions/?status=resolved")
     assert b"No contradictions match these filters." in resolved.content
+
+
+def test_an_outsider_sees_nothing_of_a_members_only_space(client_as, taught, space):
+    space.settings = {**(space.settings or {}), "visibility": "members"}
+    space.save(update_fields=["settings"])
+    client = client_as("outsider")
+    for path in space_pages(taught):
+        response = client.get(path)
+        assert response.status_code == 403, path
+        assert b"open to its members only" in response.content, path
+
+
+def test_a_reader_of_a_public_space_reads_but_writes_nothing(client_as, taught):
+    from community.models import Post
+
+    client = client_as("outsider")
+    s = "/spaces/serve"
+    page = client.get(f"{s}/threads/{taught['thread'].pk}/").content.decode()
+    assert "reader" in page and 'id="join-form"' in page
+    assert 'id="post-form"' not in page and "join the space to take part" in page
+    assert 'id="add-examples"' not in client.get(f"{s}/examples/").content.decode()
+    posted = client.post(
+        f"{s}/threads/{taught['thread'].pk}/", {"action": "post", "body": "I know better"}
+    )
+    assert posted.status_code == 403 and b"Join" in posted.content
+    assert not Post.objects.filter(body="I know better").exists()
+    edited = client.post(f"{s}/t/rule/{taught['rule'].pk}/", {"condition": "fatigued"})
+    assert edited.status_code == 403
+    taught["rule"].refresh_from_db()
+    assert taught["rule"].condition == "high_toss"
