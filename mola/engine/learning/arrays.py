@@ -74,9 +74,15 @@ class TableCache:
         self._position: dict[int, int] = {}
         self._table: Table | None = None
         self.converted = 0  # rows converted by the last call (the rest were reused)
+        # What the last call did, for caches of per-row results (``caching.MaskCache``): the
+        # table it replaced, and (rows kept, where they were in it, rows converted) as index
+        # arrays; ``kept`` is None when the table was built afresh.
+        self.previous: Table | None = None
+        self.kept: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def table(self, schema: Schema, rows: Sequence[Mapping[str, Any]]) -> Table:
         """``rows_to_table(schema, rows)``, converting only rows not in the last table."""
+        self.previous, self.kept = self._table, None
         if self._table is None or schema != self._schema:
             table = rows_to_table(schema, rows)
             self.converted = len(rows)
@@ -97,6 +103,7 @@ class TableCache:
             else:
                 fresh.append(i)
         self.converted = len(fresh)
+        self.kept = tuple(np.asarray(x, dtype=np.int64) for x in (kept_at, kept_from, fresh))
         new = rows_to_table(schema, [rows[i] for i in fresh]) if fresh else None
         columns = {}
         for name, column in self._table.columns.items():

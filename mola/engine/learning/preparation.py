@@ -133,8 +133,13 @@ def prepare(
     if reused is not None and reused.author_trust:
         trust = reused.author_trust
         taken = weights * (1 - np.array([trust.get(e.author, 1.0) for e in training]))
+    masks = None
+    if cache is not None:
+        known_masks = cache.masks.masks_of(matcher, known_table, cache.tables)
+        if known_masks is not None:
+            masks = known_masks[:, np.flatnonzero(~is_evaluation)]  # a copy, ours to modify
     covered, coverage, held, fired_selected, covered_taken = _match_training(
-        matcher, table, winners, losers, y, weights, n_labels, selected, taken
+        matcher, table, winners, losers, y, weights, n_labels, selected, taken, masks
     )
     pool = prepare_pool(schema, snapshot.pool, matcher, winners, losers, random_state, rows)
     return Prepared(
@@ -225,17 +230,22 @@ def _match_training(
     n_labels: int,
     selected: np.ndarray,
     taken: np.ndarray | None = None,
+    masks: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Match every rule and concept on the training rows, keeping only what fitting needs:
     per-rule weighted label counts and coverage, concept truths, the firing at the
     held-out rows, and (with ``taken``, per row) the label counts of those weights alone,
     else None. Rules go through in groups (all rules × 100,000 rows would be 200 MB); a
-    group's label counts are one matrix product."""
+    group's label counts are one matrix product. ``masks``: every target's mask over the
+    rows, already matched (``caching.MaskCache``; modified here), else they are matched."""
     n_rules, n = matcher.n_rules, table.n_rows
     # Where a winner fires its losers are silenced: the winners' masks are needed first.
-    winner_masks = dict(
-        zip(np.unique(winners).tolist(), matcher.masks(table, np.unique(winners)), strict=True)
-    )
+    if masks is None:
+        winner_masks = dict(
+            zip(np.unique(winners).tolist(), matcher.masks(table, np.unique(winners)), strict=True)
+        )
+    else:
+        winner_masks = {w: masks[w].copy() for w in np.unique(winners).tolist()}
     beaten = {
         int(loser): np.logical_or.reduce(
             [winner_masks[w] for w in winners[losers == loser].tolist()]
@@ -256,7 +266,7 @@ def _match_training(
     group = np.zeros((max(1, min(n_rules, RULE_GROUP_ENTRIES // max(n, 1))), n), dtype=bool)
     as_floats = np.empty(group.shape, dtype=np.float32)  # reused: no page faults per group
     start = 0
-    for target, mask in enumerate(matcher.masks(table)):
+    for target, mask in enumerate(matcher.masks(table) if masks is None else masks):
         if target >= n_rules:
             held[target - n_rules] = mask
             continue

@@ -32,6 +32,9 @@ def _same_model(snapshot, cache: FitCache, probe) -> None:
     assert {k: v for k, v in cached.metrics_.items() if k not in ignore} == {
         k: v for k, v in fresh.metrics_.items() if k not in ignore
     }
+    # The kept masks are what matching every row again gives.
+    fired, held = cached.matcher_.match(cache.masks.table)
+    np.testing.assert_array_equal(cache.masks.masks, np.concatenate([fired, held]))
 
 
 def test_a_series_of_retrains_with_a_cache_learns_what_fits_from_scratch_learn(generated):
@@ -50,6 +53,7 @@ def test_a_series_of_retrains_with_a_cache_learns_what_fits_from_scratch_learn(g
     step = dataclasses.replace(snapshot, examples=[*examples, *added])
     _same_model(step, cache, probe)
     assert cache.tables.converted == 3
+    assert cache.masks.matched == 0  # the new rows alone were matched
 
     # One example edited (a new features mapping), one retired, one now disputed.
     edited = dataclasses.replace(examples[5], features=dict(extra[3]))
@@ -58,6 +62,7 @@ def test_a_series_of_retrains_with_a_cache_learns_what_fits_from_scratch_learn(g
     step = dataclasses.replace(snapshot, examples=changed)
     _same_model(step, cache, probe)
     assert cache.tables.converted == 1
+    assert cache.masks.matched == 0
 
     # A rule retired and another written; a concept retired: the conditions left are reused.
     rules = list(snapshot.rules)
@@ -65,9 +70,20 @@ def test_a_series_of_retrains_with_a_cache_learns_what_fits_from_scratch_learn(g
         step, rules=[*rules[1:], dataclasses.replace(rules[0], id=99_999, label=rules[1].label)]
     )
     _same_model(step, cache, probe)
+    assert cache.masks.matched == 0  # the same conditions, in another order
+    # A rule with a new condition: it alone is matched on every row.
+    written = dataclasses.replace(rules[1], id=99_998, condition=_recompiled(rules[1].condition))
+    step = dataclasses.replace(step, rules=[*step.rules, written])
+    _same_model(step, cache, probe)
+    assert cache.masks.matched == 1
     step = dataclasses.replace(step, concepts=list(snapshot.concepts)[1:])
     _same_model(step, cache, probe)
     assert cache.tables.converted == 0
+
+
+def _recompiled(condition):
+    """The same condition compiled again (a new region object, as after an edit)."""
+    return dataclasses.replace(condition, region=dataclasses.replace(condition.region))
 
 
 def test_a_cache_filled_for_another_schema_starts_again(generated):
