@@ -71,7 +71,7 @@ class TableCache:
     def __init__(self) -> None:
         self._schema: Schema | None = None
         self._rows: list[Mapping[str, Any]] = []
-        self._position: dict[int, int] = {}
+        self._ids = np.zeros(0, dtype=np.uint64)  # id() of each of ``_rows``
         self._table: Table | None = None
         self.converted = 0  # rows converted by the last call (the rest were reused)
         # What the last call did, for caches of per-row results (``caching.MaskCache``): the
@@ -89,22 +89,29 @@ class TableCache:
         else:
             table = self._reuse(schema, rows)
         self._schema, self._table, self._rows = schema, table, list(rows)
-        self._position = {id(row): i for i, row in enumerate(self._rows)}
+        self._ids = _identities(self._rows)
         return table
 
     def _reuse(self, schema: Schema, rows: Sequence[Mapping[str, Any]]) -> Table:
-        old_rows, position = self._rows, self._position
-        kept_at, kept_from, fresh = [], [], []
-        for i, row in enumerate(rows):
-            j = position.get(id(row), -1)
-            if j >= 0 and old_rows[j] is row:
-                kept_at.append(i)
-                kept_from.append(j)
-            else:
-                fresh.append(i)
+        # The cache holds every old row, so no new mapping can share an old one's id: equal
+        # ids are the same mapping. Matched as sorted arrays (a Python loop over 10,000 rows
+        # was ~5 ms of a quick retrain at M).
+        ids = _identities(rows)
+        n_old = len(self._ids)
+        if len(ids) >= n_old and np.array_equal(ids[:n_old], self._ids):  # rows appended
+            kept_at = kept_from = np.arange(n_old, dtype=np.int64)
+            fresh = np.arange(n_old, len(ids), dtype=np.int64)
+        else:
+            order = np.argsort(self._ids, kind="stable")
+            ranked = self._ids[order]
+            place = np.minimum(np.searchsorted(ranked, ids), max(n_old - 1, 0))
+            found = ranked[place] == ids if n_old else np.zeros(len(ids), dtype=bool)
+            kept_at = np.flatnonzero(found)
+            kept_from = order[place[found]].astype(np.int64)
+            fresh = np.flatnonzero(~found)
         self.converted = len(fresh)
-        self.kept = tuple(np.asarray(x, dtype=np.int64) for x in (kept_at, kept_from, fresh))
-        new = rows_to_table(schema, [rows[i] for i in fresh]) if fresh else None
+        self.kept = (kept_at, kept_from, fresh)
+        new = rows_to_table(schema, [rows[i] for i in fresh.tolist()]) if len(fresh) else None
         columns = {}
         for name, column in self._table.columns.items():
             out = np.empty(len(rows), dtype=column.dtype)
@@ -113,6 +120,10 @@ class TableCache:
                 out[fresh] = new.columns[name]
             columns[name] = out
         return Table(columns=columns, n_rows=len(rows))
+
+
+def _identities(rows: Sequence[Any]) -> np.ndarray:
+    return np.fromiter(map(id, rows), dtype=np.uint64, count=len(rows))
 
 
 def row_slices(n_rows: int, size: int) -> Iterator[slice]:
