@@ -49,7 +49,7 @@ def consensus_check(
     )
     if checked is not None and checked >= latest:
         return checked  # a burst of writes: an earlier task already checked the newest state
-    enabled = gc.isenabled()
+    enabled, cold = gc.isenabled(), False
     gc.disable()  # see ``_heap_settle``
     try:
         space, current = current_index(space_id, traffic=True)
@@ -66,9 +66,11 @@ def consensus_check(
             memory=current.memory,
         )
     finally:
+        # Frozen before the collector is back: else its first young collection scans every
+        # object the check made (about a second at M).
+        _heap_settle(whole=cold)
         if enabled:
             gc.enable()
-    _heap_settle(whole=cold)
     stored = time.perf_counter()
     (log.warning if stored - started > SLOW_CHECK_SECONDS else log.info)(
         "consensus check of space %s at revision %s: %d contradictions, index %.2f s, store %.2f s",
