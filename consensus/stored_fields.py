@@ -21,10 +21,18 @@ def revisions_of(found: Found, versions: dict) -> dict[str, int]:
     return {str(ref): versions.get(ref, 0) for ref in found.teachings}
 
 
+_LEAVES = frozenset((str, int, float, bool, type(None)))  # exact types: numpy's are none
+
+
 def _plain(value: Any) -> Any:
-    """JSON-safe copies of what the core returns (numpy scalars become Python numbers)."""
+    """JSON-safe copies of what the core returns (numpy scalars become Python numbers).
+    Plain leaves are not called for: a witness has a value per feature, and an example edit
+    at M stores ~14k of them."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {
+            key if type(key) is str else str(key): item if type(item) in _LEAVES else _plain(item)
+            for key, item in value.items()
+        }
     if hasattr(value, "item"):
         return value.item()
     return value
