@@ -322,9 +322,7 @@ def refreshed(
     """The caller's bookkeeping after a change: ``current`` (by key) with every contradiction
     involving an affected teaching dropped and those teachings checked again."""
     affected = set(affected)
-    result = {
-        key: found for key, found in current.items() if not affected.intersection(found.teachings)
-    }
+    result = {key: found for key, found in current.items() if affected.isdisjoint(found.teachings)}
     for ref in sorted(affected):
         result.update((found.key, found) for found in index.check(ref))
     return result

@@ -101,9 +101,7 @@ def shown_refreshed(
     affected is the one it was: shown before if and only if shown now, same words.
     """
     affected = set(affected)
-    result = {
-        key: found for key, found in current.items() if not affected.intersection(found.teachings)
-    }
+    result = {key: found for key, found in current.items() if affected.isdisjoint(found.teachings)}
     rechecked_rules = {ref.id for ref in affected if ref.type == "rule" and ref.id in index.rules}
     for ref in sorted(affected):
         for found in index.check(ref, rule_examples=False):
