@@ -79,8 +79,12 @@ LARGE_LEAVES = 256
 LARGE_TREES = 24
 # A cancellable fit grows each forest this many trees at a time and asks between the parts
 # (scikit-learn's warm start: the same forest as in one go), so a refine gives way to a
-# teacher's next write within a fraction of a second, not after a whole forest.
-TREES_PER_PART = 8
+# teacher's next write within a fraction of a second, not after a whole forest. Two: one
+# tree per refine thread. Until it asks, the refine's two threads share the two cores with
+# the next write's quick retrain (whose fit took ~1.5× its CPU on a quiet machine): parts of
+# 8 trees left up to ~0.8 s between asks at M under load, parts of 2 ~0.25 s, for ~1-2 %
+# more refine CPU (1.31-1.42 -> 1.34-1.35 s).
+TREES_PER_PART = 2
 # Beyond GRID_ROWS examples a fit may keep the setting the last grid search chose (the
 # space's previous trees, ``settled_setting``) while the examples it chose on are within
 # this share of today's: the search is a whole forest more (0.2-1 s of CPU at M) and picks
