@@ -71,6 +71,24 @@ class Test:
             self.share = 0.5
             self.codes = 2
 
+    def __reduce__(self):
+        # Plain values, the lookup as bytes: the default reduce of a class with __slots__,
+        # plus a small ndarray per test, made an M model's ~2,000 tests 7.5 ms of pickling
+        # in every version's serialise and 4.3 ms of unpickling in every warm-up.
+        return (
+            _test,
+            (
+                self.column,
+                self.kind,
+                self.low,
+                self.high,
+                self.share,
+                self.lookup.tobytes(),
+                getattr(self, "codes", None),
+                getattr(self, "text", None),
+            ),
+        )
+
     def mask(self, columns: _MaskColumns) -> np.ndarray:
         """Which rows of the whole table pass (a fresh array the caller may modify)."""
         if self.kind == _TEXT:
@@ -98,6 +116,19 @@ class Test:
         for code in refused[1:]:
             refused_any |= columns.equals(self.column, code)
         return known & ~refused_any
+
+
+def _test(column, kind, low, high, share, lookup, codes, text) -> Test:
+    """A ``Test`` as ``Test.__reduce__`` pickled it (the lookup is read-only: never
+    written after ``Test.__init__``)."""
+    test = Test.__new__(Test)
+    test.column, test.kind, test.low, test.high, test.share = column, kind, low, high, share
+    test.lookup = np.frombuffer(lookup, dtype=bool)
+    if codes is not None:
+        test.codes = codes
+    if text is not None:
+        test.text = text
+    return test
 
 
 class _MaskColumns:

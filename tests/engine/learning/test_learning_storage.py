@@ -29,6 +29,9 @@ def test_a_round_trip_through_bytes_predicts_and_explains_identically(generated)
         e.as_dict() for e in model.explain(table)
     ]
     assert again.metrics_ == model.metrics_
+    # The matcher's tests (pickled as plain values) give every rule's and concept's rows.
+    for before, after in zip(model.matcher_.masks(table), again.matcher_.masks(table), strict=True):
+        np.testing.assert_array_equal(after, before)
     assert again.rule_reliability_ == model.rule_reliability_
     # Examples, arrays and metadata; no copies of the snapshot. The forest comes on top: its
     # nodes (about 80 bytes, and a probability per label), no training rows.
