@@ -37,7 +37,9 @@ def fit_metrics(
     """The model's ``metrics_`` (without the timings, which the caller adds)."""
     example_trees = parts.example_trees
     return {
-        **_evaluation_metrics(model, prep.evaluation, prep.evaluation_table, rng, params),
+        **_evaluation_metrics(
+            model, prep.evaluation, prep.evaluation_table, rng, params, prep.evaluation_masks
+        ),
         "cv_accuracy": choice["cv_accuracy"],
         "cv_log_loss": choice["cv_log_loss"],
         "ece": choice["ece"],
@@ -89,16 +91,19 @@ def _evaluation_metrics(
     table: Table,
     rng: np.random.Generator,
     params: LearningParams,
+    matched: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Accuracy, macro F1 and ECE on the held-out evaluation examples (None when none);
-    ``table`` holds their features. Beyond the budget a seeded sample is scored, and
-    ``n_evaluation_scored`` says how many."""
+    ``table`` holds their features (``matched``: the matcher's answer on them, if known).
+    Beyond the budget a seeded sample is scored, and ``n_evaluation_scored`` says how
+    many."""
     n_examples = max(1, model.examples_.index.n)
     scored = min(params.max_evaluation_rows, max(200, params.evaluation_budget // n_examples))
     if len(evaluation) > scored:
         keep = np.sort(rng.choice(len(evaluation), scored, replace=False))
         evaluation = [evaluation[i] for i in keep]
         table = table_take(table, keep)
+        matched = matched[:, keep] if matched is not None else None
     if not evaluation or not model.labels_:
         return {
             "accuracy": None,
@@ -108,7 +113,7 @@ def _evaluation_metrics(
         }
     index = {name: i for i, name in enumerate(model.labels_)}
     truth = np.array([index[e.label] for e in evaluation], dtype=np.int64)
-    probabilities = model.predict_proba(table)
+    probabilities = model.predict_proba(table, matched=matched)
     predicted = probabilities.argmax(axis=1)
     return {
         "accuracy": round(float((predicted == truth).mean()), 6),

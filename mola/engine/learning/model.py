@@ -129,15 +129,26 @@ class TaughtModel:
     # --- answering ----------------------------------------------------------------------
 
     def predict_proba(
-        self, table: Table, *, without: Sequence[Collection[int]] | None = None
+        self,
+        table: Table,
+        *,
+        without: Sequence[Collection[int]] | None = None,
+        matched: np.ndarray | None = None,
     ) -> np.ndarray:
         """(n_rows, n_labels) calibrated probabilities, columns in ``labels_`` order.
 
         ``without[i]``: ids of rules taken as not firing at row ``i`` (a deletion test of an
-        explanation: what the model says there without the rules it named)."""
+        explanation: what the model says there without the rules it named). ``matched``:
+        (rules then concepts, rows) what ``matcher_`` gives on ``table``, when the caller
+        has it already (a fit measuring its evaluation examples: caching.MaskCache)."""
         silenced = self._silenced(table.n_rows, without)
         parts = [
-            self._evidence(part, explain=False, silenced=silenced[:, rows]).counts
+            self._evidence(
+                part,
+                explain=False,
+                silenced=silenced[:, rows],
+                matched=matched[:, rows] if matched is not None else None,
+            ).counts
             for part, rows in zip(self._parts(table), self._slices(table), strict=True)
         ]
         counts = np.vstack(parts) if parts else np.zeros((0, len(self.labels_)))
@@ -290,11 +301,20 @@ class TaughtModel:
         return [self.labels_[i] for i in probabilities.argmax(axis=1)]
 
     def _evidence(
-        self, table: Table, *, explain: bool, silenced: np.ndarray | None = None
+        self,
+        table: Table,
+        *,
+        explain: bool,
+        silenced: np.ndarray | None = None,
+        matched: np.ndarray | None = None,
     ) -> _Evidence:
         """Pseudo-counts per label: scaled teaching prior + rule votes + near examples."""
         rules = self.rules_
-        fired, held = self.matcher_.match(table)
+        if matched is None:
+            fired, held = self.matcher_.match(table)
+        else:  # a copy: losers are silenced in place
+            n_rules = self.matcher_.n_rules
+            fired, held = matched[:n_rules].copy(), matched[n_rules:]
         fired = suppress_losers(fired, rules.winners, rules.losers)
         if silenced is not None and silenced.shape[1]:
             fired &= ~silenced

@@ -75,6 +75,9 @@ class Prepared:
     # With reused trees that discount authors: what the discount takes off ``covered``,
     # counted in the same pass (``covered_by`` would match every row again).
     covered_taken: np.ndarray | None = None
+    # (rules then concepts, evaluation rows): the matcher's answer on the evaluation
+    # examples when a cache kept it (caching.MaskCache), else None.
+    evaluation_masks: np.ndarray | None = None
 
 
 def prepare(
@@ -133,11 +136,12 @@ def prepare(
     if reused is not None and reused.author_trust:
         trust = reused.author_trust
         taken = weights * (1 - np.array([trust.get(e.author, 1.0) for e in training]))
-    masks = None
+    masks = evaluation_masks = None
     if cache is not None:
         known_masks = cache.masks.masks_of(matcher, known_table, cache.tables)
         if known_masks is not None:
             masks = known_masks[:, np.flatnonzero(~is_evaluation)]  # a copy, ours to modify
+            evaluation_masks = known_masks[:, np.flatnonzero(is_evaluation)]
     covered, coverage, held, fired_selected, covered_taken = _match_training(
         matcher, table, winners, losers, y, weights, n_labels, selected, taken, masks
     )
@@ -169,6 +173,7 @@ def prepare(
         fired_selected=fired_selected,
         pool=pool,
         covered_taken=covered_taken,
+        evaluation_masks=evaluation_masks,
     )
 
 
