@@ -65,18 +65,18 @@ def tree_evidence(
     mass: float,
 ) -> np.ndarray:
     """(rows, labels) the forest's pseudo-counts: ``mass`` × ``support`` × its probabilities,
-    which give way to a counterexample's label next to it. ``vetoes`` and ``labels``: which
-    stored examples are counterexamples, and their labels."""
+    which give way to a counterexample's label next to it. ``vetoes`` and ``labels``: each
+    stored example's veto in [0, 1] (0: not a counterexample; below 1: its author's discount,
+    ``fitting.veto_strengths``; an artefact's booleans read as 0/1), and their labels."""
     if mass == 0:
         return np.zeros_like(probabilities)
     said = probabilities.copy()
     if vetoes.any() and found.shape[1]:
-        # The strongest counterexample within the kernel's reach, by its kernel weight.
+        # The strongest counterexample within the kernel's reach, by its kernel weight
+        # times its veto.
         valid = (found >= 0) & (squared <= 9 * bandwidth * bandwidth)
-        counter = valid & vetoes[np.maximum(found, 0)]
-        kernel = np.where(
-            counter, np.exp(-squared.astype(np.float64) / (2 * bandwidth * bandwidth)), 0.0
-        )
+        strength = np.where(valid, np.asarray(vetoes, dtype=np.float64)[np.maximum(found, 0)], 0)
+        kernel = strength * np.exp(-squared.astype(np.float64) / (2 * bandwidth * bandwidth))
         strongest = kernel.argmax(axis=1)
         rows = np.arange(len(found))
         veto = kernel[rows, strongest]

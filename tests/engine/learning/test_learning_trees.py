@@ -144,3 +144,16 @@ def test_a_settled_setting_is_fitted_without_a_search(monkeypatch):
     kept.fit(x, y, seed=0, settled=(other, 290), cancelled=lambda: asked.append(1))
     assert kept.setting == other and kept.searched_rows == 290  # it was not searched here
     assert len(asked) == -(-forest.FOREST_TREES // forest.TREES_PER_PART) - 1  # one forest
+
+
+def test_a_doubted_authors_counterexample_vetoes_the_forest_in_proportion_to_their_trust():
+    from mola.engine.learning.blending import tree_evidence
+
+    said = np.array([[0.9, 0.1]])  # the forest says label 0 at the row ...
+    found = np.array([[0]])  # ... whose nearest stored example, at distance 0,
+    squared = np.zeros((1, 1), dtype=np.float32)
+    labels = np.array([1])  # is a counterexample labelled 1
+    full = tree_evidence(said, np.ones(1), found, squared, np.array([True]), labels, 1.0, 1.0)
+    np.testing.assert_allclose(full, [[0.0, 1.0]])  # a trusted author's: its label in full
+    doubted = tree_evidence(said, np.ones(1), found, squared, np.array([0.25]), labels, 1.0, 1.0)
+    np.testing.assert_allclose(doubted, [[0.675, 0.325]])  # 0.75 × forest + 0.25 × its label
