@@ -3,7 +3,8 @@
 A declared level sets how much an author's example counts at first (evidence.py). But a
 saboteur may declare themself an expert, and a novice's labels may be noisier than their
 level says. So after the forest is fitted, each author's examples are compared with what
-the forest says of them *without having seen them* (its out-of-bag probabilities): the mean
+the forest says of them *without having seen them* (the mean of its out-of-bag probabilities
+and those of forests fitted on other authors' examples only: forest.others_view): the mean
 probability it gives the author's own labels, shrunk towards everyone's mean by
 ``TRUST_SHRINK`` pseudo-examples (an author with three examples is not judged on them).
 Authors the forest agrees with least get less weight, in proportion to how far they are

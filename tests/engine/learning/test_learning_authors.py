@@ -68,7 +68,11 @@ def test_the_saboteurs_own_examples_no_longer_vouch_for_their_rule():
     assert by_id[2]["agree"] < 0.5 * len(SABOTEUR_EXAMPLES)
     [explanation] = model.explain(rows({"toss_height_cm": 100.0, "elbow_angle": 90.0}))
     decides = {r["id"]: r["decides"] for r in explanation.rules}
-    assert decides == {1: True, 2: False}  # the honest rule decided FRONT; sam's did not
+    assert explanation.label == FRONT and decides[1]  # the honest rule decided FRONT
+    # sam's rule, trusted below chance, votes nothing for its own label: where it takes part
+    # in FRONT it is as a rule the examples contradict (evidence.vote_matrix), never for NONE.
+    assert model.rules_.votes[1, model.labels_.index(NONE)] == 0
+    assert model.rules_.votes[1, model.labels_.index(FRONT)] > 0 or not decides[2]
 
 
 def test_switching_off_the_rules_an_explanation_says_decide_lowers_its_answer():
