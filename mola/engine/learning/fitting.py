@@ -24,7 +24,13 @@ from mola.engine.learning.blending import choose_settings
 from mola.engine.learning.caching import FitCache
 from mola.engine.learning.encoding import Encoder
 from mola.engine.learning.evidence import reliability, vote_matrix
-from mola.engine.learning.forest import ExampleTrees, fit_trees, reused_out_of_fold
+from mola.engine.learning.forest import (
+    ExampleTrees,
+    fit_trees,
+    quick_refit,
+    refit_trees,
+    reused_out_of_fold,
+)
 from mola.engine.learning.model import ExampleTable, RuleTable, TaughtModel
 from mola.engine.learning.neighbours import ExampleIndex, stored_rows
 from mola.engine.learning.pool import (
@@ -403,6 +409,26 @@ def _forest(
             _remember_fit(example_trees, snapshot, prep, prep.ids[prep.selected], out_of_fold)
         return example_trees, out_of_fold
     reused = prep.reused
+    if reused is not None and len(prep.selected) and quick_refit(reused, prep.ids):
+        example_trees, out_of_fold = refit_trees(
+            reused,
+            prep.schema,
+            prep.matcher,
+            prep.table,
+            prep.winners,
+            prep.losers,
+            prep.y,
+            encoder.concepts,
+            prep.coverage,
+            prep.n_labels,
+            prep.selected,
+            random_state,
+            prep.ids,
+            [e.author for e in prep.training],
+            cancelled,
+        )
+        _remember_fit(example_trees, snapshot, prep, prep.ids[prep.selected], out_of_fold)
+        return example_trees, out_of_fold
     if reused is not None and reused.mass > 0 and len(prep.selected) and not reused.only_label:
         out_of_fold = reused_out_of_fold(
             reused, prep.table, prep.fired_selected, prep.held, prep.ids, prep.selected

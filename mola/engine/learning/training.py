@@ -23,7 +23,10 @@ The forest is most of a fit's time, so a retrain may reuse the space's last fitt
   left out of their fit) or whose out-of-fold probabilities the fit kept, so the choice is
   as honest as a full fit's;
 - without compatible trees (none yet, another schema, a concept the trees read is gone or
-  changed) the retrain has none: kernel and rules, as before the trees came.
+  changed) the retrain has none: kernel and rules, as before the trees came;
+- on a small space (up to 1,000 training examples) of which 5 % or more came since the
+  trees, a burst, one forest is fitted again with the kept setting and discounts, so the
+  new examples are in it and the mass is chosen again (``forest.quick_refit``).
 
 ``metrics_["trees"]`` says which: ``{"fresh": fitted in this fit, "fitted_at_revision": the
 teaching revision the trees in use were fitted at, or None}``.

@@ -127,3 +127,19 @@ def test_a_cancellable_fit_that_goes_on_learns_the_same_model():
     assert len(asked) >= len(FOREST_GRID)
     probe = rows(*({"toss_height_cm": t, "elbow_angle": 60.0 + t} for t in range(0, 200, 7)))
     np.testing.assert_array_equal(in_parts.predict_proba(probe), whole.predict_proba(probe))
+
+
+def test_a_quick_retrain_after_a_burst_on_a_small_space_fits_its_forest_again():
+    cache = FitCache()
+    first = _fitted(cache, rules=[RULE], examples=MANY_CONFIRMING[:180])
+    # 20 of 200 examples came since (a burst): the forest is fitted again with the setting
+    # and the authors' discounts kept, and says it was fitted at this revision.
+    burst = _reused(cache, rules=[RULE], examples=MANY_CONFIRMING)
+    assert burst.trees_ is not None and burst.trees_.model is not first.trees_.model
+    assert burst.trees_.setting == first.trees_.setting
+    assert burst.metrics_["trees"] == {"fresh": False, "fitted_at_revision": 4}
+    assert len(burst.trees_.fitted_ids) == len(MANY_CONFIRMING)
+    assert cache.trees is first.trees_  # the refine still fits the space's trees afresh
+    # One example since (under 5 %): the trees are reused as they are.
+    one = _reused(cache, rules=[RULE], examples=MANY_CONFIRMING[:181])
+    assert one.trees_ is not None and one.trees_.model is first.trees_.model
