@@ -1,7 +1,7 @@
 """What one fit of a space leaves for the next, so that a retrain pays for what changed.
 
 A teacher adds one example to 100,000, or one rule to 2,000, and waits for the retrain; most
-of a fit's preparation would be the same as last time. ``FitCache`` keeps two such pieces:
+of a fit's preparation would be the same as last time. ``FitCache`` keeps these pieces:
 
 - the examples' table (``TableCache``): unchanged rows are taken from the last table, only
   new rows are converted from their dicts;
@@ -13,7 +13,7 @@ of a fit's preparation would be the same as last time. ``FitCache`` keeps two su
   them: a retrain with reused trees is not the model a full fit gives, and says so in its
   metrics).
 
-Both recognise their inputs by identity (the same feature mapping, the same compiled
+All recognise their inputs by identity (the same feature mapping, the same compiled
 ``Condition``), which the worker guarantees by keeping them per space while they are
 unchanged. A fit with a cache and ``trees="fit"`` gives exactly the model a fit without one
 gives (a test checks this over a series of snapshots) — but beyond forest.GRID_ROWS examples,
