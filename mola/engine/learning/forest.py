@@ -181,6 +181,21 @@ class ExampleTrees:
             return np.zeros((table.n_rows, 1), dtype=np.float32)
         return np.column_stack(parts).astype(np.float32)
 
+    def with_rules(self, x: np.ndarray, fired: np.ndarray, was: np.ndarray) -> np.ndarray:
+        """``x``, rows ``encode``d from the firing ``was`` (rules, rows), as ``encode`` gives
+        them for the firing ``fired`` instead, without encoding their values again: only the
+        cells of the rules whose firing differs change. ``x`` is changed in place (pass a
+        copy) and returned."""
+        column = np.full(fired.shape[0], -1)
+        known = np.flatnonzero(self.rules >= 0)
+        column[self.rules[known]] = known
+        rules, rows = np.nonzero(fired != was)
+        at = column[rules]
+        keep = at >= 0
+        start = x.shape[1] - len(self.rules)
+        x[rows[keep], start + at[keep]] = fired[rules[keep], rows[keep]]
+        return x
+
     def fit(
         self,
         x: np.ndarray,
@@ -333,9 +348,10 @@ def rule_support(fired: np.ndarray, coverage: np.ndarray) -> np.ndarray:
     if not fired.shape[0]:
         return np.ones(fired.shape[1])
     trust = np.minimum(1.0, np.asarray(coverage, dtype=np.float64) / SEEN)
-    if (trust >= 1).all():
+    low = np.flatnonzero(trust < 1)  # only the barely seen rules can lower a row's support
+    if not len(low):
         return np.ones(fired.shape[1])
-    return np.where(fired, trust[:, None], 1.0).min(axis=0)
+    return np.where(fired[low], trust[low, None], 1.0).min(axis=0)
 
 
 class _FlatForest:

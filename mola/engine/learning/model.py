@@ -30,6 +30,7 @@ ROWS_PER_PART = 8192
 # A rule decides a prediction when switching it off lowers the predicted label's
 # probability by more than this (less is rounding, not a reason).
 DECIDING_DROP = 1e-6
+VARIANTS_PER_CHUNK = 4096  # (rule, row) variants a deciding-rules pass takes at once
 
 
 class _Evidence(NamedTuple):
@@ -216,14 +217,18 @@ class TaughtModel:
         rules, rows = np.nonzero(fired & (self.rules_.votes[:, label] > 0))
         if not len(rows):
             return deciding
+        # The forest's input for these rows, encoded once: each variant differs from its
+        # row only in the rule columns (encoding every (rule, row) pair afresh was most of
+        # an explanation's cost).
+        x = self._forest_input(table, evidence)
         variant = fired[:, rows]
         variant[rules, np.arange(len(rows))] = False
-        drop = self._drop(table, evidence, probabilities, label, rows, variant)
+        drop = self._drop(table, evidence, probabilities, label, rows, variant, x)
         deciding[rules, rows] = drop > DECIDING_DROP
         several = np.flatnonzero(deciding.sum(axis=0) > 1)
         if len(several):
             together = fired[:, several] & ~deciding[:, several]
-            failed = self._drop(table, evidence, probabilities, label, several, together)
+            failed = self._drop(table, evidence, probabilities, label, several, together, x)
             for row in several[failed <= DECIDING_DROP].tolist():
                 at = np.flatnonzero(rows == row)
                 deciding[:, row] = False
@@ -238,16 +243,32 @@ class TaughtModel:
         label: np.ndarray,
         rows: np.ndarray,
         fired: np.ndarray,
+        x: np.ndarray | None,
     ) -> np.ndarray:
         """How much the predicted label's probability at each of ``rows`` falls when the
-        rules firing there are ``fired`` (rules, len(rows)) instead."""
-        part = table_take(table, rows)
-        ruled, forest = self._ruled(
-            part, fired, evidence.held[:, rows], evidence.found[rows], evidence.squared[rows]
-        )
-        after = tempered(self._floored(evidence.steady[rows] + ruled, forest), self.temperature_)
-        at = np.arange(len(rows))
-        return probabilities[rows, label[rows]] - after[at, label[rows]]
+        rules firing there are ``fired`` (rules, len(rows)) instead. ``x``: the forest's
+        input for the table's rows (``_forest_input``). In chunks of ``VARIANTS_PER_CHUNK``
+        rows: a block of 2,000 rows has ~25,000 (rule, row) variants, whose (variants ×
+        rules) and (variants × columns) intermediates ran to ~100 MB each."""
+        drops = []
+        for chunk in row_slices(len(rows), VARIANTS_PER_CHUNK):
+            at, variant = rows[chunk], fired[:, chunk]
+            variant_x = None
+            if x is not None:
+                assert self.trees_ is not None
+                variant_x = self.trees_.with_rules(x[at], variant, evidence.fired[:, at])
+            ruled, forest = self._ruled(
+                table_take(table, at),
+                variant,
+                evidence.held[:, at],
+                evidence.found[at],
+                evidence.squared[at],
+                variant_x,
+            )
+            after = tempered(self._floored(evidence.steady[at] + ruled, forest), self.temperature_)
+            chosen = label[at]
+            drops.append(probabilities[at, chosen] - after[np.arange(len(at)), chosen])
+        return np.concatenate(drops) if drops else np.zeros(0)
 
     def _with_words(self, table: Table, explanations: list[Explanation]) -> list[Explanation]:
         """The explanations with the words that pushed each answer most and their teachers
@@ -359,15 +380,18 @@ class TaughtModel:
         held: np.ndarray,
         found: np.ndarray,
         squared: np.ndarray,
+        x: np.ndarray | None = None,
     ) -> np.ndarray:
         """The pseudo-counts that depend on which rules fire: their votes and the forest's
         (which reads them as columns), (rows, labels); and the forest's at mass 1 (empty
-        without a forest)."""
+        without a forest). ``x``: the forest's input when the caller has it already."""
         counts = self.rule_strength_ * (fired.T.astype(np.float64) @ self.rules_.votes)
         trees = self.trees_
         forest = np.zeros((0, 0))
-        if trees is not None and not trees.legacy and found.shape[1] and table.n_rows:
-            probabilities = trees.probabilities(trees.encode(table, fired, held))
+        if self._reads_forest(table, found):
+            assert trees is not None
+            x = trees.encode(table, fired, held) if x is None else x
+            probabilities = trees.probabilities(x)
             forest = tree_evidence(
                 probabilities,
                 trees.support(fired),
@@ -380,6 +404,18 @@ class TaughtModel:
             )
             counts += trees.mass * forest
         return counts, forest
+
+    def _reads_forest(self, table: Table, found: np.ndarray) -> bool:
+        trees = self.trees_
+        return trees is not None and not trees.legacy and bool(found.shape[1]) and table.n_rows > 0
+
+    def _forest_input(self, table: Table, evidence: _Evidence) -> np.ndarray | None:
+        """The forest's input for ``table``'s rows as ``evidence`` found them (None when the
+        model reads no forest there)."""
+        if not self._reads_forest(table, evidence.found):
+            return None
+        assert self.trees_ is not None
+        return self.trees_.encode(table, evidence.fired, evidence.held)
 
     # --- storing ------------------------------------------------------------------------
 

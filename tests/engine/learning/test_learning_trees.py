@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 
 from mola.engine.learning import forest
+from mola.engine.learning.arrays import table_take
 from mola.engine.learning.authors import author_trust
 from mola.engine.learning.forest import ExampleTrees, rule_columns, rule_support
 from mola.engine.schema import Schema
+from mola.engine.table import table_from_rows
 
 SCHEMA = Schema.from_dicts(
     [
@@ -157,3 +159,33 @@ def test_a_doubted_authors_counterexample_vetoes_the_forest_in_proportion_to_the
     np.testing.assert_allclose(full, [[0.0, 1.0]])  # a trusted author's: its label in full
     doubted = tree_evidence(said, np.ones(1), found, squared, np.array([0.25]), labels, 1.0, 1.0)
     np.testing.assert_allclose(doubted, [[0.675, 0.325]])  # 0.75 × forest + 0.25 × its label
+
+
+def test_rows_with_other_rules_firing_encode_as_if_encoded_afresh():
+    """with_rules: the forest's input for another firing of the same rows, from the first."""
+    rng = np.random.default_rng(3)
+    n_rules, n_rows = 6, 40
+    # Columns for rules 4, 0, 2 and one whose rule is gone (-1); rules 1, 3, 5 have none.
+    trees = ExampleTrees(SCHEMA, np.array([0]), np.array([4, 0, -1, 2]), 3)
+    table = table_from_rows(
+        SCHEMA,
+        [
+            {"height": float(h), "kind": "abcde"[k], "tired": bool(t)}
+            for h, k, t in zip(
+                rng.integers(0, 150, n_rows),
+                rng.integers(0, 5, n_rows),
+                rng.integers(0, 2, n_rows),
+                strict=True,
+            )
+        ],
+    )
+    held = rng.random((1, n_rows)) < 0.5
+    was = rng.random((n_rules, n_rows)) < 0.4
+    fired = was.copy()
+    fired[rng.random((n_rules, n_rows)) < 0.2] ^= True  # some switched on, some off
+    picked = rng.integers(0, n_rows, 25)  # rows repeat, as (rule, row) variants do
+    afresh = trees.encode(table_take(table, picked), fired[:, picked], held[:, picked])
+    x = trees.encode(table, was, held)
+    reused = trees.with_rules(x[picked], fired[:, picked], was[:, picked])
+    np.testing.assert_array_equal(reused, afresh)
+    assert not np.array_equal(x[picked], afresh)  # the firing did change some columns
