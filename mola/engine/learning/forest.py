@@ -44,6 +44,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from mola.engine.learning.arrays import row_slices, table_take
 from mola.engine.learning.authors import RELEVANT, TRUST_SHRINK, author_trust
@@ -181,20 +182,47 @@ class ExampleTrees:
             return np.zeros((table.n_rows, 1), dtype=np.float32)
         return np.column_stack(parts).astype(np.float32)
 
+    def rule_column(self, n_rules: int) -> np.ndarray:
+        """(n_rules,) the column of ``encode``'s output each model rule is read from, -1 for
+        a rule the forest has no column for."""
+        column = np.full(n_rules, -1)
+        known = np.flatnonzero(self.rules >= 0)
+        column[self.rules[known]] = known + self.rule_start()
+        return column
+
+    def rule_start(self) -> int:
+        """Where ``encode``'s rule columns start (they come last)."""
+        width = sum(
+            n if kind == "category" else 1 for _, kind, n in self.features if kind != "text"
+        )
+        width += len(self.concepts) + len(self.rules)
+        return max(width, 1) - len(self.rules)
+
     def with_rules(self, x: np.ndarray, fired: np.ndarray, was: np.ndarray) -> np.ndarray:
         """``x``, rows ``encode``d from the firing ``was`` (rules, rows), as ``encode`` gives
         them for the firing ``fired`` instead, without encoding their values again: only the
         cells of the rules whose firing differs change. ``x`` is changed in place (pass a
         copy) and returned."""
-        column = np.full(fired.shape[0], -1)
-        known = np.flatnonzero(self.rules >= 0)
-        column[self.rules[known]] = known
         rules, rows = np.nonzero(fired != was)
-        at = column[rules]
+        at = self.rule_column(fired.shape[0])[rules]
         keep = at >= 0
-        start = x.shape[1] - len(self.rules)
-        x[rows[keep], start + at[keep]] = fired[rules[keep], rows[keep]]
+        x[rows[keep], at[keep]] = fired[rules[keep], rows[keep]]
         return x
+
+    def columns_read(self, x: np.ndarray) -> np.ndarray:
+        """(rows, columns) bool: the columns some tree tests on each row's way to its leaf.
+        A column no tree tests on a row can change without changing the forest's answer
+        there (all False when the forest answers without looking: one label, no model)."""
+        read = np.zeros(x.shape, dtype=bool)
+        if self.model is None or self.only_label is not None or not len(x):
+            return read
+        paths, _ = self.model.decision_path(x)
+        tested = np.concatenate([tree.tree_.feature for tree in self.model.estimators_])
+        nodes = np.flatnonzero(tested >= 0)  # leaves test nothing
+        columns = sparse.csr_matrix(
+            (np.ones(len(nodes)), (nodes, tested[nodes])), shape=(len(tested), x.shape[1])
+        )
+        return (paths @ columns).toarray() > 0
 
     def fit(
         self,

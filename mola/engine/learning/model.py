@@ -33,6 +33,14 @@ DECIDING_DROP = 1e-6
 VARIANTS_PER_CHUNK = 4096  # (rule, row) variants a deciding-rules pass takes at once
 
 
+class _ForestInput(NamedTuple):
+    """The forest's view of one block of rows (``TaughtModel._forest_input``)."""
+
+    x: np.ndarray  # (rows, columns) its input
+    answers: np.ndarray  # (rows, labels) its probabilities
+    read: np.ndarray  # (rows, columns) bool: the columns its trees test on each row
+
+
 class _Evidence(NamedTuple):
     """What one block of rows was predicted from."""
 
@@ -220,15 +228,15 @@ class TaughtModel:
         # The forest's input for these rows, encoded once: each variant differs from its
         # row only in the rule columns (encoding every (rule, row) pair afresh was most of
         # an explanation's cost).
-        x = self._forest_input(table, evidence)
+        forest = self._forest_input(table, evidence)
         variant = fired[:, rows]
         variant[rules, np.arange(len(rows))] = False
-        drop = self._drop(table, evidence, probabilities, label, rows, variant, x)
+        drop = self._drop(table, evidence, probabilities, label, rows, variant, forest)
         deciding[rules, rows] = drop > DECIDING_DROP
         several = np.flatnonzero(deciding.sum(axis=0) > 1)
         if len(several):
             together = fired[:, several] & ~deciding[:, several]
-            failed = self._drop(table, evidence, probabilities, label, several, together, x)
+            failed = self._drop(table, evidence, probabilities, label, several, together, forest)
             for row in several[failed <= DECIDING_DROP].tolist():
                 at = np.flatnonzero(rows == row)
                 deciding[:, row] = False
@@ -243,32 +251,54 @@ class TaughtModel:
         label: np.ndarray,
         rows: np.ndarray,
         fired: np.ndarray,
-        x: np.ndarray | None,
+        forest: _ForestInput | None,
     ) -> np.ndarray:
         """How much the predicted label's probability at each of ``rows`` falls when the
-        rules firing there are ``fired`` (rules, len(rows)) instead. ``x``: the forest's
-        input for the table's rows (``_forest_input``). In chunks of ``VARIANTS_PER_CHUNK``
-        rows: a block of 2,000 rows has ~25,000 (rule, row) variants, whose (variants ×
-        rules) and (variants × columns) intermediates ran to ~100 MB each."""
+        rules firing there are ``fired`` (rules, len(rows)) instead. ``forest``: the
+        forest's input for the table's rows, its answers and the columns it reads there
+        (``_forest_input``): a variant whose switched rules no tree reads on its row keeps
+        the row's answer, and only the others go through the forest again. In chunks of
+        ``VARIANTS_PER_CHUNK`` rows: a block of 2,000 rows has ~25,000 (rule, row) variants,
+        whose (variants × rules) and (variants × columns) intermediates ran to ~100 MB each."""
         drops = []
         for chunk in row_slices(len(rows), VARIANTS_PER_CHUNK):
             at, variant = rows[chunk], fired[:, chunk]
-            variant_x = None
-            if x is not None:
-                assert self.trees_ is not None
-                variant_x = self.trees_.with_rules(x[at], variant, evidence.fired[:, at])
-            ruled, forest = self._ruled(
+            answers = None
+            if forest is not None:
+                answers = self._variant_answers(forest, at, variant, evidence.fired[:, at])
+            ruled, forest_counts = self._ruled(
                 table_take(table, at),
                 variant,
                 evidence.held[:, at],
                 evidence.found[at],
                 evidence.squared[at],
-                variant_x,
+                answers,
             )
-            after = tempered(self._floored(evidence.steady[at] + ruled, forest), self.temperature_)
+            after = tempered(
+                self._floored(evidence.steady[at] + ruled, forest_counts), self.temperature_
+            )
             chosen = label[at]
             drops.append(probabilities[at, chosen] - after[np.arange(len(at)), chosen])
         return np.concatenate(drops) if drops else np.zeros(0)
+
+    def _variant_answers(
+        self, forest: _ForestInput, at: np.ndarray, variant: np.ndarray, was: np.ndarray
+    ) -> np.ndarray:
+        """The forest's probabilities for the rows ``at`` with the rules firing as
+        ``variant`` instead of ``was``: the row's own answer where no tree tests a switched
+        rule on it, the forest's answer again elsewhere."""
+        trees = self.trees_
+        assert trees is not None
+        answers = forest.answers[at]
+        rules, rows = np.nonzero(variant != was)
+        column = trees.rule_column(variant.shape[0])[rules]
+        read = column >= 0
+        read[read] = forest.read[at[rows[read]], column[read]]
+        again = np.unique(rows[read])
+        if len(again):
+            x = trees.with_rules(forest.x[at[again]], variant[:, again], was[:, again])
+            answers[again] = trees.probabilities(x)
+        return answers
 
     def _with_words(self, table: Table, explanations: list[Explanation]) -> list[Explanation]:
         """The explanations with the words that pushed each answer most and their teachers
@@ -380,18 +410,20 @@ class TaughtModel:
         held: np.ndarray,
         found: np.ndarray,
         squared: np.ndarray,
-        x: np.ndarray | None = None,
+        answers: np.ndarray | None = None,
     ) -> np.ndarray:
         """The pseudo-counts that depend on which rules fire: their votes and the forest's
         (which reads them as columns), (rows, labels); and the forest's at mass 1 (empty
-        without a forest). ``x``: the forest's input when the caller has it already."""
+        without a forest). ``answers``: the forest's probabilities, when the caller has
+        them already."""
         counts = self.rule_strength_ * (fired.T.astype(np.float64) @ self.rules_.votes)
         trees = self.trees_
         forest = np.zeros((0, 0))
         if self._reads_forest(table, found):
             assert trees is not None
-            x = trees.encode(table, fired, held) if x is None else x
-            probabilities = trees.probabilities(x)
+            if answers is None:
+                answers = trees.probabilities(trees.encode(table, fired, held))
+            probabilities = answers
             forest = tree_evidence(
                 probabilities,
                 trees.support(fired),
@@ -409,13 +441,15 @@ class TaughtModel:
         trees = self.trees_
         return trees is not None and not trees.legacy and bool(found.shape[1]) and table.n_rows > 0
 
-    def _forest_input(self, table: Table, evidence: _Evidence) -> np.ndarray | None:
-        """The forest's input for ``table``'s rows as ``evidence`` found them (None when the
-        model reads no forest there)."""
+    def _forest_input(self, table: Table, evidence: _Evidence) -> _ForestInput | None:
+        """The forest's input for ``table``'s rows as ``evidence`` found them, its answers
+        and the columns its trees test there (None when the model reads no forest there)."""
         if not self._reads_forest(table, evidence.found):
             return None
-        assert self.trees_ is not None
-        return self.trees_.encode(table, evidence.fired, evidence.held)
+        trees = self.trees_
+        assert trees is not None
+        x = trees.encode(table, evidence.fired, evidence.held)
+        return _ForestInput(x, trees.probabilities(x), trees.columns_read(x))
 
     # --- storing ------------------------------------------------------------------------
 

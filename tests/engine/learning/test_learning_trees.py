@@ -189,3 +189,23 @@ def test_rows_with_other_rules_firing_encode_as_if_encoded_afresh():
     reused = trees.with_rules(x[picked], fired[:, picked], was[:, picked])
     np.testing.assert_array_equal(reused, afresh)
     assert not np.array_equal(x[picked], afresh)  # the firing did change some columns
+
+
+def test_a_column_no_tree_tests_on_a_row_changes_nothing_there():
+    def with_noise(rng, n):  # 30 more 0/1 columns that say nothing of the label
+        return np.column_stack([_features(rng, n), rng.random((n, 30)) < 0.5]).astype(np.float32)
+
+    rng = np.random.default_rng(5)
+    x = with_noise(rng, 400)
+    y = ((x[:, 0] > 0) + 2 * (x[:, 1] == 1)).astype(np.int64) % 3
+    trees = ExampleTrees(SCHEMA, np.zeros(0, np.int64), np.zeros(0, np.int64), 3)
+    trees.fit(x, y, seed=0)
+    queries = with_noise(np.random.default_rng(6), 300)  # past SMALL_BATCH: scikit-learn
+    read = trees.columns_read(queries)
+    roots = {int(tree.tree_.feature[0]) for tree in trees.model.estimators_}
+    assert all(read[:, root].all() for root in roots)  # every row passes every root
+    assert not read.all()  # and some columns go untested on some rows
+    flipped = queries.copy()
+    unread = ~read
+    flipped[unread] = np.where(flipped[unread] == 1, 0, 1)  # any other value
+    np.testing.assert_array_equal(trees.probabilities(flipped), trees.probabilities(queries))
