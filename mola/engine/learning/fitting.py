@@ -26,6 +26,7 @@ from mola.engine.learning.encoding import Encoder
 from mola.engine.learning.evidence import reliability, vote_matrix
 from mola.engine.learning.forest import (
     ExampleTrees,
+    TreeRows,
     fit_trees,
     quick_refit,
     refit_trees,
@@ -387,18 +388,8 @@ def _forest(
         author_code = {name: i for i, name in enumerate(author_names)}
         authors = np.array([author_code[e.author] for e in prep.training], dtype=np.int64)
         example_trees, out_of_fold = fit_trees(
-            prep.schema,
-            prep.matcher,
-            prep.table,
-            prep.winners,
-            prep.losers,
-            prep.y,
-            encoder.concepts,
-            prep.coverage,
-            prep.n_labels,
-            prep.selected,
+            _tree_rows(prep, encoder),
             random_state,
-            prep.ids,
             authors,
             author_names,
             cancelled,
@@ -412,18 +403,8 @@ def _forest(
     if reused is not None and len(prep.selected) and quick_refit(reused, prep.ids):
         example_trees, out_of_fold = refit_trees(
             reused,
-            prep.schema,
-            prep.matcher,
-            prep.table,
-            prep.winners,
-            prep.losers,
-            prep.y,
-            encoder.concepts,
-            prep.coverage,
-            prep.n_labels,
-            prep.selected,
+            _tree_rows(prep, encoder),
             random_state,
-            prep.ids,
             [e.author for e in prep.training],
             cancelled,
         )
@@ -435,6 +416,23 @@ def _forest(
         )
         return reused, out_of_fold
     return None, None
+
+
+def _tree_rows(prep: Prepared, encoder: Encoder) -> TreeRows:
+    """The training rows as the forest is fitted on them."""
+    return TreeRows(
+        schema=prep.schema,
+        matcher=prep.matcher,
+        table=prep.table,
+        winners=prep.winners,
+        losers=prep.losers,
+        y=prep.y,
+        concepts=encoder.concepts,
+        coverage=prep.coverage,
+        n_labels=prep.n_labels,
+        selected=prep.selected,
+        ids=prep.ids,
+    )
 
 
 def _remember_fit(

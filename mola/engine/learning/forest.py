@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -429,19 +430,26 @@ def rule_columns(coverage: np.ndarray) -> np.ndarray:
     return candidates.astype(np.int64)
 
 
+@dataclass(frozen=True)
+class TreeRows:
+    """What a space's forest is fitted on: its training rows as the preparation read them."""
+
+    schema: Schema
+    matcher: Matcher
+    table: Table
+    winners: np.ndarray  # precedence, as the matcher's rules
+    losers: np.ndarray
+    y: np.ndarray  # each row's label index
+    concepts: np.ndarray  # the concept positions the forest reads
+    coverage: np.ndarray  # training rows each rule fires on
+    n_labels: int
+    selected: np.ndarray  # the rows whose held-out probabilities are wanted
+    ids: np.ndarray  # each row's example id
+
+
 def fit_trees(
-    schema: Schema,
-    matcher: Matcher,
-    table: Table,
-    winners: np.ndarray,
-    losers: np.ndarray,
-    y: np.ndarray,
-    concepts: np.ndarray,
-    coverage: np.ndarray,
-    n_labels: int,
-    selected: np.ndarray,
+    data: TreeRows,
     seed: int,
-    ids: np.ndarray,
     authors: np.ndarray,
     author_names: list[str],
     cancelled: Callable[[], bool] | None = None,
@@ -457,16 +465,17 @@ def fit_trees(
     fitted trees, whose setting is kept while it is settled (``settled_setting``), and
     whose authors' discounts are fitted with at once while they are (``settled_trust``).
     ``threads``: trees fitted side by side."""
+    y, n_labels, selected, ids = data.y, data.n_labels, data.selected, data.ids
     n = len(y)
     if n < MIN_TREE_EXAMPLES or n_labels < 2 or not len(selected):
         return None, None
     rng = np.random.default_rng(seed)
-    trees = ExampleTrees(schema, concepts, rule_columns(coverage), n_labels)
+    trees = ExampleTrees(data.schema, data.concepts, rule_columns(data.coverage), n_labels)
     pool = np.arange(n)
     if n > MAX_TREE_ROWS:
         pool = np.sort(rng.choice(n, MAX_TREE_ROWS, replace=False))
     rows = np.union1d(pool, selected)
-    x_rows = _encode_rows(trees, matcher, table, rows, winners, losers)
+    x_rows = _encode_rows(trees, data.matcher, data.table, rows, data.winners, data.losers)
     position = np.searchsorted(rows, pool)
     trees.fitted_ids = np.sort(ids[pool])
     _go_on(cancelled)
@@ -584,18 +593,8 @@ def others_view(
 
 def refit_trees(
     previous: ExampleTrees,
-    schema: Schema,
-    matcher: Matcher,
-    table: Table,
-    winners: np.ndarray,
-    losers: np.ndarray,
-    y: np.ndarray,
-    concepts: np.ndarray,
-    coverage: np.ndarray,
-    n_labels: int,
-    selected: np.ndarray,
+    data: TreeRows,
     seed: int,
-    ids: np.ndarray,
     authors: list[str],
     cancelled: Callable[[], bool] | None = None,
 ) -> tuple[ExampleTrees, np.ndarray]:
@@ -603,15 +602,16 @@ def refit_trees(
     training example with the setting and the authors' discounts of ``previous`` (no grid,
     no trust judged again: the refine does both), and its out-of-bag probabilities at the
     ``selected`` rows. ``authors``: each row's author name."""
-    trees = ExampleTrees(schema, concepts, rule_columns(coverage), n_labels)
+    trees = ExampleTrees(data.schema, data.concepts, rule_columns(data.coverage), data.n_labels)
     trees.setting = previous.setting
     trees.author_trust = dict(previous.author_trust)
-    x = _encode_rows(trees, matcher, table, np.arange(len(y)), winners, losers)
-    trees.fitted_ids = np.sort(ids)
+    every = np.arange(len(data.y))
+    x = _encode_rows(trees, data.matcher, data.table, every, data.winners, data.losers)
+    trees.fitted_ids = np.sort(data.ids)
     weights = np.array([max(trees.author_trust.get(a, 1.0), 1e-3) for a in authors])
     _go_on(cancelled)
-    oob = trees.fit(x, y, seed, weights=weights)  # weights: the kept setting, no grid
-    return trees, oob[selected]
+    oob = trees.fit(x, data.y, seed, weights=weights)  # weights: the kept setting, no grid
+    return trees, oob[data.selected]
 
 
 def quick_refit(previous: ExampleTrees, ids: np.ndarray) -> bool:
