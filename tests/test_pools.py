@@ -47,3 +47,33 @@ def test_worker_args_are_a_celery_command_line_per_pool():
     assert args[1:3] == ["-m", "celery"]
     assert "--queues=consensus,celery" in args and "--hostname=c1@box" in args
     assert "--concurrency=1" in args and "--prefetch-multiplier=1" in args
+
+
+def _kept_in(module: str, **env: str) -> int:
+    """CONSENSUS_INDEXES_KEPT as a process that starts by importing ``module`` has it."""
+    import os
+    import subprocess
+    import sys
+
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("MOLA_PROCESS", "CONSENSUS_"))
+    }
+    code = (
+        f"import {module}, django; django.setup(); from django.conf import settings; "
+        "print(settings.CONSENSUS_INDEXES_KEPT)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**clean, "DJANGO_SETTINGS_MODULE": "mola.settings", **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(done.stdout.strip().splitlines()[-1])
+
+
+def test_a_web_process_keeps_fewer_consensus_indexes_than_a_worker():
+    assert _kept_in("mola.wsgi") == 2  # rule previews only, a copy per web process
+    assert _kept_in("mola.celery") == 8  # the consensus pool checks
+    assert _kept_in("mola.wsgi", CONSENSUS_WEB_INDEXES_KEPT="3") == 3
+    assert _kept_in("mola.celery", CONSENSUS_INDEXES_KEPT="5") == 5

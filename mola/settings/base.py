@@ -260,9 +260,15 @@ CASE_POOL_MAX = env_int("CASE_POOL_MAX", 200_000)
 
 # --- Consensus (consensus/loading.py) ----------------------------------------------------
 # Spaces whose consensus index a process keeps warm (least recently checked dropped first;
-# ~350 MB each at M, a few MB for a small space). A dropped space's next check builds it
-# again (M: ~20 s of CPU).
-CONSENSUS_INDEXES_KEPT = env_int("CONSENSUS_INDEXES_KEPT", 8)
+# ~350-500 MB each at M, a few MB for a small space). A dropped space's next check builds it
+# again (M: ~8-20 s of CPU). A worker of the consensus pool checks; a web process (served
+# through mola.wsgi, which says so) needs an index only for rule previews, and each of its
+# processes would hold its own copies: it keeps fewer.
+CONSENSUS_INDEXES_KEPT = (
+    env_int("CONSENSUS_WEB_INDEXES_KEPT", 2)
+    if env_str("MOLA_PROCESS", "") == "web"
+    else env_int("CONSENSUS_INDEXES_KEPT", 8)
+)
 
 # --- Model versions ----------------------------------------------------------------------
 # Model versions each space keeps (the serving one always); older ones are pruned by the
