@@ -183,21 +183,13 @@ class ExampleTrees:
             return np.zeros((table.n_rows, 1), dtype=np.float32)
         return np.column_stack(parts).astype(np.float32)
 
-    def rule_column(self, n_rules: int) -> np.ndarray:
-        """(n_rules,) the column of ``encode``'s output each model rule is read from, -1 for
-        a rule the forest has no column for."""
+    def rule_column(self, n_rules: int, width: int) -> np.ndarray:
+        """(n_rules,) the column of ``encode``'s output (``width`` columns; the rules' come
+        last) each model rule is read from, -1 for a rule the forest has no column for."""
         column = np.full(n_rules, -1)
         known = np.flatnonzero(self.rules >= 0)
-        column[self.rules[known]] = known + self.rule_start()
+        column[self.rules[known]] = known + width - len(self.rules)
         return column
-
-    def rule_start(self) -> int:
-        """Where ``encode``'s rule columns start (they come last)."""
-        width = sum(
-            n if kind == "category" else 1 for _, kind, n in self.features if kind != "text"
-        )
-        width += len(self.concepts) + len(self.rules)
-        return max(width, 1) - len(self.rules)
 
     def with_rules(self, x: np.ndarray, fired: np.ndarray, was: np.ndarray) -> np.ndarray:
         """``x``, rows ``encode``d from the firing ``was`` (rules, rows), as ``encode`` gives
@@ -205,7 +197,7 @@ class ExampleTrees:
         cells of the rules whose firing differs change. ``x`` is changed in place (pass a
         copy) and returned."""
         rules, rows = np.nonzero(fired != was)
-        at = self.rule_column(fired.shape[0])[rules]
+        at = self.rule_column(fired.shape[0], x.shape[1])[rules]
         keep = at >= 0
         x[rows[keep], at[keep]] = fired[rules[keep], rows[keep]]
         return x

@@ -291,7 +291,7 @@ class TaughtModel:
         assert trees is not None
         answers = forest.answers[at]
         rules, rows = np.nonzero(variant != was)
-        column = trees.rule_column(variant.shape[0])[rules]
+        column = trees.rule_column(variant.shape[0], forest.x.shape[1])[rules]
         read = column >= 0
         read[read] = forest.read[at[rows[read]], column[read]]
         again = np.unique(rows[read])
