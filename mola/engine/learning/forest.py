@@ -475,14 +475,16 @@ def fit_trees(
     counts = np.bincount(authors[pool], minlength=len(author_names))
     counted = {author_names[a]: int(counts[a]) for a in np.flatnonzero(counts)}
     kept = settled_trust(previous, settled, counted)
+    # The fitted rows, gathered once (each forest below reads them).
+    x_fit, y_fit = x_rows[position], y[pool]
     if kept is not None:
         # Learned on about these examples: the discounted forest at once (one forest, not
         # the plain one to learn the trust from and the discounted one).
         trust = np.array([kept.get(name, 1.0) for name in author_names])
         discount = np.maximum(trust[authors[pool]], 1e-3)
         oob = trees.fit(
-            x_rows[position],
-            y[pool],
+            x_fit,
+            y_fit,
             seed,
             weights=discount,
             cancelled=cancelled,
@@ -491,25 +493,23 @@ def fit_trees(
         )
         trees.author_trust, trees.trust_counts = dict(kept), previous.trust_counts
     else:
-        oob = trees.fit(
-            x_rows[position], y[pool], seed, cancelled=cancelled, settled=settled, threads=threads
-        )
+        oob = trees.fit(x_fit, y_fit, seed, cancelled=cancelled, settled=settled, threads=threads)
         others = None
         if len(pool) <= GRID_ROWS:
             others = others_view(
-                x_rows[position], y[pool], authors[pool], n_labels, trees.setting, seed, cancelled
+                x_fit, y_fit, authors[pool], n_labels, trees.setting, seed, cancelled
             )
         # Judged half by the forest's out-of-bag view, half by everyone else's (others_view).
         judged = oob if others is None else (oob + np.where(np.isnan(others), oob, others)) / 2
-        trust = author_trust(authors[pool], y[pool], judged)
+        trust = author_trust(authors[pool], y_fit, judged)
         present = counts[: len(trust)] > 0
         trees.trust_counts = counted
         if present.any() and trust[present].min() < RELEVANT:
             _go_on(cancelled)
             discount = np.maximum(trust[authors[pool]], 1e-3)
             oob = trees.fit(
-                x_rows[position],
-                y[pool],
+                x_fit,
+                y_fit,
                 seed,
                 weights=discount,
                 cancelled=cancelled,
