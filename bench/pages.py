@@ -34,8 +34,6 @@ ROW = re.compile(rb"<tr[\s>]|<li[\s>]")
 
 
 def seed_demo():
-    from django.contrib.auth import get_user_model
-
     from consensus.services import consensus_recompute
     from mola.demo import DEMO_SLUG, seed_demo
     from teaching.models import Membership, Space
@@ -45,8 +43,7 @@ def seed_demo():
     space = Space.objects.get(slug=DEMO_SLUG)
     consensus_recompute(space=space)  # as the demo's worker does after seeding
     retrain_space.apply(args=(space.pk,))
-    owner = Membership.objects.get(space=space, role="owner").user
-    return space, get_user_model().objects.get(pk=owner.pk)
+    return space, Membership.objects.get(space=space, role="owner").user
 
 
 def seed_m(pool: int):
@@ -93,7 +90,7 @@ def pages(space) -> list[str]:
     example = Example.objects.filter(space=space).order_by("pk").first()
     thread = Thread.objects.filter(space=space).order_by("-pk").first()
     member = Membership.objects.filter(space=space).exclude(role="owner").first()
-    label = space.labels[0]["name"] if isinstance(space.labels[0], dict) else space.labels[0]
+    label = space.schema.label_names[0]
     urls = [
         "/",
         "/notifications/",
