@@ -138,6 +138,9 @@ def test_a_reader_of_a_public_space_reads_but_writes_nothing(client_as, taught):
     assert "reader" in page and 'id="join-form"' in page
     assert 'id="post-form"' not in page and "join the space to take part" in page
     assert 'id="add-examples"' not in client.get(f"{s}/examples/").content.decode()
+    # A members' page says what a reader may read instead.
+    teach = client.get(f"{s}/teach/")
+    assert teach.status_code == 403 and b"Anyone signed in can read its" in teach.content
     posted = client.post(
         f"{s}/threads/{taught['thread'].pk}/", {"action": "post", "body": "I know better"}
     )
