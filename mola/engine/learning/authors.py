@@ -4,7 +4,7 @@ A declared level sets how much an author's example counts at first (evidence.py)
 saboteur may declare themself an expert, and a novice's labels may be noisier than their
 level says. So after the forest is fitted, each author's examples are compared with what
 the forest says of them *without having seen them* (the mean of its out-of-bag probabilities
-and those of forests fitted on other authors' examples only: forest.others_view): the mean
+and those of forests fitted on other authors' examples only: forest_trust.others_view): the mean
 probability it gives the author's own labels, shrunk towards everyone's mean by
 ``TRUST_SHRINK`` pseudo-examples (an author with three examples is not judged on them).
 Authors the forest agrees with least get less weight, in proportion to how far they are
@@ -19,7 +19,7 @@ vouch for their rules, which lose weight to everyone else's contrary examples).
 Learning the discounts costs a forest (the plain one whose out-of-bag probabilities they
 come from), so a refine beyond 4,000 examples fits the discounted forest at once with the
 discounts its space's last trees learned, while no author's examples changed by more than
-``TRUST_SHRINK`` since (forest.settled_trust): learned again on about the same examples
+``TRUST_SHRINK`` since (forest_trust.settled_trust): learned again on about the same examples
 they differ by out-of-bag noise, which at M moved an author across ``RELEVANT`` from one
 example to the next.
 """

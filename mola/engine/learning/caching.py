@@ -18,7 +18,7 @@ All recognise their inputs by identity (the same feature mapping, the same compi
 unchanged. A fit with a cache and ``trees="fit"`` gives exactly the model a fit without one
 gives (a test checks this over a series of snapshots) — but beyond forest.GRID_ROWS examples,
 where the forest keeps the setting its last grid search chose while the examples are about
-as many (forest.settled_setting): there it is the model a search choosing the same gives. Keep one cache per space and process; not thread-safe.
+as many (forest_trust.settled_setting): there it is the model a search choosing the same gives. Keep one cache per space and process; not thread-safe.
 """
 
 from __future__ import annotations

@@ -24,14 +24,9 @@ from mola.engine.learning.blending import choose_settings
 from mola.engine.learning.caching import FitCache
 from mola.engine.learning.encoding import Encoder
 from mola.engine.learning.evidence import reliability, vote_matrix
-from mola.engine.learning.forest import (
-    ExampleTrees,
-    TreeRows,
-    fit_trees,
-    quick_refit,
-    refit_trees,
-    reused_out_of_fold,
-)
+from mola.engine.learning.forest import ExampleTrees
+from mola.engine.learning.forest_fitting import TreeRows, fit_trees, quick_refit, refit_trees
+from mola.engine.learning.forest_reuse import reused_out_of_fold
 from mola.engine.learning.model import ExampleTable, RuleTable, TaughtModel
 from mola.engine.learning.neighbours import ExampleIndex, stored_rows
 from mola.engine.learning.pool import (
@@ -89,7 +84,7 @@ def fit_parts(
     """Fit the text reader, the neighbour encoding and index, and the forest (or reuse it),
     then the authors' discounts and the rules' reliabilities. ``cache`` keeps the forest
     fitted here (and the last one's setting, while settled, is fitted again without a
-    search: forest.settled_setting); ``cancelled`` is asked by the forest
+    search: forest_trust.settled_setting); ``cancelled`` is asked by the forest
     (``FitCancelled``); ``threads``: the forest's trees fitted side by side."""
     n_labels = prep.n_labels
     label_counts = np.bincount(prep.y, minlength=n_labels).astype(np.float64)
@@ -442,7 +437,7 @@ def _remember_fit(
     calibration_ids: np.ndarray,
     out_of_fold: np.ndarray,
 ) -> None:
-    """What a later fit needs to reuse freshly fitted ``trees`` (forest.reusable_trees)."""
+    """What a later fit needs to reuse freshly fitted ``trees`` (forest_reuse.reusable_trees)."""
     concepts, rules = prep.concepts, prep.rules
     trees.revision = snapshot.revision
     trees.label_names = snapshot.schema.label_names

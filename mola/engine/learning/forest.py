@@ -35,32 +35,31 @@ each score as 100 do (the forest alone within 0.1 point against the truth, the w
 0.949 -> 0.947 on seed 0), in a quarter of the time and half the artefact. 16 trees were
 tried: their noisier out-of-bag probabilities pushed an author's trust under
 ``authors.RELEVANT``, which adds a refit (slower than 24 trees, and 0.5 point lost).
+
+This module owns the trees themselves: ``ExampleTrees`` (fit over the setting grid, encode a
+case, answer, with the flat numpy walk for small batches) and the constants that size them.
+Around it: fitting a space's forest on its training rows (forest_fitting.py), judging its
+authors' trust and when a setting or a trust is settled (forest_trust.py), and reusing the
+last fit's trees in a quick retrain (forest_reuse.py). ``ExampleTrees`` stays here: stored
+models pickle it by this module's path.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy import sparse
 
-from mola.engine.learning.arrays import row_slices, table_take
-from mola.engine.learning.authors import RELEVANT, TRUST_SHRINK, author_trust
-from mola.engine.learning.evidence import suppress_losers
-from mola.engine.learning.matching import Matcher
 from mola.engine.learning.scoring import log_loss
 from mola.engine.schema import Schema
 from mola.engine.table import Table
 
 MIN_TREE_EXAMPLES = 20  # fewer, and the kernel alone speaks
-MAX_TREE_ROWS = 20_000
 MAX_BOOTSTRAP = 4_000  # rows per tree: bounds fit time and the artefact at M and L
 MAX_RULE_COLUMNS = 256  # the rules that fire on most training examples get a column
 SEEN = 2  # training examples a rule must fire on before the forest speaks where it fires
-ROWS_PER_MATCH = 8192
 SMALL_BATCH = 64  # rows up to which the numpy walk beats scikit-learn's per-tree calls
 FOREST_TREES = 100
 # The settings tried, best out-of-bag accuracy kept: leaves of 3–5 smooth noisy labels (the
@@ -87,27 +86,16 @@ LARGE_TREES = 24
 # 8 trees left up to ~0.8 s between asks at M under load, parts of 2 ~0.25 s, for ~1-2 %
 # more refine CPU (1.31-1.42 -> 1.34-1.35 s).
 TREES_PER_PART = 2
-# Beyond GRID_ROWS examples a fit may keep the setting the last grid search chose (the
-# space's previous trees, ``settled_setting``) while the examples it chose on are within
-# this share of today's: the search is a whole forest more (0.2-1 s of CPU at M) and picks
-# the same setting again unless the examples changed.
-SETTLED_CHANGE = 0.1
-# Up to GRID_ROWS examples, authors' trust is also judged by forests of other authors'
-# examples (others_view): at most this many groups of authors, each forest this many trees
-# of at most OTHERS_BOOTSTRAP rows. Beyond, not: on the M world of bench/synthetic.py (50
-# honest authors) its noisier view pushed one author under RELEVANT, which added a refit
-# (full fit 1.8 -> 3.4 s CPU) and lost 0.3 point against the truth.
-AUTHOR_FOLDS = 5
-OTHERS_TREES = 50
-OTHERS_BOOTSTRAP = 1_000
-# A quick retrain fits the forest again (kept setting and discounts) on a space of at most
-# QUICK_REFIT_ROWS training examples when QUICK_REFIT_SHARE of them are new since (quick_refit).
-QUICK_REFIT_ROWS = 1_000
-QUICK_REFIT_SHARE = 0.05
 
 
 class FitCancelled(Exception):
     """``fit``'s ``cancelled`` callback said stop (asked before and during the forest fit)."""
+
+
+def go_on(cancelled: Callable[[], bool] | None) -> None:
+    """Raise ``FitCancelled`` when ``cancelled`` says stop (asked between forests and parts)."""
+    if cancelled is not None and cancelled():
+        raise FitCancelled
 
 
 class ExampleTrees:
@@ -260,7 +248,7 @@ class ExampleTrees:
             searched = True
         for i, setting in enumerate(grid):
             if i:
-                _go_on(cancelled)
+                go_on(cancelled)
             model = RandomForestClassifier(
                 n_estimators=n_trees,
                 random_state=seed,
@@ -312,7 +300,7 @@ def _grow(model, x, y, weights, cancelled: Callable[[], bool] | None) -> None:
     model.set_params(warm_start=True, oob_score=False)
     for upto in range(TREES_PER_PART, n_trees + TREES_PER_PART, TREES_PER_PART):
         if upto > TREES_PER_PART:
-            _go_on(cancelled)
+            go_on(cancelled)
         last = upto >= n_trees
         model.set_params(n_estimators=min(upto, n_trees), oob_score=last)
         model.fit(x, y, sample_weight=weights)
@@ -326,41 +314,14 @@ def _fitted(model):
     return model
 
 
-def settled_setting(
-    previous: ExampleTrees | None, n_rows: int
-) -> tuple[dict[str, Any], int] | None:
-    """The forest setting the space's ``previous`` trees were fitted with and the rows its
-    grid search ran on, if those are within ``SETTLED_CHANGE`` of ``n_rows`` (and
-    ``n_rows`` is beyond ``GRID_ROWS``, where a search costs whole forests); None: search
-    again."""
-    searched = getattr(previous, "searched_rows", 0)
-    if previous is None or not searched or n_rows <= GRID_ROWS or previous.legacy:
-        return None
-    if abs(n_rows - searched) > SETTLED_CHANGE * searched:
-        return None
-    return dict(previous.setting), searched
-
-
-def settled_trust(
-    previous: ExampleTrees | None,
-    settled: tuple[dict[str, Any], int] | None,
-    counted: dict[str, int],
-) -> dict[str, float] | None:
-    """The authors' discounts ``previous`` was refitted with (authors.py), to fit with at
-    once, while its setting is settled (``settled_setting``) and no author's examples
-    (``counted``: per author name, today) changed by more than ``TRUST_SHRINK`` since they
-    were learned: a discount learned again on about the same examples differs by the
-    out-of-bag noise alone, and learning it costs a forest. None: learn them again (also
-    when ``previous`` was not refitted: its plain forest gives the trust at no cost)."""
-    if settled is None or previous is None or not previous.author_trust:
-        return None
-    then = previous.trust_counts
-    if then is None:
-        return None
-    for name in then.keys() | counted.keys():
-        if abs(counted.get(name, 0) - then.get(name, 0)) > TRUST_SHRINK:
-            return None
-    return previous.author_trust
+def rule_columns(coverage: np.ndarray) -> np.ndarray:
+    """Positions of the rules that get a forest column: those firing on 2+ training
+    examples, the ``MAX_RULE_COLUMNS`` most covering (then by position) beyond that."""
+    candidates = np.flatnonzero(coverage >= 2)
+    if len(candidates) > MAX_RULE_COLUMNS:
+        order = np.lexsort((candidates, -coverage[candidates]))
+        candidates = np.sort(candidates[order[:MAX_RULE_COLUMNS]])
+    return candidates.astype(np.int64)
 
 
 def rule_support(fired: np.ndarray, coverage: np.ndarray) -> np.ndarray:
@@ -410,303 +371,3 @@ class _FlatForest:
             left = np.where(np.isnan(value), self.missing_left[node], value <= self.threshold[node])
             node = np.where(inner, np.where(left, self.left[node], self.right[node]), node)
         return self.value[node].mean(axis=1)
-
-
-def rule_columns(coverage: np.ndarray) -> np.ndarray:
-    """Positions of the rules that get a forest column: those firing on 2+ training
-    examples, the ``MAX_RULE_COLUMNS`` most covering (then by position) beyond that."""
-    candidates = np.flatnonzero(coverage >= 2)
-    if len(candidates) > MAX_RULE_COLUMNS:
-        order = np.lexsort((candidates, -coverage[candidates]))
-        candidates = np.sort(candidates[order[:MAX_RULE_COLUMNS]])
-    return candidates.astype(np.int64)
-
-
-@dataclass(frozen=True)
-class TreeRows:
-    """What a space's forest is fitted on: its training rows as the preparation read them."""
-
-    schema: Schema
-    matcher: Matcher
-    table: Table
-    winners: np.ndarray  # precedence, as the matcher's rules
-    losers: np.ndarray
-    y: np.ndarray  # each row's label index
-    concepts: np.ndarray  # the concept positions the forest reads
-    coverage: np.ndarray  # training rows each rule fires on
-    n_labels: int
-    selected: np.ndarray  # the rows whose held-out probabilities are wanted
-    ids: np.ndarray  # each row's example id
-
-
-def fit_trees(
-    data: TreeRows,
-    seed: int,
-    authors: np.ndarray,
-    author_names: list[str],
-    cancelled: Callable[[], bool] | None = None,
-    previous: ExampleTrees | None = None,
-    threads: int = 1,
-) -> tuple[ExampleTrees | None, np.ndarray | None]:
-    """The forest and its held-out probabilities at the ``selected`` rows: out-of-bag where
-    it saw the row, its prediction where the row was left out of its sample (None, None
-    when examples are too few). ``authors``: each row's author code in ``author_names``;
-    the forest is refitted with the authors' discounts when they matter (authors.py),
-    kept in ``trees.author_trust``. ``cancelled``: asked before each forest is fitted and
-    between its parts; ``FitCancelled`` when it says so. ``previous``: the space's last
-    fitted trees, whose setting is kept while it is settled (``settled_setting``), and
-    whose authors' discounts are fitted with at once while they are (``settled_trust``).
-    ``threads``: trees fitted side by side."""
-    y, n_labels, selected, ids = data.y, data.n_labels, data.selected, data.ids
-    n = len(y)
-    if n < MIN_TREE_EXAMPLES or n_labels < 2 or not len(selected):
-        return None, None
-    rng = np.random.default_rng(seed)
-    trees = ExampleTrees(data.schema, data.concepts, rule_columns(data.coverage), n_labels)
-    pool = np.arange(n)
-    if n > MAX_TREE_ROWS:
-        pool = np.sort(rng.choice(n, MAX_TREE_ROWS, replace=False))
-    rows = np.union1d(pool, selected)
-    x_rows = _encode_rows(trees, data.matcher, data.table, rows, data.winners, data.losers)
-    position = np.searchsorted(rows, pool)
-    trees.fitted_ids = np.sort(ids[pool])
-    _go_on(cancelled)
-    settled = settled_setting(previous, len(pool))
-    counts = np.bincount(authors[pool], minlength=len(author_names))
-    counted = {author_names[a]: int(counts[a]) for a in np.flatnonzero(counts)}
-    kept = settled_trust(previous, settled, counted)
-    # The fitted rows, gathered once (each forest below reads them).
-    x_fit, y_fit = x_rows[position], y[pool]
-    if kept is not None:
-        # Learned on about these examples: the discounted forest at once (one forest, not
-        # the plain one to learn the trust from and the discounted one).
-        trust = np.array([kept.get(name, 1.0) for name in author_names])
-        discount = np.maximum(trust[authors[pool]], 1e-3)
-        oob = trees.fit(
-            x_fit,
-            y_fit,
-            seed,
-            weights=discount,
-            cancelled=cancelled,
-            settled=settled,
-            threads=threads,
-        )
-        trees.author_trust, trees.trust_counts = dict(kept), previous.trust_counts
-    else:
-        oob = trees.fit(x_fit, y_fit, seed, cancelled=cancelled, settled=settled, threads=threads)
-        others = None
-        if len(pool) <= GRID_ROWS:
-            others = others_view(
-                x_fit, y_fit, authors[pool], n_labels, trees.setting, seed, cancelled
-            )
-        # Judged half by the forest's out-of-bag view, half by everyone else's (others_view).
-        judged = oob if others is None else (oob + np.where(np.isnan(others), oob, others)) / 2
-        trust = author_trust(authors[pool], y_fit, judged)
-        present = counts[: len(trust)] > 0
-        trees.trust_counts = counted
-        if present.any() and trust[present].min() < RELEVANT:
-            _go_on(cancelled)
-            discount = np.maximum(trust[authors[pool]], 1e-3)
-            oob = trees.fit(
-                x_fit,
-                y_fit,
-                seed,
-                weights=discount,
-                cancelled=cancelled,
-                threads=threads,
-            )
-            trees.author_trust = {
-                author_names[a]: float(trust[a]) for a in np.flatnonzero(present & (trust < 1))
-            }
-    held_out = np.zeros((len(selected), n_labels))
-    inside = np.isin(selected, pool)
-    held_out[inside] = oob[np.searchsorted(pool, selected[inside])]
-    if (~inside).any():
-        held_out[~inside] = trees.probabilities(x_rows[np.searchsorted(rows, selected[~inside])])
-    return trees, held_out
-
-
-def others_view(
-    x: np.ndarray,
-    y: np.ndarray,
-    authors: np.ndarray,
-    n_labels: int,
-    setting: dict[str, Any],
-    seed: int,
-    cancelled: Callable[[], bool] | None = None,
-) -> np.ndarray | None:
-    """(rows, n_labels) what forests fitted on *other authors'* examples say of each row:
-    the authors fall into at most ``AUTHOR_FOLDS`` groups (balanced by examples), and each
-    group's rows are predicted by a forest (``setting``) fitted on the other groups; NaN
-    where that forest cannot be fitted (fewer than ``MIN_TREE_EXAMPLES`` examples or one
-    label in the other groups). None with one author.
-
-    Why, beside the out-of-bag view: a saboteur's examples agree with one another and with
-    their own rules, which are the forest's columns, so out of bag the forest backs them
-    (bench/quality.py, overlap at 50 examples, seed 2: the saboteur trusted fully, the
-    expert discounted to 0.75). Examples judged only by other authors' are judged by what the
-    community says there. Alone that view overrules a right minority (a saboteur with a
-    quarter of the examples zeroed an expert's trust); the mean of both views does neither
-    as often (fit_trees)."""
-    present = np.flatnonzero(np.bincount(authors))
-    if len(present) < 2:
-        return None
-    from sklearn.ensemble import RandomForestClassifier
-
-    # Largest authors first, each into the group with the fewest examples so far.
-    counts = np.bincount(authors)
-    group_of = np.zeros(len(counts), dtype=np.int64)
-    load = np.zeros(min(AUTHOR_FOLDS, len(present)))
-    for author in present[np.argsort(-counts[present], kind="stable")]:
-        group_of[author] = int(load.argmin())
-        load[group_of[author]] += counts[author]
-    groups = group_of[authors]
-    out = np.full((len(y), n_labels), np.nan)
-    for group in range(len(load)):
-        mine = groups == group
-        rest = ~mine
-        if rest.sum() < MIN_TREE_EXAMPLES or len(np.unique(y[rest])) < 2:
-            continue
-        _go_on(cancelled)
-        model = RandomForestClassifier(
-            n_estimators=OTHERS_TREES,
-            random_state=seed,
-            n_jobs=1,
-            max_samples=min(int(rest.sum()), OTHERS_BOOTSTRAP),
-            **setting,
-        ).fit(x[rest], y[rest])
-        said = np.zeros((int(mine.sum()), n_labels))
-        said[:, model.classes_] = model.predict_proba(x[mine])
-        out[mine] = said
-    if np.isnan(out).all():
-        return None
-    return out
-
-
-def refit_trees(
-    previous: ExampleTrees,
-    data: TreeRows,
-    seed: int,
-    authors: list[str],
-    cancelled: Callable[[], bool] | None = None,
-) -> tuple[ExampleTrees, np.ndarray]:
-    """A quick retrain's forest on a small space (``quick_refit``): one forest on every
-    training example with the setting and the authors' discounts of ``previous`` (no grid,
-    no trust judged again: the refine does both), and its out-of-bag probabilities at the
-    ``selected`` rows. ``authors``: each row's author name."""
-    trees = ExampleTrees(data.schema, data.concepts, rule_columns(data.coverage), data.n_labels)
-    trees.setting = previous.setting
-    trees.author_trust = dict(previous.author_trust)
-    every = np.arange(len(data.y))
-    x = _encode_rows(trees, data.matcher, data.table, every, data.winners, data.losers)
-    trees.fitted_ids = np.sort(data.ids)
-    weights = np.array([max(trees.author_trust.get(a, 1.0), 1e-3) for a in authors])
-    _go_on(cancelled)
-    oob = trees.fit(x, data.y, seed, weights=weights)  # weights: the kept setting, no grid
-    return trees, oob[data.selected]
-
-
-def quick_refit(previous: ExampleTrees, ids: np.ndarray) -> bool:
-    """Whether a quick retrain fits its forest again rather than reuse ``previous``: on a
-    space of at most ``QUICK_REFIT_ROWS`` training examples (``ids``) of which at least
-    ``QUICK_REFIT_SHARE`` came since ``previous`` was fitted.
-
-    Why: on bench/quality.py's worlds at 150 examples, after a burst (the last tenth of the
-    examples taught faster than refines follow) the reused forest, which never saw them, was
-    served 2.5-3.3 points below the refined version; one forest of the kept setting costs
-    there about what the rest of the retrain does. One more example alone does not need it
-    (within a point on average), nor a large space, whose forest a few examples barely move.
-    """
-    if len(ids) > QUICK_REFIT_ROWS or not len(ids) or previous.only_label is not None:
-        return False
-    added = int((~np.isin(ids, previous.fitted_ids)).sum())
-    return added >= QUICK_REFIT_SHARE * len(ids)
-
-
-def _go_on(cancelled: Callable[[], bool] | None) -> None:
-    if cancelled is not None and cancelled():
-        raise FitCancelled
-
-
-def reusable_trees(
-    previous: ExampleTrees | None,
-    schema: Schema,
-    concept_keys: list[tuple[int, str]],
-    rule_keys: list[tuple[int, str]],
-) -> ExampleTrees | None:
-    """``previous`` (a fit of the same space) ready for this fit, or None when its inputs no
-    longer exist: another schema or labels, or a concept column it reads is gone or changed.
-
-    Rules may come and go: a rule column whose rule is gone reads "never fires"; a rule
-    added since has no column (the forest gives way where it fires: ``unseen``).
-    ``*_keys``: (id, condition text) of this fit's concepts and rules, in matcher order.
-    """
-    if previous is None or previous.revision is None or previous.legacy:
-        return None
-    features = [(f.name, f.kind, len(f.choices)) for f in schema.features]
-    if previous.features != features or previous.label_names != schema.label_names:
-        return None
-    concept_at = {key: i for i, key in enumerate(concept_keys)}
-    if any(key not in concept_at for key in previous.concept_keys):
-        return None
-    rule_at = {key: i for i, key in enumerate(rule_keys)}
-    trees = copy.copy(previous)  # shares the fitted forest, which nothing changes
-    trees._flat = previous._flat
-    trees.concepts = np.array([concept_at[key] for key in previous.concept_keys], dtype=np.int64)
-    trees.rules = np.array([rule_at.get(key, -1) for key in previous.rule_keys], dtype=np.int64)
-    known = set(previous.known_rule_keys)
-    trees.unseen = np.array([key not in known for key in rule_keys], dtype=bool)
-    return trees
-
-
-def reuse_candidates(trees: ExampleTrees, ids: np.ndarray) -> np.ndarray:
-    """Rows (positions in ``ids``, the training examples' ids) where reused trees can be
-    judged honestly: the forest never saw them (examples added since, or left out of its
-    fit), or their out-of-bag probability was kept from the fit."""
-    unseen = ~np.isin(ids, trees.fitted_ids)
-    return np.flatnonzero(unseen | np.isin(ids, trees.calibration_ids))
-
-
-def reused_out_of_fold(
-    trees: ExampleTrees,
-    table: Table,
-    fired_selected: np.ndarray,
-    held: np.ndarray,
-    ids: np.ndarray,
-    selected: np.ndarray,
-) -> np.ndarray:
-    """Held-out probabilities of reused trees at the ``selected`` rows (taken among
-    ``reuse_candidates``): their predictions where they never saw the row, the kept
-    out-of-bag probability where they did. ``fired_selected`` (rules × selected, after
-    precedence) and ``held`` (concepts × rows) are the preparation's: the rows are not
-    matched again (a third of a quick retrain's matching at M)."""
-    part = table_take(table, selected)
-    out = trees.probabilities(trees.encode(part, fired_selected, held[:, selected]))
-    seen = np.isin(ids[selected], trees.fitted_ids)
-    if seen.any():
-        at = np.searchsorted(trees.calibration_ids, ids[selected][seen])
-        out[seen] = trees.calibration_probabilities[at]
-    return out
-
-
-def _encode_rows(
-    trees: ExampleTrees,
-    matcher: Matcher,
-    table: Table,
-    rows: np.ndarray,
-    winners: np.ndarray,
-    losers: np.ndarray,
-) -> np.ndarray:
-    """Forest features of the table's ``rows``, matched in blocks (all rules × 20,000 rows
-    at once would be 40 MB of booleans)."""
-    parts = []
-    for block in row_slices(len(rows), ROWS_PER_MATCH):
-        picked = rows[block]
-        part = Table(
-            columns={name: column[picked] for name, column in table.columns.items()},
-            n_rows=len(picked),
-        )
-        fired, held = matcher.match(part)
-        fired = suppress_losers(fired, winners, losers)
-        parts.append(trees.encode(part, fired, held))
-    return np.vstack(parts)

@@ -23,12 +23,8 @@ from mola.engine.learning.evidence import (
     rule_strengths,
     suppress_losers,
 )
-from mola.engine.learning.forest import (
-    MIN_TREE_EXAMPLES,
-    ExampleTrees,
-    reusable_trees,
-    reuse_candidates,
-)
+from mola.engine.learning.forest import MIN_TREE_EXAMPLES, ExampleTrees
+from mola.engine.learning.forest_reuse import reusable_trees, reuse_candidates
 from mola.engine.learning.matching import Matcher
 from mola.engine.learning.pool import Pool, prepare_pool
 from mola.engine.learning.snapshot import ConceptSpec, ExampleSpec, RuleSpec, Snapshot
@@ -90,7 +86,7 @@ def prepare(
     trees: Literal["fit", "reuse"],
 ) -> Prepared:
     """The arrays of ``snapshot`` (teachings naming a label outside the schema left out);
-    with ``trees="reuse"`` the cache's forest if it fits this snapshot (forest.py)."""
+    with ``trees="reuse"`` the cache's forest if it fits this snapshot (forest_reuse.py)."""
     schema = snapshot.schema
     labels = schema.label_names
     label_index = {name: i for i, name in enumerate(labels)}

@@ -26,7 +26,7 @@ The forest is most of a fit's time, so a retrain may reuse the space's last fitt
   changed) the retrain has none: kernel and rules, as before the trees came;
 - on a small space (up to 1,000 training examples) of which 5 % or more came since the
   trees, a burst, one forest is fitted again with the kept setting and discounts, so the
-  new examples are in it and the mass is chosen again (``forest.quick_refit``).
+  new examples are in it and the mass is chosen again (``forest_fitting.quick_refit``).
 
 ``metrics_["trees"]`` says which: ``{"fresh": fitted in this fit, "fitted_at_revision": the
 teaching revision the trees in use were fitted at, or None}``.
@@ -92,7 +92,7 @@ def fit(
 
     With a ``cache`` whose last trees were fitted on about as many examples (beyond
     forest.GRID_ROWS), the forest keeps their setting instead of searching the grid again
-    (forest.settled_setting): the same model whenever the search would choose the same.
+    (forest_trust.settled_setting): the same model whenever the search would choose the same.
     """
     if trees not in ("fit", "reuse"):
         raise ValueError(f'trees is "fit" or "reuse", not {trees!r}')

@@ -35,7 +35,7 @@ it — and gives up as soon as a newer revision is wanted (before each forest an
 parts of a few trees, and under the claim before publishing): that revision's quick
 version and its own refine supersede it. A refine fits its forest with
 ``settings.REFINE_THREADS`` threads, keeps the forest setting its last grid search chose
-while the examples are about as many (forest.settled_setting), and records where its time
+while the examples are about as many (forest_trust.settled_setting), and records where its time
 went per stage, wall and CPU (``ModelVersion.timings``, ``stages.py``). Each
 worker process keeps its own trees (``FitCache``); one without them, or with older ones
 than a stored version's, takes them from that version's artefact.

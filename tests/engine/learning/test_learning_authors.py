@@ -4,7 +4,7 @@ doubtful, and their rule loses its weight."""
 
 from __future__ import annotations
 
-from mola.engine.learning import fit, forest
+from mola.engine.learning import fit, forest, forest_trust
 from mola.engine.learning.caching import FitCache
 from tests.engine.learning.learning_kit import (
     FRONT,
@@ -105,7 +105,7 @@ def test_a_refit_keeps_the_discounts_learned_on_about_the_same_examples(monkeypa
     # and a discounted one.
     monkeypatch.setattr(forest, "GRID_ROWS", 20)
     monkeypatch.setattr(forest, "LARGE_TREES", forest.TREES_PER_PART)  # one part a forest
-    monkeypatch.setattr(forest, "SETTLED_CHANGE", 0.5)  # the setting stays settled here
+    monkeypatch.setattr(forest_trust, "SETTLED_CHANGE", 0.5)  # the setting stays settled here
     cache = FitCache()
     parts = dict(rules=[HONEST, SABOTAGE])
     first = fit(snapshot(**parts, examples=[*HONEST_EXAMPLES, *SABOTEUR_EXAMPLES]), cache=cache)

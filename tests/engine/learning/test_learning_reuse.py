@@ -11,7 +11,8 @@ import pytest
 
 from mola.engine.learning import LearningParams, fit
 from mola.engine.learning.caching import FitCache
-from mola.engine.learning.forest import FOREST_GRID, FitCancelled, reuse_candidates
+from mola.engine.learning.forest import FOREST_GRID, FitCancelled
+from mola.engine.learning.forest_reuse import reuse_candidates
 from mola.engine.learning.model import TaughtModel
 from tests.engine.learning.learning_kit import FRONT, NONE, concept, predict_one, rows, snapshot
 from tests.engine.learning.test_learning_examples import COUNTER, MANY_CONFIRMING, RULE

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mola.engine.learning import forest
+from mola.engine.learning import forest, forest_trust
 from mola.engine.learning.arrays import table_take
 from mola.engine.learning.authors import author_trust
 from mola.engine.learning.forest import ExampleTrees, rule_columns, rule_support
@@ -134,12 +134,12 @@ def test_a_settled_setting_is_fitted_without_a_search(monkeypatch):
     assert searched.searched_rows == 300
     # Beyond GRID_ROWS, within SETTLED_CHANGE of the rows searched on: kept, not searched.
     monkeypatch.setattr(forest, "GRID_ROWS", 100)
-    assert forest.settled_setting(searched, 320) == (searched.setting, 300)
-    assert forest.settled_setting(searched, 331) is None  # 10 % more examples: search again
-    assert forest.settled_setting(searched, 269) is None
-    assert forest.settled_setting(None, 300) is None
+    assert forest_trust.settled_setting(searched, 320) == (searched.setting, 300)
+    assert forest_trust.settled_setting(searched, 331) is None  # 10 % more examples: search again
+    assert forest_trust.settled_setting(searched, 269) is None
+    assert forest_trust.settled_setting(None, 300) is None
     monkeypatch.setattr(forest, "GRID_ROWS", 4_000)
-    assert forest.settled_setting(searched, 300) is None  # a search is cheap here
+    assert forest_trust.settled_setting(searched, 300) is None  # a search is cheap here
     other = next(s for s in forest.FOREST_GRID if s != searched.setting)
     asked = []
     kept = ExampleTrees(SCHEMA, np.zeros(0, np.int64), np.zeros(0, np.int64), 3)
