@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_ready
+from celery.signals import worker_process_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mola.settings")
 # Models are small and every process (gunicorn workers, Celery children) serves one request
@@ -24,3 +24,16 @@ def _start_the_sweep(**kwargs) -> None:
     from mola import sweeper
 
     sweeper.start()
+
+
+@worker_process_init.connect
+def _yield_to_teachers(**kwargs) -> None:
+    # A consensus pool process gives way to retrains and web processes on shared cores
+    # (mola/pools.py). Each child sets its own: it knows the queues its worker consumes.
+    from django.conf import settings
+
+    from mola.pools import nice_for
+
+    lower = nice_for(set(app.amqp.queues.consume_from or ()), settings.CONSENSUS_NICE)
+    if lower:
+        os.nice(lower)

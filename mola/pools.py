@@ -13,6 +13,12 @@ training claims, the outbox and the leases keep any number of them correct.
 | training | ``training``: quick retrains, refines | 2 | short CPU-bound fits; a teacher waits |
 | consensus | ``consensus``: checks; ``celery``: unrouted tasks | 1 | long CPU-bound checks |
 
+A consensus pool process runs at a lower CPU priority (``CONSENSUS_NICE``), and so does a
+refine's fit (``REFINE_NICE``, ``yielding``): where they share cores with a quick retrain
+or a web process, the work someone waits for goes first (Linux's scheduler gives a nice-10
+thread about a tenth of a nice-0 one's share when both want the core; alone, it runs at
+full speed).
+
 Prefetch is 1 for both (with late acks a prefetched task would wait behind the one
 running: a refine behind a retrain's fit, a small space's check behind a bulk import's).
 A consensus pool process keeps one warm index per space (``consensus/loading.py``): one
@@ -23,8 +29,15 @@ own (retrain and refine 300 s, a check 30 min: see ``teaching/tasks.py`` and
 
 from __future__ import annotations
 
+import os
+import queue
 import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 TRAINING_QUEUE = "training"
 CONSENSUS_QUEUE = "consensus"
@@ -83,3 +96,57 @@ def all_queues_args(*, hostname: str, concurrency: int, loglevel: str = "INFO") 
     process). Not for production: there a check would hold a retrain back."""
     every = Pool("all", ALL_QUEUES, concurrency=concurrency)
     return worker_args(every, hostname=hostname, loglevel=loglevel, python=True)
+
+
+def yielding(nice: int, work: Callable[[Callable[[Callable[[], Any]], Any]], T]) -> T:
+    """``work(in_caller)`` in a thread of its own at nice value ``nice`` (threads it starts,
+    such as a forest's, inherit it); its result, or its exception raised here.
+
+    A thread of its own because an unprivileged process may lower its priority but never
+    raise it back, and on Linux the nice value is per thread. ``in_caller(f)`` runs ``f()``
+    in the calling thread and returns what it returned: the caller's database connection
+    (and transaction) stays the only one used. ``nice`` <= 0 runs ``work`` here, unchanged.
+    """
+    if nice <= 0:
+        return work(lambda f: f())
+    asks: queue.Queue = queue.Queue()
+    done = object()
+    outcome: dict[str, Any] = {}
+
+    def in_caller(f: Callable[[], Any]) -> Any:
+        answer: queue.Queue = queue.Queue(maxsize=1)
+        asks.put((f, answer))
+        ok, value = answer.get()
+        if not ok:
+            raise value
+        return value
+
+    def run() -> None:
+        try:
+            lowered = min(19, os.getpriority(os.PRIO_PROCESS, 0) + nice)
+            os.setpriority(os.PRIO_PROCESS, 0, lowered)  # 0: this thread, on Linux
+            outcome["value"] = work(in_caller)
+        except BaseException as error:  # re-raised in the caller's thread
+            outcome["error"] = error
+        finally:
+            asks.put(done)
+
+    threading.Thread(target=run, name="mola-yielding", daemon=True).start()
+    while (ask := asks.get()) is not done:
+        f, answer = ask
+        try:
+            answer.put((True, f()))
+        except BaseException as error:
+            answer.put((False, error))
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def nice_for(queues: set[str], consensus_nice: int) -> int:
+    """How much lower a worker process consuming ``queues`` runs: a consensus-only process
+    by ``consensus_nice``; a process that also retrains (the tests' all-queue worker) not
+    at all, since a teacher waits for its retrains."""
+    if not queues or TRAINING_QUEUE in queues:
+        return 0
+    return max(0, consensus_nice)

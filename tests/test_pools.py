@@ -3,14 +3,22 @@ docker-compose services, ``make demo`` and the tests run the pools ``mola/pools.
 
 from __future__ import annotations
 
+import os
 import shlex
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from pathlib import Path
 
+import pytest
 import yaml
 from celery.app.routes import Router, prepare
 from django.conf import settings
 
 from mola.celery import app
-from mola.pools import POOLS, worker_args
+from mola.pools import POOLS, nice_for, worker_args, yielding
 from tests.worker import ROOT
 
 
@@ -77,3 +85,84 @@ def test_a_web_process_keeps_fewer_consensus_indexes_than_a_worker():
     assert _kept_in("mola.celery") == 8  # the consensus pool checks
     assert _kept_in("mola.wsgi", CONSENSUS_WEB_INDEXES_KEPT="3") == 3
     assert _kept_in("mola.celery", CONSENSUS_INDEXES_KEPT="5") == 5
+
+
+def _nice_of(pid: int) -> int:
+    # /proc/<pid>/stat: the nice value is the 19th field, counted after the command's ")".
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
+def test_yielding_runs_the_work_lower_and_its_questions_in_the_callers_thread():
+    caller = threading.get_ident()
+    seen = {}
+
+    def work(in_caller):
+        seen["thread"] = threading.get_ident()
+        seen["nice"] = os.getpriority(os.PRIO_PROCESS, 0)
+        seen["asked in"] = in_caller(threading.get_ident)
+        return "fitted"
+
+    assert yielding(5, work) == "fitted"
+    assert seen["thread"] != caller and seen["asked in"] == caller
+    assert seen["nice"] == min(19, os.getpriority(os.PRIO_PROCESS, 0) + 5)
+    assert os.getpriority(os.PRIO_PROCESS, 0) < seen["nice"]  # the caller keeps its own
+
+    assert yielding(0, lambda in_caller: threading.get_ident()) == caller  # off: inline
+
+
+def test_yielding_hands_either_sides_exception_to_the_caller():
+    def cancelled(in_caller):
+        raise KeyError("gave way")
+
+    with pytest.raises(KeyError, match="gave way"):
+        yielding(5, cancelled)
+
+    def asks_badly(in_caller):
+        return in_caller(lambda: 1 / 0)
+
+    with pytest.raises(ZeroDivisionError):
+        yielding(5, asks_badly)
+
+
+def test_only_a_process_that_retrains_nothing_runs_lower():
+    assert nice_for({"consensus", "celery"}, 10) == 10
+    assert nice_for({"training", "consensus", "celery"}, 10) == 0  # the tests' worker
+    assert nice_for({"training"}, 10) == 0
+    assert nice_for({"consensus"}, 0) == 0
+    assert nice_for(set(), 10) == 0
+
+
+def test_a_consensus_pool_process_runs_at_the_consensus_nice_value(tmp_path):
+    env = {**os.environ, "MOLA_SWEEP_SECONDS": "0", "CONSENSUS_NICE": "7"}
+    name = f"nice-{uuid.uuid4().hex[:6]}@localhost"
+    worker = subprocess.Popen(
+        worker_args(POOLS["consensus"], hostname=name, python=True),
+        cwd=ROOT,
+        env=env,
+        stdout=(tmp_path / "worker.log").open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not app.control.ping(destination=[name], timeout=0.5):
+            assert worker.poll() is None and time.monotonic() < deadline, "worker did not start"
+        children = [
+            int(p.name)
+            for p in Path("/proc").iterdir()
+            if p.name.isdigit() and _parent_of(int(p.name)) == worker.pid
+        ]
+        assert children, "the pool has its process"
+        mine = os.getpriority(os.PRIO_PROCESS, 0)
+        assert [_nice_of(pid) for pid in children] == [min(19, mine + 7)] * len(children)
+        assert _nice_of(worker.pid) == mine  # the parent only hands out tasks
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        return None

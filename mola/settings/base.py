@@ -245,6 +245,11 @@ CREDIT_WINDOW_HOURS = env_int("CREDIT_WINDOW_HOURS", 168)
 # gives way to one within a part of its forest), so on an idle machine it may take both
 # cores; a quick retrain fits no forest. 1 on a machine whose cores the pools already fill.
 REFINE_THREADS = env_int("REFINE_THREADS", 2)
+# The nice value (0-19, higher yields more) a refine's fit runs at, and the consensus pool's
+# processes: both are long CPU work nobody waits on, so on cores they share with a quick
+# retrain or a web process they give way (mola/pools.py). 0 turns it off.
+REFINE_NICE = env_int("REFINE_NICE", 10)
+CONSENSUS_NICE = env_int("CONSENSUS_NICE", 10)
 
 # --- Serving (teaching/services/serving.py) ---------------------------------------------
 # A web process keeps answering with the version it holds while it loads a newer one, for

@@ -16,6 +16,7 @@ from django.db import OperationalError
 
 from mola import relay
 from mola.leases import lease
+from mola.pools import yielding
 from teaching.models import ModelStatus, ModelVersion, Outbox, TrainingState, WorkKind
 from teaching.services.outbox import work_done, work_started
 from teaching.services.snapshots import fit_cache, snapshot_read
@@ -125,13 +126,18 @@ def _refine(space_id: int) -> ModelVersion | None:
     stages.lap("snapshot")
     try:
         with fit_cache(cache_key) as fitted:
-            model = fit(
-                snapshot,
-                random_state=0,
-                cache=fitted,
-                trees="fit",
-                cancelled=lambda: _newer_wanted(space_id, revision),
-                threads=settings.REFINE_THREADS,
+            # At a lower priority: a quick retrain of the next write, in the pool's other
+            # process, or a web process's predictions go first on the cores they share.
+            model = yielding(
+                settings.REFINE_NICE,
+                lambda in_caller: fit(
+                    snapshot,
+                    random_state=0,
+                    cache=fitted,
+                    trees="fit",
+                    cancelled=lambda: in_caller(lambda: _newer_wanted(space_id, revision)),
+                    threads=settings.REFINE_THREADS,
+                ),
             )
     except FitCancelled:
         log.info("refine of space %s at %s gave way to a newer revision", space_id, revision)
