@@ -3,11 +3,12 @@ asked for (warm serving).
 
 Versions are immutable, so unpickled models are kept per process by version id. When a
 version is published, the worker announces it (``announce``, after the commit): in the
-cache (``mola:serving:{space}`` = the version's id) and, with Redis, on the
-``mola:serving`` channel. Every process that answers for a space runs one watcher thread
-(started by its first prediction) that listens on the channel or reads those keys every
-``SERVING_POLL_SECONDS``, loads the announced version, and warms it up (its explanation
-tables built, one prediction made), so no client pays the load.
+cache (``mola:serving:{space}`` = the version's id, and ``LATEST_KEY``) and, with Redis, on
+the ``mola:serving`` channel. Every process that answers for a space runs one watcher
+thread (started by its first prediction) that listens on the channel or reads
+``LATEST_KEY`` every ``SERVING_POLL_SECONDS`` (and its spaces' keys when that moved), loads
+the announced version, and warms it up (its explanation tables built, one prediction
+made), so no client pays the load.
 
 Until a newer version is loaded, the process keeps answering with the version it holds —
 for at most ``SERVING_CATCH_UP_SECONDS`` after the newer one was published; past that (a
@@ -69,6 +70,15 @@ _generation = 0
 
 def notice_key(space_id: int) -> str:
     return f"mola:serving:{space_id}"
+
+
+# The last version announced in any space: a watcher reads this one key each poll and the
+# spaces' keys only when it moved, so a short poll costs one cache read whatever the number
+# of spaces a process holds.
+LATEST_KEY = "mola:serving:latest"
+# Every this many polls a watcher reads its spaces' keys anyway (a lost ``LATEST_KEY``
+# write, a cache restarted), as it does when Redis wakes it.
+FULL_READ_EVERY = 10
 
 
 def load_model(version: ModelVersion):
@@ -231,6 +241,7 @@ def announce(*, space_id: int, version_id: int) -> None:
     """Tell every web process that ``version_id`` is published (after the commit)."""
     try:
         cache.set(notice_key(space_id), version_id, timeout=None)
+        cache.set(LATEST_KEY, version_id, timeout=None)  # after the space's key: see above
     except Exception:  # the request path still finds the version in the database
         log.exception("announcing version %s in the cache failed", version_id)
     if settings.REDIS_URL:
@@ -253,6 +264,8 @@ class Watcher:
         self._lock = threading.Lock()
         self._wanted: dict[int, int] = {}  # space id -> version id
         self._notices: dict[int, int] = {}  # the last notice read per space
+        self._latest: object = None  # LATEST_KEY when the spaces' keys were last read
+        self._polls = 0
         self._wake = threading.Event()
         self._pid: int | None = None
 
@@ -301,7 +314,7 @@ class Watcher:
 
     def _load_announced(self) -> None:
         spaces = list(_held)
-        if spaces:
+        if spaces and self._news():
             notices = cache.get_many([notice_key(s) for s in spaces])
             for space_id in spaces:
                 announced = notices.get(notice_key(space_id))
@@ -316,6 +329,16 @@ class Watcher:
             self._load(space_id, version_id)
         if wanted:
             connection.close()
+
+    def _news(self) -> bool:
+        """Should the spaces' notices be read now: did ``LATEST_KEY`` move, or is a full
+        read due?"""
+        self._polls += 1
+        latest = cache.get(LATEST_KEY)
+        if latest != self._latest or self._polls >= FULL_READ_EVERY:
+            self._latest, self._polls = latest, 0
+            return True
+        return False
 
     def _load(self, space_id: int, version_id: int) -> None:
         version = (

@@ -96,3 +96,15 @@ def test_the_held_version_answers_while_the_newer_one_loads_then_the_newer(
     third = newest()
     serving._models.pop(third.pk)
     assert predicted() == third.version > second.version
+
+
+def test_a_watcher_reads_its_spaces_notices_only_when_the_latest_one_moved():
+    watcher = serving.Watcher()
+    serving.announce(space_id=1, version_id=101)
+    assert watcher._news()  # a notice since it last looked
+    quiet = [watcher._news() for _ in range(serving.FULL_READ_EVERY - 1)]
+    assert quiet == [False] * (serving.FULL_READ_EVERY - 1)
+    assert watcher._news()  # the full read, in case a write of the latest key was lost
+    assert not watcher._news()
+    serving.announce(space_id=2, version_id=102)  # any space's notice moves it
+    assert watcher._news()
