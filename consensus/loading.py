@@ -63,8 +63,17 @@ class SpaceIndex:
 
 # By space, least recently used first: at most ``settings.CONSENSUS_INDEXES_KEPT``.
 _indexes: OrderedDict[int, SpaceIndex] = OrderedDict()
-# Held while an index is read or changed: web threads share a process's indexes.
-index_lock = Lock()
+# Web threads share a process's indexes. Each space's index is read or changed under that
+# space's own lock (``index_lock``): building one at M takes ~10 s of CPU, which must not hold
+# up another space's preview. ``_registry_lock`` guards only ``_indexes`` and the locks.
+_registry_lock = Lock()
+_space_locks: dict[int, Lock] = {}
+
+
+def index_lock(space_id: int) -> Lock:
+    """The lock held while the index of ``space_id`` is read or changed."""
+    with _registry_lock:
+        return _space_locks.setdefault(space_id, Lock())
 
 
 def _fingerprint(space: Space) -> tuple:
@@ -200,19 +209,17 @@ def fresh_index(space_id: int) -> tuple[Space, SpaceIndex]:
 def current_index(space_id: int, *, traffic: bool = False) -> tuple[Space, SpaceIndex]:
     """The space's index brought up to date with the database (built when missing), and
     with the recent prediction inputs when ``traffic`` (a check; not a preview)."""
-    with index_lock:
-        cached = _indexes.get(space_id)
+    with index_lock(space_id):
+        with _registry_lock:
+            cached = _indexes.get(space_id)
         read = _read(space_id, cached)
         if read.whole or cached is None:
-            if cached is not None:
-                _dropped()
-            cached = _indexes[space_id] = _built(read)
-            _indexes.move_to_end(space_id)
-            while len(_indexes) > max(1, settings.CONSENSUS_INDEXES_KEPT):
-                _indexes.popitem(last=False)
-                _dropped()
-            return read.space, cached
-        _indexes.move_to_end(space_id)
+            built = _built(read)
+            _keep(space_id, built)
+            return read.space, built
+        with _registry_lock:
+            if space_id in _indexes:  # else dropped meanwhile for another space's
+                _indexes.move_to_end(space_id)
         gone = set(cached.versions) - set(read.versions)
         affected: set[Ref] = set()
         for ref in gone:
@@ -233,6 +240,17 @@ def current_index(space_id: int, *, traffic: bool = False) -> tuple[Space, Space
         return read.space, cached
 
 
+def _keep(space_id: int, built: SpaceIndex) -> None:
+    """Keep a freshly built index, dropping the least recently used beyond the setting."""
+    with _registry_lock:
+        if _indexes.pop(space_id, None) is not None:
+            _dropped()
+        _indexes[space_id] = built
+        while len(_indexes) > max(1, settings.CONSENSUS_INDEXES_KEPT):
+            _indexes.popitem(last=False)
+            _dropped()
+
+
 def _dropped() -> None:
     """An index was dropped: a check may have frozen it (``consensus.services``, so the
     collector stops scanning it); unfreeze, so that anything of it only a reference cycle
@@ -241,6 +259,6 @@ def _dropped() -> None:
 
 
 def forget(space_id: int) -> None:
-    with index_lock:
+    with index_lock(space_id), _registry_lock:
         if _indexes.pop(space_id, None) is not None:
             _dropped()

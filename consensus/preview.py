@@ -192,7 +192,8 @@ def contradictions_if_saved(
     would store them (a few of its disagreeing examples per label), most severe first."""
     _, current = current_index(space.pk)
     item = RuleItem(id=PREVIEW_ID, label=label, author="", region=region, text=condition)
-    with index_lock:  # another thread's preview uses the same id on the same index
+    # Another thread's preview uses the same id on the same index.
+    with index_lock(space.pk):
         current.index.replace(item)
         try:
             found = shown(current.index, current.index.check(item.ref)).values()

@@ -162,6 +162,37 @@ def test_a_process_keeps_at_most_the_configured_number_of_indexes(space, teacher
     assert list(loading._indexes) == [other.pk]  # the least recently used one went
 
 
+def test_a_space_whose_index_is_busy_does_not_hold_up_another_space(space, teacher):
+    import threading
+    import time
+
+    from consensus import loading
+
+    other = type(space).objects.create(
+        slug="other",
+        name="Other",
+        features=space.features,
+        labels=space.labels,
+        created_by=space.created_by,
+    )
+    holding, release = threading.Event(), threading.Event()
+
+    def build_for_a_while() -> None:  # as a first preview building the index at M does
+        with loading.index_lock(space.pk):
+            holding.set()
+            release.wait(5)
+
+    busy = threading.Thread(target=build_for_a_while)
+    busy.start()
+    holding.wait(5)
+    started = time.monotonic()
+    loading.current_index(other.pk)
+    waited = time.monotonic() - started
+    release.set()
+    busy.join()
+    assert waited < 4
+
+
 def test_contradictions_api_lists_most_severe_first_and_filters(
     api, space, teacher, expert, outsider
 ):
