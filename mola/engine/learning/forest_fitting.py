@@ -92,17 +92,7 @@ def fit_trees(
         # Learned on about these examples: the discounted forest at once (one forest, not
         # the plain one to learn the trust from and the discounted one).
         trust = np.array([kept.get(name, 1.0) for name in author_names])
-        discount = np.maximum(trust[authors[pool]], 1e-3)
-        oob = trees.fit(
-            x_fit,
-            y_fit,
-            seed,
-            weights=discount,
-            cancelled=cancelled,
-            settled=settled,
-            threads=threads,
-        )
-        trees.author_trust, trees.trust_counts = dict(kept), previous.trust_counts
+        discounted, trust_counts = dict(kept), previous.trust_counts
     else:
         oob = trees.fit(x_fit, y_fit, seed, cancelled=cancelled, settled=settled, threads=threads)
         others = None
@@ -114,21 +104,29 @@ def fit_trees(
         judged = oob if others is None else (oob + np.where(np.isnan(others), oob, others)) / 2
         trust = author_trust(authors[pool], y_fit, judged)
         present = counts[: len(trust)] > 0
-        trees.trust_counts = counted
+        trust_counts = counted
+        discounted = {
+            author_names[a]: float(trust[a]) for a in np.flatnonzero(present & (trust < 1))
+        }
         if present.any() and trust[present].min() < RELEVANT:
             go_on(cancelled)
-            discount = np.maximum(trust[authors[pool]], 1e-3)
-            oob = trees.fit(
-                x_fit,
-                y_fit,
-                seed,
-                weights=discount,
-                cancelled=cancelled,
-                threads=threads,
-            )
-            trees.author_trust = {
-                author_names[a]: float(trust[a]) for a in np.flatnonzero(present & (trust < 1))
-            }
+        else:
+            trust = None  # nobody discounted enough to matter: the plain forest is kept
+    if trust is not None:
+        # The discounted forest. Its setting: the settled one, else the one the plain forest
+        # chose (the plain fit took the settled setting too, when it was on its grid).
+        discount = np.maximum(trust[authors[pool]], 1e-3)
+        oob = trees.fit(
+            x_fit,
+            y_fit,
+            seed,
+            weights=discount,
+            cancelled=cancelled,
+            settled=settled,
+            threads=threads,
+        )
+        trees.author_trust = discounted
+    trees.trust_counts = trust_counts
     held_out = np.zeros((len(selected), n_labels))
     inside = np.isin(selected, pool)
     held_out[inside] = oob[np.searchsorted(pool, selected[inside])]
