@@ -67,7 +67,7 @@ def tree_evidence(
     """(rows, labels) the forest's pseudo-counts: ``mass`` × ``support`` × its probabilities,
     which give way to a counterexample's label next to it. ``vetoes`` and ``labels``: each
     stored example's veto in [0, 1] (0: not a counterexample; below 1: its author's discount,
-    ``fitting.veto_strengths``; an artefact's booleans read as 0/1), and their labels."""
+    ``choosing.veto_strengths``; an artefact's booleans read as 0/1), and their labels."""
     if mass == 0:
         return np.zeros_like(probabilities)
     said = probabilities.copy()

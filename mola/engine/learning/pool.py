@@ -33,7 +33,7 @@ sample beyond). Three things are learned:
   pool-read texts (with the rules' votes and the neighbours) is offered next to it — the
   recipe of Snorkel's tutorial: a label model over the pool, probable labels, a model of the
   words trained on them. The two are compared row by row on the same held-out examples
-  (``fitting._end_model``): the candidate stays unless the blend's held-out log loss is lower
+  (``choosing._end_model``): the candidate stays unless the blend's held-out log loss is lower
   by more than ``END_MODEL_MARGIN`` standard errors of the per-row differences. Why a
   margin, and in the pool's favour: the held-out examples are few and, in a young space,
   like one another (Snorkel's 100 dev comments come from the four videos the pool comes

@@ -6,9 +6,9 @@ into ``metrics_["timings"]``:
 - preparation.py — the snapshot as arrays (tables, which rules fire and which concepts hold
   on each example, the rows held out to choose settings);
 - fitting.py — the parts learned (text reader, neighbour encoding, the forest, the authors'
-  discounts, reliabilities, what the unlabelled pool adds: pool.py), the choice of the
-  blend's settings on held-out rows (rule strength, kernel bandwidth, the forest's mass,
-  temperature: blending.py), the model;
+  discounts, reliabilities, what the unlabelled pool adds: pool.py);
+- choosing.py — the choice of the blend's settings on held-out rows (rule strength, kernel
+  bandwidth, the forest's mass, temperature: blending.py), the model;
 - measuring.py — the metrics (evaluation examples, per-rule facts).
 
 The forest is most of a fit's time, so a retrain may reuse the space's last fitted forest
@@ -42,7 +42,8 @@ from typing import Literal
 import numpy as np
 
 from mola.engine.learning.caching import FitCache
-from mola.engine.learning.fitting import assemble, choose_parameters, fit_parts
+from mola.engine.learning.choosing import assemble, choose_parameters
+from mola.engine.learning.fitting import fit_parts
 from mola.engine.learning.measuring import fit_metrics
 from mola.engine.learning.model import TaughtModel
 from mola.engine.learning.preparation import prepare
