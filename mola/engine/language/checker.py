@@ -3,14 +3,24 @@
 Features and concepts share one namespace. When a feature and a concept have the same name
 the feature wins: the schema is the space's ground truth and a concept must not be able to
 silently change what an existing feature name means in every other condition.
+
+The errors it raises are worded in check_errors.py.
 """
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from mola.engine.language.check_errors import (
+    LITERAL_WORDS,
+    bad_comparison,
+    bad_operator,
+    nearest,
+    type_mismatch,
+    unknown_name,
+    unquoted_choice,
+)
 from mola.engine.language.errors import ConditionError
 from mola.engine.language.intervals import INF, Interval, format_number
 from mola.engine.language.nodes import (
@@ -50,7 +60,6 @@ if TYPE_CHECKING:
 
 # ``5 < x`` means ``x > 5``.
 FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
-LITERAL_WORDS = {Number: "a number", String: "a text", Bool: "true or false", Measure: "a count"}
 
 
 class Checker:
@@ -98,7 +107,7 @@ class Checker:
             )
         target = self._known(subject)
         if not isinstance(target, Feature) or target.kind != "text":
-            raise _bad_operator(
+            raise bad_operator(
                 subject.name,
                 _kind(target),
                 "==, <, in ...; " + words + " is for text features",
@@ -113,7 +122,7 @@ class Checker:
         tests = []
         for item in node.items:
             if not isinstance(item, String):
-                raise _type_mismatch(feature.name, 'a text in double quotes ("...")', item)
+                raise type_mismatch(feature.name, 'a text in double quotes ("...")', item)
             tests.append(TextTest(feature.name, make(item.value, item.position)))
         if node.mode in ("phrase", "text"):
             return tests[0]
@@ -159,12 +168,7 @@ class Checker:
         return target
 
     def _unknown(self, name: Name) -> ConditionError:
-        candidates = [*self.schema.feature_names, *self.concept_conditions]
-        suggestion = _nearest(name.name, candidates)
-        message = f"{name.name[:64]!r} is not a feature or concept of this space."
-        if suggestion:
-            message += f" Did you mean {suggestion!r}?"
-        return ConditionError("unknown_name", message, name.position, suggestion)
+        return unknown_name(name, [*self.schema.feature_names, *self.concept_conditions])
 
     def _bare(self, node: Operand) -> Checked:
         if isinstance(node, Bool):
@@ -200,7 +204,7 @@ class Checker:
             self._two_names(left, right, node.position)
         if not isinstance(left, Name | Measure):
             if not isinstance(right, Name | Measure):
-                raise _bad_comparison(node.position)
+                raise bad_comparison(node.position)
             left, op, right = right, FLIPPED[op], left
         if isinstance(left, Measure):
             feature = self._measure(left)
@@ -212,7 +216,7 @@ class Checker:
         if target.kind == "number":
             return _number_compare(target, op, self._number(target, right))
         if target.kind == "text":
-            raise _bad_operator(
+            raise bad_operator(
                 target.name,
                 "text",
                 'contains "...", contains any [...], contains all [...], contains_text "..." '
@@ -226,20 +230,20 @@ class Checker:
         left_target, right_target = self._resolve(left), self._resolve(right)
         for subject, value in ((left_target, right), (right_target, left)):
             if isinstance(subject, Feature) and value.name in subject.choices:
-                raise _unquoted_choice(value)
+                raise unquoted_choice(value)
         if left_target is None:
             raise self._unknown(left)
         if right_target is None:
             raise self._unknown(right)
-        raise _bad_comparison(position)
+        raise bad_comparison(position)
 
     def _truth_compare(
         self, subject: Name, target: Feature | Condition, op: str, value: Operand, position: int
     ) -> Checked:
         if not isinstance(value, Bool):
-            raise _type_mismatch(subject.name, "true or false", value)
+            raise type_mismatch(subject.name, "true or false", value)
         if op not in ("==", "!="):
-            raise _bad_operator(subject.name, "true/false", "== or !=", position)
+            raise bad_operator(subject.name, "true/false", "== or !=", position)
         return self._truth_test(subject.name, target, value.value == (op == "=="))
 
     def _truth_test(self, name: str, target: Feature | Condition, value: bool) -> Checked:
@@ -252,16 +256,16 @@ class Checker:
 
     def _number_of(self, name: str, value: Operand) -> float:
         if not isinstance(value, Number):
-            raise _type_mismatch(name, "a number", value)
+            raise type_mismatch(name, "a number", value)
         return value.value
 
     def _choice(self, feature: Feature, value: Operand) -> str:
         if isinstance(value, Name) and value.name in feature.choices:
-            raise _unquoted_choice(value)
+            raise unquoted_choice(value)
         if not isinstance(value, String):
-            raise _type_mismatch(feature.name, "one of its choices in double quotes", value)
+            raise type_mismatch(feature.name, "one of its choices in double quotes", value)
         if value.value not in feature.choices:
-            suggestion = _nearest(value.value, feature.choices)
+            suggestion = nearest(value.value, feature.choices)
             message = f"{value.value[:64]!r} is not a choice of {feature.name}."
             message += f" Did you mean {suggestion!r}?" if suggestion else ""
             message += f" Choices: {', '.join(feature.choices[:20])}."
@@ -270,7 +274,7 @@ class Checker:
 
     def _choice_compare(self, feature: Feature, op: str, value: Operand, position: int) -> Checked:
         if op not in ("==", "!="):
-            raise _bad_operator(feature.name, "category", "==, !=, in or not in", position)
+            raise bad_operator(feature.name, "category", "==, !=, in or not in", position)
         test = ChoiceTest(feature.name, frozenset({self._choice(feature, value)}))
         return test if op == "==" else Negation(test)
 
@@ -282,10 +286,10 @@ class Checker:
             _check_range(low, high, node)
             return MeasureTest(feature.name, node.subject.function, Interval(low, high, True, True))
         if not isinstance(node.subject, Name):
-            raise _bad_comparison(node.subject.position)
+            raise bad_comparison(node.subject.position)
         target = self._known(node.subject)
         if not isinstance(target, Feature) or target.kind != "number":
-            raise _bad_operator(node.subject.name, _kind(target), "a number feature", node.position)
+            raise bad_operator(node.subject.name, _kind(target), "a number feature", node.position)
         low, high = self._number(target, node.low), self._number(target, node.high)
         _check_range(low, high, node)
         return IntervalTest(target.name, Interval(low, high, True, True))
@@ -304,7 +308,7 @@ class Checker:
             )
             return Negation(test) if node.negated else test
         if not isinstance(node.subject, Name):
-            raise _bad_comparison(node.subject.position)
+            raise bad_comparison(node.subject.position)
         target = self._known(node.subject)
         if isinstance(target, Feature) and target.kind == "number":
             test: Checked = NumberSetTest(
@@ -323,7 +327,7 @@ class Checker:
         values = set()
         for item in items:
             if not isinstance(item, Bool):
-                raise _type_mismatch(subject.name, "true or false", item)
+                raise type_mismatch(subject.name, "true or false", item)
             values.add(item.value)
         if len(values) != 1:
             return Const(bool(values))  # [true, false] always holds, [] never
@@ -352,15 +356,6 @@ def _kind(target: Feature | Condition) -> str:
     return target.kind if isinstance(target, Feature) else "concept"
 
 
-def _nearest(word: str, candidates: object) -> str | None:
-    options = list(candidates)  # type: ignore[call-overload]
-    lowered = {option.lower(): option for option in options}
-    if word.lower() in lowered:
-        return lowered[word.lower()]
-    matches = difflib.get_close_matches(word[:100], options, n=1, cutoff=0.6)
-    return matches[0] if matches else None
-
-
 def _number_compare(feature: Feature, op: str, value: float) -> Checked:
     if op == "!=":
         return Negation(IntervalTest(feature.name, Interval.point(value)))
@@ -372,32 +367,3 @@ def _number_compare(feature: Feature, op: str, value: float) -> Checked:
         "==": Interval.point(value),
     }[op]
     return IntervalTest(feature.name, interval)
-
-
-def _type_mismatch(name: str, wanted: str, value: Operand) -> ConditionError:
-    got = f"the name {value.name[:64]!r}" if isinstance(value, Name) else LITERAL_WORDS[type(value)]
-    return ConditionError(
-        "type_mismatch", f"{name} is compared with {wanted}, not with {got}.", value.position
-    )
-
-
-def _unquoted_choice(value: Name) -> ConditionError:
-    quoted = f'"{value.name}"'
-    return ConditionError(
-        "type_mismatch",
-        f"Write the choice in double quotes: {quoted}.",
-        value.position,
-        quoted,
-    )
-
-
-def _bad_operator(name: str, kind: str, allowed: str, position: int) -> ConditionError:
-    return ConditionError("bad_operator", f"{name} is a {kind}; use {allowed} with it.", position)
-
-
-def _bad_comparison(position: int) -> ConditionError:
-    return ConditionError(
-        "bad_comparison",
-        "Compare a feature or concept with a value, e.g. toss_height_cm > 60.",
-        position,
-    )
