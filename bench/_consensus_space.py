@@ -1,7 +1,7 @@
 """The consensus check of a space imported in bulk, through the app (``bench/consensus.py
 --space M``): in-process, the database of ``DATABASE_URL`` (a throwaway SQLite otherwise).
 
-The space is ``bench/_harness.seed_space(size)``: every teaching bulk-created at once, rules
+The space is ``bench/_seeding.seed_space(size)``: every teaching bulk-created at once, rules
 paraphrasing a hidden truth with wrong labels as often as their authors are novices, so many
 rules disagree with many examples (at M the check stores ~112k contradictions, ~780k before
 the per-rule bound) and most of them are open disputes to be packed into threads.
@@ -26,7 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench._harness import load, median, seed_space
+from bench._harness import load, median
+from bench._seeding import seed_space
 
 
 def _setup() -> None:

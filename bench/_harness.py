@@ -1,9 +1,9 @@
 """What the HTTP benchmarks share: a throwaway data dir, a real web server and a real Celery
-worker (both subprocesses), spaces seeded fast from ``bench/synthetic.py``, a keep-alive HTTP
-client, and percentiles.
+worker (both subprocesses), a keep-alive HTTP client, and percentiles (spaces seeded fast from
+``bench/synthetic.py``: bench/_seeding.py).
 
     env = BenchEnv.start(web_workers=1)   # MOLA_DATA_DIR=/tmp/mola-bench-…, migrated
-    seeded = seed_space("M")           # bulk-created rows, a token and an API key
+    seeded = seed_space("M")           # bench/_seeding.py: bulk-created rows, a token, a key
     ...
     env.stop()
 
@@ -31,8 +31,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-
-from bench.sizes import SIZES  # noqa: E402 - once the project is on the path (``serve``)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -262,131 +260,6 @@ class BenchEnv:
             print(f"logs kept in {self.data_dir}", file=sys.stderr)
         elif self.own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
-
-
-@dataclass
-class Seeded:
-    slug: str
-    space_id: int
-    token: str  # the owner's API token
-    api_key: str
-    world: object  # bench.synthetic.World
-    rule_ids: list[int]
-    seconds: float
-
-
-def seed_space(size: str, seed: int = 0) -> Seeded:
-    """A space of ``size`` with its teachings bulk-created (no revisions, no consensus run)."""
-    from django.contrib.auth import get_user_model
-    from django.db import transaction
-
-    from bench.synthetic import synthetic_snapshot
-    from community.services.accounts import token_create
-    from teaching.models import (
-        Concept,
-        Example,
-        Membership,
-        Role,
-        Rule,
-        RulePrecedence,
-        Space,
-        SpaceApiKey,
-        Status,
-        TrainingState,
-    )
-
-    started = time.perf_counter()
-    world, snapshot = synthetic_snapshot(SIZES[size], seed=seed)
-    User = get_user_model()
-    tag = uuid.uuid4().hex[:6]
-    with transaction.atomic():
-        owner = User.objects.create_user(username=f"bench-owner-{tag}")
-        names = sorted(
-            {r.author for r in snapshot.rules}
-            | {c.author for c in snapshot.concepts}
-            | {e.author for e in snapshot.examples}
-        )
-        User.objects.bulk_create([User(username=f"{name}-{tag}", password="!") for name in names])
-        users = {
-            u.username.removesuffix(f"-{tag}"): u
-            for u in User.objects.filter(username__endswith=f"-{tag}")
-        }
-        expertise = {r.author: r.expertise for r in snapshot.rules}
-        expertise.update({e.author: e.expertise for e in snapshot.examples})
-        space = Space.objects.create(
-            slug=f"bench-{size.lower()}-{tag}",
-            name=f"Benchmark {size}",
-            features=[f.as_dict() for f in snapshot.schema.features],
-            labels=[{"name": label.name} for label in snapshot.schema.labels],
-            settings={"review_novice_teachings": False},
-            teaching_revision=1,
-            created_by=owner,
-        )
-        Membership.objects.bulk_create(
-            [Membership(space=space, user=owner, role=Role.OWNER, expertise="master")]
-            + [
-                Membership(space=space, user=users[name], expertise=expertise.get(name, "novice"))
-                for name in names
-            ]
-        )
-        common = {"space": space, "status": Status.ACTIVE, "revision": 1}
-        Concept.objects.bulk_create(
-            [
-                Concept(name=c.name, definition=c.condition.text, author=users[c.author], **common)
-                for c in snapshot.concepts
-            ]
-        )
-        rules = Rule.objects.bulk_create(
-            [
-                Rule(
-                    condition=r.condition.text,
-                    label=r.label,
-                    author=users[r.author],
-                    disputed=r.disputed,
-                    **common,
-                )
-                for r in snapshot.rules
-            ]
-        )
-        rule_pk = {spec.id: row.pk for spec, row in zip(snapshot.rules, rules, strict=True)}
-        Example.objects.bulk_create(
-            [
-                Example(
-                    features=e.features,
-                    label=e.label,
-                    author=users[e.author],
-                    refutes_id=rule_pk.get(e.refutes) if e.refutes is not None else None,
-                    evaluation=e.evaluation,
-                    disputed=e.disputed,
-                    **common,
-                )
-                for e in snapshot.examples
-            ],
-            batch_size=2000,
-        )
-        RulePrecedence.objects.bulk_create(
-            [
-                RulePrecedence(
-                    space=space,
-                    winner_id=rule_pk[p.winner],
-                    loser_id=rule_pk[p.loser],
-                    created_by=owner,
-                )
-                for p in snapshot.precedences
-            ]
-        )
-        TrainingState.objects.create(space=space)
-        token = token_create(user=owner)
-        _, api_key = SpaceApiKey.objects.create_key(space=space, name="bench", created_by=owner)
-    return Seeded(
-        slug=space.slug,
-        space_id=space.pk,
-        token=token,
-        api_key=api_key,
-        world=world,
-        rule_ids=[row.pk for row in rules],
-        seconds=time.perf_counter() - started,
-    )
 
 
 def wait_for_revision(

@@ -10,7 +10,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from bench._harness import seed_space
+from bench._seeding import seed_space
 
 MB = 1024 * 1024
 

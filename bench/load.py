@@ -33,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
-from bench._harness import BenchEnv, load, percentile, seed_space, wait_for_revision
+from bench._harness import BenchEnv, load, percentile, wait_for_revision
+from bench._seeding import seed_space
 
 
 @dataclass

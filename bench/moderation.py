@@ -4,7 +4,7 @@ contradictions, a resolve of one dispute, and thread packing.
     .venv/bin/python bench/moderation.py [--stored 100000] [--repeat 15]
 
 The community: 30 members teaching 500 rules and 5,000 examples (``bench/synthetic.py``,
-seeded through ``bench/_harness.seed_space``, every teaching active). A real consensus check
+seeded through ``bench/_seeding.seed_space``, every teaching active). A real consensus check
 stores what it finds and opens the threads; then rows are generated to reach ``--stored``
 contradictions (random pairs of the space's teachings, kinds and statuses mixed as a check
 stores them, a share attached to threads), so the list is timed at that size. The script
@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import _harness, synthetic
+from bench import _harness, _seeding, synthetic
 from bench._harness import load, median
 
 MEMBERS, RULES, CONCEPTS, EXAMPLES = 30, 500, 50, 5_000
@@ -55,8 +55,8 @@ def seed_community():
     from teaching.models import Space
 
     synthetic.N_AUTHORS = MEMBERS  # the synthetic community's size (read at call time)
-    _harness.SIZES["moderation"] = (RULES, CONCEPTS, EXAMPLES)
-    seeded = _harness.seed_space("moderation", seed=0)
+    _seeding.SIZES["moderation"] = (RULES, CONCEPTS, EXAMPLES)
+    seeded = _seeding.seed_space("moderation", seed=0)
     space = Space.objects.get(pk=seeded.space_id)
     started, cpu = time.perf_counter(), time.process_time()
     consensus_recompute(space=space)
@@ -79,7 +79,7 @@ def reused_community():
     if space is None:
         raise SystemExit("--reuse: no community in this MOLA_DATA_DIR; run once without it")
     owner = Membership.objects.get(space=space, role="owner").user
-    seeded = _harness.Seeded(space.slug, space.pk, token_create(user=owner), "", None, [], 0)
+    seeded = _seeding.Seeded(space.slug, space.pk, token_create(user=owner), "", None, [], 0)
     print(f"community: reused {space.slug} ({MEMBERS} members, {RULES} rules, {EXAMPLES} examples)")
     return seeded, space
 

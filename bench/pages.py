@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import _harness, synthetic  # noqa: E402
+from bench import _harness, _seeding, synthetic  # noqa: E402
 from bench._harness import load, median  # noqa: E402
 
 MEMBERS = 30
@@ -55,7 +55,7 @@ def seed_m(pool: int):
     from teaching.tasks import retrain_space
 
     synthetic.N_AUTHORS = MEMBERS
-    seeded = _harness.seed_space("M", seed=0)
+    seeded = _seeding.seed_space("M", seed=0)
     space = Space.objects.get(pk=seeded.space_id)
     owner = Membership.objects.get(space=space, role="owner").user
     started, cpu = time.perf_counter(), time.process_time()

@@ -71,7 +71,8 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import setup_test_environment
 
-    from bench._harness import load, median, seed_space
+    from bench._harness import load, median
+    from bench._seeding import seed_space
     from cases.selectors import clear_matrices
     from teaching.models import Rule, Space
 

@@ -39,7 +39,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._harness import BenchEnv, Http, free_port, load, median, percentile, seed_space
+from bench._harness import BenchEnv, Http, free_port, load, median, percentile
+from bench._seeding import seed_space
 
 SMALL_BATCH, BATCH = 2_000, 10_000
 # Figures of the last session (README), for the rows this run has no "before" server for.

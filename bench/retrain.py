@@ -61,14 +61,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._harness import (
-    SIZES,
     BenchEnv,
     load,
     median,
     percentile,
-    seed_space,
     wait_for_revision,
 )
+from bench._seeding import seed_space
+from bench.sizes import SIZES
 
 REFINED_TIMEOUT = 300
 

@@ -36,7 +36,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._harness import BenchEnv, load, percentile, seed_space, wait_for_revision
+from bench._harness import BenchEnv, load, percentile, wait_for_revision
+from bench._seeding import seed_space
 
 MB = 1024 * 1024
 
