@@ -40,7 +40,6 @@ import argparse
 import dataclasses
 import json
 import math
-import statistics
 import sys
 import time
 import warnings
@@ -61,26 +60,13 @@ from bench._quality_baselines import (
     tuned_forest,
     values,
 )
+from bench._quality_report import QUICK_SCALES, report, report_quick
 from bench._quality_world import FAMILIES, N_FEATURES, N_LABELS, PROFILES, build
 from mola.engine.learning import fit
 from mola.engine.learning.caching import FitCache
 from mola.engine.table import table_from_rows
 
-MOLA = ("mola", "mola-quick")
-BASELINES = ("rf-rules", "hgb-rules", "hgb", "vote")
-ABLATIONS = ("no-rules", "no-examples")
-NAMES = {
-    "mola": "MOLA",
-    "mola-quick": "MOLA quick",
-    "rf-rules": "RF rules-as-features",
-    "hgb-rules": "HGB rules-as-features",
-    "hgb": "HGB examples only",
-    "vote": "rules' majority vote",
-    "no-rules": "MOLA without rules",
-    "no-examples": "MOLA without examples",
-}
 DELETION_ROWS = 300
-QUICK_SCALES = (150, 500)  # "S and M" of the quality worlds: quick vs refined is measured there
 # Every world is generated with this many examples at least (each scale takes the first n):
 # the examples drawn depend on how many are drawn, so a run of one scale meets the same
 # teachings as the full run.
@@ -150,16 +136,6 @@ def quick_cell(family: str, seed: int, settings: Settings) -> list[dict]:
     return results
 
 
-def report_quick(results: list[dict]) -> None:
-    print("\nQuick (served right after one more example) minus refined, accuracy points:")
-    for family in FAMILIES:
-        for n in QUICK_SCALES:
-            rows = [r for r in results if r["family"] == family and r["n"] == n]
-            if rows:
-                gaps = [100 * (r["quick"] - r["refined"]) for r in rows]
-                print(f"  {family} at {n}: mean {_mean(gaps):+.2f}, worst {min(gaps):+.2f}")
-
-
 def run_cell(family: str, seed: int, settings: Settings) -> list[dict]:
     teaching = build(family, seed, max(WORLD_EXAMPLES, *settings.scales))
     schema = teaching.schema
@@ -223,94 +199,31 @@ def run_cell(family: str, seed: int, settings: Settings) -> list[dict]:
     return results
 
 
-def _mean(values) -> float:
-    return statistics.fmean(values)
-
-
-def report(results: list[dict], settings: Settings) -> bool:
-    """Prints the table and the verdict; True when MOLA meets the target everywhere."""
-    methods = (*MOLA, *BASELINES, *ABLATIONS)
-    print()
-    print(
-        "| family | examples | "
-        + " | ".join(NAMES[m] for m in methods)
-        + " | best baseline | MOLA − best (mean / worst seed) | quick − refined | deletion test |"
-    )
-    print("|" + " --- |" * (len(methods) + 6))
-    met = True
-    misses = []
-    for family in settings.families:
-        for n in settings.scales:
-            rows = [r for r in results if r["family"] == family and r["n"] == n]
-            if not rows:
-                continue
-            mean = {
-                m: _mean(r["accuracy"][m] for r in rows) if m in rows[0]["accuracy"] else math.nan
-                for m in methods
-            }
-            best = max(BASELINES, key=lambda m: mean[m])
-            diffs = [100 * (r["accuracy"]["mola"] - r["accuracy"][best]) for r in rows]
-            quick = (
-                f"{_mean(100 * (r['accuracy']['mola-quick'] - r['accuracy']['mola']) for r in rows):+.1f}"
-                if "mola-quick" in rows[0]["accuracy"]
-                else "–"
-            )
-            deleted = _mean(r["deleted"] for r in rows)
-            named = _mean(r["named"] for r in rows)
-            ok = mean["mola"] >= mean[best] and min(diffs) >= -1.0
-            met &= ok
-            if not ok:
-                misses.append(f"{family} at {n} ({_mean(diffs):+.1f}, worst {min(diffs):+.1f})")
-            cells = " | ".join(
-                "–"
-                if math.isnan(mean[m])
-                else f"**{mean[m]:.3f}**"
-                if m == "mola"
-                else f"{mean[m]:.3f}"
-                for m in methods
+def _run_cells(settings: Settings, save: str | None) -> list[dict]:
+    """Every (family, seed) cell, a line printed per cell; saved to ``save`` as it goes."""
+    results = []
+    # Seed by seed across the families, saving as it goes: a partial run still reports.
+    for seed in range(settings.seeds):
+        for family in settings.families:
+            clock = time.perf_counter()
+            cell = run_cell(family, seed, settings)
+            results += cell
+            line = "; ".join(
+                f"n={r['n']}: mola {r['accuracy']['mola']:.3f} quick "
+                f"{r['accuracy'].get('mola-quick', math.nan):.3f} pool "
+                f"{r['accuracy'].get('mola-pool', math.nan):.3f} rf "
+                f"{r['accuracy']['rf-rules']:.3f} hgb {r['accuracy']['hgb-rules']:.3f}"
+                for r in cell
             )
             print(
-                f"| {family} | {n} | {cells} | {NAMES[best]} | {_mean(diffs):+.1f} / "
-                f"{min(diffs):+.1f}{'' if ok else ' ✗'} | {quick} | {deleted:.1%} "
-                f"(of the {named:.0%} naming a rule) |"
+                f"  {family} seed {seed} ({time.perf_counter() - clock:.0f} s): {line}", flush=True
             )
-    report_pool(results, settings)
-    deleted_all = _mean(r["deleted"] for r in results)
-    fit_cpu = {n: _mean(r["fit_cpu"] for r in results if r["n"] == n) for n in settings.scales}
-    print()
-    print(
-        f"Deletion test over all cells: {deleted_all:.1%}. MOLA fit CPU by scale: "
-        + ", ".join(f"{n}: {s:.2f} s" for n, s in fit_cpu.items())
-        + "."
-    )
-    if met:
-        verdict = (
-            "MOLA's mean is at or above the best baseline's, and no seed more than 1 point "
-            "below it, at every family and scale."
-        )
-    else:
-        verdict = "MOLA misses the target at " + "; ".join(misses) + "."
-    print(f"Verdict ({settings.seeds} seeds): {verdict}")
-    return met
+            if save:
+                Path(save).write_text(json.dumps(results))
+    return results
 
 
-def report_pool(results: list[dict], settings: Settings) -> None:
-    """With ``--pool``: MOLA fitted with the world's unlabelled cases as its pool against
-    MOLA without, per family and scale (mean and worst seed, in points)."""
-    if not any("mola-pool" in r["accuracy"] for r in results):
-        return
-    print(f"\nWith a pool of {settings.pool} unlabelled cases (MOLA with pool − MOLA, points):")
-    for family in settings.families:
-        cells = []
-        for n in settings.scales:
-            rows = [r for r in results if r["family"] == family and r["n"] == n]
-            diffs = [100 * (r["accuracy"]["mola-pool"] - r["accuracy"]["mola"]) for r in rows]
-            if diffs:
-                cells.append(f"{n}: {_mean(diffs):+.1f} / worst {min(diffs):+.1f}")
-        print(f"  {family}: " + "; ".join(cells))
-
-
-def main() -> None:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=None)
     parser.add_argument("--scales", default=None, help="comma-separated example counts")
@@ -327,7 +240,11 @@ def main() -> None:
         "--report", help="comma-separated JSON files of earlier runs: print their table only"
     )
     parser.add_argument("--snorkel", action="store_true", help="only Snorkel's baselines")
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = _parser().parse_args()
     scales = tuple(int(x) for x in (args.scales or "50,150,500,2000").split(","))
     settings = Settings(
         seeds=args.seeds or (2 if args.quick else 5),
@@ -372,25 +289,7 @@ def main() -> None:
         ]
         report_quick(found)
         return
-    results = []
-    # Seed by seed across the families, saving as it goes: a partial run still reports.
-    for seed in range(settings.seeds):
-        for family in settings.families:
-            clock = time.perf_counter()
-            cell = run_cell(family, seed, settings)
-            results += cell
-            line = "; ".join(
-                f"n={r['n']}: mola {r['accuracy']['mola']:.3f} quick "
-                f"{r['accuracy'].get('mola-quick', math.nan):.3f} pool "
-                f"{r['accuracy'].get('mola-pool', math.nan):.3f} rf "
-                f"{r['accuracy']['rf-rules']:.3f} hgb {r['accuracy']['hgb-rules']:.3f}"
-                for r in cell
-            )
-            print(
-                f"  {family} seed {seed} ({time.perf_counter() - clock:.0f} s): {line}", flush=True
-            )
-            if args.save:
-                Path(args.save).write_text(json.dumps(results))
+    results = _run_cells(settings, args.save)
     report(results, settings)
     print(
         f"\n(total {time.perf_counter() - started:.0f} s; load {Path('/proc/loadavg').read_text().split()[0]})"
