@@ -50,8 +50,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from scipy import sparse
 
+from mola.engine.learning.forest_walk import FlatForest
 from mola.engine.learning.scoring import log_loss
 from mola.engine.schema import Schema
 from mola.engine.table import Table
@@ -60,7 +60,6 @@ MIN_TREE_EXAMPLES = 20  # fewer, and the kernel alone speaks
 MAX_BOOTSTRAP = 4_000  # rows per tree: bounds fit time and the artefact at M and L
 MAX_RULE_COLUMNS = 256  # the rules that fire on most training examples get a column
 SEEN = 2  # training examples a rule must fire on before the forest speaks where it fires
-SMALL_BATCH = 64  # rows up to which the numpy walk beats scikit-learn's per-tree calls
 FOREST_TREES = 100
 # The settings tried, best out-of-bag accuracy kept: leaves of 3–5 smooth noisy labels (the
 # novice's, the saboteur's), leaves of 1 keep what 50 examples say; half the columns let a
@@ -140,7 +139,7 @@ class ExampleTrees:
         self.mass = 0.0
         self.vetoes = np.zeros(0, dtype=bool)
         self.coverage = np.zeros(0)
-        self._flat: _FlatForest | None = None
+        self._flat: FlatForest | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -189,21 +188,6 @@ class ExampleTrees:
         keep = at >= 0
         x[rows[keep], at[keep]] = fired[rules[keep], rows[keep]]
         return x
-
-    def columns_read(self, x: np.ndarray) -> np.ndarray:
-        """(rows, columns) bool: the columns some tree tests on each row's way to its leaf.
-        A column no tree tests on a row can change without changing the forest's answer
-        there (all False when the forest answers without looking: one label, no model)."""
-        read = np.zeros(x.shape, dtype=bool)
-        if self.model is None or self.only_label is not None or not len(x):
-            return read
-        paths, _ = self.model.decision_path(x)
-        tested = np.concatenate([tree.tree_.feature for tree in self.model.estimators_])
-        nodes = np.flatnonzero(tested >= 0)  # leaves test nothing
-        columns = sparse.csr_matrix(
-            (np.ones(len(nodes)), (nodes, tested[nodes])), shape=(len(tested), x.shape[1])
-        )
-        return (paths @ columns).toarray() > 0
 
     def fit(
         self,
@@ -275,13 +259,19 @@ class ExampleTrees:
         out = np.zeros((len(x), self.n_labels))
         if self.only_label is not None:
             out[:, self.only_label] = 1.0
-        elif self.model is not None and len(x) > SMALL_BATCH:
-            out[:, self.model.classes_] = self.model.predict_proba(x)
         elif self.model is not None and len(x):
-            if self._flat is None:
-                self._flat = _FlatForest(self.model)
-            out[:, self.model.classes_] = self._flat.probabilities(x)
+            walker = self.walker()
+            out[:, self.model.classes_] = walker.probabilities(walker.leaves(x))
         return out
+
+    def walker(self) -> FlatForest | None:
+        """The forest in flat arrays (forest_walk.py), built on first use; None when it
+        answers without looking (one label, no model)."""
+        if self.model is None or self.only_label is not None:
+            return None
+        if self._flat is None:
+            self._flat = FlatForest(self.model)
+        return self._flat
 
     def support(self, fired: np.ndarray) -> np.ndarray:
         """(rows,) 1 where the forest has seen every firing rule on ``SEEN`` examples or
@@ -334,40 +324,3 @@ def rule_support(fired: np.ndarray, coverage: np.ndarray) -> np.ndarray:
     if not len(low):
         return np.ones(fired.shape[1])
     return np.where(fired[low], trust[low, None], 1.0).min(axis=0)
-
-
-class _FlatForest:
-    """Every tree of a fitted RandomForestClassifier in flat arrays, walked for all trees and
-    rows at once with scikit-learn's rule (``_tree.pyx``): a missing value goes where the
-    split sends missing values, a number left when at most the threshold."""
-
-    def __init__(self, model) -> None:
-        trees = [estimator.tree_ for estimator in model.estimators_]
-        sizes = np.array([tree.node_count for tree in trees])
-        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        offsets = np.repeat(starts, sizes)
-        left = np.concatenate([tree.children_left for tree in trees]).astype(np.int64)
-        right = np.concatenate([tree.children_right for tree in trees]).astype(np.int64)
-        self.roots = starts
-        self.leaf = left < 0
-        self.left = np.where(self.leaf, 0, left + offsets)
-        self.right = np.where(self.leaf, 0, right + offsets)
-        self.feature = np.concatenate([tree.feature for tree in trees]).astype(np.int64)
-        self.feature[self.leaf] = 0
-        self.threshold = np.concatenate([tree.threshold for tree in trees])
-        self.missing_left = np.concatenate([tree.missing_go_to_left for tree in trees]) > 0
-        value = np.concatenate([tree.value[:, 0, :] for tree in trees])
-        self.value = value / np.maximum(value.sum(axis=1, keepdims=True), 1e-300)
-
-    def probabilities(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float32)
-        rows = np.arange(len(x))[:, None]
-        node = np.broadcast_to(self.roots, (len(x), len(self.roots))).copy()
-        while True:
-            inner = ~self.leaf[node]
-            if not inner.any():
-                break
-            value = x[rows, self.feature[node]]
-            left = np.where(np.isnan(value), self.missing_left[node], value <= self.threshold[node])
-            node = np.where(inner, np.where(left, self.left[node], self.right[node]), node)
-        return self.value[node].mean(axis=1)

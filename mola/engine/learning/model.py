@@ -13,8 +13,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from mola.engine.learning.arrays import row_slices, table_slice, table_take
+from mola.engine.learning.arrays import row_slices, table_slice
 from mola.engine.learning.blending import tree_evidence
+from mola.engine.learning.deciding import deciding_rules
 from mola.engine.learning.encoding import Encoder
 from mola.engine.learning.evidence import suppress_losers
 from mola.engine.learning.explaining import EXPLAINED_EXAMPLES, Explainer, Explanation
@@ -27,18 +28,6 @@ from mola.engine.table import Table
 
 ARTEFACT_FORMAT = 1
 ROWS_PER_PART = 8192
-# A rule decides a prediction when switching it off lowers the predicted label's
-# probability by more than this (less is rounding, not a reason).
-DECIDING_DROP = 1e-6
-VARIANTS_PER_CHUNK = 4096  # (rule, row) variants a deciding-rules pass takes at once
-
-
-class _ForestInput(NamedTuple):
-    """The forest's view of one block of rows (``TaughtModel._forest_input``)."""
-
-    x: np.ndarray  # (rows, columns) its input
-    answers: np.ndarray  # (rows, labels) its probabilities
-    read: np.ndarray  # (rows, columns) bool: the columns its trees test on each row
 
 
 class _Evidence(NamedTuple):
@@ -207,98 +196,8 @@ class TaughtModel:
             yield self._labels_of(probabilities), probabilities, evidence, deciding
 
     def _deciding(self, table: Table, evidence: _Evidence, probabilities: np.ndarray) -> np.ndarray:
-        """(rules, rows) the rules that decide each row's prediction: those whose vote
-        raises the predicted label and whose switching off alone lowers its probability —
-        through their votes and through the forest, which reads them as columns (a rule
-        voting for the label may still, as a column, have led the trees elsewhere). Where
-        switching a row's deciding rules off together would not lower it (trees can make
-        two rules stand in for each other), only the one whose removal lowers it most is
-        named: the named set always passes the deletion test of bench/quality.py.
-
-        One extra pass over the (voting rule, row) pairs and one over the rows with several
-        deciding rules; the neighbours do not depend on the rules and are reused."""
-        fired = evidence.fired
-        deciding = np.zeros_like(fired)
-        if not probabilities.shape[1] or not fired.any():
-            return deciding
-        label = probabilities.argmax(axis=1)
-        rules, rows = np.nonzero(fired & (self.rules_.votes[:, label] > 0))
-        if not len(rows):
-            return deciding
-        # The forest's input for these rows, encoded once: each variant differs from its
-        # row only in the rule columns (encoding every (rule, row) pair afresh was most of
-        # an explanation's cost).
-        forest = self._forest_input(table, evidence)
-        variant = fired[:, rows]
-        variant[rules, np.arange(len(rows))] = False
-        drop = self._drop(table, evidence, probabilities, label, rows, variant, forest)
-        deciding[rules, rows] = drop > DECIDING_DROP
-        several = np.flatnonzero(deciding.sum(axis=0) > 1)
-        if len(several):
-            together = fired[:, several] & ~deciding[:, several]
-            failed = self._drop(table, evidence, probabilities, label, several, together, forest)
-            for row in several[failed <= DECIDING_DROP].tolist():
-                at = np.flatnonzero(rows == row)
-                deciding[:, row] = False
-                deciding[rules[at[np.argmax(drop[at])]], row] = True
-        return deciding
-
-    def _drop(
-        self,
-        table: Table,
-        evidence: _Evidence,
-        probabilities: np.ndarray,
-        label: np.ndarray,
-        rows: np.ndarray,
-        fired: np.ndarray,
-        forest: _ForestInput | None,
-    ) -> np.ndarray:
-        """How much the predicted label's probability at each of ``rows`` falls when the
-        rules firing there are ``fired`` (rules, len(rows)) instead. ``forest``: the
-        forest's input for the table's rows, its answers and the columns it reads there
-        (``_forest_input``): a variant whose switched rules no tree reads on its row keeps
-        the row's answer, and only the others go through the forest again. In chunks of
-        ``VARIANTS_PER_CHUNK`` rows: a block of 2,000 rows has ~25,000 (rule, row) variants,
-        whose (variants × rules) and (variants × columns) intermediates ran to ~100 MB each."""
-        drops = []
-        for chunk in row_slices(len(rows), VARIANTS_PER_CHUNK):
-            at, variant = rows[chunk], fired[:, chunk]
-            answers = None
-            if forest is not None:
-                answers = self._variant_answers(forest, at, variant, evidence.fired[:, at])
-            ruled, forest_counts = self._ruled(
-                table_take(table, at),
-                variant,
-                evidence.held[:, at],
-                evidence.found[at],
-                evidence.squared[at],
-                answers,
-            )
-            after = tempered(
-                self._floored(evidence.steady[at] + ruled, forest_counts), self.temperature_
-            )
-            chosen = label[at]
-            drops.append(probabilities[at, chosen] - after[np.arange(len(at)), chosen])
-        return np.concatenate(drops) if drops else np.zeros(0)
-
-    def _variant_answers(
-        self, forest: _ForestInput, at: np.ndarray, variant: np.ndarray, was: np.ndarray
-    ) -> np.ndarray:
-        """The forest's probabilities for the rows ``at`` with the rules firing as
-        ``variant`` instead of ``was``: the row's own answer where no tree tests a switched
-        rule on it, the forest's answer again elsewhere."""
-        trees = self.trees_
-        assert trees is not None
-        answers = forest.answers[at]
-        rules, rows = np.nonzero(variant != was)
-        column = trees.rule_column(variant.shape[0], forest.x.shape[1])[rules]
-        read = column >= 0
-        read[read] = forest.read[at[rows[read]], column[read]]
-        again = np.unique(rows[read])
-        if len(again):
-            x = trees.with_rules(forest.x[at[again]], variant[:, again], was[:, again])
-            answers[again] = trees.probabilities(x)
-        return answers
+        """(rules, rows) the rules that decide each row's prediction (deciding.py)."""
+        return deciding_rules(self, table, evidence, probabilities)
 
     def _with_words(self, table: Table, explanations: list[Explanation]) -> list[Explanation]:
         """The explanations with the words that pushed each answer most and their teachers
@@ -423,33 +322,31 @@ class TaughtModel:
             assert trees is not None
             if answers is None:
                 answers = trees.probabilities(trees.encode(table, fired, held))
-            probabilities = answers
-            forest = tree_evidence(
-                probabilities,
-                trees.support(fired),
-                found,
-                squared,
-                trees.vetoes,
-                self.examples_.labels,
-                self.bandwidth_,
-                1.0,
-            )
+            forest = self._forest_counts(answers, trees.support(fired), found, squared)
             counts += trees.mass * forest
         return counts, forest
+
+    def _forest_counts(
+        self, answers: np.ndarray, support: np.ndarray, found: np.ndarray, squared: np.ndarray
+    ) -> np.ndarray:
+        """The forest's pseudo-counts at mass 1 (blending.tree_evidence) from its
+        ``answers`` and ``support`` at rows whose neighbours are ``found``/``squared``."""
+        trees = self.trees_
+        assert trees is not None
+        return tree_evidence(
+            answers,
+            support,
+            found,
+            squared,
+            trees.vetoes,
+            self.examples_.labels,
+            self.bandwidth_,
+            1.0,
+        )
 
     def _reads_forest(self, table: Table, found: np.ndarray) -> bool:
         trees = self.trees_
         return trees is not None and not trees.legacy and bool(found.shape[1]) and table.n_rows > 0
-
-    def _forest_input(self, table: Table, evidence: _Evidence) -> _ForestInput | None:
-        """The forest's input for ``table``'s rows as ``evidence`` found them, its answers
-        and the columns its trees test there (None when the model reads no forest there)."""
-        if not self._reads_forest(table, evidence.found):
-            return None
-        trees = self.trees_
-        assert trees is not None
-        x = trees.encode(table, evidence.fired, evidence.held)
-        return _ForestInput(x, trees.probabilities(x), trees.columns_read(x))
 
     # --- storing ------------------------------------------------------------------------
 

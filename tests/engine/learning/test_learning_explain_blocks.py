@@ -168,20 +168,3 @@ def test_a_compact_block_is_the_full_one_cut_down(seed, n_rows, n_rules, n_conce
                 "contributors": sorted(people),
             },
         }
-
-
-def test_deciding_rules_are_the_same_when_every_variant_goes_through_the_forest(monkeypatch):
-    """The deciding rules skip the forest for a (rule, row) variant whose rule no tree tests
-    on that row; sending every variant through it must name the same rules."""
-    from bench.synthetic import synthetic_snapshot
-    from mola.engine.learning import fit
-    from mola.engine.learning.forest import ExampleTrees
-    from mola.engine.table import table_from_rows
-
-    world, snapshot = synthetic_snapshot((40, 10, 600), seed=1)
-    model = fit(snapshot, random_state=1)
-    table = table_from_rows(snapshot.schema, world.sample_rows(400, np.random.default_rng(2)))
-    shortcut = model.explain_compact(table)
-    assert any(p["explanation"]["rules"] for p in shortcut)  # rules do decide here
-    monkeypatch.setattr(ExampleTrees, "columns_read", lambda self, x: np.ones(x.shape, dtype=bool))
-    assert model.explain_compact(table) == shortcut

@@ -1,6 +1,6 @@
-"""The example forest: the numpy walk for a few rows answers exactly as scikit-learn does; a
-rule gets a column of its own; the forest gives way where a rule it never saw fires; an
-author the forest disagrees with is discounted."""
+"""The example forest: a rule gets a column of its own; the forest gives way where a rule it
+never saw fires; an author the forest disagrees with is discounted (its flat walk:
+test_learning_forest_walk.py)."""
 
 from __future__ import annotations
 
@@ -37,22 +37,6 @@ def _features(rng: np.random.Generator, n: int, *, codes: int = 4) -> np.ndarray
     ).astype(np.float32)
     x[rng.random(n) < 0.1, 0] = np.nan
     return x
-
-
-@pytest.mark.parametrize("n_labels", [2, 3])
-def test_the_numpy_walk_gives_scikit_learns_probabilities(n_labels):
-    rng = np.random.default_rng(n_labels)
-    x = _features(rng, 600)
-    y = ((x[:, 0] > 0) + 2 * (x[:, 1] == 1) + (x[:, 3] > 0.5)).astype(np.int64) % n_labels
-    trees = ExampleTrees(SCHEMA, np.zeros(0, np.int64), np.zeros(0, np.int64), 3)
-    trees.fit(x, y, seed=0)
-    queries = _features(np.random.default_rng(9), forest.SMALL_BATCH)
-    queries[:5, 0] = np.nan
-    queries[5:10, 0] = [-50, 50, 0, 1e30, -1e-30]  # beyond anything seen in fitting
-    walked = trees.probabilities(queries)
-    by_sklearn = trees.probabilities(np.vstack([queries, queries]))[: len(queries)]
-    np.testing.assert_allclose(walked, by_sklearn, rtol=0, atol=1e-9)
-    assert np.ptp(walked[:, 0]) > 0.1  # the forest did learn something to agree on
 
 
 def test_out_of_bag_probabilities_come_with_the_fit_and_a_setting_is_chosen():
@@ -189,23 +173,3 @@ def test_rows_with_other_rules_firing_encode_as_if_encoded_afresh():
     reused = trees.with_rules(x[picked], fired[:, picked], was[:, picked])
     np.testing.assert_array_equal(reused, afresh)
     assert not np.array_equal(x[picked], afresh)  # the firing did change some columns
-
-
-def test_a_column_no_tree_tests_on_a_row_changes_nothing_there():
-    def with_noise(rng, n):  # 30 more 0/1 columns that say nothing of the label
-        return np.column_stack([_features(rng, n), rng.random((n, 30)) < 0.5]).astype(np.float32)
-
-    rng = np.random.default_rng(5)
-    x = with_noise(rng, 400)
-    y = ((x[:, 0] > 0) + 2 * (x[:, 1] == 1)).astype(np.int64) % 3
-    trees = ExampleTrees(SCHEMA, np.zeros(0, np.int64), np.zeros(0, np.int64), 3)
-    trees.fit(x, y, seed=0)
-    queries = with_noise(np.random.default_rng(6), 300)  # past SMALL_BATCH: scikit-learn
-    read = trees.columns_read(queries)
-    roots = {int(tree.tree_.feature[0]) for tree in trees.model.estimators_}
-    assert all(read[:, root].all() for root in roots)  # every row passes every root
-    assert not read.all()  # and some columns go untested on some rows
-    flipped = queries.copy()
-    unread = ~read
-    flipped[unread] = np.where(flipped[unread] == 1, 0, 1)  # any other value
-    np.testing.assert_array_equal(trees.probabilities(flipped), trees.probabilities(queries))

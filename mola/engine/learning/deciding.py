@@ -1,0 +1,216 @@
+"""The rules that decide a prediction: a whole-model deletion check, pair by pair.
+
+A rule decides a row's prediction when it votes for the predicted label and switching it
+off alone lowers that label's probability (by more than ``DECIDING_DROP``) — through its
+vote and through the forest, which reads it as a column. Where switching a row's deciding
+rules off together would not lower it (trees can make two rules stand in for each other),
+only the one whose removal lowers it most is named: the named set always passes the
+deletion test of bench/quality.py.
+
+There are ~13 (voting rule, row) pairs per row at M, so the check is built not to cost a
+model pass per pair. Only what depends on the switched rule is recomputed: the votes are
+the row's minus that rule's, the forest's support the minimum over the row's other rules,
+and the forest's answer is the row's own unless a tree tests the rule's column on the row's
+path — then only those trees are walked again (forest_walk.py). The neighbours do not
+depend on the rules and are the row's. Nothing is (rules × pairs): the pairs go through in
+chunks of ``PAIRS_PER_CHUNK`` whatever the batch size, so 10,000 rows cost five times 2,000.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+from mola.engine.learning.arrays import row_slices
+from mola.engine.learning.forest import SEEN
+from mola.engine.learning.forest_walk import FlatForest, is_read
+from mola.engine.learning.scoring import tempered
+
+if TYPE_CHECKING:
+    from mola.engine.learning.model import TaughtModel, _Evidence
+    from mola.engine.table import Table
+
+# A rule decides a prediction when switching it off lowers the predicted label's
+# probability by more than this (less is rounding, not a reason).
+DECIDING_DROP = 1e-6
+# (rule, row) pairs taken at once: their (pairs × labels) and (pairs × trees) arrays stay
+# within a few MB, so they are computed in cache.
+PAIRS_PER_CHUNK = 8192
+
+
+class ForestInput(NamedTuple):
+    """The forest's view of one block of rows."""
+
+    walker: FlatForest
+    classes: np.ndarray  # the forest's classes among the model's labels
+    x: np.ndarray  # (rows, columns) its input
+    leaves: np.ndarray  # (rows, trees) where its trees send each row
+    answers: np.ndarray  # (rows, labels) its probabilities
+    read: np.ndarray  # (rows, packed columns) the columns some tree tests on each row
+
+
+def deciding_rules(
+    model: TaughtModel, table: Table, evidence: _Evidence, probabilities: np.ndarray
+) -> np.ndarray:
+    """(rules, rows) the rules that decide each row's prediction (module docstring)."""
+    fired = evidence.fired
+    deciding = np.zeros_like(fired)
+    if not probabilities.shape[1] or not fired.any():
+        return deciding
+    label = probabilities.argmax(axis=1)
+    # Row by row, so that each chunk reads few rows' data.
+    rows, rules = np.nonzero((fired & (model.rules_.votes[:, label] > 0)).T)
+    if not len(rows):
+        return deciding
+    forest = forest_input(model, table, evidence)
+    drop = _pair_drops(model, evidence, probabilities, label, rows, rules, forest)
+    deciding[rules, rows] = drop > DECIDING_DROP
+    several = np.flatnonzero(deciding.sum(axis=0) > 1)
+    if len(several):
+        together = fired[:, several] & ~deciding[:, several]
+        failed = _variant_drops(model, evidence, probabilities, label, several, together, forest)
+        # The pairs are sorted by row: each row's are one slice.
+        starts = np.searchsorted(rows, several)
+        stops = np.searchsorted(rows, several, side="right")
+        for i in np.flatnonzero(failed <= DECIDING_DROP).tolist():
+            row, start = several[i], starts[i]
+            deciding[:, row] = False
+            deciding[rules[start + np.argmax(drop[start : stops[i]])], row] = True
+    return deciding
+
+
+def forest_input(model: TaughtModel, table: Table, evidence: _Evidence) -> ForestInput | None:
+    """The forest's input for ``table``'s rows as ``evidence`` found them, where its trees
+    send them and its answers (None when the model reads no forest there, or the forest
+    answers without looking: one label, no trees)."""
+    trees = model.trees_
+    if not model._reads_forest(table, evidence.found):
+        return None
+    walker = trees.walker()
+    if walker is None:
+        return None
+    x = trees.encode(table, evidence.fired, evidence.held)
+    leaves = walker.leaves(x)
+    classes = trees.model.classes_
+    answers = np.zeros((len(x), trees.n_labels))
+    answers[:, classes] = walker.probabilities(leaves)
+    return ForestInput(walker, classes, x, leaves, answers, walker.columns_read(leaves))
+
+
+def _pair_drops(
+    model: TaughtModel,
+    evidence: _Evidence,
+    probabilities: np.ndarray,
+    label: np.ndarray,
+    rows: np.ndarray,
+    rules: np.ndarray,
+    forest: ForestInput | None,
+) -> np.ndarray:
+    """How much the predicted label's probability at ``rows[p]`` falls when rule
+    ``rules[p]`` alone is switched off there. The forest's counts are the row's except for
+    the pairs whose forest answer or support moves."""
+    votes, strength, trees = model.rules_.votes, model.rule_strength_, model.trees_
+    fired, found, squared = evidence.fired, evidence.found, evidence.squared
+    vote_sums = fired.T.astype(np.float64) @ votes
+    if forest is not None:
+        support = trees.support(fired)
+        supports = _support_without(fired, trees.coverage, rows, rules)
+        columns = trees.rule_column(len(votes), forest.x.shape[1])
+        row_forest = model._forest_counts(forest.answers, support, found, squared)
+    drops = np.empty(len(rows))
+    for chunk in row_slices(len(rows), PAIRS_PER_CHUNK):
+        at, off = rows[chunk], rules[chunk]
+        ruled = strength * (vote_sums[at] - votes[off])
+        forest_counts = np.zeros((0, 0))
+        if forest is not None:
+            answers, moved = _pair_answers(forest, at, columns[off])
+            moved |= supports[chunk] != support[at]
+            forest_counts = row_forest[at]
+            if moved.any():
+                m = np.flatnonzero(moved)
+                forest_counts[m] = model._forest_counts(
+                    answers[m], supports[chunk][m], found[at[m]], squared[at[m]]
+                )
+            ruled = ruled + trees.mass * forest_counts  # as TaughtModel._ruled adds them
+        drops[chunk] = _drop(model, evidence, probabilities, label, at, ruled, forest_counts)
+    return drops
+
+
+def _pair_answers(
+    forest: ForestInput, rows: np.ndarray, columns: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The forest's answers at ``rows[p]`` with column ``columns[p]`` (-1: none) switched
+    off, and which of them moved: the row's own where no tree tests that column on the
+    row's path, the trees that do walked again elsewhere."""
+    answers = forest.answers[rows]
+    moved = np.zeros(len(rows), dtype=bool)
+    candidates = np.flatnonzero(columns >= 0)
+    candidates = candidates[is_read(forest.read, rows[candidates], columns[candidates])]
+    if len(candidates):
+        changed, leaves = forest.walker.switched_leaves(
+            forest.x, forest.leaves, rows[candidates], columns[candidates]
+        )
+        at = candidates[changed]
+        answers[at[:, None], forest.classes] = forest.walker.probabilities(leaves)
+        moved[at] = True
+    return answers, moved
+
+
+def _variant_drops(
+    model: TaughtModel,
+    evidence: _Evidence,
+    probabilities: np.ndarray,
+    label: np.ndarray,
+    rows: np.ndarray,
+    fired: np.ndarray,
+    forest: ForestInput | None,
+) -> np.ndarray:
+    """How much the predicted label's probability at each of ``rows`` (distinct) falls
+    when the rules firing there are ``fired`` (rules, len(rows)) instead."""
+    ruled = model.rule_strength_ * (fired.T.astype(np.float64) @ model.rules_.votes)
+    forest_counts = np.zeros((0, 0))
+    if forest is not None:
+        trees = model.trees_
+        x = trees.with_rules(forest.x[rows], fired, evidence.fired[:, rows])
+        answers = np.zeros((len(rows), trees.n_labels))
+        answers[:, forest.classes] = forest.walker.probabilities(forest.walker.leaves(x))
+        forest_counts = model._forest_counts(
+            answers, trees.support(fired), evidence.found[rows], evidence.squared[rows]
+        )
+        ruled = ruled + trees.mass * forest_counts  # as TaughtModel._ruled adds them
+    return _drop(model, evidence, probabilities, label, rows, ruled, forest_counts)
+
+
+def _drop(
+    model: TaughtModel,
+    evidence: _Evidence,
+    probabilities: np.ndarray,
+    label: np.ndarray,
+    rows: np.ndarray,
+    ruled: np.ndarray,
+    forest_counts: np.ndarray,
+) -> np.ndarray:
+    """The fall of the predicted label's probability at ``rows`` with the rule-dependent
+    counts ``ruled`` (and the forest's, for its floor) instead of the row's."""
+    counts = model._floored(evidence.steady[rows] + ruled, forest_counts)
+    after = tempered(counts, model.temperature_)
+    chosen = label[rows]
+    return probabilities[rows, chosen] - after[np.arange(len(rows)), chosen]
+
+
+def _support_without(
+    fired: np.ndarray, coverage: np.ndarray, rows: np.ndarray, rules: np.ndarray
+) -> np.ndarray:
+    """The forest's support (``forest.rule_support``: the minimum over a row's firing rules
+    of min(1, coverage / SEEN)) at ``rows[p]`` without rule ``rules[p]``, which fires
+    there: the row's second smallest term where that rule gave the smallest, else the
+    smallest (a minimum: exact)."""
+    trust = np.minimum(1.0, np.asarray(coverage, dtype=np.float64) / SEEN)
+    low = np.flatnonzero(trust < 1)  # only the barely seen rules can lower a row's support
+    if not len(low):
+        return np.ones(len(rows))
+    terms = np.where(fired[low], trust[low, None], 1.0)
+    terms = np.vstack([terms, np.ones((1, fired.shape[1]))])  # a second term for every row
+    smallest, second = np.partition(terms, 1, axis=0)[:2]
+    return np.where(trust[rules] == smallest[rows], second[rows], smallest[rows])

@@ -1,0 +1,132 @@
+"""The fitted forest as flat arrays: its leaves for many rows at once, its probabilities
+from those leaves bit for bit as scikit-learn computes them, and the leaves again for a row
+with one column switched — walked only in the trees whose path tests that column.
+
+Why: the deciding rules of an explanation (deciding.py) ask the forest about every (voting
+rule, row) pair, ~13 per row at M, with that rule's column switched off. A tree whose path
+on the row never tests the column ends in the same leaf, so only a few (pair, tree) walks
+are needed, not whole forests; and summing the trees' leaf values in scikit-learn's order
+gives the very probabilities scikit-learn would (``RandomForestClassifier.predict_proba``
+adds each tree's ``tree_.value`` at its leaf, in tree order, then divides by their number).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SMALL_WALK = 64  # rows up to which the numpy walk beats scikit-learn's per-tree ``apply``
+
+
+class FlatForest:
+    """Every tree of a fitted RandomForestClassifier in flat arrays, nodes numbered across
+    trees (tree t's nodes start at ``roots[t]``), walked with scikit-learn's rule
+    (``_tree.pyx``): a missing value goes where the split sends missing values, a number
+    left when at most the threshold (a float32 input compared as float64)."""
+
+    def __init__(self, model) -> None:
+        self._model = model
+        trees = [estimator.tree_ for estimator in model.estimators_]
+        sizes = np.array([tree.node_count for tree in trees], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        offsets = np.repeat(starts, sizes)
+        left = np.concatenate([tree.children_left for tree in trees]).astype(np.int64)
+        right = np.concatenate([tree.children_right for tree in trees]).astype(np.int64)
+        self.roots = starts
+        self.leaf = left < 0
+        self.left = np.where(self.leaf, 0, left + offsets)
+        self.right = np.where(self.leaf, 0, right + offsets)
+        self.feature = np.concatenate([tree.feature for tree in trees]).astype(np.int64)
+        self.feature[self.leaf] = 0
+        self.threshold = np.concatenate([tree.threshold for tree in trees])
+        self.missing_left = np.concatenate([tree.missing_go_to_left for tree in trees]) > 0
+        # What each tree's predict_proba gives at a node: its value, not renormalised.
+        self.value = np.concatenate([tree.value[:, 0, : model.n_classes_] for tree in trees])
+        self.width = int(model.n_features_in_)
+        self._tested: np.ndarray | None = None
+
+    def leaves(self, x: np.ndarray) -> np.ndarray:
+        """(rows, trees) the leaf each tree sends each row of ``x`` (float32) to."""
+        x = np.asarray(x, dtype=np.float32)
+        if len(x) > SMALL_WALK:
+            return self._model.apply(x).astype(np.int64) + self.roots
+        rows = np.repeat(np.arange(len(x)), len(self.roots))
+        return self._walk(x, rows, np.tile(self.roots, len(x))).reshape(len(x), -1)
+
+    def probabilities(self, leaves: np.ndarray) -> np.ndarray:
+        """(rows, classes) the forest's probabilities for rows ending in ``leaves``."""
+        out = np.zeros((len(leaves), self.value.shape[1]))
+        for tree in range(leaves.shape[1]):  # in tree order, as scikit-learn sums them
+            out += self.value[leaves[:, tree]]
+        out /= leaves.shape[1]
+        return out
+
+    def columns_read(self, leaves: np.ndarray) -> np.ndarray:
+        """(rows, ⌈width / 8⌉) uint8: bit c set where some tree tests column c on the way to
+        the row's leaf (``leaves``, rows × trees); ``is_read`` reads it."""
+        tested = self._tested_on_path()
+        read = np.zeros((len(leaves), tested.shape[1]), dtype=np.uint8)
+        for tree in range(leaves.shape[1]):
+            read |= tested[leaves[:, tree]]
+        return read
+
+    def switched_leaves(
+        self, x: np.ndarray, leaves: np.ndarray, rows: np.ndarray, columns: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """For each pair (``rows[p]``, ``columns[p]``): the leaves of that row of ``x`` with
+        that column set to 0, ``leaves`` being the row's own. Returns which pairs end in
+        another leaf in some tree, and those pairs' leaves (changed pairs × trees)."""
+        own = leaves[rows]
+        hit = is_read(self._tested_on_path(), own, columns[:, None])
+        changed = hit.any(axis=1)
+        pair, tree = np.nonzero(hit[changed])
+        walked = own[changed]
+        at = np.flatnonzero(changed)[pair]
+        walked[pair, tree] = self._walk(
+            x, rows[at], self.roots[tree], switched=columns[at].astype(np.int64)
+        )
+        return changed, walked
+
+    def _walk(
+        self,
+        x: np.ndarray,
+        rows: np.ndarray,
+        start: np.ndarray,
+        switched: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """The leaf each walk (row of ``x``, starting node) ends in; ``switched``: per walk a
+        column read as 0 instead of its value."""
+        node = np.array(start, dtype=np.int64)
+        active = np.flatnonzero(~self.leaf[node])
+        while len(active):
+            at = node[active]
+            feature = self.feature[at]
+            value = x[rows[active], feature]
+            if switched is not None:
+                value = np.where(feature == switched[active], np.float32(0), value)
+            left = np.where(np.isnan(value), self.missing_left[at], value <= self.threshold[at])
+            at = np.where(left, self.left[at], self.right[at])
+            node[active] = at
+            active = active[~self.leaf[at]]
+        return node
+
+    def _tested_on_path(self) -> np.ndarray:
+        """(nodes, ⌈width / 8⌉) uint8: bit c set where a node on the way from the root to
+        this node (itself excluded) tests column c — for a leaf, every column its path reads.
+        Packed bits: a 100-tree forest of small-space leaves has ~200,000 nodes."""
+        if self._tested is None:
+            tested = np.zeros((len(self.leaf), -(-self.width // 8)), dtype=np.uint8)
+            frontier = self.roots[~self.leaf[self.roots]]
+            while len(frontier):
+                feature = self.feature[frontier]
+                for child in (self.left[frontier], self.right[frontier]):
+                    tested[child] = tested[frontier]
+                    tested[child, feature >> 3] |= (128 >> (feature & 7)).astype(np.uint8)
+                children = np.concatenate([self.left[frontier], self.right[frontier]])
+                frontier = children[~self.leaf[children]]
+            self._tested = tested
+        return self._tested
+
+
+def is_read(bits: np.ndarray, at: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Whether column ``columns`` is set in row ``at`` of packed ``bits`` (broadcast)."""
+    return (bits[at, columns >> 3] & (128 >> (columns & 7))) > 0

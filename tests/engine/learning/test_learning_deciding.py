@@ -1,0 +1,80 @@
+"""The deciding rules of an explanation (deciding.py) are what their definition says: each
+voting rule switched off through the whole model, at any chunking; and the forest's support
+without one rule is the minimum over the others."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mola.engine.learning.deciding import _support_without
+from mola.engine.learning.forest import rule_support
+
+
+def test_the_support_without_a_rule_is_the_minimum_over_the_others():
+    rng = np.random.default_rng(4)
+    fired = rng.random((12, 300)) < 0.4  # rules × rows
+    coverage = rng.choice([0, 1, 1, 2, 5], 12)  # ties on purpose: two rules at 1 on a row
+    rules, rows = np.nonzero(fired)
+    variants = fired[:, rows]
+    variants[rules, np.arange(len(rows))] = False
+    expected = rule_support(variants, coverage)
+    np.testing.assert_array_equal(_support_without(fired, coverage, rows, rules), expected)
+    assert len(np.unique(expected)) == 3  # 0, 0.5 and 1 all occur
+    assert (expected != rule_support(fired, coverage)[rows]).any()  # switching one matters
+
+
+def _deciding_by_deletion(model, table) -> list[set[int]]:
+    """Each row's deciding rule ids by their definition (deciding.py), every variant a whole
+    model pass: ``predict_proba`` with the rule switched off at that row."""
+    from mola.engine.learning.arrays import table_take
+    from mola.engine.learning.deciding import DECIDING_DROP
+    from mola.engine.learning.evidence import suppress_losers
+
+    rules = model.rules_
+    probabilities = model.predict_proba(table)
+    label = probabilities.argmax(axis=1)
+    fired, _ = model.matcher_.match(table)
+    fired = suppress_losers(fired, rules.winners, rules.losers)
+    positions, rows = np.nonzero(fired & (rules.votes[:, label] > 0))
+    ids = rules.ids[positions].tolist()
+    after = model.predict_proba(table_take(table, rows), without=[{i} for i in ids])
+    drop = probabilities[rows, label[rows]] - after[np.arange(len(rows)), label[rows]]
+    deciding: list[dict[int, float]] = [{} for _ in range(table.n_rows)]
+    for row, rule_id, fall in zip(rows.tolist(), ids, drop.tolist(), strict=True):
+        if fall > DECIDING_DROP:
+            deciding[row][rule_id] = fall
+    several = [i for i, named in enumerate(deciding) if len(named) > 1]
+    if several:
+        together = model.predict_proba(
+            table_take(table, np.array(several)), without=[set(deciding[i]) for i in several]
+        )
+        for i, row in enumerate(several):
+            if probabilities[row, label[row]] - together[i, label[row]] <= DECIDING_DROP:
+                strongest = max(deciding[row], key=deciding[row].get)
+                deciding[row] = {strongest: 0.0}
+    return [set(named) for named in deciding]
+
+
+@pytest.mark.parametrize(("pairs", "rows"), [(None, None), (97, 150)])
+def test_deciding_rules_are_those_whose_deletion_through_the_whole_model_lowers_the_label(
+    monkeypatch, pairs, rows
+):
+    """The deciding rules recompute only what a switched rule changes (the forest only in
+    the trees that test it on the row), in chunks of pairs and blocks of rows: they must be
+    what switching each rule off through the whole model says, at any chunking."""
+    from bench.synthetic import synthetic_snapshot
+    from mola.engine.learning import deciding, fit, model
+    from mola.engine.table import table_from_rows
+
+    world, snapshot = synthetic_snapshot((40, 10, 600), seed=1)
+    taught = fit(snapshot, random_state=1)
+    table = table_from_rows(snapshot.schema, world.sample_rows(400, np.random.default_rng(2)))
+    expected = _deciding_by_deletion(taught, table)
+    if pairs is not None:
+        monkeypatch.setattr(deciding, "PAIRS_PER_CHUNK", pairs)
+        monkeypatch.setattr(model, "ROWS_PER_PART", rows)
+    explained = taught.explain(table)
+    got = [{r["id"] for r in e.rules if r["decides"]} for e in explained]
+    assert got == expected
+    assert sum(map(len, got)) > 100  # rules do decide here
