@@ -1,11 +1,16 @@
-"""Fixtures of the page tests: a space with a few teachings, and a client per role."""
+"""Fixtures of the page tests: a space with a few teachings, a client per role, and for the
+browser tests a headless Chromium and a page of it (tests/frontend/browser_kit.py)."""
 
 from __future__ import annotations
+
+import os
+from collections.abc import Iterator
 
 import pytest
 from django.test import Client
 
 from tests.factories import row
+from tests.frontend.browser_kit import CHROMIUM, CHROMIUM_ARGS, new_page
 
 ROLES = ["anonymous", "outsider", "novice", "teacher", "moderator", "owner"]
 
@@ -77,3 +82,35 @@ def client_as(people):
         return client
 
     return make
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    """A headless Chromium for one test module (fails where CI requires one and none is)."""
+    from playwright.sync_api import sync_playwright
+
+    if CHROMIUM is None:
+        pytest.fail("MOLA_BROWSER_TESTS=required, but chromium is not installed")
+    # Playwright's sync API keeps an event loop running in this thread; Django refuses
+    # database calls under a running loop unless told that this is deliberate.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def page(browser):
+    page = new_page(browser)
+    yield page
+    page.context.close()

@@ -4,89 +4,16 @@ model must train). Screenshots of the key pages go to artifacts/screenshots/."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import time
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.factories import PASSWORD, row
+from tests.factories import row
+from tests.frontend.browser_kit import BROWSER, log_in, new_page, reload_until, shot
 
-CHROMIUM = shutil.which("chromium")
-# CI sets MOLA_BROWSER_TESTS=required: there a missing Chromium fails the run instead of
-# skipping every browser test (and leaving the run green).
-REQUIRED = os.environ.get("MOLA_BROWSER_TESTS") == "required"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        CHROMIUM is None and not REQUIRED,
-        reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)",
-    ),
-]
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+pytestmark = [*BROWSER]
 TABLET = {"width": 820, "height": 1180}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    if CHROMIUM is None:
-        pytest.fail("MOLA_BROWSER_TESTS=required, but chromium is not installed")
-    # Playwright's sync API keeps an event loop running in this thread; Django refuses
-    # database calls under a running loop unless told that this is deliberate.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-            )
-            yield browser
-            browser.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    yield page
-    context.close()
-
-
-def shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def log_in(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/")
 
 
 @pytest.mark.worker
@@ -137,27 +64,6 @@ def test_1_a_teacher_writes_a_rule_and_the_playground_follows(
     assert page.evaluate("window.__sameDocument") is True  # no reload happened
     shot(page, "playground-after-rule")
     assert page.errors == []
-
-
-def new_page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    return page
-
-
-def reload_until(page, url: str, selector: str, timeout: float = 30) -> None:
-    """Open ``url`` and reload it until ``selector`` shows (the worker writes in between)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        page.goto(url)
-        if page.locator(selector).count():
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{selector} did not appear on {url} within {timeout} s")
-        page.wait_for_timeout(500)
 
 
 def write_rule(page, live_server, condition: str, label: str) -> tuple[int, int]:
@@ -211,7 +117,10 @@ def test_2_contradicting_rules_open_a_thread_that_a_moderator_resolves(
     """Two teachers write contradicting rules in the editor; the worker's consensus check
     lists the contradiction and opens a thread; the expert argues for their rule; a
     moderator resolves it (prefer: retire the teacher's rule) in the resolve form; the
-    model retrains and the playground's answer inside the former overlap follows."""
+    model retrains and the playground's answer inside the former overlap follows.
+
+    Long: one story across three people's pages, each step on the state the last one left.
+    """
     a_page, b_page, m_page = new_page(browser), new_page(browser), new_page(browser)
     try:
         space_url = f"{live_server.url}/spaces/serve"

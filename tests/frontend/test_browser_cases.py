@@ -4,24 +4,18 @@ each change after its retrain."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from tests.frontend.test_browser import browser, log_in, page, shot  # noqa: F401 (fixtures)
+from tests.frontend.browser_kit import BROWSER, log_in, shot
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.worker,
-    pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium"),
-]
+pytestmark = [*BROWSER, pytest.mark.worker]
 
 
 def test_a_teacher_imports_cases_and_answers_three_queue_cases(
     celery_worker,
     transactional_db,
     live_server,
-    page,  # noqa: F811 (the fixture imported above)
+    page,
     space,
     teacher,
     tmp_path,

@@ -5,25 +5,16 @@ produced is trained, the dashboard charts the scorecard on the agreed cases over
 from __future__ import annotations
 
 import re
-import shutil
 
-import pytest
+from tests.frontend.browser_kit import BROWSER, log_in, shot
 
-from tests.frontend.test_browser import browser, log_in, page, shot  # noqa: F401 (fixtures)
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        shutil.which("chromium") is None,
-        reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)",
-    ),
-]
+pytestmark = [*BROWSER]
 
 
 def test_the_scorecard_chart_and_what_my_rule_changed(
     transactional_db,
     live_server,
-    page,  # noqa: F811
+    page,
     space,
     owner,
     teacher,

@@ -6,16 +6,13 @@ the header. The consensus check runs in the test process (on commit, as the work
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 
-from tests.frontend.test_browser import browser, shot  # noqa: F401 (a fixture)
+from tests.frontend.browser_kit import BROWSER, new_page, shot
+from tests.frontend.browser_kit import log_in as log_in_as
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium"),
-]
+pytestmark = [*BROWSER]
 
 
 @pytest.fixture
@@ -31,31 +28,23 @@ def demo(transactional_db):
 
 
 @pytest.fixture
-def new_page(browser):  # noqa: F811
-    contexts = []
+def pages(browser):
+    """Opens pages (20 s timeouts: the demo's pages are larger); closes them afterwards."""
+    opened = []
 
     def make():
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        page.errors = []
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
-        return page
+        opened.append(new_page(browser, timeout_ms=20_000))
+        return opened[-1]
 
     yield make
-    for context in contexts:
-        context.close()
+    for page in opened:
+        page.context.close()
 
 
 def log_in(page, live_server, username: str) -> None:
     from mola.demo import DEMO_PASSWORD
 
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/")
+    log_in_as(page, live_server, username, DEMO_PASSWORD)
 
 
 def _busy_thread(space):
@@ -73,7 +62,7 @@ def _busy_thread(space):
     )
 
 
-def test_a_moderator_triages_and_decides_one_dispute_of_a_thread(demo, live_server, new_page):
+def test_a_moderator_triages_and_decides_one_dispute_of_a_thread(demo, live_server, pages):
     from consensus.models import Contradiction
 
     thread = _busy_thread(demo)
@@ -83,7 +72,7 @@ def test_a_moderator_triages_and_decides_one_dispute_of_a_thread(demo, live_serv
         .order_by("-severity", "id")
         .values_list("pk", flat=True)
     )
-    page = new_page()
+    page = pages()
     log_in(page, live_server, "mona")
     space_url = f"{live_server.url}/spaces/{demo.slug}"
 
@@ -137,14 +126,14 @@ def test_a_moderator_triages_and_decides_one_dispute_of_a_thread(demo, live_serv
     assert page.errors == []
 
 
-def test_a_novice_sees_the_endorsement_in_her_inbox(demo, live_server, new_page):
+def test_a_novice_sees_the_endorsement_in_her_inbox(demo, live_server, pages):
     from teaching.models import Rule
 
     proposal = Rule.objects.filter(space=demo, author__username="eva", status="proposed").first()
     assert proposal is not None, "the demo has no proposal of eva's waiting"
     space_url = f"{live_server.url}/spaces/{demo.slug}"
 
-    mona = new_page()
+    mona = pages()
     log_in(mona, live_server, "mona")
     mona.goto(f"{space_url}/review/?author=eva")
     item = mona.locator(f"li[data-ref='rule:{proposal.pk}']")
@@ -152,7 +141,7 @@ def test_a_novice_sees_the_endorsement_in_her_inbox(demo, live_server, new_page)
     item.get_by_role("button", name="Endorse", exact=True).click()
     mona.locator(".message.success").wait_for()
 
-    eva = new_page()
+    eva = pages()
     log_in(eva, live_server, "eva")
     badge = eva.locator(".inbox-link .count-badge")
     unread = int(badge.inner_text())

@@ -3,25 +3,15 @@ the words it matches highlighted in the examples its preview lists, and saves it
 
 from __future__ import annotations
 
-import shutil
+from tests.frontend.browser_kit import BROWSER, log_in, shot
 
-import pytest
-
-from tests.frontend.test_browser import browser, log_in, page, shot  # noqa: F401 (fixtures)
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        shutil.which("chromium") is None,
-        reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)",
-    ),
-]
+pytestmark = [*BROWSER]
 
 
 def test_a_text_rule_preview_highlights_the_words_it_matched(
     transactional_db,
     live_server,
-    page,  # noqa: F811 (the fixture imported above)
+    page,
     owner,
     teacher,
 ):
