@@ -52,10 +52,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -65,122 +63,64 @@ from bench._harness import (
     load,
     median,
     percentile,
-    wait_for_revision,
 )
-from bench._seeding import seed_space
-from bench.sizes import SIZES
-
-REFINED_TIMEOUT = 300
-
-STAGES = ("write", "queue", "snapshot", "fit", "serialise", "evaluate", "publish", "notice")
-# A refine's stages (teaching.services.training.refine): from the quick version's publish to
-# the refine task (REFINE_DELAY, the broker), reading which revision to refine, the
-# snapshot, the full fit, pickling, taking the claim, the version_publishing listeners
-# (evaluation), the publishing transaction, and published → served by GET /model.
-REFINED_STAGES = (
-    "wait",
-    "check",
-    "snapshot",
-    "fit",
-    "serialise",
-    "claim",
-    "evaluate",
-    "publish",
-    "notice",
+from bench._retrain_writes import (
+    paced_writes,
+    quick_writes,
+    seeded_run,
+    warm,
+    writes_into_refine,
 )
+
 TARGETS = {"M": 1.0, "L": 5.0}
 
 
-def _write(client, seeded, world_rows, rules: list[dict], i: int, rng: random.Random):
-    """One teaching write, chosen by turn; returns (status, body)."""
-    slug = seeded.slug
-    kind = i % 3
-    if kind == 0:  # a new rule: another teacher's paraphrase of an existing one
-        base = rng.choice(rules)
-        return client.call(
-            "POST",
-            f"/api/v1/spaces/{slug}/rules",
-            {"condition": base["condition"], "label": base["label"], "rationale": "bench"},
-        )
-    if kind == 1:  # a new example
-        row = world_rows[i % len(world_rows)]
-        label = seeded.world.true_labels([row])[0]
-        return client.call(
-            "POST", f"/api/v1/spaces/{slug}/examples", {"features": row, "label": label}
-        )
-    rule = rng.choice(rules)  # an edit: the same rule with another label
-    labels = [lab for lab in rule["labels"] if lab != rule["label"]]
-    return client.call(
-        "PATCH", f"/api/v1/spaces/{slug}/rules/{rule['id']}", {"label": rng.choice(labels)}
-    )
-
-
 def bench_size(env: BenchEnv, size: str, writes: int, seed: int, refined_writes: int) -> dict:
-    import numpy as np
-
-    from teaching.models import ModelVersion, Rule, Space
-
-    seeded = seed_space(size, seed=seed)
-    space = Space.objects.get(pk=seeded.space_id)
-    labels = list(space.schema.label_names)
-    rules = [
-        {"id": pk, "condition": c, "label": lab, "labels": labels}
-        for pk, c, lab in Rule.objects.filter(space=space).values_list("id", "condition", "label")
-    ]
-    rows = seeded.world.sample_rows(max(writes, 1), np.random.default_rng(seed + 7))
-    client = env.client(f"Token {seeded.token}")
-    poller = env.client(f"Token {seeded.token}")
-    rng = random.Random(seed)
-    n_rules, n_concepts, n_examples = SIZES[size]
+    """The quick writes, the paced writes each refined before the next, and the writes into
+    a refine, at ``size``; prints their figures and returns them."""
+    run = seeded_run(env, size, writes, seed)
+    warm(env, run)
+    waits, stages, cpus, reused, version = quick_writes(run, writes)
+    p50, p95 = _print_quick(size, waits, stages, cpus, reused)
+    gets = []
+    for _ in range(10):
+        started = time.perf_counter()
+        run.poller.call("GET", f"/api/v1/spaces/{run.seeded.slug}/model")
+        gets.append(time.perf_counter() - started)
     print(
-        f"{size}: {n_rules} rules, {n_concepts} concepts, {n_examples} examples "
-        f"seeded in {seeded.seconds:.1f} s",
-        flush=True,
+        f"  one GET /model (what each poll costs): median {median(gets) * 1000:.0f} ms", flush=True
     )
-    # Warm up: the first training of the seeded space, and the caches of both processes.
-    started = time.perf_counter()
-    for i in range(2):
-        status, body = _write(client, seeded, rows, rules, i, rng)
-        assert status in (200, 201), (status, body)
-        wait_for_revision(poller, seeded.slug, body["teaching_revision"])
-    wait_for_refined(poller, seeded.slug, body["teaching_revision"])
-    print(
-        f"  warm-up (first trainings, then the first refined version)"
-        f" {time.perf_counter() - started:.1f} s",
-        flush=True,
+    # The web side of "notice", which the worker's timings cannot show: a quick version's
+    # warm-up (wall and CPU, in this process).
+    print(f"  quick version: {_warm_up(run.space, version)}", flush=True)
+    paced, refined, quick_published, refined_stages, refined_cpus, fresh = paced_writes(
+        run, writes, refined_writes
     )
+    during = writes_into_refine(run, writes + refined_writes, refined_writes)
+    if refined_writes:
+        print(f"  refined: {_refined_stages(quick_published, refined_stages, refined_cpus)}")
+        print(f"    {_warm_up(run.space, fresh)}", flush=True)
+        _print_refined_waits(refined_writes, paced, refined, during)
+    run.client.close()
+    run.poller.close()
+    return {
+        "size": size,
+        "load": load(),
+        "quick p50": p50,
+        "quick p95": p95,
+        "refined p50": median(refined) if refined else None,
+        "refined p95": percentile(refined, 95) if refined else None,
+        "into refine p50": median(during) if during else None,
+        "into refine p95": percentile(during, 95) if during else None,
+        **{f"{name} median": median(values) for name, values in stages.items()},
+        **{f"refined {name} median": median(v) for name, v in refined_stages.items() if v},
+        **{f"refined {name} CPU": median(v) for name, v in refined_cpus.items() if v},
+    }
 
-    # A space that serves clients: the web process holds its model, so each new version is
-    # loaded and warmed up by its watcher before GET /model reports it (warm serving).
-    status, body = env.client(f"Api-Key {seeded.api_key}").call(
-        "POST", f"/api/v1/spaces/{seeded.slug}/predict", {"instances": rows[:1]}
-    )
-    assert status == 200, (status, body)
-    waits, stages, reused = [], {name: [] for name in STAGES}, 0
-    cpus = {name: [] for name in STAGES}
-    for i in range(writes):
-        wall0 = datetime.now(UTC)
-        t0 = time.perf_counter()
-        status, body = _write(client, seeded, rows, rules, i, rng)
-        t_write = time.perf_counter() - t0
-        assert status in (200, 201), (status, body)
-        revision = body["teaching_revision"]
-        wait_for_revision(poller, seeded.slug, revision)
-        total = time.perf_counter() - t0
-        waits.append(total)
-        version = (
-            ModelVersion.objects.filter(space_id=seeded.space_id, teaching_revision__gte=revision)
-            .order_by("teaching_revision", "version")
-            .first()
-        )
-        timings = version.timings or {}
-        reused += (version.metrics.get("trees") or {}).get("fitted_at_revision") is not None
-        stages["write"].append(t_write)
-        for name in STAGES[1:-1]:
-            stages[name].append(float(timings.get(name, 0.0)))
-            cpus[name].append(float((timings.get("cpu") or {}).get(name, 0.0)))
-        published = (version.trained_at - wall0).total_seconds()
-        stages["notice"].append(max(0.0, total - published))
+
+def _print_quick(size: str, waits, stages, cpus, reused: int) -> tuple[float, float]:
+    """The teacher's wait and its stages; (p50, p95) of the wait."""
+    writes = len(waits)
     env_name = "postgres" if "postgres" in str(_db_engine()) else "sqlite"
     p50, p95 = median(waits), percentile(waits, 95)
     target = TARGETS.get(size)
@@ -210,93 +150,36 @@ def bench_size(env: BenchEnv, size: str, writes: int, seed: int, refined_writes:
         + " ms (the worker's, per stage)",
         flush=True,
     )
-    gets = []
-    for _ in range(10):
-        started = time.perf_counter()
-        poller.call("GET", f"/api/v1/spaces/{seeded.slug}/model")
-        gets.append(time.perf_counter() - started)
-    print(
-        f"  one GET /model (what each poll costs): median {median(gets) * 1000:.0f} ms", flush=True
+    return p50, p95
+
+
+def _refined_stages(quick_published, refined_stages, refined_cpus) -> str:
+    return (
+        f"quick published {median(quick_published) * 1000:.0f} ms after the"
+        " write, then (median ms)\n    wall  "
+        + "  ".join(f"{n} {median(v) * 1000:.0f}" for n, v in refined_stages.items())
+        + "\n    CPU   "
+        + "  ".join(f"{n} {median(v) * 1000:.0f}" for n, v in refined_cpus.items() if n != "notice")
+        + "   (the worker's)"
     )
-    # The web side of "notice", which the worker's timings cannot show: a quick version's
-    # warm-up (wall and CPU, in this process).
-    print(f"  quick version: {_warm_up(space, version)}", flush=True)
-    paced, refined, quick_published = [], [], []
-    refined_stages = {name: [] for name in REFINED_STAGES}
-    refined_cpus = {name: [] for name in REFINED_STAGES}
-    for i in range(writes, writes + refined_writes):
-        wall0 = datetime.now(UTC)
-        t0 = time.perf_counter()
-        status, body = _write(client, seeded, rows, rules, i, rng)
-        assert status in (200, 201), (status, body)
-        revision = body["teaching_revision"]
-        wait_for_revision(poller, seeded.slug, revision)
-        paced.append(time.perf_counter() - t0)
-        wait_for_refined(poller, seeded.slug, revision)
-        refined.append(time.perf_counter() - t0)
-        served_at = datetime.now(UTC)
-        versions = ModelVersion.objects.filter(
-            space_id=seeded.space_id, teaching_revision=revision, status="ready"
-        ).order_by("version")
-        quick, fresh = versions.first(), versions.last()
-        quick_published.append((quick.trained_at - wall0).total_seconds())
-        timings = fresh.timings or {}
-        for name in REFINED_STAGES[:-1]:
-            refined_stages[name].append(float(timings.get(name, 0.0)))
-            refined_cpus[name].append(float((timings.get("cpu") or {}).get(name, 0.0)))
-        refined_stages["notice"].append((served_at - fresh.trained_at).total_seconds())
-    # Writes that land while a refine is fitting: REFINE_DELAY after a quick version is
-    # served its refine starts; a second later (M: within its forest) the next write.
+
+
+def _print_refined_waits(refined_writes: int, paced, refined, during) -> None:
     from teaching.services.training import REFINE_DELAY
 
-    during = []
-    for i in range(writes + refined_writes, writes + 2 * refined_writes):
-        time.sleep(REFINE_DELAY + 1.0)
-        t0 = time.perf_counter()
-        status, body = _write(client, seeded, rows, rules, i, rng)
-        assert status in (200, 201), (status, body)
-        wait_for_revision(poller, seeded.slug, body["teaching_revision"])
-        during.append(time.perf_counter() - t0)
-    if refined_writes:
-        print(
-            f"  refined: quick published {median(quick_published) * 1000:.0f} ms after the"
-            " write, then (median ms)\n    wall  "
-            + "  ".join(f"{n} {median(v) * 1000:.0f}" for n, v in refined_stages.items())
-            + "\n    CPU   "
-            + "  ".join(
-                f"{n} {median(v) * 1000:.0f}" for n, v in refined_cpus.items() if n != "notice"
-            )
-            + f"   (the worker's)\n    {_warm_up(space, fresh)}",
-            flush=True,
-        )
-        print(
-            f"  {refined_writes} writes {REFINE_DELAY + 1.0:.1f} s after the last was served"
-            f" (into its refine): wait p50 {median(during):.3f} s  p95 {percentile(during, 95):.3f} s"
-            f"  max {max(during):.3f} s   [load {load()}]",
-            flush=True,
-        )
-        print(
-            f"  paced {refined_writes} writes (each refined before the next):"
-            f" wait p50 {median(paced):.3f} s  p95 {percentile(paced, 95):.3f} s;"
-            f" refined served p50 {median(refined):.3f} s  p95 {percentile(refined, 95):.3f} s"
-            f"   [load {load()}]",
-            flush=True,
-        )
-    client.close()
-    poller.close()
-    return {
-        "size": size,
-        "load": load(),
-        "quick p50": p50,
-        "quick p95": p95,
-        "refined p50": median(refined) if refined else None,
-        "refined p95": percentile(refined, 95) if refined else None,
-        "into refine p50": median(during) if during else None,
-        "into refine p95": percentile(during, 95) if during else None,
-        **{f"{name} median": median(values) for name, values in stages.items()},
-        **{f"refined {name} median": median(v) for name, v in refined_stages.items() if v},
-        **{f"refined {name} CPU": median(v) for name, v in refined_cpus.items() if v},
-    }
+    print(
+        f"  {refined_writes} writes {REFINE_DELAY + 1.0:.1f} s after the last was served"
+        f" (into its refine): wait p50 {median(during):.3f} s  p95 {percentile(during, 95):.3f} s"
+        f"  max {max(during):.3f} s   [load {load()}]",
+        flush=True,
+    )
+    print(
+        f"  paced {refined_writes} writes (each refined before the next):"
+        f" wait p50 {median(paced):.3f} s  p95 {percentile(paced, 95):.3f} s;"
+        f" refined served p50 {median(refined):.3f} s  p95 {percentile(refined, 95):.3f} s"
+        f"   [load {load()}]",
+        flush=True,
+    )
 
 
 def _warm_up(space, version) -> str:
@@ -327,19 +210,6 @@ def print_comparison(before: dict, now: dict) -> None:
         if key in ("size", "load") or value is None or before.get(key) is None:
             continue
         print(f"    {key:18s} {before[key]:7.3f} s -> {value:7.3f} s", flush=True)
-
-
-def wait_for_refined(client, slug: str, revision: int) -> None:
-    """Poll ``GET /model`` until it serves ``revision`` with freshly fitted trees."""
-    deadline = time.perf_counter() + REFINED_TIMEOUT
-    while True:
-        status, body = client.call("GET", f"/api/v1/spaces/{slug}/model")
-        trees = (body.get("metrics") or {}).get("trees") or {"fresh": True}
-        if status == 200 and body.get("teaching_revision") == revision and trees["fresh"]:
-            return
-        if time.perf_counter() > deadline:
-            raise TimeoutError(f"no refined version of revision {revision}: {body.get('version')}")
-        time.sleep(0.05)
 
 
 def _db_engine() -> str:
