@@ -99,3 +99,25 @@ class UserTokenAuthenticationScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "`Token <token>` — a user's token (`POST /api/v1/auth/token`).",
         }
+
+
+def bound_integers(result, generator, request, public):
+    """drf-spectacular postprocessing hook: every integer in the schema (parameters and
+    bodies) that names no bounds gets the 64-bit ones the API enforces (``parsers.py`` for
+    bodies, ``BoundedNumbersMiddleware`` for paths and queries), so that a client's or a
+    fuzzer's reading of the schema and the server agree on what is valid."""
+    from mola.api.parsers import INT_MAX, INT_MIN
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "integer":
+                node.setdefault("minimum", INT_MIN)
+                node.setdefault("maximum", INT_MAX)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(result)
+    return result
