@@ -17,10 +17,10 @@ import numpy as np
 
 from mola.engine.learning import forest
 from mola.engine.learning.arrays import row_slices
-from mola.engine.learning.authors import RELEVANT, author_trust
+from mola.engine.learning.authors import RELEVANT
 from mola.engine.learning.evidence import suppress_losers
 from mola.engine.learning.forest import ExampleTrees, go_on, rule_columns
-from mola.engine.learning.forest_trust import others_view, settled_setting, settled_trust
+from mola.engine.learning.forest_trust import judged_trust, settled_setting, settled_trust
 from mola.engine.learning.matching import Matcher
 from mola.engine.schema import Schema
 from mola.engine.table import Table
@@ -95,14 +95,7 @@ def fit_trees(
         discounted, trust_counts = dict(kept), previous.trust_counts
     else:
         oob = trees.fit(x_fit, y_fit, seed, cancelled=cancelled, settled=settled, threads=threads)
-        others = None
-        if len(pool) <= forest.GRID_ROWS:
-            others = others_view(
-                x_fit, y_fit, authors[pool], n_labels, trees.setting, seed, cancelled
-            )
-        # Judged half by the forest's out-of-bag view, half by everyone else's (others_view).
-        judged = oob if others is None else (oob + np.where(np.isnan(others), oob, others)) / 2
-        trust = author_trust(authors[pool], y_fit, judged)
+        trust = judged_trust(oob, x_fit, y_fit, authors[pool], trees.setting, seed, cancelled)
         present = counts[: len(trust)] > 0
         trust_counts = counted
         discounted = {

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from mola.engine.learning import forest
-from mola.engine.learning.authors import TRUST_SHRINK
+from mola.engine.learning.authors import TRUST_SHRINK, author_trust
 from mola.engine.learning.forest import ExampleTrees, go_on
 
 # Beyond forest.GRID_ROWS examples a fit may keep the setting the last grid search chose (the
@@ -126,3 +126,23 @@ def others_view(
     if np.isnan(out).all():
         return None
     return out
+
+
+def judged_trust(
+    oob: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    authors: np.ndarray,
+    setting: dict[str, Any],
+    seed: int,
+    cancelled: Callable[[], bool] | None = None,
+) -> np.ndarray:
+    """Each author's trust (``authors.author_trust``, by author code) in the fitted rows
+    ``x``/``y`` (``authors``: each row's author code): judged half by the plain forest's
+    out-of-bag view ``oob``, half by forests of everyone else's examples (``others_view``,
+    up to ``GRID_ROWS`` rows; where it has nothing to say, the out-of-bag view alone)."""
+    others = None
+    if len(y) <= forest.GRID_ROWS:
+        others = others_view(x, y, authors, oob.shape[1], setting, seed, cancelled)
+    judged = oob if others is None else (oob + np.where(np.isnan(others), oob, others)) / 2
+    return author_trust(authors, y, judged)
