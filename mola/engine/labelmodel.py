@@ -85,18 +85,9 @@ def fit_label_model(
     n_rules, n_cases = votes.shape
     prior = np.array([EXPERTISE_PRIOR.get(level, EXPERTISE_PRIOR["novice"]) for level in expertise])
     prior = prior.reshape(n_rules, 2)
-    if examples is None or example_labels is None:
-        examples = np.zeros((n_rules, 0), dtype=bool)
-        example_labels = np.zeros(0, dtype=np.int64)
-    # What the examples say, fixed: per rule, how many it covers and how many agree.
-    example_own = example_labels[None, :] == rule_labels[:, None]
-    example_agree = (examples & example_own).sum(axis=1).astype(np.float64)
-    example_fired = examples.sum(axis=1).astype(np.float64)
-    per_label = np.bincount(example_labels, minlength=n_labels).astype(np.float64)
-    if example_counts is not None:
-        example_agree, example_fired, per_label = (
-            np.asarray(a, dtype=np.float64) for a in example_counts
-        )
+    example_agree, example_fired, per_label = _example_counts(
+        rule_labels, n_labels, examples, example_labels, example_counts
+    )
     fired = votes.sum(axis=1).astype(np.float64)
     smoothed = per_label + 10.0
     class_prior = smoothed / smoothed.sum() if n_labels else smoothed
@@ -146,6 +137,28 @@ def fit_label_model(
         class_prior=class_prior,
         iterations=iterations,
     )
+
+
+def _example_counts(
+    rule_labels: np.ndarray,
+    n_labels: int,
+    examples: np.ndarray | None,
+    example_labels: np.ndarray | None,
+    counted: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What the examples say, fixed through the EM: per rule, how many of them agree with it
+    and how many it covers; per label, how many there are (``counted`` when given)."""
+    if counted is not None:
+        agree, fired, per_label = (np.asarray(a, dtype=np.float64) for a in counted)
+        return agree, fired, per_label
+    if examples is None or example_labels is None:
+        examples = np.zeros((len(rule_labels), 0), dtype=bool)
+        example_labels = np.zeros(0, dtype=np.int64)
+    own = example_labels[None, :] == rule_labels[:, None]
+    agree = (examples & own).sum(axis=1).astype(np.float64)
+    fired = examples.sum(axis=1).astype(np.float64)
+    per_label = np.bincount(example_labels, minlength=n_labels).astype(np.float64)
+    return agree, fired, per_label
 
 
 def _rates(reliability, fired, n_cases, class_prior, rule_labels):

@@ -164,8 +164,8 @@ def choose_settings(
     (the forest's support; each held-out row's own example taken off). ``kept_mass``: reused
     trees' mass, kept as it is.
 
-    Longer than our ~80 lines on purpose: it builds every part's held-out evidence on the same
-    rows and hands it to ``choose`` in one place, so no part is ever chosen on other rows."""
+    Long: it builds every part's held-out evidence on the same rows and hands it to
+    ``choose`` in one place, so no part is ever chosen on other rows."""
     n = len(y)
     chosen: dict[str, Any] = {
         "rule_strength": params.default_rule_strength,

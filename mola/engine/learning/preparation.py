@@ -117,27 +117,11 @@ def prepare(
     y = np.array([label_index[e.label] for e in training], dtype=np.int64)
     weights = np.array([_weight(e) for e in training], dtype=np.float64)
     ids = np.array([e.id for e in training], dtype=np.int64)
-    reused = None
-    if trees == "reuse" and cache is not None and len(training) >= MIN_TREE_EXAMPLES:
-        concept_keys = [(c.id, c.condition.text) for c in concepts]
-        rule_keys = [(r.id, r.condition.text) for r in rules]
-        reused = reusable_trees(cache.trees, schema, concept_keys, rule_keys)
-    if reused is None:
-        selected = _selection_rows(params, rng, len(training), n_labels)
-    else:
-        selected = _selection_rows(
-            params, rng, len(training), n_labels, reuse_candidates(reused, ids)
-        )
-    taken = None
-    if reused is not None and reused.author_trust:
-        trust = reused.author_trust
-        taken = weights * (1 - np.array([trust.get(e.author, 1.0) for e in training]))
-    masks = evaluation_masks = None
-    if cache is not None:
-        known_masks = cache.masks.masks_of(matcher, known_table, cache.tables)
-        if known_masks is not None:
-            masks = known_masks[:, np.flatnonzero(~is_evaluation)]  # a copy, ours to modify
-            evaluation_masks = known_masks[:, np.flatnonzero(is_evaluation)]
+    reused = _reusable(trees, cache, schema, concepts, rules, len(training))
+    candidates = None if reused is None else reuse_candidates(reused, ids)
+    selected = _selection_rows(params, rng, len(training), n_labels, candidates)
+    taken = _taken(reused, weights, training)
+    masks, evaluation_masks = _kept_masks(cache, matcher, known_table, is_evaluation)
     covered, coverage, held, fired_selected, covered_taken = _match_training(
         matcher, table, winners, losers, y, weights, n_labels, selected, taken, masks
     )
@@ -170,6 +154,50 @@ def prepare(
         pool=pool,
         covered_taken=covered_taken,
         evaluation_masks=evaluation_masks,
+    )
+
+
+def _reusable(
+    trees: Literal["fit", "reuse"],
+    cache: FitCache | None,
+    schema: Schema,
+    concepts: list[ConceptSpec],
+    rules: list[RuleSpec],
+    n_training: int,
+) -> ExampleTrees | None:
+    """With ``trees="reuse"``, the cache's forest ready for this fit, if it fits this
+    snapshot (forest_reuse.py) and there are examples enough for a forest."""
+    if trees != "reuse" or cache is None or n_training < MIN_TREE_EXAMPLES:
+        return None
+    concept_keys = [(c.id, c.condition.text) for c in concepts]
+    rule_keys = [(r.id, r.condition.text) for r in rules]
+    return reusable_trees(cache.trees, schema, concept_keys, rule_keys)
+
+
+def _taken(
+    reused: ExampleTrees | None, weights: np.ndarray, training: list[ExampleSpec]
+) -> np.ndarray | None:
+    """The weight the reused trees' authors' discounts take off each training example
+    (None: no discounts)."""
+    if reused is None or not reused.author_trust:
+        return None
+    trust = reused.author_trust
+    return weights * (1 - np.array([trust.get(e.author, 1.0) for e in training]))
+
+
+def _kept_masks(
+    cache: FitCache | None, matcher: Matcher, known_table: Table, is_evaluation: np.ndarray
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(training, evaluation) masks of the examples the cache kept (caching.MaskCache), the
+    training ones a copy of our own to modify; (None, None) when it kept none."""
+    if cache is None:
+        return None, None
+    known_masks = cache.masks.masks_of(matcher, known_table, cache.tables)
+    if known_masks is None:
+        return None, None
+    return (
+        known_masks[:, np.flatnonzero(~is_evaluation)],
+        known_masks[:, np.flatnonzero(is_evaluation)],
     )
 
 
