@@ -207,7 +207,40 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def main() -> None:
+def _checks_and_threads(
+    index: ConsensusIndex, schema, community: Community, checks: int, n_rules: int, n_examples: int
+) -> None:
+    """``checks`` changed rules checked one at a time, then every contradiction grouped into
+    threads."""
+    check_ms, found_counts = [], []
+    for _ in range(checks):
+        rule_id = community.random.randint(1, n_rules)
+        text, cue = community.rule_text()
+        index.replace(rule_item(schema, rule_id, text, cue, "anna"))
+        started = time.perf_counter()
+        found = index.check(Ref("rule", rule_id))
+        check_ms.append(1000 * (time.perf_counter() - started))
+        found_counts.append(len(found))
+    print(
+        f"check one changed rule against {n_rules} rules and {n_examples} examples: "
+        f"p50 {statistics.median(check_ms):.2f} ms, p95 {percentile(check_ms, 0.95):.2f} ms "
+        f"(target p95 <= 20 ms); {statistics.mean(found_counts):.1f} contradictions each"
+    )
+
+    everything = index.detect_all()
+    started = time.perf_counter()
+    threads = group_into_threads(everything, max_size=8)
+    sizes = Counter(len(t.contradiction_keys) for t in threads)
+    print(
+        f"threads: {len(threads)} from {len(everything)} contradictions "
+        f"in {time.perf_counter() - started:.2f} s; sizes "
+        + ", ".join(f"{size}:{count}" for size, count in sorted(sizes.items()))
+        + f"; hash {threads_hash(threads)}"
+    )
+    print("e.g.", threads[0].title)
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rules", type=int, default=10_000)
     parser.add_argument("--examples", type=int, default=2_000)
@@ -226,7 +259,11 @@ def main() -> None:
     )
     parser.add_argument("--save", help="--space: write the medians to this JSON file")
     parser.add_argument("--compare", help="--space: a --save file of an earlier run, beside")
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = _parser().parse_args()
     if args.space:
         from bench._consensus_space import run
 
@@ -276,32 +313,7 @@ def main() -> None:
         f"hash {contradictions_hash(sorted(stored.values(), key=lambda c: c.key))}"
     )
 
-    check_ms, found_counts = [], []
-    for _ in range(args.checks):
-        rule_id = community.random.randint(1, args.rules)
-        text, cue = community.rule_text()
-        index.replace(rule_item(schema, rule_id, text, cue, "anna"))
-        started = time.perf_counter()
-        found = index.check(Ref("rule", rule_id))
-        check_ms.append(1000 * (time.perf_counter() - started))
-        found_counts.append(len(found))
-    print(
-        f"check one changed rule against {args.rules} rules and {args.examples} examples: "
-        f"p50 {statistics.median(check_ms):.2f} ms, p95 {percentile(check_ms, 0.95):.2f} ms "
-        f"(target p95 <= 20 ms); {statistics.mean(found_counts):.1f} contradictions each"
-    )
-
-    everything = index.detect_all()
-    started = time.perf_counter()
-    threads = group_into_threads(everything, max_size=8)
-    sizes = Counter(len(t.contradiction_keys) for t in threads)
-    print(
-        f"threads: {len(threads)} from {len(everything)} contradictions "
-        f"in {time.perf_counter() - started:.2f} s; sizes "
-        + ", ".join(f"{size}:{count}" for size, count in sorted(sizes.items()))
-        + f"; hash {threads_hash(threads)}"
-    )
-    print("e.g.", threads[0].title)
+    _checks_and_threads(index, schema, community, args.checks, args.rules, args.examples)
 
 
 if __name__ == "__main__":

@@ -65,24 +65,29 @@ def main() -> None:
     parser.add_argument("--retrains", type=int, default=20, help="quick retrains timed")
     args = parser.parse_args()
     _setup()
-    import numpy as np
-    import orjson
-    from django.core.cache import cache
     from django.test import Client
     from django.test.utils import setup_test_environment
 
-    from bench._harness import load, median
+    from bench._harness import load
     from bench._seeding import seed_space
-    from cases.selectors import clear_matrices
-    from teaching.models import Rule, Space
 
     setup_test_environment()
     seeded = seed_space("M")
-    rows = seeded.world.sample_rows(args.cases, np.random.default_rng(7))
     client = Client(HTTP_AUTHORIZATION=f"Token {seeded.token}")
     url = f"/api/v1/spaces/{seeded.slug}"
     print(f"pool benchmark: M world (500 rules), {args.cases:,} cases, load {load()}")
+    _import_cases(client, url, seeded, args.cases)
+    _coverage(client, url, seeded, args.repeat)
+    _practice(client, url, seeded, args.repeat)
+    retrain_with_pool(client, url, seeded, args.retrains)
 
+
+def _import_cases(client, url: str, seeded, n_cases: int) -> None:
+    """Import ``n_cases`` cases of the world in one request: its wall, CPU and memory."""
+    import numpy as np
+    import orjson
+
+    rows = seeded.world.sample_rows(n_cases, np.random.default_rng(7))
     body = orjson.dumps({"cases": rows})
     del rows
     before = _peak_mb()
@@ -91,19 +96,27 @@ def main() -> None:
     )
     assert response.status_code == 201, response.content[:500]
     print(
-        f"import {args.cases:,} cases ({len(body) / 2**20:.1f} MB JSON): "
+        f"import {n_cases:,} cases ({len(body) / 2**20:.1f} MB JSON): "
         f"{wall:.2f} s wall, {cpu:.2f} s CPU, peak memory +{_peak_mb() - before:.0f} MB"
     )
-    del body
+
+
+def _coverage(client, url: str, seeded, repeat: int) -> None:
+    """The rules' coverage of the pool: cold, after a rule edit, and repeated (CPU)."""
+    from django.core.cache import cache
+
+    from bench._harness import median
+    from cases.selectors import clear_matrices
+    from teaching.models import Rule, Space
 
     def coverage():
         response = client.get(f"{url}/coverage")
         assert response.status_code == 200, response.content[:500]
         return response.json()
 
-    cold, edited, repeat = [], [], []
+    cold, edited, repeated = [], [], []
     rule = Rule.objects.filter(space_id=seeded.space_id).order_by("id").first()
-    for n in range(args.repeat):
+    for n in range(repeat):
         clear_matrices()
         cache.clear()
         cold.append(_timed(coverage)[2])
@@ -114,17 +127,23 @@ def main() -> None:
         Space.objects.filter(pk=seeded.space_id).update(teaching_revision=100 + n)
         result, _, cpu = _timed(coverage)
         edited.append(cpu)
-        repeat.append(_timed(coverage)[2])
+        repeated.append(_timed(coverage)[2])
     Rule.objects.filter(pk=rule.pk).update(condition=rule.condition)
     print(
         f"coverage of {len(result['rules'])} rules on {result['cases']:,} cases "
         f"(uncovered {result['uncovered']:.1%}, conflicting {result['conflicting']:.1%}); "
-        f"CPU medians of {args.repeat}:"
+        f"CPU medians of {repeat}:"
     )
     print(f"  cold (new process: load the pool, evaluate every rule): {median(cold) * 1000:.0f} ms")
     print(f"  after a rule edit (target <= 300 ms): {median(edited) * 1000:.0f} ms")
-    print(f"  repeat (shared cache): {median(repeat) * 1000:.1f} ms")
+    print(f"  repeat (shared cache): {median(repeated) * 1000:.1f} ms")
 
+
+def _practice(client, url: str, seeded, repeat: int) -> None:
+    """The practice queue on the pool, once the space is trained: ranked and repeated (CPU)."""
+    from django.core.cache import cache
+
+    from bench._harness import median
     from teaching.services.training import train_space
 
     train_space(space_id=seeded.space_id)
@@ -135,7 +154,7 @@ def main() -> None:
         return response.json()
 
     ranked, repeated = [], []
-    for _ in range(args.repeat):
+    for _ in range(repeat):
         cache.clear()  # the ranking is cached per model and pool version: rank again
         items, _, cpu = _timed(queue)
         ranked.append(cpu)
@@ -146,7 +165,6 @@ def main() -> None:
         f"{', '.join(reasons)}): ranking {median(ranked) * 1000:.0f} ms, "
         f"repeat {median(repeated) * 1000:.0f} ms CPU"
     )
-    retrain_with_pool(client, url, seeded, args.retrains)
 
 
 def retrain_with_pool(client, url: str, seeded, retrains: int) -> None:
