@@ -47,7 +47,6 @@ class ForestInput(NamedTuple):
     x: np.ndarray  # (rows, columns) its input
     leaves: np.ndarray  # (rows, trees) where its trees send each row
     answers: np.ndarray  # (rows, labels) its probabilities
-    read: np.ndarray  # (rows, packed columns) the columns some tree tests on each row
 
 
 def deciding_rules(
@@ -59,17 +58,24 @@ def deciding_rules(
     if not probabilities.shape[1] or not fired.any():
         return deciding
     label = probabilities.argmax(axis=1)
-    # Row by row, so that each chunk reads few rows' data.
-    rows, rules = np.nonzero((fired & (model.rules_.votes[:, label] > 0)).T)
+    # Row by row (rows × rules, contiguous), so that each chunk reads few rows' data.
+    voting = (model.rules_.votes > 0).T[label]
+    rows, rules = np.nonzero(np.ascontiguousarray(fired.T) & voting)
     if not len(rows):
         return deciding
-    forest = forest_input(model, table, evidence)
-    drop = _pair_drops(model, evidence, probabilities, label, rows, rules, forest)
+    forest = evidence.forest
+    # Which columns some tree tests on each row (FlatForest.columns_read).
+    read = forest.walker.columns_read(forest.leaves) if forest is not None else None
+    drop = _pair_drops(model, evidence, probabilities, label, rows, rules, forest, read)
     deciding[rules, rows] = drop > DECIDING_DROP
-    several = np.flatnonzero(deciding.sum(axis=0) > 1)
+    several = np.flatnonzero(
+        np.bincount(rows, weights=deciding[rules, rows], minlength=len(label)) > 1
+    )
     if len(several):
         together = fired[:, several] & ~deciding[:, several]
-        failed = _variant_drops(model, evidence, probabilities, label, several, together, forest)
+        failed = _variant_drops(
+            model, evidence, probabilities, label, several, together, forest, read
+        )
         # The pairs are sorted by row: each row's are one slice.
         starts = np.searchsorted(rows, several)
         stops = np.searchsorted(rows, several, side="right")
@@ -80,22 +86,25 @@ def deciding_rules(
     return deciding
 
 
-def forest_input(model: TaughtModel, table: Table, evidence: _Evidence) -> ForestInput | None:
-    """The forest's input for ``table``'s rows as ``evidence`` found them, where its trees
-    send them and its answers (None when the model reads no forest there, or the forest
-    answers without looking: one label, no trees)."""
+def forest_input(
+    model: TaughtModel, table: Table, fired: np.ndarray, held: np.ndarray, found: np.ndarray
+) -> ForestInput | None:
+    """The forest's input for ``table``'s rows with rules ``fired`` and concepts ``held``,
+    where its trees send them and its answers (None when the model reads no forest there,
+    or the forest answers without looking: one label, no trees). Built by the model's
+    evidence of an explained block, whose forest answers are these."""
     trees = model.trees_
-    if not model._reads_forest(table, evidence.found):
+    if not model._reads_forest(table, found):
         return None
     walker = trees.walker()
     if walker is None:
         return None
-    x = trees.encode(table, evidence.fired, evidence.held)
+    x = trees.encode(table, fired, held)
     leaves = walker.leaves(x)
     classes = trees.model.classes_
     answers = np.zeros((len(x), trees.n_labels))
     answers[:, classes] = walker.probabilities(leaves)
-    return ForestInput(walker, classes, x, leaves, answers, walker.columns_read(leaves))
+    return ForestInput(walker, classes, x, leaves, answers)
 
 
 def _pair_drops(
@@ -106,6 +115,7 @@ def _pair_drops(
     rows: np.ndarray,
     rules: np.ndarray,
     forest: ForestInput | None,
+    read: np.ndarray | None,
 ) -> np.ndarray:
     """How much the predicted label's probability at ``rows[p]`` falls when rule
     ``rules[p]`` alone is switched off there. The forest's counts are the row's except for
@@ -124,7 +134,7 @@ def _pair_drops(
         ruled = strength * (vote_sums[at] - votes[off])
         forest_counts = np.zeros((0, 0))
         if forest is not None:
-            answers, moved = _pair_answers(forest, at, columns[off])
+            answers, moved = _pair_answers(forest, read, at, columns[off])
             moved |= supports[chunk] != support[at]
             forest_counts = row_forest[at]
             if moved.any():
@@ -138,15 +148,16 @@ def _pair_drops(
 
 
 def _pair_answers(
-    forest: ForestInput, rows: np.ndarray, columns: np.ndarray
+    forest: ForestInput, read: np.ndarray, rows: np.ndarray, columns: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The forest's answers at ``rows[p]`` with column ``columns[p]`` (-1: none) switched
     off, and which of them moved: the row's own where no tree tests that column on the
-    row's path, the trees that do walked again elsewhere."""
+    row's path (``read``: FlatForest.columns_read), the trees that do walked again
+    elsewhere."""
     answers = forest.answers[rows]
     moved = np.zeros(len(rows), dtype=bool)
     candidates = np.flatnonzero(columns >= 0)
-    candidates = candidates[is_read(forest.read, rows[candidates], columns[candidates])]
+    candidates = candidates[is_read(read, rows[candidates], columns[candidates])]
     if len(candidates):
         changed, leaves = forest.walker.switched_leaves(
             forest.x, forest.leaves, rows[candidates], columns[candidates]
@@ -165,16 +176,26 @@ def _variant_drops(
     rows: np.ndarray,
     fired: np.ndarray,
     forest: ForestInput | None,
+    read: np.ndarray | None,
 ) -> np.ndarray:
     """How much the predicted label's probability at each of ``rows`` (distinct) falls
-    when the rules firing there are ``fired`` (rules, len(rows)) instead."""
+    when the rules firing there are ``fired`` (rules, len(rows)) instead. The forest is
+    asked again only at the rows where some tree tests a switched rule's column."""
     ruled = model.rule_strength_ * (fired.T.astype(np.float64) @ model.rules_.votes)
     forest_counts = np.zeros((0, 0))
     if forest is not None:
         trees = model.trees_
-        x = trees.with_rules(forest.x[rows], fired, evidence.fired[:, rows])
-        answers = np.zeros((len(rows), trees.n_labels))
-        answers[:, forest.classes] = forest.walker.probabilities(forest.walker.leaves(x))
+        was = evidence.fired[:, rows]
+        switched, at = np.nonzero(fired != was)
+        column = trees.rule_column(len(fired), forest.x.shape[1])[switched]
+        at, column = at[column >= 0], column[column >= 0]
+        moved = np.unique(at[is_read(read, rows[at], column)])
+        answers = forest.answers[rows]
+        if len(moved):
+            x = trees.with_rules(forest.x[rows[moved]], fired[:, moved], was[:, moved])
+            answers[moved[:, None], forest.classes] = forest.walker.probabilities(
+                forest.walker.leaves(x)
+            )
         forest_counts = model._forest_counts(
             answers, trees.support(fired), evidence.found[rows], evidence.squared[rows]
         )

@@ -15,7 +15,7 @@ import numpy as np
 
 from mola.engine.learning.arrays import row_slices, table_slice
 from mola.engine.learning.blending import tree_evidence
-from mola.engine.learning.deciding import deciding_rules
+from mola.engine.learning.deciding import ForestInput, deciding_rules, forest_input
 from mola.engine.learning.encoding import Encoder
 from mola.engine.learning.evidence import suppress_losers
 from mola.engine.learning.explaining import EXPLAINED_EXAMPLES, Explainer, Explanation
@@ -39,6 +39,7 @@ class _Evidence(NamedTuple):
     found: np.ndarray  # (rows, k) nearest examples, -1 when none
     squared: np.ndarray  # (rows, k) their squared distances
     steady: np.ndarray  # (rows, labels) the part of ``counts`` that does not depend on ``fired``
+    forest: ForestInput | None = None  # explained: the forest's input, leaves and answers
 
 
 @dataclass
@@ -292,8 +293,12 @@ class TaughtModel:
             self.bandwidth_,
             len(self.labels_),
         )
-        ruled, forest = self._ruled(table, fired, held, found, squared)
-        return _Evidence(self._floored(counts + ruled, forest), fired, held, found, squared, counts)
+        # Explaining keeps the forest's input and leaves: the deciding rules start from them.
+        inputs = forest_input(self, table, fired, held, found) if explain else None
+        answers = inputs.answers if inputs is not None else None
+        ruled, forest = self._ruled(table, fired, held, found, squared, answers)
+        blended = self._floored(counts + ruled, forest)
+        return _Evidence(blended, fired, held, found, squared, counts, inputs)
 
     def _floored(self, counts: np.ndarray, forest: np.ndarray) -> np.ndarray:
         """``counts`` with the forest's floor (blending.forest_floor): a mixture with the
