@@ -92,9 +92,13 @@ def _server_cpu(timing: str) -> float | None:
 
 class Http:
     """A keep-alive JSON client for one server; ``server_cpu`` is the last answer's CPU
-    time in the web thread that made it (its ``Server-Timing``), or None."""
+    time in the web thread that made it (its ``Server-Timing``), or None; ``wire_seconds``
+    the last call's time from sending the request to the last byte of the answer, without
+    this client's own JSON encoding and decoding (10,000 instances: ~40 ms to encode, and
+    up to ~0.1 s to decode a compact answer, which no server change can save)."""
 
     server_cpu: float | None = None
+    wire_seconds: float = 0.0
 
     def __init__(self, port: int, authorization: str | None = None) -> None:
         self.port = port
@@ -111,9 +115,11 @@ class Http:
             headers["Content-Type"] = "application/json"
         for attempt in range(2):
             try:
+                started = time.perf_counter()
                 self.conn.request(method, path, body=payload, headers=headers)
                 response = self.conn.getresponse()
                 raw = response.read()
+                self.wire_seconds = time.perf_counter() - started
                 break
             except (http.client.HTTPException, ConnectionError):
                 self.conn.close()  # the server closed a kept-alive connection: reconnect once

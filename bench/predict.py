@@ -20,7 +20,10 @@ then with the space's API key, against each server in the same run:
   (warm), medians over ``--batches`` versions;
 
 and against the warm-serving server, 10,000 instances with ``"explain": false``,
-``"compact"`` and ``true`` (full): median wall time, the request's CPU, answer size.
+``"compact"`` and ``true`` (full): median wall time from sending the request to the last
+byte of the answer (this client's JSON encoding and decoding left out), the web process's
+CPU, answer size; then the served model alone in this process, CPU medians of labels only
+and compact explanations at 2,000, 5,000 and 10,000 rows.
 
 Targets (issue 18, the 2-core machine at load ~1): one instance p50 ≤ 5 ms and p99 ≤ 20 ms
 with the first calls after a new version included; cold batch ≤ 2 × warm; 10,000 labels
@@ -43,6 +46,7 @@ from bench._harness import BenchEnv, Http, free_port, load, median, percentile
 from bench._seeding import seed_space
 
 SMALL_BATCH, BATCH = 2_000, 10_000
+ENGINE_BATCHES = (2_000, 5_000, 10_000)
 # Figures of the last session (README), for the rows this run has no "before" server for.
 BEFORE = {"labels": 0.68, "full": 2.61, "full_mb": 92.0}
 
@@ -78,6 +82,7 @@ def main() -> None:
         _print_singles(singles)
         _print_firsts(firsts)
         bench.batches(batch, args.batches)
+        bench.engine(batch, args.batches)
     except BaseException:
         env.stop(failed=True)
         raise
@@ -174,11 +179,10 @@ class Bench:
             walls, cpus = [], []
             for _ in range(rounds):
                 cpu = web_cpu(self.ports["on"])
-                started = time.perf_counter()
                 status, body = client.call(
                     "POST", self.path, {"instances": rows, "explain": explain}
                 )
-                walls.append(time.perf_counter() - started)
+                walls.append(client.wire_seconds)  # without this client's JSON work
                 cpus.append(web_cpu(self.ports["on"]) - cpu)
                 assert status == 200 and len(body["predictions"]) == len(rows), status
             size = len(json.dumps(body, separators=(",", ":"))) / 1e6
@@ -194,10 +198,42 @@ class Bench:
                 before = f"before {BEFORE['full']:.2f} s, {BEFORE['full_mb']:.0f} MB (README)"
             print(
                 f"  {len(rows):,} instances, explain {json.dumps(explain)}: median {wall:.2f} s "
-                f"(request CPU {cpu:.2f} s), {size:.1f} MB; {before}  {verdict}   [load {load()}]",
+                f"wall (web process CPU {cpu:.2f} s), {size:.1f} MB; {before}  {verdict}"
+                f"   [load {load()}]",
                 flush=True,
             )
         client.close()
+
+    def engine(self, rows: list[dict], rounds: int) -> None:
+        """The served model alone in this process, one thread of BLAS: CPU medians of labels
+        only (``predict_proba``) and compact explanations per batch size — what the
+        requests above cost in the engine, the rest being the web's."""
+        import threadpoolctl
+
+        from mola.engine.learning.arrays import rows_to_table
+        from teaching.models import Space
+        from teaching.services import serving
+        from teaching.services.predict import serving_version
+
+        space = Space.objects.get(pk=self.seeded.space_id)
+        model = serving.load_model(serving_version(space=space))
+        model.explain_compact(rows_to_table(space.schema, rows[:10]))  # built once per model
+        print("  the engine alone (served model, this process, CPU medians):", flush=True)
+        with threadpoolctl.threadpool_limits(1):
+            for n in ENGINE_BATCHES:
+                table = rows_to_table(space.schema, rows[:n])
+                figures = []
+                for name, answer in (
+                    ("labels", model.predict_proba),
+                    ("compact", model.explain_compact),
+                ):
+                    cpus = []
+                    for _ in range(rounds):
+                        started = time.process_time()
+                        answer(table)
+                        cpus.append(time.process_time() - started)
+                    figures.append(f"{name} {median(cpus):.3f} s")
+                print(f"    {n:6,} rows: {', '.join(figures)}   [load {load()}]", flush=True)
 
 
 def _verdict(value: float, target: float) -> str:
