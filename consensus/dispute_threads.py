@@ -89,12 +89,16 @@ class ThreadMemory:
     def update(self, found: Mapping[str, Found], open_keys: set[str], held: frozenset[Ref]):
         """Bring ``leaders`` and ``followers`` up to date (what ``_representatives`` gives
         for the open disputes), revisiting only the keys that changed since the last plan
-        (everything when the held teachings changed, or on the first plan)."""
+        (everything when the held teachings changed, or on the first plan); ``found.changed``
+        says which when ``found`` is a ``Shown`` refreshed from the last plan's set."""
         last = self.found
         if last is None or held != self.held:
             self.threading, self.by_rule, self.rule_leader = {}, {}, {}
             self.followers, self.leaders = {}, {}
             changed: set[str] = set(open_keys)
+        elif getattr(found, "since", None) is last:  # a ``Shown`` refreshed from ``last``
+            changed = set(found.changed)  # type: ignore[attr-defined]
+            changed |= open_keys ^ self.open_keys
         else:
             changed = {key for key, item in found.items() if last.get(key) is not item}
             changed |= last.keys() - found.keys()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 
 from teaching.models import Space
 
@@ -83,6 +84,11 @@ class Contradiction(models.Model):
             models.Index(fields=["space", "status", "kind", "severity"], name="contra_kind"),
             models.Index(fields=["space", "status", "thread", "severity"], name="contra_threaded"),
             models.Index(fields=["thread", "status"], name="contra_thread"),
+            # A check reads the (few) appealed rows each time: without this it walked every
+            # open row of the space (80 ms at M).
+            models.Index(
+                fields=["space", "status"], condition=Q(appealed=True), name="contra_appealed"
+            ),
         ]
 
     def save(self, *args, **kwargs):

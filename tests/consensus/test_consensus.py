@@ -328,7 +328,7 @@ def test_a_check_planned_before_a_moderator_closed_a_thread_plans_again(space, t
     consensus_check(space_id=space.pk)
     _, current = current_index(space.pk)
     found, versions = current.found, current.versions
-    plan = store._plan(
+    plan = store.plan_store(
         space=space,
         found=found,
         versions=versions,

@@ -32,8 +32,16 @@ def test_incremental_shown_set_equals_the_shown_set_from_scratch(sequence: Any) 
     shown_before, shown_module.RULE_EXAMPLES_SHOWN = shown_module.RULE_EXAMPLES_SHOWN, 1
     try:
         for step in steps:
+            before = current
             current = shown_refreshed(current, index, apply_edit(index, schema, step))
             assert current == shown(index, index.detect_all()) == shown_all(index)
+            # What a caller that kept ``before`` revisits (the store's plan, the threads).
+            moved = {
+                k for k in before.keys() | current.keys() if before.get(k) is not current.get(k)
+            }
+            assert current.since is before and current.changed == moved
+            held = {(ref, key) for key, found in current.items() for ref in found.teachings}
+            assert {(ref, key) for ref, keys in current.by_teaching.items() for key in keys} == held
     finally:
         shown_module.RULE_EXAMPLES_SHOWN = shown_before
 
