@@ -9,23 +9,21 @@ against, so a retrain after one edit compiles one condition, not every rule of t
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from collections.abc import Mapping
-from threading import Lock
 
 import networkx as nx
 
 from mola.engine.language import Condition, ConditionError, compile_condition, referenced_names
+from mola.engine.lru import LRU
 from mola.engine.schema import Schema
 from mola.errors import InvalidInput
 from teaching.models import LIVE_STATUSES, Concept, Space
 
 _CACHE_SIZE = 64
-_cache: OrderedDict[str, dict[str, Condition]] = OrderedDict()
-_cache_lock = Lock()
+_cache: LRU[str, dict[str, Condition]] = LRU(_CACHE_SIZE)
 # (concepts key, condition text) → compiled condition; big enough for a few large spaces.
 _CONDITION_CACHE_SIZE = 20_000
-_conditions: OrderedDict[tuple[str, str], Condition] = OrderedDict()
+_conditions: LRU[tuple[str, str], Condition] = LRU(_CONDITION_CACHE_SIZE)
 
 
 def condition_error(exc: ConditionError, field: str) -> InvalidInput:
@@ -78,15 +76,10 @@ def space_concepts_keyed(space: Space) -> tuple[str, dict[str, Condition]]:
     """The space's compiled live concepts, and their content key (for ``cached_condition``)."""
     definitions = live_concept_definitions(space)
     key = concepts_key(space, definitions)
-    with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return key, _cache[key]
-    compiled = compile_concepts(space.schema, definitions)
-    with _cache_lock:
-        _cache[key] = compiled
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
+    compiled = _cache.get(key)
+    if compiled is None:
+        compiled = compile_concepts(space.schema, definitions)
+        _cache.put(key, compiled)
     return key, compiled
 
 
@@ -104,16 +97,10 @@ def cached_condition(
     cached; they raise ``ConditionError`` as ``compile_condition`` does.
     """
     entry = (key, text)
-    with _cache_lock:
-        found = _conditions.get(entry)
-        if found is not None:
-            _conditions.move_to_end(entry)
-            return found
-    compiled = compile_condition(text, schema, concepts)
-    with _cache_lock:
-        _conditions[entry] = compiled
-        while len(_conditions) > _CONDITION_CACHE_SIZE:
-            _conditions.popitem(last=False)
+    compiled = _conditions.get(entry)
+    if compiled is None:
+        compiled = compile_condition(text, schema, concepts)
+        _conditions.put(entry, compiled)
     return compiled
 
 
