@@ -22,7 +22,6 @@ import logging
 import os
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -32,6 +31,7 @@ from django.core.cache import cache
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
+from mola.engine.lru import LRU
 from mola.engine.table import table_from_rows
 from teaching.models import ModelArtifact, ModelStatus, ModelVersion, Space
 
@@ -41,7 +41,8 @@ CHANNEL = "mola:serving"
 # What serving reads of a version (its metrics and teachings are big JSON).
 SERVING_FIELDS = ("id", "space_id", "version", "teaching_revision", "status", "trained_at")
 _CACHE_SIZE = 8
-_models: OrderedDict[int, Any] = OrderedDict()
+_models: LRU[int, Any] = LRU(_CACHE_SIZE)
+# Taken with ``_generation``: a load under way when ``forget`` is called holds nothing.
 _models_lock = threading.Lock()
 
 
@@ -59,7 +60,7 @@ class Held:
 
 # At most _CACHE_SIZE spaces, the one held longest dropped first (with the LRU
 # of ``_models``, a process holds at most 2 × _CACHE_SIZE models).
-_held: OrderedDict[int, Held] = OrderedDict()
+_held: LRU[int, Held] = LRU(_CACHE_SIZE, on_evict=lambda space_id, _: _checked.pop(space_id, None))
 # When the database last confirmed, per space, that the held version is the newest: for
 # RECHECK_SECONDS a request answers with it without asking (a notice, or a version saved
 # ready in this process, clears it at once; the recheck bounds a lost notice).
@@ -85,11 +86,9 @@ def load_model(version: ModelVersion):
     """The version's TaughtModel, unpickled once per process."""
     from mola.engine.learning import TaughtModel
 
-    with _models_lock:
-        model = _models.get(version.pk)
-        if model is not None:
-            _models.move_to_end(version.pk)
-            return model
+    model = _models.get(version.pk)
+    if model is not None:
+        return model
     artifact = ModelArtifact.objects.values_list("data", flat=True).get(version_id=version.pk)
     model = TaughtModel.from_bytes(bytes(artifact))
     _remember(version.pk, model)
@@ -97,10 +96,7 @@ def load_model(version: ModelVersion):
 
 
 def _remember(pk: int, model) -> None:
-    with _models_lock:
-        _models[pk] = model
-        while len(_models) > _CACHE_SIZE:
-            _models.popitem(last=False)
+    _models.put(pk, model)
 
 
 def keep_fitted(*, space_id: int, version_id: int, model) -> None:
@@ -112,8 +108,7 @@ def keep_fitted(*, space_id: int, version_id: int, model) -> None:
 
 
 def _loaded(pk: int):
-    with _models_lock:
-        return _models.get(pk)
+    return _models.peek(pk)
 
 
 def forget() -> None:
@@ -129,7 +124,7 @@ def forget() -> None:
 def current(space: Space) -> Held | None:
     """The held version of ``space`` while it is known to be the newest (see ``_checked``);
     None when the database must be asked (``answering``)."""
-    held = _held.get(space.pk)
+    held = _held.peek(space.pk)
     if held is None or settings.SERVING_CATCH_UP_SECONDS <= 0:
         return None
     if time.monotonic() - _checked.get(space.pk, -RECHECK_SECONDS) >= RECHECK_SECONDS:
@@ -179,7 +174,7 @@ def shown(space: Space, newest: ModelVersion | None) -> ModelVersion | None:
 
 def _catching_up(space: Space, newest: ModelVersion) -> Held | None:
     """The older version held while ``newest`` loads, if it may still answer."""
-    held = _held.get(space.pk)
+    held = _held.peek(space.pk)
     if held is None or held.order >= (newest.teaching_revision, newest.version):
         return None
     limit = timedelta(seconds=settings.SERVING_CATCH_UP_SECONDS)
@@ -198,18 +193,13 @@ def _catching_up(space: Space, newest: ModelVersion) -> Held | None:
 
 
 def _hold(space_id: int, version: ModelVersion, model) -> None:
-    held = _held.get(space_id)
+    held = _held.peek(space_id)
     if held is None or held.order < (version.teaching_revision, version.version):
         _set_held(space_id, Held(version, model))
 
 
 def _set_held(space_id: int, held: Held) -> None:
-    with _models_lock:
-        _held[space_id] = held
-        _held.move_to_end(space_id)
-        while len(_held) > _CACHE_SIZE:
-            dropped, _ = _held.popitem(last=False)
-            _checked.pop(dropped, None)
+    _held.put(space_id, held)  # a space dropped beyond _CACHE_SIZE leaves _checked too
 
 
 def warm(space: Space | None, version: ModelVersion):
@@ -313,7 +303,7 @@ class Watcher:
         self._wake.clear()
 
     def _load_announced(self) -> None:
-        spaces = list(_held)
+        spaces = _held.keys()
         if spaces and self._news():
             notices = cache.get_many([notice_key(s) for s in spaces])
             for space_id in spaces:
@@ -346,7 +336,7 @@ class Watcher:
             .only(*SERVING_FIELDS)
             .first()
         )
-        held = _held.get(space_id)
+        held = _held.peek(space_id)
         if version is None or (held and held.order >= (version.teaching_revision, version.version)):
             return
         warm(Space.objects.filter(pk=space_id).first(), version)
