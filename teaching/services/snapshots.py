@@ -24,17 +24,16 @@ from __future__ import annotations
 import dataclasses
 import gc
 import logging
-from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from threading import Lock
 from typing import Any
 
 from django.db import connection
 
 from mola.db import consistent_read
 from mola.engine.learning.caching import FitCache
+from mola.engine.lru import LRU
 from teaching.language import cached_condition, space_concepts_keyed
 from teaching.models import (
     Concept,
@@ -62,8 +61,7 @@ class _SpaceCache:
     fit: FitCache = field(default_factory=FitCache)
 
 
-_caches: OrderedDict[tuple, _SpaceCache] = OrderedDict()
-_caches_lock = Lock()
+_caches: LRU[tuple, _SpaceCache] = LRU(_CACHED_SPACES)
 
 
 def _space_key(space: Space) -> tuple:
@@ -74,15 +72,11 @@ def _space_key(space: Space) -> tuple:
 def _take(key: tuple) -> _SpaceCache:
     """The space's cache, for this caller alone until ``_keep`` (a second caller meanwhile
     starts from an empty one: the caches are not thread-safe)."""
-    with _caches_lock:
-        return _caches.pop(key, None) or _SpaceCache()
+    return _caches.pop(key) or _SpaceCache()
 
 
 def _keep(key: tuple, cache: _SpaceCache) -> None:
-    with _caches_lock:
-        _caches[key] = cache
-        while len(_caches) > _CACHED_SPACES:
-            _caches.popitem(last=False)
+    _caches.put(key, cache)
 
 
 def snapshot_read(*, space_id: int) -> tuple[Any, tuple]:
