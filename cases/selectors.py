@@ -9,7 +9,6 @@ never a source: any process can rebuild it.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,12 +20,13 @@ from django.db.models.functions import Cast
 
 from cases.models import Case, CasePool
 from mola.engine.coverage import PoolMatrix
+from mola.engine.lru import LRU
 from mola.errors import NotFound
 from teaching.language import compile_in_space
 from teaching.models import Space
 
 _MATRICES_KEPT = 8  # spaces whose pool a process keeps in memory
-_matrices: OrderedDict[int, _Held] = OrderedDict()
+_matrices: LRU[int, _Held] = LRU(_MATRICES_KEPT)
 _lock = threading.Lock()
 _space_locks: dict[int, threading.Lock] = {}
 
@@ -88,14 +88,10 @@ def pool_matrix(*, space: Space) -> Iterator[PoolMatrix]:
     with _lock:
         lock = _space_locks.setdefault(space.pk, threading.Lock())
     with lock:
-        with _lock:
-            entry = _matrices.get(space.pk)
-            if entry is None or entry.schema_key != schema_key:
-                entry = _Held(schema_key, PoolMatrix(space.schema))
-            _matrices[space.pk] = entry
-            _matrices.move_to_end(space.pk)
-            while len(_matrices) > _MATRICES_KEPT:
-                _matrices.popitem(last=False)
+        entry = _matrices.get(space.pk)
+        if entry is None or entry.schema_key != schema_key:
+            entry = _Held(schema_key, PoolMatrix(space.schema))
+        _matrices.put(space.pk, entry)
         # Every change to the pool bumps its version in the same transaction: an unchanged
         # version means unchanged cases, and reading 100,000 ids costs ~0.1 s.
         version = pool_version(space=space)
@@ -119,8 +115,7 @@ class _Held:
 
 def clear_matrices() -> None:
     """Forget every pool held in this process (tests: ids restart in each database)."""
-    with _lock:
-        _matrices.clear()
+    _matrices.clear()
 
 
 @dataclass
