@@ -18,7 +18,6 @@ numpy passes over the (rules × cases) matrix; no per-case Python.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +26,7 @@ import numpy as np
 
 from mola.engine.language import Condition
 from mola.engine.learning.arrays import rows_to_table
+from mola.engine.lru import LRU
 from mola.engine.schema import Schema
 from mola.engine.table import Table
 
@@ -221,7 +221,7 @@ class PoolMatrix:
         self.ids = np.zeros(0, dtype=np.int64)
         self.table = rows_to_table(schema, [])
         self.max_masks = max_masks
-        self._masks: OrderedDict[Any, tuple[Condition, np.ndarray]] = OrderedDict()
+        self._masks: LRU[Any, tuple[Condition, np.ndarray]] = LRU(max_masks)
 
     @property
     def n_cases(self) -> int:
@@ -242,10 +242,10 @@ class PoolMatrix:
         old_bits = self.ids.size
         self.ids = np.concatenate([self.ids[keep], new_ids])
         memo: dict = {}
-        for key, (condition, packed) in self._masks.items():
+        for key, (condition, packed) in self._masks.items():  # a copy, oldest first
             mask = unpack(packed, old_bits)[keep]
             fresh = condition.evaluate_with_memo(new_table, memo)
-            self._masks[key] = (condition, pack(np.concatenate([mask, fresh])))
+            self._masks.put(key, (condition, pack(np.concatenate([mask, fresh]))))
 
     def masks(self, conditions: Sequence[tuple[Any, Condition]]) -> np.ndarray:
         """(len(conditions), n_bytes) uint8: where each condition holds on the pool, as
@@ -257,10 +257,6 @@ class PoolMatrix:
             if found is None:
                 mask = condition.evaluate_with_memo(self.table, memo)
                 found = (condition, pack(mask))
-                self._masks[key] = found
-            else:
-                self._masks.move_to_end(key)
+                self._masks.put(key, found)
             result[position] = found[1]
-        while len(self._masks) > self.max_masks:
-            self._masks.popitem(last=False)
         return result
