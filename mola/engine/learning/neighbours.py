@@ -108,7 +108,7 @@ class ExampleIndex:
             if exclude is not None:
                 own = exclude[start:stop]
                 block[rows[own >= 0], own[own >= 0]] = np.inf
-            index, distance = _smallest(block, k)
+            index, distance = _smallest(block, k, radius * radius)
             # Rounding can make a duplicate's distance slightly negative.
             distance = np.maximum(distance, 0)
             near = np.isfinite(distance) & (distance <= radius * radius)
@@ -117,22 +117,40 @@ class ExampleIndex:
         return found, squared
 
 
-def _smallest(block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _smallest(block: np.ndarray, k: int, bound: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
     """Column indices and values of the k smallest entries of each row, ascending (the
-    block is overwritten)."""
+    block is overwritten). A row whose entries all exceed ``bound`` may get inf values
+    instead: what a radius leaves out is not looked for (~60 % of the rows of a 10,000-row
+    batch at M have no example within the kernel's reach)."""
     c, width = block.shape
-    rows = np.arange(c)[:, None]
     groups = width // GROUP
     if groups > k:
         # Group g is the columns g, g + groups, g + 2·groups, …: the minimum over groups is
         # then an element-wise minimum of GROUP contiguous slices, which vectorises well.
         minima = block.reshape(c, GROUP, groups).min(axis=1)
-        best_groups = _argsmallest(minima, k)
-        candidates = (best_groups[:, :, None] + np.arange(GROUP) * groups).reshape(c, -1)
-        values = block[rows, candidates]
-    else:
-        candidates = np.broadcast_to(np.arange(width), (c, width))
-        values = block
+        if bound < np.inf:
+            within = np.flatnonzero(minima.min(axis=1) <= bound)
+            index = np.zeros((c, k), dtype=np.int64)
+            values = np.full((c, k), np.inf, dtype=block.dtype)
+            if len(within) < c:
+                if len(within):
+                    index[within], values[within] = _grouped(block[within], minima[within], k)
+                return index, values
+        return _grouped(block, minima, k)
+    rows = np.arange(c)[:, None]
+    candidates = np.broadcast_to(np.arange(width), (c, width))
+    picks = _argsmallest(block, k)
+    return candidates[rows, picks], block[rows, picks]
+
+
+def _grouped(block: np.ndarray, minima: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``_smallest`` from the rows' group minima: the k smallest lie in the k groups of
+    smallest minima."""
+    c, width = block.shape
+    rows = np.arange(c)[:, None]
+    best_groups = _argsmallest(minima, k)
+    candidates = (best_groups[:, :, None] + np.arange(GROUP) * (width // GROUP)).reshape(c, -1)
+    values = block[rows, candidates]
     picks = _argsmallest(values, k)
     return candidates[rows, picks], values[rows, picks]
 

@@ -113,3 +113,19 @@ def test_nearest_neighbours_are_exact(n):
     assert (
         (within == -1) | (np.take_along_axis(reference, np.maximum(within, 0), 1) <= 0.09 + 1e-6)
     ).all()
+
+
+@pytest.mark.parametrize("n", [5, 500, 3000])
+def test_a_radius_gives_the_nearest_cut_at_the_radius(n):
+    """Rows with no point within the radius are not searched further; the others get
+    exactly the unbounded search's neighbours within it."""
+    rng = np.random.default_rng(n)
+    points = rng.random((n, 6)).astype(np.float32)
+    queries = np.vstack([rng.random((200, 6)), rng.random((50, 6)) + 3]).astype(np.float32)
+    index = ExampleIndex(points)
+    everywhere, squared = index.nearest(queries, 4)
+    within, within_squared = index.nearest(queries, 4, radius=0.3)
+    near = squared <= 0.3 * 0.3
+    np.testing.assert_array_equal(within, np.where(near, everywhere, -1))
+    np.testing.assert_array_equal(within_squared, np.where(near, squared, np.inf))
+    assert 0 < (within[:, 0] == -1).sum() < len(queries)  # some rows have none within it
