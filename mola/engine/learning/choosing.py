@@ -211,4 +211,5 @@ def assemble(
         trees=example_trees if example_trees is not None and example_trees.mass > 0 else None,
         text=reader,  # its probabilities are coordinates of the neighbours, whatever its mass
         forest_floor=choice["forest_floor"],
+        veto_reach=choice["veto_reach"],
     )

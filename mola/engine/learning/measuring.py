@@ -75,6 +75,7 @@ def fit_metrics(
         "parameters": {
             "rule_strength": choice["rule_strength"],
             "bandwidth": round(choice["bandwidth"], 6),
+            "veto_reach": None if choice["veto_reach"] is None else round(choice["veto_reach"], 6),
             "temperature": round(choice["temperature"], 6),
             "tree_mass": choice["tree_mass"],
             "text_mass": choice["text_mass"],

@@ -77,6 +77,8 @@ class TaughtModel:
     text_: TextReader | None = None
     # Nor before the forest's floor at few examples (blending.forest_floor).
     forest_floor_: float = 0.0
+    # Nor before the counterexamples' own reach (blending.veto_reach): None, the bandwidth.
+    veto_reach_: float | None = None
 
     def __init__(
         self,
@@ -97,6 +99,7 @@ class TaughtModel:
         trees: ExampleTrees | None = None,
         text: TextReader | None = None,
         forest_floor: float = 0.0,
+        veto_reach: float | None = None,
     ) -> None:
         self.labels_ = labels
         self.matcher_ = matcher
@@ -114,6 +117,7 @@ class TaughtModel:
         self.text_ = text  # the examples' words, read (text.py); None without text features
         self.trees_ = trees  # boosted trees on the examples (boosting.py), None when off
         self.forest_floor_ = forest_floor if trees is not None else 0.0
+        self.veto_reach_ = veto_reach
         self.rule_reliability_: dict[int, float] = {
             int(i): float(r) for i, r in zip(rules.ids, rules.reliability, strict=True)
         }
@@ -345,7 +349,7 @@ class TaughtModel:
             squared,
             trees.vetoes,
             self.examples_.labels,
-            self.bandwidth_,
+            self.bandwidth_ if self.veto_reach_ is None else self.veto_reach_,
             1.0,
         )
 

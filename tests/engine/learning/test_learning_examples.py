@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 
 from mola.engine.learning import neighbours
 from tests.engine.learning.learning_kit import (
@@ -109,6 +110,15 @@ def test_a_counterexample_stays_local_when_the_trees_take_part():
     assert predict_one(model, toss_height_cm=150.0, elbow_angle=60.0) == FRONT
     explained = model.explain(rows({"toss_height_cm": 70.0, "elbow_angle": 150.0}))[0]
     assert explained.examples[0]["id"] == COUNTER.id  # the nearest teaching example is named
+
+
+def test_a_counterexamples_veto_reaches_only_as_far_as_the_narrowest_kernel():
+    """blending.veto_reach: a wider kernel chosen on held-out rows does not widen the veto."""
+    model = trained(rules=[RULE], examples=[*MANY_CONFIRMING, COUNTER])
+    chosen = model.metrics_["parameters"]
+    assert 0 < chosen["veto_reach"] <= chosen["bandwidth"]
+    assert model.veto_reach_ == pytest.approx(chosen["veto_reach"], abs=1e-6)
+    assert predict_one(model, toss_height_cm=70.0, elbow_angle=150.0) == NONE
 
 
 def test_far_from_every_example_the_rules_speak_even_with_trees():
