@@ -17,10 +17,10 @@ import logging
 import os
 import threading
 import time
-from collections import OrderedDict
 from typing import Any
 
 from mola.celery import app
+from mola.engine.lru import LRU
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,9 @@ QUEUE_LIMIT = 10_000  # sends waiting at most; past it the oldest are dropped (t
 
 class _Relay:
     def __init__(self) -> None:
-        self._waiting: OrderedDict[tuple, tuple[Any, tuple, dict, dict]] = OrderedDict()
+        # The sends waiting, oldest first; a send made again moves to the back, and past
+        # QUEUE_LIMIT the oldest is dropped.
+        self._waiting: LRU[tuple, tuple[Any, tuple, dict, dict]] = LRU(QUEUE_LIMIT)
         self._lock = threading.Lock()
         self._ready = threading.Condition(self._lock)
         self._thread: threading.Thread | None = None
@@ -45,10 +47,7 @@ class _Relay:
         key = (task.name, repr(args), repr(sorted(kwargs.items())), repr(sorted(options.items())))
         with self._lock:
             self._start_if_needed()
-            self._waiting.pop(key, None)
-            self._waiting[key] = (task, args, kwargs, options)
-            while len(self._waiting) > QUEUE_LIMIT:
-                self._waiting.popitem(last=False)
+            self._waiting.put(key, (task, args, kwargs, options))
             self._ready.notify()
 
     def _start_if_needed(self) -> None:
@@ -65,7 +64,7 @@ class _Relay:
             with self._lock:
                 while not self._waiting:
                     self._ready.wait()
-                _, (task, args, kwargs, options) = self._waiting.popitem(last=False)
+                _, (task, args, kwargs, options) = self._waiting.pop_oldest()
                 self._busy = True
             try:
                 self._publish(task, args, kwargs, options)
