@@ -176,3 +176,62 @@ def test_every_signal_sent_upwards_has_its_listener() -> None:
     ]
     assert all(signal.has_listeners() for signal in sent)
     assert len(sent) == 8
+
+
+# Sizes a newcomer can hold in their head (docs/architecture.md, "Sizes"). A module or a
+# function may be longer when a paragraph of its docstring starting "Long:" says why.
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 80
+SIZED = ("bench", "tests")  # read beside the product's modules
+
+
+def _reasoned(node: ast.AST) -> bool:
+    doc = ast.get_docstring(node) or ""  # type: ignore[arg-type]
+    return any(line.strip().startswith("Long:") for line in doc.splitlines())
+
+
+def size_problems(name: str, source: str) -> list[str]:
+    """What in the module ``name`` (whose text is ``source``) is too long without a reason."""
+    tree = ast.parse(source)
+    problems = []
+    lines = len(source.splitlines())
+    if lines > MAX_MODULE_LINES and not _reasoned(tree):
+        problems.append(f"{name}: {lines} lines (over {MAX_MODULE_LINES}: split it or say why)")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            length = node.end_lineno - node.lineno + 1
+            if length > MAX_FUNCTION_LINES and not _reasoned(node):
+                problems.append(
+                    f"{name}:{node.lineno} {node.name}: {length} lines "
+                    f"(over {MAX_FUNCTION_LINES}: split it or say why)"
+                )
+    return problems
+
+
+def sized_modules() -> list[tuple[str, Path]]:
+    extra = [
+        (".".join(path.relative_to(ROOT).with_suffix("").parts), path)
+        for top in SIZED
+        for path in sorted((ROOT / top).rglob("*.py"))
+    ]
+    return product_modules() + extra
+
+
+def test_no_module_or_function_is_too_long_without_a_reason() -> None:
+    modules = sized_modules()
+    assert len(modules) > 300  # product, tests and bench were read
+    problems = [p for name, path in modules for p in size_problems(name, path.read_text())]
+    assert problems == []
+
+
+def test_a_long_function_without_a_reason_is_reported() -> None:
+    body = "".join(f"    x{i} = {i}\n" for i in range(MAX_FUNCTION_LINES))
+    long_function = f"def f():\n{body}"
+    (problem,) = size_problems("teaching.services.rules", long_function)
+    assert "f: 81 lines" in problem
+    reasoned = f'def f():\n    """What it does.\n\n    Long: one table of cases.\n    """\n{body}'
+    assert size_problems("teaching.services.rules", reasoned) == []
+    long_module = "x = 1\n" * (MAX_MODULE_LINES + 1)
+    (problem,) = size_problems("teaching.services.rules", long_module)
+    assert f"{MAX_MODULE_LINES + 1} lines" in problem
+    assert size_problems("m", '"""A table.\n\nLong: data, not logic."""\n' + long_module) == []

@@ -47,6 +47,10 @@ def _kinds(api, user) -> list[str]:
 def test_a_dispute_from_thread_to_second_look(
     api, space, owner, moderator, teacher, expert, novice, django_capture_on_commit_callbacks
 ):
+    """Rules, thread, posts, a resolution the model obeys, an appeal, a second answer.
+
+    Long: one dispute's life in order; each step acts on the state the last one left.
+    """
     front = api(teacher).post(
         f"{S}/rules",
         {"condition": "toss_height_cm > 80", "label": "toss in front", "rationale": "Toss!"},

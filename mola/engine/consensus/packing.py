@@ -23,6 +23,9 @@ Two boxes meet iff they meet on every feature, and a rule's region is the union 
 boxes, so two rules overlap iff some pair of their boxes meets: the packed test is exact,
 not a pre-filter — except on text features, where "meet" means "no literal clash", and
 whether a text lies in both is settled by building one (``findings.rule_pair``).
+
+Long: one class over one packed layout that every method reads; split, the layout's readers
+would sit in modules apart from it.
 """
 
 from __future__ import annotations
