@@ -8,8 +8,6 @@ evaluation, the ones the model learns from (the same ones ``predictions_changed`
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +18,7 @@ from consensus.loading import current_index, index_lock
 from mola.engine.consensus import RuleItem
 from mola.engine.consensus.shown import shown
 from mola.engine.language import ConditionError, compile_condition
+from mola.engine.lru import LRU
 from mola.engine.table import Table, table_from_rows
 from mola.errors import MolaError
 from teaching.language import compile_in_space, space_concepts
@@ -93,8 +92,7 @@ class TeachingExamples:
 
 
 TABLES_KEPT = 4  # spaces whose teaching examples a process holds (~15 MB each at M)
-_tables: OrderedDict[int, TeachingExamples] = OrderedDict()
-_tables_lock = threading.Lock()
+_tables: LRU[int, TeachingExamples] = LRU(TABLES_KEPT)
 
 
 def teaching_examples(space: Space) -> TeachingExamples:
@@ -102,11 +100,9 @@ def teaching_examples(space: Space) -> TeachingExamples:
     typed once per revision of the space in each process: the teach page previews a rule as
     its author types, and typing 10,000 examples took ~0.3 s of each preview at M."""
     key = (space.teaching_revision, hashlib.sha1(repr(space.features).encode()).hexdigest())
-    with _tables_lock:
-        held = _tables.get(space.pk)
-        if held is not None and held.key == key:
-            _tables.move_to_end(space.pk)
-            return held
+    held = _tables.get(space.pk)
+    if held is not None and held.key == key:
+        return held
     rows = list(
         Example.objects.filter(space=space, status=Status.ACTIVE, evaluation=False)
         .order_by("id")
@@ -118,18 +114,13 @@ def teaching_examples(space: Space) -> TeachingExamples:
         labels=np.array([label for _, _, label in rows], dtype=object),
         table=table_from_rows(space.schema, [features for _, features, _ in rows]),
     )
-    with _tables_lock:
-        _tables[space.pk] = built
-        _tables.move_to_end(space.pk)
-        while len(_tables) > TABLES_KEPT:
-            _tables.popitem(last=False)
+    _tables.put(space.pk, built)
     return built
 
 
 def forget_teaching_examples() -> None:
     """Drop what this process holds (tests: ids and revisions restart in each database)."""
-    with _tables_lock:
-        _tables.clear()
+    _tables.clear()
 
 
 def rule_preview(*, space: Space, condition: str, label: str) -> RulePreview:
