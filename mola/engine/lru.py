@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -23,12 +23,15 @@ V = TypeVar("V")
 class LRU(Generic[K, V]):
     """At most ``size`` entries; storing one more forgets the least recently used (stored or
     got) first, and ``on_evict(key, value)`` hears of each entry it forgets (not of ``pop``
-    or ``clear``), under the map's lock."""
+    or ``clear``), under the map's lock. ``size`` may be a function, asked at each store
+    (a setting that may change while the process runs)."""
 
-    def __init__(self, size: int, on_evict: Callable[[K, V], None] | None = None) -> None:
-        if size < 1:
+    def __init__(
+        self, size: int | Callable[[], int], on_evict: Callable[[K, V], None] | None = None
+    ) -> None:
+        if not callable(size) and size < 1:
             raise ValueError(f"an LRU keeps at least one entry, not {size}")
-        self.size = size
+        self._size = size
         self._entries: OrderedDict[K, V] = OrderedDict()
         self._lock = threading.Lock()
         self._on_evict = on_evict
@@ -57,6 +60,10 @@ class LRU(Generic[K, V]):
                 if self._on_evict is not None:
                     self._on_evict(dropped, gone)
 
+    @property
+    def size(self) -> int:
+        return max(1, self._size()) if callable(self._size) else self._size
+
     def pop(self, key: K, default: V | None = None) -> V | None:
         """Remove and return the entry of ``key``, or ``default``."""
         with self._lock:
@@ -82,6 +89,10 @@ class LRU(Generic[K, V]):
         """The entries, least recently used first (a copy)."""
         with self._lock:
             return list(self._entries.items())
+
+    def __iter__(self) -> Iterator[K]:
+        """The keys, least recently used first (of a copy)."""
+        return iter(self.keys())
 
     def __contains__(self, key: object) -> bool:
         with self._lock:

@@ -15,7 +15,7 @@ def test_it_forgets_the_least_recently_used_beyond_its_size():
     lru.put("b", 2)
     assert lru.get("a") == 1  # a is now the most recently used
     lru.put("c", 3)
-    assert lru.keys() == ["a", "c"] and "b" not in lru and len(lru) == 2
+    assert lru.keys() == ["a", "c"] == list(lru) and "b" not in lru and len(lru) == 2
 
 
 def test_peek_leaves_the_order_as_it_is():
@@ -55,6 +55,20 @@ def test_pop_oldest_takes_entries_in_order():
     assert [lru.pop_oldest() for _ in range(3)] == [("b", "B"), ("c", "C"), ("a", "A")]
     with pytest.raises(KeyError):
         lru.pop_oldest()
+
+
+def test_a_size_given_as_a_function_is_asked_at_each_store():
+    kept = [2]
+    lru = LRU(lambda: kept[0])
+    for key in "abc":
+        lru.put(key, 0)
+    assert lru.keys() == ["b", "c"]
+    kept[0] = 1
+    lru.put("d", 0)
+    assert lru.keys() == ["d"]
+    kept[0] = 0  # at least one, whatever it says
+    lru.put("e", 0)
+    assert lru.keys() == ["e"]
 
 
 def test_it_keeps_at_least_one_entry():
