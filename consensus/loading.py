@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import gc
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any
@@ -36,6 +35,7 @@ from mola.engine.consensus import (
 )
 from mola.engine.consensus.shown import shown_all, shown_refreshed
 from mola.engine.language import ConditionError
+from mola.engine.lru import LRU
 from teaching.language import cached_condition, space_concepts_keyed
 from teaching.models import LIVE_STATUSES, Concept, Example, Rule, Space
 from teaching.selectors import recent_inputs
@@ -61,11 +61,14 @@ class SpaceIndex:
     memory: Any = None
 
 
-# By space, least recently used first: at most ``settings.CONSENSUS_INDEXES_KEPT``.
-_indexes: OrderedDict[int, SpaceIndex] = OrderedDict()
+# By space, least recently used first: at most ``settings.CONSENSUS_INDEXES_KEPT``; one
+# dropped to make room is unfrozen (``_dropped``).
+_indexes: LRU[int, SpaceIndex] = LRU(
+    lambda: settings.CONSENSUS_INDEXES_KEPT, on_evict=lambda *_: _dropped()
+)
 # Web threads share a process's indexes. Each space's index is read or changed under that
 # space's own lock (``index_lock``): building one at M takes ~10 s of CPU, which must not hold
-# up another space's preview. ``_registry_lock`` guards only ``_indexes`` and the locks.
+# up another space's preview. ``_registry_lock`` guards only the locks.
 _registry_lock = Lock()
 _space_locks: dict[int, Lock] = {}
 
@@ -210,16 +213,13 @@ def current_index(space_id: int, *, traffic: bool = False) -> tuple[Space, Space
     """The space's index brought up to date with the database (built when missing), and
     with the recent prediction inputs when ``traffic`` (a check; not a preview)."""
     with index_lock(space_id):
-        with _registry_lock:
-            cached = _indexes.get(space_id)
+        cached = _indexes.peek(space_id)
         read = _read(space_id, cached)
         if read.whole or cached is None:
             built = _built(read)
             _keep(space_id, built)
             return read.space, built
-        with _registry_lock:
-            if space_id in _indexes:  # else dropped meanwhile for another space's
-                _indexes.move_to_end(space_id)
+        _indexes.get(space_id)  # now the most recently used (unless dropped meanwhile)
         gone = set(cached.versions) - set(read.versions)
         affected: set[Ref] = set()
         for ref in gone:
@@ -242,13 +242,9 @@ def current_index(space_id: int, *, traffic: bool = False) -> tuple[Space, Space
 
 def _keep(space_id: int, built: SpaceIndex) -> None:
     """Keep a freshly built index, dropping the least recently used beyond the setting."""
-    with _registry_lock:
-        if _indexes.pop(space_id, None) is not None:
-            _dropped()
-        _indexes[space_id] = built
-        while len(_indexes) > max(1, settings.CONSENSUS_INDEXES_KEPT):
-            _indexes.popitem(last=False)
-            _dropped()
+    if _indexes.pop(space_id) is not None:
+        _dropped()
+    _indexes.put(space_id, built)
 
 
 def _dropped() -> None:
@@ -259,6 +255,6 @@ def _dropped() -> None:
 
 
 def forget(space_id: int) -> None:
-    with index_lock(space_id), _registry_lock:
-        if _indexes.pop(space_id, None) is not None:
+    with index_lock(space_id):
+        if _indexes.pop(space_id) is not None:
             _dropped()
