@@ -111,12 +111,12 @@ _STORED = ("key", "kind", "teachings", "witness", "region", "evidence", "severit
 _STORED += ("summary", "expected", "status", "digest", "first", "second", "thread_id")
 
 
-def test_a_row_whose_severity_and_note_move_is_stored_as_a_recompute_stores_it(
-    space, teacher, expert
-):
-    """An example entering a suspect rule's region moves the severity and note of each of
-    the rule's overlaps and nothing else of them: the check writes only the columns that
-    moved, and every column then holds what a from-scratch recompute stores."""
+def test_a_row_whose_severity_moves_is_stored_as_a_recompute_stores_it(space, teacher, expert):
+    """An example entering a suspect rule's region moves the severity of each of the rule's
+    overlaps (how far above the others it ranks) and nothing else of them: their note names
+    the suspect rule without its counts, which the rule's example contradictions give. The
+    check writes only the columns that moved, and every column then holds what a
+    from-scratch recompute stores."""
     from teaching.services.examples import example_create
 
     suspect, _ = rule_create(
@@ -129,16 +129,20 @@ def test_a_row_whose_severity_and_note_move_is_stored_as_a_recompute_stores_it(
         )
     consensus_check(space_id=space.pk)
     overlap = Contradiction.objects.get(kind="rule_overlap")
-    assert f"rule #{suspect.pk}" in overlap.note.lower() and "3 of the 3" in overlap.note
+    assert f"rule #{suspect.pk} disagrees with most" in overlap.note.lower()
+    against = Contradiction.objects.filter(kind="rule_example").first()
+    assert "3 of the 3" in against.note and against.evidence["high elbow"] == 3
     example_create(space=space, user=expert, features=row(toss_height_cm=130), label="high elbow")
     consensus_check(space_id=space.pk)
     moved = Contradiction.objects.get(pk=overlap.pk)
-    assert "4 of the 4" in moved.note and moved.severity != overlap.severity
-    assert (moved.witness, moved.evidence, moved.region) == (
+    assert moved.severity > overlap.severity  # 4 of 4 disagree: more surely a mistake
+    assert (moved.note, moved.witness, moved.evidence, moved.region) == (
+        overlap.note,
         overlap.witness,
         overlap.evidence,
         overlap.region,
     )
+    assert "4 of the 4" in Contradiction.objects.get(pk=against.pk).note
     incremental = sorted(Contradiction.objects.values_list(*_STORED))
     consensus_recompute(space=space)
     assert sorted(Contradiction.objects.values_list(*_STORED)) == incremental

@@ -60,7 +60,12 @@ def rule_pair(index: ConsensusIndex, x: RuleState, y: RuleState) -> Contradictio
         memo = index.pairs[pair] = _PairMemo(a, b, _pair_geometry(index, a, b))
     facts_a, facts_b = index.facts(a), index.facts(b)
     standings = (facts_a.standing, facts_b.standing)
-    suspects = tuple(standing if standing.suspect else None for standing in standings)
+    # What the pair's words and severity take of the standings (``_rule_pair``): which rule
+    # is suspect, and how high that lifts it. An example entering a suspect rule's region
+    # mostly leaves both as they were, and the pair then stays the same object.
+    suspects = tuple(
+        round(standing.suspicion(), 4) if standing.suspect else None for standing in standings
+    )
     recent = (index.recent.n_rows, facts_a.recent_bits, facts_b.recent_bits)
     if (
         memo.found is not None
@@ -90,7 +95,7 @@ class _PairMemo:
     geometry: tuple
     found: Contradiction | None = None
     serials: tuple[int, int] = (-1, -1)  # the facts' serials ``found`` was checked against
-    suspects: tuple[Standing | None, ...] = ()
+    suspects: tuple[float | None, ...] = ()  # rounded suspicion of each suspect rule
     recent: tuple[int, int, int] = (0, 0, 0)
     counts: tuple = ()  # evidence, recent points inside, suspects ``found`` was built from
 
@@ -147,7 +152,7 @@ def _rule_pair(
     value = _severity(
         index, KIND_WEIGHT[kind], sum(counts.values()), side_a, side_b, recent, standings
     )
-    notes = [suspect_note(n, s) for n, s in zip(names, standings, strict=True) if s.suspect]
+    notes = [suspect_note(n) for n, s in zip(names, standings, strict=True) if s.suspect]
     if not found_witness:
         notes.append(NO_WITNESS_NOTE)
     if kind == RULE_EXCEPTION:

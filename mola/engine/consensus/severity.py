@@ -114,7 +114,18 @@ def severity(
     return round(value, 4)
 
 
-def suspect_note(name: str, standing: Standing) -> str:
+def suspect_note(name: str, standing: Standing | None = None) -> str:
+    """Why a suspect rule's contradiction ranks first. With ``standing`` (a ``rule_example``,
+    whose evidence holds the same counts) it says how many examples disagree; without (a
+    pair of rules) it does not: each example entering or leaving the rule's region would
+    otherwise rewrite the note of every pair the rule is in (~7k rows of an example edit at
+    M), and the rule's own ``rule_example`` contradictions show the counts."""
+    if standing is None:
+        return (
+            f"{name[0].upper()}{name[1:]} disagrees with most of the examples in its own "
+            "region (its example contradictions give the counts): a likely mistake (or "
+            "vandalism), review it first."
+        )
     return (
         f"{name[0].upper()}{name[1:]} disagrees with {standing.disagreeing} of the "
         f"{standing.examples} examples in its own region: a likely mistake (or vandalism), "
