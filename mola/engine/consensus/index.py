@@ -83,6 +83,7 @@ class ConsensusIndex(RuleFactsMixin):
         self.pairs: dict[tuple[int, int], Any] = {}
         self._label_bits: tuple[int, dict[int, int]] | None = None
         self._serial = 0
+        self._slot_ints: list[int] = []  # see ``_slot_set``
 
     # --- changes -------------------------------------------------------------------------
 

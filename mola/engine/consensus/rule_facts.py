@@ -81,6 +81,7 @@ class RuleFactsMixin:
     _recent_version: int
     _rows: tuple[tuple[int, int], RowsByValue, RowsByValue] | None
     _label_bits: tuple[int, dict[int, int]] | None
+    _slot_ints: list[int]
     _serial: int
 
     def facts(self, rule: RuleState) -> RuleFacts:
@@ -176,7 +177,7 @@ class RuleFactsMixin:
         rule.moves = []
         return RuleFacts(
             version,
-            frozenset(slots.tolist()),
+            self._slot_set(slots.tolist()),
             counts,
             frozenset(recent.tolist()),
             Standing(total, total - counts[rule.label]),
@@ -184,6 +185,14 @@ class RuleFactsMixin:
             _bits(recent),
             self._serial,
         )
+
+    def _slot_set(self, slots: list[int]) -> frozenset[int]:
+        """``frozenset(slots)`` made of one shared int object per slot: at M the rules hold
+        ~800k slots, and each rule's ``tolist`` made ints of its own (~23 MB)."""
+        ints = self._slot_ints
+        if slots and max(slots) >= len(ints):
+            ints.extend(range(len(ints), max(slots) + 1))
+        return frozenset([ints[slot] for slot in slots])
 
     def _grouped_rows(self) -> tuple[RowsByValue, RowsByValue]:
         """The examples and recent points grouped by value, rebuilt when either changes."""
