@@ -63,9 +63,7 @@ def rule_pair(index: ConsensusIndex, x: RuleState, y: RuleState) -> Contradictio
     # What the pair's words and severity take of the standings (``_rule_pair``): which rule
     # is suspect, and how high that lifts it. An example entering a suspect rule's region
     # mostly leaves both as they were, and the pair then stays the same object.
-    suspects = tuple(
-        round(standing.suspicion(), 4) if standing.suspect else None for standing in standings
-    )
+    suspects = (facts_a.standing.rank, facts_b.standing.rank)
     recent = (index.recent.n_rows, facts_a.recent_bits, facts_b.recent_bits)
     if (
         memo.found is not None

@@ -279,10 +279,11 @@ class ConsensusIndex(RuleFactsMixin):
     # --- helpers -------------------------------------------------------------------------
 
     def _examples_against(self, rule: RuleState) -> list[int]:
-        labels, ids = self.examples.label, self.examples.ids
-        return sorted(
-            int(ids[slot]) for slot in self.facts(rule).examples if labels[slot] != rule.label
-        )
+        held = self.facts(rule).examples
+        slots = np.fromiter(held, dtype=np.int64, count=len(held))
+        # One array step, not a NumPy scalar per slot (a rule holds up to thousands).
+        slots = slots[self.examples.label[slots] != rule.label]
+        return sorted(self.examples.ids[slots].tolist())
 
     def _example_at(self, slot: int) -> ExampleItem:
         return self.examples.item_at(slot)

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 from mola.engine.consensus.items import (
     CONCEPT_DUPLICATE,
@@ -73,6 +74,12 @@ class Standing:
     @property
     def suspect(self) -> bool:
         return self.examples >= SUSPECT_MIN_EXAMPLES and 2 * self.disagreeing > self.examples
+
+    @cached_property
+    def rank(self) -> float | None:
+        """``suspicion`` as it reaches a stored severity (rounded), None when not suspect:
+        what a rule's pairs take of its standing, asked once per pair each check."""
+        return round(self.suspicion(), 4) if self.suspect else None
 
     def suspicion(self) -> float:
         """Where a suspect rule ranks above 0.9 (0 when it is not suspect)."""
