@@ -1,6 +1,8 @@
 """Warm serving: a web process loads a newly published version before a client asks for it
 (teaching/services/serving.py), through a real worker's publish and its notice."""
 
+import threading
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -60,7 +62,7 @@ def test_a_published_version_is_loaded_before_the_first_client_asks(
 
 @pytest.mark.django_db(transaction=True)
 def test_the_held_version_answers_while_the_newer_one_loads_then_the_newer(
-    api, space, teacher, api_key, settings
+    api, space, teacher, api_key, settings, monkeypatch
 ):
     from teaching.services.rules import rule_create
     from teaching.services.training import train_space
@@ -77,6 +79,14 @@ def test_the_held_version_answers_while_the_newer_one_loads_then_the_newer(
     train_space(space_id=space.pk)
     reader = api(api_key)
     assert predicted() == 1  # this process holds version 1
+    # The watcher (started by the first prediction) is held back until the request below
+    # has answered: polling every 25 ms it could load the new version first, and the
+    # request would then rightly answer with it.
+    loading = threading.Event()
+    load_announced = serving._watcher._load_announced
+    monkeypatch.setattr(
+        serving._watcher, "_load_announced", lambda: loading.is_set() and load_announced()
+    )
     rule_create(space=space, user=teacher, condition="toss_height_cm > 90", label="toss in front")
     train_space(space_id=space.pk)
     second = newest()
@@ -85,6 +95,7 @@ def test_the_held_version_answers_while_the_newer_one_loads_then_the_newer(
         assert predicted() == 1 < second.version  # the request does not wait for the load
     assert _artifact_reads(queries.captured_queries) == []
 
+    loading.set()
     wait_for(lambda: serving._loaded(second.pk), timeout=30)  # the watcher loads it
     assert predicted() == second.version
     assert reader.get(f"{S}/model").json()["version"] == second.version
