@@ -68,11 +68,17 @@ def _bump(space_id: int) -> int:
     return Space.objects.values_list("teaching_revision", flat=True).get(pk=space_id)
 
 
+def _pick(rows, rng: random.Random) -> int:
+    """One row's id drawn by ``rng`` (the database's own random order is not seeded, and
+    two runs of the bench made different edits)."""
+    return rng.choice(list(rows.order_by("pk").values_list("pk", flat=True)))
+
+
 def _edit_example(space, rng: random.Random) -> None:
     """One example's first number moved by a tenth of its range, and its label changed."""
     from teaching.models import Example
 
-    example = Example.objects.filter(space=space).order_by("?").first()
+    example = Example.objects.get(pk=_pick(Example.objects.filter(space=space), rng))
     labels = [label["name"] for label in space.labels]
     number = next(f for f in space.features if f["kind"] == "number")
     span = number["max"] - number["min"]
@@ -88,7 +94,7 @@ def _edit_rule(space, rng: random.Random) -> None:
     """One rule's label changed."""
     from teaching.models import Rule
 
-    rule = Rule.objects.filter(space=space).order_by("?").first()
+    rule = Rule.objects.get(pk=_pick(Rule.objects.filter(space=space), rng))
     labels = [label["name"] for label in space.labels]
     label = rng.choice([name for name in labels if name != rule.label])
     revision = _bump(space.pk)
@@ -102,7 +108,11 @@ def _stored(space) -> str:
     from consensus.models import Contradiction
 
     rows = Contradiction.objects.filter(space=space)
-    opened = sorted(rows.filter(status="open").values_list("key", "thread__title"))
+    # Members' names end in a tag of the run (bench/_seeding.py); titles quote them.
+    opened = sorted(
+        (key, title and re.sub(r"-[0-9a-f]{6}\b", "", title))
+        for key, title in rows.filter(status="open").values_list("key", "thread__title")
+    )
     threads = Thread.objects.filter(space=space, status="open").count()
     digest = hashlib.sha256(repr(opened).encode()).hexdigest()[:10]
     return f"{rows.count():,} stored, {len(opened):,} open, {threads} open threads ({digest})"
