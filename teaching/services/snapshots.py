@@ -22,7 +22,6 @@ schema, and the schema cannot change under them.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +31,7 @@ from typing import Any
 from django.db import connection
 
 from mola.db import consistent_read
+from mola.engine import collector
 from mola.engine.learning.caching import FitCache
 from mola.engine.lru import LRU
 from teaching.language import cached_condition, space_concepts_keyed
@@ -82,7 +82,9 @@ def _keep(key: tuple, cache: _SpaceCache) -> None:
 def snapshot_read(*, space_id: int) -> tuple[Any, tuple]:
     """The space's snapshot in one consistent view of the database, and the key of this
     process's cache of the space (for ``fit_cache``)."""
-    with consistent_read(), _collector_paused():  # one view of every table, writers go on
+    # One view of every table (writers go on); the collector held: 100,000 rows come as tuples
+    # that hold no cycles and are gone by the end (mola/engine/collector.py).
+    with consistent_read(), collector.paused():
         space = Space.objects.get(pk=space_id)
         return space_snapshot(space), _space_key(space)
 
@@ -242,18 +244,3 @@ def _example_specs(
         fresh[pk] = (revision, author, disputed, author_is, spec)
     cache.examples = fresh
     return specs
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Hold the cycle collector while a snapshot is read: 100,000 rows come as tuples that
-    hold no cycles and are gone by the end, but meanwhile the collector would walk the whole
-    heap (every cached example) again and again — most of a warm snapshot's time at
-    100,000 examples."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

@@ -19,12 +19,12 @@ pair into a ``Contradiction`` in ``findings.py``.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from mola.engine import collector
 from mola.engine.consensus import findings
 from mola.engine.consensus.example_store import ExampleStore
 from mola.engine.consensus.geometry import Parts, RegionReader, hull
@@ -199,13 +199,8 @@ class ConsensusIndex(RuleFactsMixin):
         # Tens of thousands of contradictions, each a handful of new objects and no cycles:
         # the cycle collector would only walk the growing heap again and again (about a
         # tenth of the time), so it waits until the list is built.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with collector.paused():
             return self._detect_all(rule_examples)
-        finally:
-            if collecting:
-                gc.enable()
 
     def _detect_all(self, rule_examples: bool) -> list[Contradiction]:
         boxes, found = self.boxes, []

@@ -10,14 +10,12 @@ explained with a few numpy passes over the whole block and list slices per row.
 
 from __future__ import annotations
 
-import gc
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from mola.engine import collector
 
 if TYPE_CHECKING:
     from mola.engine.learning.model import ExampleTable, RuleTable
@@ -114,7 +112,7 @@ class Explainer:
         matrix lists every row's items in order, row after row, so one flat list per part
         and each row's bounds in it are all a row needs (slices, no per-row numpy).
         """
-        with _cycle_collector_paused():
+        with collector.paused():
             return self._explain(predicted, probabilities, fired, deciding, held, found, squared)
 
     def _explain(
@@ -179,7 +177,7 @@ class Explainer:
         per row the deciding rules (``deciding``, rules × rows: TaughtModel._deciding) most
         reliable first, at most ``COMPACT_RULES`` of them, how many rules decide and how
         many more fired, the nearest example, and the people these name."""
-        with _cycle_collector_paused():
+        with collector.paused():
             return self._compact(predicted, probabilities, fired, deciding, found, squared)
 
     def _compact(
@@ -263,32 +261,3 @@ class Explainer:
 def _bounds(rows: np.ndarray, n: int) -> list[int]:
     """Where each of ``n`` rows starts in a list sorted by row (and where the last ends)."""
     return [0, *np.cumsum(np.bincount(rows, minlength=n)).tolist()]
-
-
-_pause_lock = threading.Lock()
-_pausers = 0
-_was_collecting = False
-
-
-@contextmanager
-def _cycle_collector_paused() -> Iterator[None]:
-    """Hold the cycle collector while a block's explanations are built.
-
-    10,000 explanations are ~100,000 new lists and dicts and no cycles: the collector would
-    walk the growing heap again and again (about half the build time). Counted, because
-    ``gc`` is process-wide and web threads explain at the same time: the last one out
-    restores what the first one found.
-    """
-    global _pausers, _was_collecting
-    with _pause_lock:
-        if _pausers == 0:
-            _was_collecting = gc.isenabled()
-            gc.disable()
-        _pausers += 1
-    try:
-        yield
-    finally:
-        with _pause_lock:
-            _pausers -= 1
-            if _pausers == 0 and _was_collecting:
-                gc.enable()
