@@ -1,6 +1,9 @@
 """OpenAPI schema tweaks for our API layout (one view per operation, nested serializers),
 and the error answers every operation may give, in the contract's error body."""
 
+from collections.abc import Iterator
+from typing import Any
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
@@ -101,6 +104,19 @@ class UserTokenAuthenticationScheme(OpenApiAuthenticationExtension):
         }
 
 
+def integer_schemas(node: Any) -> Iterator[dict]:
+    """Every ``{"type": "integer", …}`` schema inside ``node`` (a schema or part of one)."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("type") == "integer":
+                yield node
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
 def bound_integers(result, generator, request, public):
     """drf-spectacular postprocessing hook: every integer in the schema (parameters and
     bodies) that names no bounds gets the 64-bit ones the API enforces (``parsers.py`` for
@@ -108,16 +124,7 @@ def bound_integers(result, generator, request, public):
     fuzzer's reading of the schema and the server agree on what is valid."""
     from mola.api.parsers import INT_MAX, INT_MIN
 
-    def walk(node) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "integer":
-                node.setdefault("minimum", INT_MIN)
-                node.setdefault("maximum", INT_MAX)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(result)
+    for integer in integer_schemas(result):
+        integer.setdefault("minimum", INT_MIN)
+        integer.setdefault("maximum", INT_MAX)
     return result

@@ -31,21 +31,10 @@ def test_every_integer_in_the_schema_has_the_bounds_the_server_enforces(api, own
     from drf_spectacular.generators import SchemaGenerator
 
     from mola.api.parsers import INT_MAX, INT_MIN
+    from mola.api.schema import integer_schemas
 
     schema = SchemaGenerator().get_schema(request=None, public=True)
-    integers = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") == "integer":
-                integers.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(schema)
+    integers = list(integer_schemas(schema))
     assert len(integers) > 50
     assert all(INT_MIN <= n["minimum"] <= n["maximum"] <= INT_MAX for n in integers)
     cases = schema["paths"]["/api/v1/spaces/{slug}/cases"]["get"]["parameters"]

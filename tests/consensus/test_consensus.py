@@ -148,6 +148,17 @@ def test_a_row_whose_severity_moves_is_stored_as_a_recompute_stores_it(space, te
     assert sorted(Contradiction.objects.values_list(*_STORED)) == incremental
 
 
+def _another_space(space):
+    """A second space with the same schema and owner."""
+    return type(space).objects.create(
+        slug="other",
+        name="Other",
+        features=space.features,
+        labels=space.labels,
+        created_by=space.created_by,
+    )
+
+
 def test_a_process_keeps_at_most_the_configured_number_of_indexes(space, teacher, settings):
     from consensus import loading
 
@@ -155,13 +166,7 @@ def test_a_process_keeps_at_most_the_configured_number_of_indexes(space, teacher
     rule_create(space=space, user=teacher, condition="toss_height_cm > 60", label="no cue")
     consensus_check(space_id=space.pk)
     assert list(loading._indexes) == [space.pk]
-    other = type(space).objects.create(
-        slug="other",
-        name="Other",
-        features=space.features,
-        labels=space.labels,
-        created_by=space.created_by,
-    )
+    other = _another_space(space)
     loading.current_index(other.pk)
     assert list(loading._indexes) == [other.pk]  # the least recently used one went
 
@@ -172,13 +177,7 @@ def test_a_space_whose_index_is_busy_does_not_hold_up_another_space(space, teach
 
     from consensus import loading
 
-    other = type(space).objects.create(
-        slug="other",
-        name="Other",
-        features=space.features,
-        labels=space.labels,
-        created_by=space.created_by,
-    )
+    other = _another_space(space)
     holding, release = threading.Event(), threading.Event()
 
     def build_for_a_while() -> None:  # as a first preview building the index at M does
