@@ -98,6 +98,10 @@ def all_queues_args(*, hostname: str, concurrency: int, loglevel: str = "INFO") 
     return worker_args(every, hostname=hostname, loglevel=loglevel, python=True)
 
 
+class CallerLeft(Exception):
+    """Raised in ``yielding``'s work by ``in_caller`` once the caller stopped waiting."""
+
+
 def yielding(nice: int, work: Callable[[Callable[[Callable[[], Any]], Any]], T]) -> T:
     """``work(in_caller)`` in a thread of its own at nice value ``nice`` (threads it starts,
     such as a forest's, inherit it); its result, or its exception raised here.
@@ -105,18 +109,30 @@ def yielding(nice: int, work: Callable[[Callable[[Callable[[], Any]], Any]], T])
     A thread of its own because an unprivileged process may lower its priority but never
     raise it back, and on Linux the nice value is per thread. ``in_caller(f)`` runs ``f()``
     in the calling thread and returns what it returned: the caller's database connection
-    (and transaction) stays the only one used. ``nice`` <= 0 runs ``work`` here, unchanged.
+    (and transaction) stays the only one used. If the caller stops waiting (an exception
+    raised in it meanwhile, such as Celery's soft time limit), ``in_caller`` raises
+    ``CallerLeft`` in the work, which then ends rather than run on unseen. ``nice`` <= 0
+    runs ``work`` here, unchanged.
     """
     if nice <= 0:
         return work(lambda f: f())
     asks: queue.Queue = queue.Queue()
     done = object()
+    left = threading.Event()
     outcome: dict[str, Any] = {}
 
     def in_caller(f: Callable[[], Any]) -> Any:
+        if left.is_set():
+            raise CallerLeft
         answer: queue.Queue = queue.Queue(maxsize=1)
         asks.put((f, answer))
-        ok, value = answer.get()
+        while True:
+            try:
+                ok, value = answer.get(timeout=0.5)
+                break
+            except queue.Empty:
+                if left.is_set():
+                    raise CallerLeft from None
         if not ok:
             raise value
         return value
@@ -132,12 +148,16 @@ def yielding(nice: int, work: Callable[[Callable[[Callable[[], Any]], Any]], T])
             asks.put(done)
 
     threading.Thread(target=run, name="mola-yielding", daemon=True).start()
-    while (ask := asks.get()) is not done:
-        f, answer = ask
-        try:
-            answer.put((True, f()))
-        except BaseException as error:
-            answer.put((False, error))
+    try:
+        while (ask := asks.get()) is not done:
+            f, answer = ask
+            try:
+                answer.put((True, f()))
+            except BaseException as error:
+                answer.put((False, error))
+    except BaseException:
+        left.set()
+        raise
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]

@@ -166,3 +166,32 @@ def _parent_of(pid: int) -> int | None:
         return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
     except (FileNotFoundError, ProcessLookupError):
         return None
+
+
+def test_yielding_ends_its_work_when_the_caller_stops_waiting():
+    # As Celery's soft time limit does: an exception raised in the caller's thread while it
+    # waits. The work, asking the caller between its parts, must end, not run on unseen.
+    def interrupt(signum, frame):
+        raise TimeoutError("soft time limit")
+
+    asked = []
+
+    def work(in_caller):
+        for part in range(100):
+            asked.append(in_caller(lambda part=part: part))
+            time.sleep(0.05)
+        return "finished"
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        with pytest.raises(TimeoutError):
+            yielding(5, work)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    deadline = time.monotonic() + 5
+    while any(t.name == "mola-yielding" for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "the work went on after its caller left"
+        time.sleep(0.05)
+    assert 0 < len(asked) < 100
