@@ -8,7 +8,6 @@ never a source: any process can rebuild it.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from django.db.models.functions import Cast
 
 from cases.models import Case, CasePool
 from mola.engine.coverage import PoolMatrix
+from mola.engine.locks import KeyedLocks
 from mola.engine.lru import LRU
 from mola.errors import NotFound
 from teaching.language import compile_in_space
@@ -27,8 +27,7 @@ from teaching.models import Space
 
 _MATRICES_KEPT = 8  # spaces whose pool a process keeps in memory
 _matrices: LRU[int, _Held] = LRU(_MATRICES_KEPT)
-_lock = threading.Lock()
-_space_locks: dict[int, threading.Lock] = {}
+_space_locks = KeyedLocks()
 
 
 def case_get(*, space: Space, case_id: int) -> Case:
@@ -85,9 +84,7 @@ def pool_matrix(*, space: Space) -> Iterator[PoolMatrix]:
     """This process's matrix of the space's pool, synced to the pool as it is now; held
     under the space's lock for the ``with`` block."""
     schema_key = repr((space.features,))
-    with _lock:
-        lock = _space_locks.setdefault(space.pk, threading.Lock())
-    with lock:
+    with _space_locks(space.pk):
         entry = _matrices.get(space.pk)
         if entry is None or entry.schema_key != schema_key:
             entry = _Held(schema_key, PoolMatrix(space.schema))

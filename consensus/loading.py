@@ -19,7 +19,6 @@ from __future__ import annotations
 import gc
 import time
 from dataclasses import dataclass, field
-from threading import Lock
 from typing import Any
 
 from django.conf import settings
@@ -35,6 +34,7 @@ from mola.engine.consensus import (
 )
 from mola.engine.consensus.shown import shown_all, shown_refreshed
 from mola.engine.language import ConditionError
+from mola.engine.locks import KeyedLocks
 from mola.engine.lru import LRU
 from teaching.language import cached_condition, space_concepts_keyed
 from teaching.models import LIVE_STATUSES, Concept, Example, Rule, Space
@@ -68,15 +68,8 @@ _indexes: LRU[int, SpaceIndex] = LRU(
 )
 # Web threads share a process's indexes. Each space's index is read or changed under that
 # space's own lock (``index_lock``): building one at M takes ~10 s of CPU, which must not hold
-# up another space's preview. ``_registry_lock`` guards only the locks.
-_registry_lock = Lock()
-_space_locks: dict[int, Lock] = {}
-
-
-def index_lock(space_id: int) -> Lock:
-    """The lock held while the index of ``space_id`` is read or changed."""
-    with _registry_lock:
-        return _space_locks.setdefault(space_id, Lock())
+# up another space's preview.
+index_lock = KeyedLocks()
 
 
 def _fingerprint(space: Space) -> tuple:
