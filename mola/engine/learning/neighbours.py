@@ -11,6 +11,11 @@ minimum, and the k nearest points always lie in the k groups with the smallest m
 point outside them has k points at least as near). So only k × GROUP candidates per query
 are examined closely, and the full distance matrix is read once.
 
+With a radius (predicting: only examples within the kernel's reach count), the rows that
+provably have no example within it are found first without the product (reach.py: ~60 % of
+a 10,000-row batch at M, in ~10 ms) and only the others are searched; their answers are the
+brute force's. KDTree/BallTree radius queries took 1.7 s / 3.7 s for those 10,000 rows.
+
 How many: at most ``MAX_STORED_EXAMPLES`` (``stored_rows``). Brute force costs a product
 with every stored point per query — 7.6 ms per row and 3.7 s per 10,000 rows over 95,000
 examples — and with many examples the forest (forest.py) carries what they teach,
@@ -22,11 +27,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from mola.engine.learning.reach import ReachFilter
+
 # Entries of one query × example distance block; 4M float32 = 16 MB.
 BLOCK_ENTRIES = 1 << 22
 SMALL_QUERY = 2  # queries at most this many rows skip BLAS
 GROUP = 32
 MAX_STORED_EXAMPLES = 16_384
+# Batches of fewer rows skip the reach filter: its fixed cost is not worth it for them.
+FILTER_MIN_ROWS = 64
 
 
 def stored_rows(keep: np.ndarray, seed: int) -> np.ndarray:
@@ -59,6 +68,7 @@ class ExampleIndex:
         right[self.d, self.n :] = np.inf
         right[self.d + 1] = 1.0
         self._right = right
+        self._filter: ReachFilter | None = None  # built on the first search with a radius
 
     def __getstate__(self) -> dict:
         return {"points": self._points}  # the augmented form is rebuilt in milliseconds
@@ -88,6 +98,35 @@ class ExampleIndex:
         if m == 0 or k == 0:
             return found, squared
         queries = np.asarray(queries, dtype=np.float32).reshape(m, self.d)
+        rows = self._reachable(queries, radius)
+        if rows is not None:  # only these rows can have a point within the radius
+            if exclude is not None:
+                exclude = exclude[rows]
+            found[rows], squared[rows] = self._search(queries[rows], k, radius, exclude)
+            return found, squared
+        return self._search(queries, k, radius, exclude)
+
+    def _reachable(self, queries: np.ndarray, radius: float) -> np.ndarray | None:
+        """The rows that may have a point within ``radius`` (reach.py), or None: all rows,
+        when there is no radius or the batch is too small to be worth the filter."""
+        if not np.isfinite(radius) or len(queries) < FILTER_MIN_ROWS:
+            return None
+        bound = float(radius) * float(radius)
+        if self._filter is None or self._filter.bound != bound:
+            self._filter = ReachFilter(self._points, bound)  # one radius per model
+        if not self._filter.useful():
+            return None
+        return np.flatnonzero(self._filter.reachable(queries))
+
+    def _search(
+        self, queries: np.ndarray, k: int, radius: float, exclude: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``nearest`` by brute force: one distance product per block of queries."""
+        m = len(queries)
+        found = np.full((m, k), -1, dtype=np.int64)
+        squared = np.full((m, k), np.inf, dtype=np.float32)
+        if m == 0:
+            return found, squared
         left = np.hstack(
             [
                 queries,
