@@ -13,8 +13,11 @@ are examined closely, and the full distance matrix is read once.
 
 With a radius (predicting: only examples within the kernel's reach count), the rows that
 provably have no example within it are found first without the product (reach.py: ~60 % of
-a 10,000-row batch at M, in ~10 ms) and only the others are searched; their answers are the
-brute force's. KDTree/BallTree radius queries took 1.7 s / 3.7 s for those 10,000 rows.
+a 10,000-row batch at M, in ~10 ms) and only the others are searched. Most of those have all
+their examples within reach in one bucket of the filter: the product is still computed in
+full (BLAS rounds a value differently in another shape), but only the bucket's columns are
+read, not the whole row's group minima. The answers are the brute force's, ties and order
+included. KDTree/BallTree radius queries took 1.7 s / 3.7 s for those 10,000 rows.
 
 How many: at most ``MAX_STORED_EXAMPLES`` (``stored_rows``). Brute force costs a product
 with every stored point per query — 7.6 ms per row and 3.7 s per 10,000 rows over 95,000
@@ -27,12 +30,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from mola.engine.learning.reach import ReachFilter
+from mola.engine.learning.reach import GROUP, ReachFilter
 
 # Entries of one query × example distance block; 4M float32 = 16 MB.
 BLOCK_ENTRIES = 1 << 22
 SMALL_QUERY = 2  # queries at most this many rows skip BLAS
-GROUP = 32
 MAX_STORED_EXAMPLES = 16_384
 # Batches of fewer rows skip the reach filter: its fixed cost is not worth it for them.
 FILTER_MIN_ROWS = 64
@@ -98,17 +100,22 @@ class ExampleIndex:
         if m == 0 or k == 0:
             return found, squared
         queries = np.asarray(queries, dtype=np.float32).reshape(m, self.d)
-        rows = self._reachable(queries, radius)
-        if rows is not None:  # only these rows can have a point within the radius
-            if exclude is not None:
-                exclude = exclude[rows]
-            found[rows], squared[rows] = self._search(queries[rows], k, radius, exclude)
-            return found, squared
-        return self._search(queries, k, radius, exclude)
+        few = m <= SMALL_QUERY
+        plan = self._reachable(queries, radius) if exclude is None else None
+        if plan is None:
+            return self._search(queries, k, radius, exclude, few=few)
+        rows, buckets = plan  # only these rows can have a point within the radius
+        found[rows], squared[rows] = self._search(
+            queries[rows], k, radius, None, few=few, buckets=buckets
+        )
+        return found, squared
 
-    def _reachable(self, queries: np.ndarray, radius: float) -> np.ndarray | None:
-        """The rows that may have a point within ``radius`` (reach.py), or None: all rows,
-        when there is no radius or the batch is too small to be worth the filter."""
+    def _reachable(
+        self, queries: np.ndarray, radius: float
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The rows that may have a point within ``radius`` and the bucket their candidates
+        are limited to (-1: none; reach.py), or None: search every row, when there is no
+        radius or the batch is too small to be worth the filter."""
         if not np.isfinite(radius) or len(queries) < FILTER_MIN_ROWS:
             return None
         bound = float(radius) * float(radius)
@@ -116,12 +123,24 @@ class ExampleIndex:
             self._filter = ReachFilter(self._points, bound)  # one radius per model
         if not self._filter.useful():
             return None
-        return np.flatnonzero(self._filter.reachable(queries))
+        reachable, buckets = self._filter.reachable(queries)
+        rows = np.flatnonzero(reachable)
+        return rows, buckets[rows]
 
     def _search(
-        self, queries: np.ndarray, k: int, radius: float, exclude: np.ndarray | None
+        self,
+        queries: np.ndarray,
+        k: int,
+        radius: float,
+        exclude: np.ndarray | None,
+        *,
+        few: bool,
+        buckets: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """``nearest`` by brute force: one distance product per block of queries."""
+        """``nearest`` by brute force: one distance product per block of queries. ``few``:
+        the caller's batch is tiny (einsum, not BLAS). ``buckets[i] >= 0``: query i's
+        points within the radius are all in that bucket of the reach filter, so only its
+        columns of the product are read."""
         m = len(queries)
         found = np.full((m, k), -1, dtype=np.int64)
         squared = np.full((m, k), np.inf, dtype=np.float32)
@@ -137,23 +156,41 @@ class ExampleIndex:
         step = max(1, BLOCK_ENTRIES // self._right.shape[1])
         for start in range(0, m, step):
             stop = min(m, start + step)
-            if stop - start <= SMALL_QUERY:
-                # einsum does not call BLAS: a threaded BLAS call on a busy machine can wait
-                # milliseconds for its threads, longer than this whole product takes alone.
-                block = np.einsum("ij,jk->ik", left[start:stop], self._right)
-            else:
-                block = left[start:stop] @ self._right
+            block = self._product(left[start:stop], few)
             rows = np.arange(stop - start)
             if exclude is not None:
                 own = exclude[start:stop]
                 block[rows[own >= 0], own[own >= 0]] = np.inf
+            part = slice(start, stop)
+            shortcut = None if buckets is None else np.flatnonzero(buckets[part] >= 0)
+            if shortcut is not None and len(shortcut):
+                found[part][shortcut], squared[part][shortcut] = self._filter.smallest(
+                    block, shortcut, buckets[part][shortcut], k, radius * radius
+                )
+                rows = np.flatnonzero(buckets[part] < 0)
+                if not len(rows):
+                    continue
+                block = block[rows]
             index, distance = _smallest(block, k, radius * radius)
             # Rounding can make a duplicate's distance slightly negative.
             distance = np.maximum(distance, 0)
             near = np.isfinite(distance) & (distance <= radius * radius)
-            found[start:stop] = np.where(near, index, -1)
-            squared[start:stop] = np.where(near, distance, np.inf)
+            found[start + rows] = np.where(near, index, -1)
+            squared[start + rows] = np.where(near, distance, np.inf)
         return found, squared
+
+    def _product(self, left: np.ndarray, few: bool) -> np.ndarray:
+        """``left @ right``. BLAS gives a row the same values wherever it falls in a block
+        of two or more rows, but a single row goes through another routine (gemv), as does
+        einsum: a lone last row is paired with itself, so that a row's neighbours do not
+        depend on where it falls in a batch."""
+        if few:
+            # einsum does not call BLAS: a threaded BLAS call on a busy machine can wait
+            # milliseconds for its threads, longer than this whole product takes alone.
+            return np.einsum("ij,jk->ik", left, self._right)
+        if len(left) == 1:
+            return (left[[0, 0]] @ self._right)[:1]
+        return left @ self._right
 
 
 def _smallest(block: np.ndarray, k: int, bound: float = np.inf) -> tuple[np.ndarray, np.ndarray]:

@@ -30,6 +30,7 @@ KEY_BITS = 63
 # Pairs checked at once (memory: pairs × rest coordinates × 4 bytes).
 PAIRS_PER_CHUNK = 1 << 18
 _UNIT = 2.0**-24  # float32's unit roundoff
+GROUP = 32  # neighbours.GROUP (that module imports this one)
 
 
 class ReachFilter:
@@ -52,6 +53,7 @@ class ReachFilter:
         self.keys, starts = np.unique(keys[order], return_index=True)
         self.starts = starts.astype(np.int64)
         self.sizes = np.diff(np.append(self.starts, n))
+        self.order = order  # the points' indices, bucket by bucket
         self.points = np.ascontiguousarray(points[order][:, self.rest])  # by bucket
         self.largest_norm = float(np.sqrt(np.einsum("ij,ij->i", points, points).max(initial=0)))
         self.d = d
@@ -62,9 +64,9 @@ class ReachFilter:
     def _keys(self, bits: np.ndarray) -> np.ndarray:
         return (bits.astype(np.uint64) * self._weights).sum(axis=1, dtype=np.uint64)
 
-    def reachable(self, queries: np.ndarray) -> np.ndarray:
-        """(m,) False where the query provably has no point within the bound."""
-        m = len(queries)
+    def reachable(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(m,) False where the query provably has no point within the bound; and (m,) the
+        bucket that holds every point within the bound of the query, -1 where it may not."""
         slack = self._slack(queries)
         decisive = queries[:, self.decisive].astype(np.float64)
         to_low, to_high = (decisive - self.low) ** 2, (decisive - self.high) ** 2
@@ -78,7 +80,43 @@ class ReachFilter:
         reachable = ~alone
         check = np.flatnonzero(alone & shared & (base <= self.bound + slack))
         reachable[check] = self._bucket_within(queries, check, bucket[check], base, slack)
-        return reachable if m else np.zeros(0, dtype=bool)
+        return reachable, np.where(alone & shared, bucket, -1)
+
+    def smallest(
+        self, block: np.ndarray, rows: np.ndarray, buckets: np.ndarray, k: int, bound: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``neighbours._smallest`` and its cut at the bound for the ``rows`` of a distance
+        ``block`` whose points within the bound all lie in ``buckets``: only those columns
+        are read. The same neighbours in the same order, ties included: _smallest takes
+        the k groups of smallest minimum (then lowest index) and within them the smallest
+        values (then the earliest in group order, then member order); a group that holds a
+        point within the bound has its minimum there, so these keys are known from the
+        bucket's points alone."""
+        counts = self.sizes[buckets]
+        firsts = np.cumsum(counts) - counts
+        pair_rows = np.repeat(np.arange(len(rows)), counts)
+        offsets = np.arange(int(counts.sum())) - np.repeat(firsts, counts)
+        points = self.order[np.repeat(self.starts[buckets], counts) + offsets]
+        values = block[rows[pair_rows], points]
+        inside = values <= bound  # as _smallest and nearest compare: in the block's dtype
+        pair_rows, points, values = pair_rows[inside], points[inside], values[inside]
+        groups = block.shape[1] // GROUP
+        if groups > k:
+            group, member = points % groups, points // groups
+            minima = _group_minima(pair_rows * groups + group, values)
+            order = np.lexsort((member, group, minima, values, pair_rows))
+        else:  # _smallest reads the whole row: the earliest column on a tie
+            order = np.lexsort((points, values, pair_rows))
+        pair_rows, points, values = pair_rows[order], points[order], values[order]
+        starts = np.searchsorted(pair_rows, np.arange(len(rows)))
+        rank = np.arange(len(pair_rows)) - starts[pair_rows]
+        kept = rank < k
+        found = np.full((len(rows), k), -1, dtype=np.int64)
+        squared = np.full((len(rows), k), np.inf, dtype=np.float32)
+        found[pair_rows[kept], rank[kept]] = points[kept]
+        # Rounding can make a duplicate's distance slightly negative (as nearest).
+        squared[pair_rows[kept], rank[kept]] = np.maximum(values[kept], 0)
+        return found, squared
 
     def _slack(self, queries: np.ndarray) -> np.ndarray:
         """Per query, how far above the bound a true distance must be for the float32
@@ -118,3 +156,13 @@ class ReachFilter:
             result[part] = nearest <= self.bound + slack[rows[part]]
             start = stop
         return result
+
+
+def _group_minima(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per entry, the minimum of ``values`` over the entries with its key."""
+    if not len(keys):
+        return values
+    unique, inverse = np.unique(keys, return_inverse=True)
+    minima = np.full(len(unique), np.inf, dtype=values.dtype)
+    np.minimum.at(minima, inverse, values)
+    return minima[inverse]

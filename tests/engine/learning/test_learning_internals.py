@@ -140,23 +140,24 @@ def _reach_world(seed: int, n: int = 3000) -> tuple[np.ndarray, np.ndarray]:
     choices = np.eye(4)[rng.integers(0, 4, n)] * 0.5
     flags = rng.integers(0, 2, (n, 4)) * rng.choice([1.0, 1.5], 4)
     points = np.hstack([numbers, choices, flags]).astype(np.float32)
-    points[n // 2 : n // 2 + 50] = points[:50]  # duplicates
-    at_reach = points[:200].copy()
+    points[n // 2 : n // 2 + 50] = points[:50]  # duplicates: ties at every distance
+    picked = points[np.arange(500) % n]
+    at_reach = picked[:200].copy()
     at_reach[:, 0] += 0.5  # exactly one radius away from its point
-    off_grid = points[200:400] + rng.normal(0, 0.3, (200, points.shape[1]))
-    between = points[400:500].copy()
+    off_grid = picked[200:400] + rng.normal(0, 0.3, (200, points.shape[1]))
+    between = picked[400:500].copy()
     between[:, -1] = 0.5  # a boolean between its two values
     far = rng.random((300, points.shape[1])) * 2
-    queries = np.vstack([points[:300], at_reach, off_grid, between, far]).astype(np.float32)
+    queries = np.vstack([picked[:300], at_reach, off_grid, between, far]).astype(np.float32)
     return points, queries
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_the_reach_filter_keeps_the_brute_force_neighbours(seed):
+@pytest.mark.parametrize(("seed", "n"), [(0, 3000), (1, 3000), (2, 1000), (3, 200)])
+def test_the_reach_filter_keeps_the_brute_force_neighbours(seed, n):
     """Rows the filter proves out of reach are exactly rows brute force finds nothing within
     the radius for; the neighbours and distances of the others are the brute force's, ties
     and rows at exactly the reach included."""
-    points, queries = _reach_world(seed)
+    points, queries = _reach_world(seed, n)
     index = ExampleIndex(points)
     radius, k = 0.5, 8
     found, squared = index.nearest(queries, k, radius=radius)
@@ -164,15 +165,16 @@ def test_the_reach_filter_keeps_the_brute_force_neighbours(seed):
     near = distances <= radius * radius
     np.testing.assert_array_equal(found, np.where(near, everywhere, -1))
     np.testing.assert_array_equal(squared, np.where(near, distances, np.inf))
-    brute = index._search(queries, k, radius, None)
+    brute = index._search(queries, k, radius, None, few=False)
     np.testing.assert_array_equal(found, brute[0])
     np.testing.assert_array_equal(squared, brute[1])
-    kept = index._filter.reachable(queries)
+    kept, buckets = index._filter.reachable(queries)
     assert kept[found[:, 0] >= 0].all()
+    assert (buckets[kept] >= 0).mean() > 0.5  # most are searched in their bucket only
     assert (found[300:500, 0] >= 0).all()  # the rows at exactly the reach are found
     assert (~kept).sum() > 0.8 * (found[:, 0] < 0).sum()  # most rows out of reach are proven so
-    own = np.arange(300)
+    own = np.arange(min(n, 300))
     left_out = index.nearest(points[own], k, radius=radius, exclude=own)
-    brute_left_out = index._search(points[own], k, radius, own)
+    brute_left_out = index._search(points[own], k, radius, own, few=False)
     np.testing.assert_array_equal(left_out[0], brute_left_out[0])
     assert not (left_out[0] == own[:, None]).any()
