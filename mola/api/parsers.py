@@ -127,6 +127,8 @@ def _check(data: Any, strings: bool) -> None:
         if kind is dict:
             if depth > MAX_DEPTH:
                 raise _too_deep()
+            if not strings and plain.issuperset(map(type, value.values())):
+                continue  # a flat object (a predict instance): its types read in C
             for key, item in value.items():
                 if strings:
                     _check_text(key, where)
@@ -136,9 +138,13 @@ def _check(data: Any, strings: bool) -> None:
         elif kind is list:
             if depth > MAX_DEPTH:
                 raise _too_deep()
+            flat = not strings and depth < MAX_DEPTH  # its flat objects need no frame
             for index, item in enumerate(value):
-                if type(item) not in plain:
-                    stack.append((item, (where, index), depth + 1))
+                if type(item) in plain:
+                    continue
+                if flat and type(item) is dict and plain.issuperset(map(type, item.values())):
+                    continue
+                stack.append((item, (where, index), depth + 1))
         elif kind is int:
             if not INT_MIN <= value <= INT_MAX:
                 raise _out_of_range(_path(where))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -122,17 +123,36 @@ def checked_table(schema: Schema, rows: Sequence[Any]) -> tuple[Table, list[int]
     """
     n = len(rows)
     names = {f.name for f in schema.features}
-    mappings = [row if isinstance(row, Mapping) else {} for row in rows]
-    bad = np.fromiter(
-        (not isinstance(row, Mapping) or row.keys() != names for row in rows), bool, count=n
-    )
+    values = _exact_columns(schema, rows)
+    if values is not None:
+        bad = np.zeros(n, dtype=bool)
+    else:  # a row that is not a plain dict, or whose keys are not the features
+        mappings = [row if isinstance(row, Mapping) else {} for row in rows]
+        bad = np.fromiter(
+            (not isinstance(row, Mapping) or row.keys() != names for row in rows), bool, count=n
+        )
+        values = [[row.get(f.name) for row in mappings] for f in schema.features]
     columns = {}
-    for feature in schema.features:
-        name = feature.name
-        column, wrong = _checked_column(feature, [row.get(name) for row in mappings])
-        columns[name] = column
+    for feature, given in zip(schema.features, values, strict=True):
+        column, wrong = _checked_column(feature, given)
+        columns[feature.name] = column
         bad |= wrong
     return Table(columns=columns, n_rows=n), np.flatnonzero(bad).tolist()
+
+
+def _exact_columns(schema: Schema, rows: Sequence[Any]) -> list[list[Any]] | None:
+    """Each feature's values, when every row is a dict with exactly the features as keys
+    (what a client sends), else None. Checked and read in C (``map``): asking each row
+    ``isinstance(row, Mapping)`` (an ABC) and comparing its keys took ~15 ms of the ~30 for
+    10,000 rows of 20 features."""
+    if not rows or set(map(type, rows)) != {dict}:
+        return None
+    if set(map(len, rows)) != {len(schema.features)}:
+        return None
+    try:  # every feature present and as many keys as features: the keys are the features
+        return [list(map(itemgetter(f.name), rows)) for f in schema.features]
+    except KeyError:
+        return None
 
 
 def _checked_column(feature: Feature, values: list[Any]) -> tuple[np.ndarray, np.ndarray]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from mola.errors import InvalidInput
 from teaching.models import Rule
 from tests.factories import SPACE_API as S
 
@@ -87,3 +88,17 @@ def test_form_encoded_blank_role_and_settings_are_refused(api, owner, teacher, s
     _error(response, 400, "invalid", field="settings.review_novice_teachings")
     space.refresh_from_db()
     assert space.settings.get("review_novice_teachings", True) is True
+
+
+def test_flat_objects_are_refused_one_level_past_the_depth_limit():
+    """Flat objects in a list are checked without a frame of their own: at the limit they
+    pass, one level deeper they are refused, with or without strings to check."""
+    from mola.api.parsers import MAX_DEPTH, json_checked
+
+    def nested(levels: int) -> bytes:  # a flat object at depth ``levels``
+        return b"[" * (levels - 1) + b'{"a": 1.5, "b": "x"}' + b"]" * (levels - 1)
+
+    for suspect in (b"", b"\\\\u0000"):  # the second: a backslash, then u0000 (no NUL)
+        assert json_checked(nested(MAX_DEPTH).replace(b'"x"', b'"x' + suspect + b'"'))
+        with pytest.raises(InvalidInput):
+            json_checked(nested(MAX_DEPTH + 1).replace(b'"x"', b'"x' + suspect + b'"'))

@@ -48,6 +48,8 @@ def rows(draw):
         row[draw(st.sampled_from(["toss", "Fatigued", "x"]))] = 1
     elif change == 4:
         return draw(st.one_of(st.none(), st.lists(st.integers(), max_size=2), st.text()))
+    elif change == 5:  # as many keys as features, one of them misspelled
+        row["Fatigued"] = row.pop(draw(st.sampled_from(feature_names)))
     return row
 
 
