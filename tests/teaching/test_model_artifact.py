@@ -81,3 +81,32 @@ def test_the_migration_moves_artifacts_out_and_back(owner):
     finally:
         executor = MigrationExecutor(connection)
         executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_publish_checkpoints_sqlites_log_after_its_announce(api, space, teacher, monkeypatch):
+    """SQLite copies its log back in the commit that crosses ``wal_autocheckpoint``: with a
+    ~5 MB artefact, every publish's commit (before its announce). The threshold is raised
+    and the worker checkpoints once it has announced (mola.db.checkpoint)."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's write-ahead log")
+    from teaching.services import serving
+
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        assert cursor.fetchone()[0] == 16384
+    api(teacher).post(f"{S}/rules", {"condition": "fatigued", "label": "no cue"}, format="json")
+    events = []
+    announce = serving.announce
+    monkeypatch.setattr(
+        serving, "announce", lambda **kw: (events.append("announce"), announce(**kw))
+    )
+
+    def noted(execute, sql, params, many, context):
+        if "wal_checkpoint" in sql:
+            events.append("checkpoint")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(noted):
+        train_space(space_id=space.pk)
+    assert events == ["announce", "checkpoint"]

@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.db import OperationalError
 
 from mola import relay
+from mola.db import checkpoint
 from mola.leases import lease
 from mola.pools import yielding
 from teaching.models import ModelStatus, ModelVersion, Outbox, TrainingState, WorkKind
@@ -163,6 +164,7 @@ def _refine(space_id: int) -> ModelVersion | None:
             from teaching.tasks import retrain_space
 
             relay.send(retrain_space, (space_id,))
+        checkpoint()  # after the announce: mola.db says why
 
 
 def _newer_wanted(space_id: int, revision: int) -> bool:
