@@ -70,12 +70,15 @@ def fit_parts(
     cache: FitCache | None,
     cancelled: Callable[[], bool] | None,
     threads: int = 1,
+    encoder: Encoder | None = None,
 ) -> Parts:
     """Fit the text reader, the neighbour encoding and index, and the forest (or reuse it),
     then the authors' discounts and the rules' reliabilities. ``cache`` keeps the forest
     fitted here (and the last one's setting, while settled, is fitted again without a
     search: forest_trust.settled_setting); ``cancelled`` is asked by the forest
-    (``FitCancelled``); ``threads``: the forest's trees fitted side by side."""
+    (``FitCancelled``); ``threads``: the forest's trees fitted side by side. ``encoder``: a
+    kept neighbour encoding (blend_reuse.py), not learned again; then reused trees get no
+    held-out probabilities either (only the blend's choice reads them)."""
     n_labels = prep.n_labels
     label_counts = np.bincount(prep.y, minlength=n_labels).astype(np.float64)
     if prep.pool is not None:
@@ -84,7 +87,9 @@ def fit_parts(
             prep.pool, expertise, prep.rule_labels, prep.covered, label_counts, n_labels
         )
     reader, text_out_of_fold, pooled_texts, text_pool = _read_texts(prep, random_state)
-    encoder = Encoder(prep.schema).fit(prep.table, prep.held.T, prep.y, n_labels)
+    choosing = encoder is None
+    if encoder is None:
+        encoder = Encoder(prep.schema).fit(prep.table, prep.held.T, prep.y, n_labels)
     points = encoder.transform(prep.table, prep.held.T, text_out_of_fold)
     label_prior = (label_counts + 1) / (len(prep.y) + n_labels) if n_labels else np.zeros(0)
 
@@ -95,7 +100,7 @@ def fit_parts(
     index = ExampleIndex(points[stored])
     trees_started = time.perf_counter()
     example_trees, out_of_fold = _forest(
-        prep, snapshot, encoder, random_state, trees, cancelled, cache, threads
+        prep, snapshot, encoder, random_state, trees, cancelled, cache, threads, choosing
     )
     trees_seconds = time.perf_counter() - trees_started
     if trees == "fit" and cache is not None:
@@ -179,9 +184,11 @@ def _forest(
     cancelled: Callable[[], bool] | None,
     cache: FitCache | None = None,
     threads: int = 1,
+    choosing: bool = True,
 ) -> tuple[ExampleTrees | None, np.ndarray | None]:
     """The forest and its out-of-fold probabilities at the selected rows: fitted afresh
-    ("fit"), the prepared reusable one ("reuse"), or none."""
+    ("fit"), the prepared reusable one ("reuse"; without ``choosing``, no probabilities),
+    or none."""
     if trees == "fit":
         author_names = sorted({e.author for e in prep.training})
         author_code = {name: i for i, name in enumerate(author_names)}
@@ -210,6 +217,8 @@ def _forest(
         _remember_fit(example_trees, snapshot, prep, prep.ids[prep.selected], out_of_fold)
         return example_trees, out_of_fold
     if reused is not None and reused.mass > 0 and len(prep.selected) and not reused.only_label:
+        if not choosing:
+            return reused, None
         out_of_fold = reused_out_of_fold(
             reused, prep.table, prep.fired_selected, prep.held, prep.ids, prep.selected
         )

@@ -81,6 +81,8 @@ def fit_metrics(
             "text_mass": choice["text_mass"],
             "forest_floor": round(choice["forest_floor"], 6),
             "tree_reach": None,  # the forest's support is by rule coverage (forest.py)
+            # The revision of the full fit whose choice a quick retrain kept (blend_reuse.py).
+            "chosen_at_revision": choice.get("chosen_at_revision"),
             "coordinate_weights": parts.encoder.describe([c.name for c in prep.concepts]),
         },
     }

@@ -41,6 +41,7 @@ from typing import Literal
 
 import numpy as np
 
+from mola.engine.learning.blend_reuse import keep_blend, kept, kept_choice
 from mola.engine.learning.caching import FitCache
 from mola.engine.learning.choosing import assemble, choose_parameters
 from mola.engine.learning.fitting import fit_parts
@@ -105,6 +106,7 @@ def fit(
     )
     arrays_done = time.perf_counter()
 
+    blend = kept(prep) if trees == "reuse" else None  # the last full fit's (blend_reuse.py)
     parts = fit_parts(
         prep,
         snapshot,
@@ -113,8 +115,14 @@ def fit(
         cache=cache,
         cancelled=cancelled,
         threads=threads,
+        encoder=blend.encoder if blend is not None else None,
     )
-    choice = choose_parameters(prep, parts, params)  # may take the pool's texts (pool.py)
+    if blend is not None and parts.example_trees is prep.reused:
+        choice = kept_choice(blend)
+    else:  # may take the pool's texts (pool.py)
+        choice = choose_parameters(prep, parts, params)
+    if trees == "fit":
+        keep_blend(parts.example_trees, prep, parts.encoder, choice)
     model = assemble(prep, parts, choice, params)
     fit_done = time.perf_counter()
 
