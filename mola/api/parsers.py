@@ -118,7 +118,9 @@ def _check(data: Any, strings: bool) -> None:
     in any string or key.
 
     The walk keeps each value's parent and key rather than its path: the path is spelled
-    out only for the value refused (10,000 predict instances: 136 → ~40 ms of CPU)."""
+    out only for the value refused (10,000 predict instances: 136 → ~40 ms of CPU). A flat
+    object (only floats, booleans, nulls, and strings when not checked) passes on its
+    values' types, read in C, with no frame per value: those 10,000, ~16 → ~5 ms."""
     stack: list[tuple[Any, Any, int]] = [(data, None, 1)]  # (value, (parent, key), depth)
     plain = _PLAIN if strings else _PLAIN | {str}
     while stack:
