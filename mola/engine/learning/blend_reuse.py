@@ -14,8 +14,10 @@ when the forest is fitted again (a burst, forest_fitting.quick_refit), it choose
 The full fit's figures of the choice (``cv_accuracy``…) are reported with it, and
 ``metrics_["parameters"]["chosen_at_revision"]`` says which fit chose them (None: this one).
 
-Not kept where the choice reads more than the examples: spaces with text features (the
-texts' regression and its mass) or a case pool (the pool's counts, judged by the blend).
+Not kept where the choice reads more than the examples and rules: spaces with text features
+(the texts' regression and its mass), and fits where the case pool's counts joined the
+rules' reliabilities (``pool_summary["rules_kept"]``: a space too young to hold examples out,
+which has no choice to keep anyway). A pool that only measured them changes no choice.
 The kept blend travels with the full fit's trees (``ExampleTrees.blend``), so a quick
 retrain in another worker process, which takes the stored trees, keeps it too.
 """
@@ -63,11 +65,17 @@ class KeptBlend:
 
 
 def keep_blend(
-    trees: ExampleTrees | None, prep: Prepared, encoder: Encoder, choice: dict[str, Any]
+    trees: ExampleTrees | None,
+    prep: Prepared,
+    encoder: Encoder,
+    choice: dict[str, Any],
+    pool_summary: dict[str, Any],
 ) -> None:
     """After a full fit: its blend on its freshly fitted ``trees``, for the quick retrains
     that will reuse them (not where ``kept`` would refuse it anyway)."""
     if trees is None or not _plain(prep) or choice["cv_log_loss"] is None:
+        return
+    if pool_summary.get("rules_kept"):
         return
     order = np.argsort(prep.ids, kind="stable")
     trees.blend = KeptBlend(
@@ -114,6 +122,6 @@ def kept_choice(blend: KeptBlend) -> dict[str, Any]:
 
 
 def _plain(prep: Prepared) -> bool:
-    """No texts and no pool: the choice reads nothing but the examples and the rules."""
-    texts = any(f.kind == "text" for f in prep.schema.features)
-    return not texts and prep.pool is None
+    """No texts: the choice reads nothing but the examples, the rules (and the pool's counts,
+    which the caller checks)."""
+    return not any(f.kind == "text" for f in prep.schema.features)

@@ -71,14 +71,15 @@ def fit_parts(
     cancelled: Callable[[], bool] | None,
     threads: int = 1,
     encoder: Encoder | None = None,
+    held_out: bool = True,
 ) -> Parts:
     """Fit the text reader, the neighbour encoding and index, and the forest (or reuse it),
     then the authors' discounts and the rules' reliabilities. ``cache`` keeps the forest
     fitted here (and the last one's setting, while settled, is fitted again without a
     search: forest_trust.settled_setting); ``cancelled`` is asked by the forest
     (``FitCancelled``); ``threads``: the forest's trees fitted side by side. ``encoder``: a
-    kept neighbour encoding (blend_reuse.py), not learned again; then reused trees get no
-    held-out probabilities either (only the blend's choice reads them)."""
+    kept neighbour encoding (blend_reuse.py), not learned again. ``held_out`` False: reused
+    trees get no held-out probabilities (only choosing the blend reads them)."""
     n_labels = prep.n_labels
     label_counts = np.bincount(prep.y, minlength=n_labels).astype(np.float64)
     if prep.pool is not None:
@@ -87,7 +88,6 @@ def fit_parts(
             prep.pool, expertise, prep.rule_labels, prep.covered, label_counts, n_labels
         )
     reader, text_out_of_fold, pooled_texts, text_pool = _read_texts(prep, random_state)
-    choosing = encoder is None
     if encoder is None:
         encoder = Encoder(prep.schema).fit(prep.table, prep.held.T, prep.y, n_labels)
     points = encoder.transform(prep.table, prep.held.T, text_out_of_fold)
@@ -100,7 +100,7 @@ def fit_parts(
     index = ExampleIndex(points[stored])
     trees_started = time.perf_counter()
     example_trees, out_of_fold = _forest(
-        prep, snapshot, encoder, random_state, trees, cancelled, cache, threads, choosing
+        prep, snapshot, encoder, random_state, trees, cancelled, cache, threads, held_out
     )
     trees_seconds = time.perf_counter() - trees_started
     if trees == "fit" and cache is not None:
@@ -184,10 +184,10 @@ def _forest(
     cancelled: Callable[[], bool] | None,
     cache: FitCache | None = None,
     threads: int = 1,
-    choosing: bool = True,
+    held_out: bool = True,
 ) -> tuple[ExampleTrees | None, np.ndarray | None]:
     """The forest and its out-of-fold probabilities at the selected rows: fitted afresh
-    ("fit"), the prepared reusable one ("reuse"; without ``choosing``, no probabilities),
+    ("fit"), the prepared reusable one ("reuse"; without ``held_out``, no probabilities),
     or none."""
     if trees == "fit":
         author_names = sorted({e.author for e in prep.training})
@@ -217,7 +217,7 @@ def _forest(
         _remember_fit(example_trees, snapshot, prep, prep.ids[prep.selected], out_of_fold)
         return example_trees, out_of_fold
     if reused is not None and reused.mass > 0 and len(prep.selected) and not reused.only_label:
-        if not choosing:
+        if not held_out:
             return reused, None
         out_of_fold = reused_out_of_fold(
             reused, prep.table, prep.fired_selected, prep.held, prep.ids, prep.selected

@@ -116,13 +116,16 @@ def fit(
         cancelled=cancelled,
         threads=threads,
         encoder=blend.encoder if blend is not None else None,
+        # With a pool the blend may yet be chosen (its counts joined the rules): keep them.
+        held_out=blend is None or prep.pool is not None,
     )
-    if blend is not None and parts.example_trees is prep.reused:
+    pooled = parts.pool_summary["rules_kept"]  # the pool's counts joined the reliabilities
+    if blend is not None and parts.example_trees is prep.reused and not pooled:
         choice = kept_choice(blend)
     else:  # may take the pool's texts (pool.py)
         choice = choose_parameters(prep, parts, params)
     if trees == "fit":
-        keep_blend(parts.example_trees, prep, parts.encoder, choice)
+        keep_blend(parts.example_trees, prep, parts.encoder, choice, parts.pool_summary)
     model = assemble(prep, parts, choice, params)
     fit_done = time.perf_counter()
 

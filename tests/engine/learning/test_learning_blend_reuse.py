@@ -12,7 +12,15 @@ from mola.engine.learning.blend_reuse import KEEP_EXAMPLES, changed_examples
 from mola.engine.learning.caching import FitCache
 from mola.engine.learning.model import TaughtModel
 from mola.engine.learning.snapshot import Snapshot
-from tests.engine.learning.learning_kit import FRONT, KNEES, NONE, example, predict_one, snapshot
+from tests.engine.learning.learning_kit import (
+    FRONT,
+    KNEES,
+    NONE,
+    example,
+    predict_one,
+    serve_row,
+    snapshot,
+)
 from tests.engine.learning.test_learning_examples import COUNTER, MANY_CONFIRMING, RULE
 
 SETTINGS = ("rule_strength", "bandwidth", "veto_reach", "temperature", "tree_mass")
@@ -97,3 +105,22 @@ def test_changed_examples_counts_added_removed_and_relabelled():
     assert changed_examples(blend, ids, labels) == 2
     moved = np.append(blend.labels[1:], 0)  # one removed, one added
     assert changed_examples(blend, np.append(ids[1:], 99_999), moved) == 2
+
+
+def test_a_pool_that_only_measured_the_rules_keeps_the_blend():
+    # Beyond 20 examples the pool's counts are measured, not used (pool.py): the blend's
+    # choice is the one without the pool, so a quick retrain keeps it all the same.
+    pool = tuple(
+        serve_row(toss_height_cm=float(h), elbow_angle=float(a))
+        for h in range(0, 200, 10)
+        for a in range(40, 160, 20)
+    )
+    cache = FitCache()
+    full = fit(dataclasses.replace(_at(3, MANY_CONFIRMING), pool=pool), cache=cache)
+    assert full.metrics_["pool"]["cases"] and not full.metrics_["pool"]["rules_kept"]
+    quick = fit(
+        dataclasses.replace(_at(4, [*MANY_CONFIRMING, COUNTER]), pool=pool),
+        cache=cache,
+        trees="reuse",
+    )
+    assert quick.metrics_["parameters"]["chosen_at_revision"] == 3
