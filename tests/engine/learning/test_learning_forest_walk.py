@@ -34,6 +34,9 @@ def test_a_few_rows_and_many_get_scikit_learns_very_probabilities(n_labels):
     few = queries[: forest_walk.SMALL_WALK]  # walked in numpy
     by_sklearn = trees.model.predict_proba(queries)
     np.testing.assert_array_equal(trees.probabilities(few)[:, :n_labels], by_sklearn[: len(few)])
+    for row in range(12):  # one at a time: walked in plain Python
+        one = trees.probabilities(queries[row : row + 1])[:, :n_labels]
+        np.testing.assert_array_equal(one, by_sklearn[row : row + 1])
     np.testing.assert_array_equal(trees.probabilities(queries)[:, :n_labels], by_sklearn)
     assert np.ptp(by_sklearn[:, 0]) > 0.1  # the forest did learn something to agree on
 
