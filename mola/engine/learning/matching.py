@@ -39,10 +39,11 @@ class Test:
     """One constraint: a number interval, a table of allowed codes, or a text constraint
     (tested with the language's own text tests), on one column."""
 
-    __slots__ = ("codes", "column", "high", "kind", "lookup", "low", "share", "text")
+    __slots__ = ("codes", "column", "high", "kind", "lookup", "low", "share", "split", "text")
 
     def __init__(self, feature: Feature, constraint, width: int) -> None:
         self.column = feature.name
+        self.split = None  # (allowed codes, refused codes), on first use
         self.lookup = np.zeros(width, dtype=bool)  # the last entry is for unknown codes (-1)
         self.low, self.high = -math.inf, math.inf
         if isinstance(constraint, TextConstraint):
@@ -100,8 +101,12 @@ class Test:
             if self.high == math.inf:
                 return values >= self.low
             return (values >= self.low) & (values <= self.high)
-        allowed = np.flatnonzero(self.lookup[: self.codes]).tolist()
-        refused = np.flatnonzero(~self.lookup[: self.codes]).tolist()
+        if self.split is None:  # asked for every mask of a big batch: ~3,000 times at M
+            self.split = (
+                np.flatnonzero(self.lookup[: self.codes]).tolist(),
+                np.flatnonzero(~self.lookup[: self.codes]).tolist(),
+            )
+        allowed, refused = self.split
         if len(allowed) <= len(refused):  # OR the fewer of the allowed and refused codes
             if not allowed:
                 return np.zeros(columns.n_rows, dtype=bool)
@@ -123,6 +128,7 @@ def _test(column, kind, low, high, share, lookup, codes, text) -> Test:
     written after ``Test.__init__``)."""
     test = Test.__new__(Test)
     test.column, test.kind, test.low, test.high, test.share = column, kind, low, high, share
+    test.split = None
     test.lookup = np.frombuffer(lookup, dtype=bool)
     if codes is not None:
         test.codes = codes
