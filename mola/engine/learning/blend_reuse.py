@@ -34,7 +34,7 @@ from mola.engine.learning.forest import ExampleTrees
 from mola.engine.learning.preparation import Prepared
 
 KEEP_EXAMPLES = 0.01  # examples added, removed or relabelled since, as a share of them
-KEEP_RULES = 0.05  # rules added or removed (or their conditions changed) since
+KEEP_RULES = 0.05  # rules added, removed, or with another condition or label since
 # What a quick retrain takes of the full fit's choice (not its per-row losses).
 CHOICE_KEYS = (
     "rule_strength",
@@ -59,7 +59,7 @@ class KeptBlend:
     ids: np.ndarray  # sorted ids of its training examples
     labels: np.ndarray  # their labels (indices), in the same order
     concept_keys: tuple[tuple[int, str], ...]  # (id, condition text): the encoder's columns
-    rule_keys: frozenset[tuple[int, str]]
+    rules: dict[int, tuple[str, str]]  # id → (condition text, label)
     encoder: Encoder
     choice: dict[str, Any]
 
@@ -83,7 +83,7 @@ def keep_blend(
         ids=prep.ids[order],
         labels=prep.y[order].astype(np.int16),
         concept_keys=tuple((c.id, c.condition.text) for c in prep.concepts),
-        rule_keys=frozenset((r.id, r.condition.text) for r in prep.rules),
+        rules=_rules(prep),
         encoder=encoder,
         choice={key: choice[key] for key in CHOICE_KEYS},
     )
@@ -97,8 +97,10 @@ def kept(prep: Prepared) -> KeptBlend | None:
         return None
     if tuple((c.id, c.condition.text) for c in prep.concepts) != blend.concept_keys:
         return None  # the encoder's concept columns are positions in this list
-    rules = {(r.id, r.condition.text) for r in prep.rules}
-    if len(rules ^ blend.rule_keys) >= KEEP_RULES * max(1, len(blend.rule_keys)):
+    rules = _rules(prep)
+    changed = sum(blend.rules.get(pk) != rule for pk, rule in rules.items())
+    changed += len(blend.rules.keys() - rules.keys())  # removed
+    if changed >= KEEP_RULES * max(1, len(blend.rules)):
         return None
     if changed_examples(blend, prep.ids, prep.y) >= KEEP_EXAMPLES * max(1, len(blend.ids)):
         return None
@@ -119,6 +121,10 @@ def changed_examples(blend: KeptBlend, ids: np.ndarray, y: np.ndarray) -> int:
 def kept_choice(blend: KeptBlend) -> dict[str, Any]:
     """``blend``'s choice as ``choosing.choose_parameters`` returns one."""
     return {**blend.choice, "row_losses": None, "chosen_at_revision": blend.revision}
+
+
+def _rules(prep: Prepared) -> dict[int, tuple[str, str]]:
+    return {r.id: (r.condition.text, r.label) for r in prep.rules}
 
 
 def _plain(prep: Prepared) -> bool:

@@ -76,12 +76,16 @@ def test_past_one_percent_of_changed_examples_the_blend_is_chosen_again():
     assert _quick(cache, MANY_CONFIRMING).metrics_["parameters"]["chosen_at_revision"] == 3
 
 
-def test_new_rules_past_five_percent_choose_again():
+def test_rules_added_or_edited_past_five_percent_choose_again():
     cache = FitCache()
     _full(cache)
     one_more = (RULE, dataclasses.replace(RULE, id=2))  # 1 rule of 1: far past 5 %
     quick = _quick(cache, MANY_CONFIRMING, rules=one_more)
     assert quick.metrics_["parameters"]["chosen_at_revision"] is None
+    relabelled = (dataclasses.replace(RULE, label=KNEES),)  # an edit: 1 rule of 1
+    quick = _quick(cache, MANY_CONFIRMING, rules=relabelled)
+    assert quick.metrics_["parameters"]["chosen_at_revision"] is None
+    assert _quick(cache, MANY_CONFIRMING).metrics_["parameters"]["chosen_at_revision"] == 3
 
 
 def test_the_blend_travels_with_stored_trees_to_another_process():
