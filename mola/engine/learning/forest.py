@@ -15,7 +15,10 @@ every concept is a feature of its own, blended into the counts.
 - Why a forest (scikit-learn's ``RandomForestClassifier``) and not boosting: it is robust
   with 20 examples as with 20,000 (no learning rate or leaf size to tune per scale), and
   its out-of-bag probabilities are held-out predictions for every example at no extra fit,
-  so the blend is chosen on honest predictions without refitting per fold.
+  so the blend is chosen on honest predictions without refitting per fold. Where examples
+  are 1,000-4,000 a boosting member fitted on the same columns takes a share of the
+  forest's answer chosen out of fold (forest_boost.py: there boosting learns interactions
+  of rules the forest misses; below, it is the weaker learner; above, too slow for a refine).
 - ``support(x)``: the forest gives way to the rules where a rule fires that it has seen on
   fewer than ``SEEN`` training examples — it cannot have learned anything about such a rule,
   so there the teaching speaks (principle 1: a rule where no example is). Measured on rule
@@ -117,6 +120,8 @@ class ExampleTrees:
     searched_rows = 0
     # Examples per author when ``author_trust`` was learned (None: unknown, learn again).
     trust_counts: dict[str, int] | None = None
+    # The boosting member beside the forest (forest_boost.py), None without one.
+    booster = None
 
     def __init__(
         self,
@@ -267,6 +272,8 @@ class ExampleTrees:
         elif self.model is not None and len(x):
             walker = self.walker()
             out[:, self.model.classes_] = walker.probabilities(walker.leaves(x))
+            if self.booster is not None:
+                out = self.booster.mixed(out, self.booster.probabilities(x))
         return out
 
     def walker(self) -> FlatForest | None:

@@ -3,7 +3,8 @@
 Owns: the rows a forest is fitted on (``TreeRows``) and their encoding, matched in blocks;
 a full fit (``fit_trees``: a sample beyond ``MAX_TREE_ROWS``, the plain forest, the authors'
 trust judged from it and, when some author is discounted, the discounted forest — or the
-discounted one at once while the trust is settled, forest_trust.py); a quick retrain's
+discounted one at once while the trust is settled, forest_trust.py; at 1,000-4,000
+examples its boosting member, forest_boost.py); a quick retrain's
 refit with the kept setting and discounts (``refit_trees``) and when it is worth it
 (``quick_refit``). The trees themselves: forest.py.
 """
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mola.engine.learning import forest
+from mola.engine.learning import forest, forest_boost
 from mola.engine.learning.arrays import row_slices
 from mola.engine.learning.authors import RELEVANT
 from mola.engine.learning.evidence import suppress_losers
@@ -105,6 +106,7 @@ def fit_trees(
             go_on(cancelled)
         else:
             trust = None  # nobody discounted enough to matter: the plain forest is kept
+    discount = None
     if trust is not None:
         # The discounted forest. Its setting: the settled one, else the one the plain forest
         # chose (the plain fit took the settled setting too, when it was on its grid).
@@ -120,6 +122,8 @@ def fit_trees(
         )
         trees.author_trust = discounted
     trees.trust_counts = trust_counts
+    # Where examples are 1,000-4,000, a boosting member weighted as the forest was.
+    oob = forest_boost.add_member(trees, x_fit, y_fit, discount, oob, seed, cancelled)
     held_out = np.zeros((len(selected), n_labels))
     inside = np.isin(selected, pool)
     held_out[inside] = oob[np.searchsorted(pool, selected[inside])]

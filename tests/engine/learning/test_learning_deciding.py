@@ -78,3 +78,24 @@ def test_deciding_rules_are_those_whose_deletion_through_the_whole_model_lowers_
     got = [{r["id"] for r in e.rules if r["decides"]} for e in explained]
     assert got == expected
     assert sum(map(len, got)) > 100  # rules do decide here
+
+
+def test_deciding_rules_read_the_boosting_member_again_where_it_splits_on_the_rule(monkeypatch):
+    """With a boosting member beside the forest (forest_boost.py; forced here at 600
+    examples, half the forest's answer), a switched rule moves its answer too: the deciding
+    rules must still be what switching each rule off through the whole model says."""
+    from bench.synthetic import synthetic_snapshot
+    from mola.engine.learning import fit, forest_boost
+    from mola.engine.table import table_from_rows
+
+    monkeypatch.setattr(forest_boost, "BOOST_ROWS", (0, 10_000))
+    monkeypatch.setattr(forest_boost, "BOOST_SHARES", (0.5,))
+    world, snapshot = synthetic_snapshot((40, 10, 600), seed=1)
+    taught = fit(snapshot, random_state=1)
+    booster = taught.trees_.booster
+    assert booster is not None and booster.share == 0.5 and booster.uses.any()
+    table = table_from_rows(snapshot.schema, world.sample_rows(400, np.random.default_rng(2)))
+    expected = _deciding_by_deletion(taught, table)
+    got = [{r["id"] for r in e.rules if r["decides"]} for e in taught.explain(table)]
+    assert got == expected
+    assert sum(map(len, got)) > 100

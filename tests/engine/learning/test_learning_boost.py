@@ -1,0 +1,73 @@
+"""The boosting member beside the forest (forest_boost.py): fitted only where examples are
+1,000-4,000, its held-out probabilities from fold models that never saw the row, its share
+chosen on them, and the forest's answers mixed with it wherever the forest answers."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+
+from mola.engine.learning import forest_boost
+from mola.engine.learning.forest import ExampleTrees
+from mola.engine.schema import Schema
+
+SCHEMA = Schema.from_dicts(
+    [{"name": "a", "kind": "number"}, {"name": "b", "kind": "number"}],
+    [{"name": "x"}, {"name": "y"}, {"name": "z"}],
+)
+
+
+def _world(n: int, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Two columns; the label is an interaction of both (boosting's kind of world), the
+    third column is constant (nothing can split on it)."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, 3)).astype(np.float32)
+    x[:, 2] = 0.5
+    y = (x[:, 0] > 0.5).astype(np.int64) + (x[:, 1] > 0.3 + 0.4 * x[:, 0]).astype(np.int64)
+    return x, y
+
+
+def test_a_member_is_fitted_only_between_1000_and_4000_examples():
+    assert not forest_boost.wanted(1_000)
+    assert forest_boost.wanted(1_001) and forest_boost.wanted(4_000)
+    assert not forest_boost.wanted(4_001)  # the M and L spaces: the refine's time
+
+
+def test_the_held_out_probabilities_come_from_fold_models_that_never_saw_the_row():
+    x, y = _world(1_200)
+    uniform = np.full((len(y), 3), 1 / 3)  # a forest that knows nothing
+    booster, mixed = forest_boost.cross_fitted(x, y, None, uniform, 0, 3, lambda: None)
+    assert booster is not None and booster.share > 0  # it beats knowing nothing
+    assert len(booster.models) == forest_boost.BOOST_FOLDS
+    np.testing.assert_allclose(mixed.sum(axis=1), 1.0)
+    folds = np.random.default_rng(0).permutation(len(y)) % forest_boost.BOOST_FOLDS
+    for fold, model in enumerate(booster.models):
+        rows = folds == fold
+        own = np.zeros((rows.sum(), 3))
+        own[:, model.classes_] = model.predict_proba(x[rows])
+        np.testing.assert_allclose(mixed[rows], booster.mixed(uniform[rows], own))
+    # Held out, not fitted: the mean of the fold models is surer on the rows it saw.
+    seen = booster.probabilities(x)[np.arange(len(y)), y].mean()
+    assert seen > mixed[np.arange(len(y)), y].mean()
+    assert booster.uses[:2].all() and not booster.uses[2]
+
+
+def test_a_member_no_better_than_the_forest_is_not_kept():
+    x, y = _world(1_200)
+    exact = np.eye(3)[y]  # a forest already right everywhere, and sure of it
+    booster, mixed = forest_boost.cross_fitted(x, y, None, exact, 0, 3, lambda: None)
+    assert booster is None and mixed is exact
+
+
+def test_the_forest_answers_with_its_member_and_keeps_it_when_stored():
+    x, y = _world(1_500)
+    trees = ExampleTrees(SCHEMA, np.zeros(0, np.int64), np.zeros(0, np.int64), 3)
+    oob = trees.fit(x, y, seed=0)
+    alone = trees.probabilities(x)
+    trees.booster, _ = forest_boost.cross_fitted(x, y, None, oob, 0, 3, lambda: None)
+    assert trees.booster is not None
+    both = trees.probabilities(x)
+    np.testing.assert_allclose(both, trees.booster.mixed(alone, trees.booster.probabilities(x)))
+    assert not np.allclose(both, alone)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(trees)).probabilities(x), both)
