@@ -44,6 +44,7 @@ BOOST_SETTING = {
     "max_bins": 32,
 }
 BOOST_SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)
+SMALL_WALK = 64  # rows up to which the member's trees are walked in numpy (Booster)
 
 _controller = None
 
@@ -69,6 +70,7 @@ class Booster:
         self.models = models
         self.n_labels = n_labels
         self.share = 0.0
+        self._flat: tuple | None = None
         # Which columns some tree of some model splits on: the others never move its answer.
         self.uses = np.zeros(width, dtype=bool)
         for model in models:
@@ -77,15 +79,79 @@ class Booster:
                     nodes = predictor.nodes
                     self.uses[nodes["feature_idx"][~nodes["is_leaf"].astype(bool)]] = True
 
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_flat": None}  # derived from the models in milliseconds
+
     def probabilities(self, x: np.ndarray) -> np.ndarray:
-        """(rows, n_labels) the fold models' mean probabilities."""
+        """(rows, n_labels) the fold models' mean probabilities: up to ``SMALL_WALK`` rows
+        by a flat numpy walk of every tree at once (scikit-learn's predict costs ~8 µs per
+        tree and call, ~7 ms a row for the three models' 900 trees), more by scikit-learn."""
         out = np.zeros((len(x), self.n_labels))
         if not len(x):
             return out
-        with _limited(1):
-            for model in self.models:
-                out[:, model.classes_] += model.predict_proba(x)
+        if len(x) <= SMALL_WALK:
+            for model, raw in zip(self.models, self._raw(x), strict=True):
+                out[:, model.classes_] += model._loss.predict_proba(raw)
+        else:
+            with _limited(1):
+                for model in self.models:
+                    out[:, model.classes_] += model.predict_proba(x)
         return out / len(self.models)
+
+    def _raw(self, x: np.ndarray) -> list[np.ndarray]:
+        """Each model's raw predictions (rows, trees per iteration) as scikit-learn sums
+        them: its baseline plus the leaf values of its trees, numbers compared in float64
+        (``num_threshold``), a missing value sent where the node says."""
+        flat = self._flat if getattr(self, "_flat", None) is not None else self._flatten()
+        feature, threshold, missing_left, left, right, leaf, value, roots, sums = flat
+        x = np.asarray(x, dtype=np.float64)
+        node = np.repeat(roots[None, :], len(x), axis=0)
+        rows = np.arange(len(x))[:, None]
+        active = ~leaf[node]
+        while active.any():
+            seen = x[rows, feature[node]]
+            go_left = np.where(np.isnan(seen), missing_left[node], seen <= threshold[node])
+            node = np.where(active, np.where(go_left, left[node], right[node]), node)
+            active = ~leaf[node]
+        raw, start = value[node] @ sums, 0
+        out = []
+        for model in self.models:
+            width = model.n_trees_per_iteration_
+            out.append(
+                np.asfortranarray(raw[:, start : start + width] + model._baseline_prediction)
+            )
+            start += width
+        return out
+
+    def _flatten(self) -> tuple:
+        """Every tree's nodes in flat arrays, children as flat positions, and (trees,
+        models' raw columns) 0/1: which raw column each tree adds to."""
+        nodes, roots, column, offset, start = [], [], [], 0, 0
+        for model in self.models:
+            for per_class in model._predictors:
+                for k, predictor in enumerate(per_class):
+                    part = predictor.nodes
+                    nodes.append((part, offset))
+                    roots.append(offset)
+                    column.append(start + k)
+                    offset += len(part)
+            start += model.n_trees_per_iteration_
+        every = np.concatenate([part for part, _ in nodes])
+        shift = np.concatenate([np.full(len(part), at) for part, at in nodes])
+        sums = np.zeros((len(roots), start))
+        sums[np.arange(len(roots)), column] = 1.0
+        self._flat = (
+            every["feature_idx"].astype(np.int64),
+            every["num_threshold"].astype(np.float64),
+            every["missing_go_to_left"].astype(bool),
+            every["left"].astype(np.int64) + shift,
+            every["right"].astype(np.int64) + shift,
+            every["is_leaf"].astype(bool),
+            every["value"].astype(np.float64),
+            np.array(roots, dtype=np.int64),
+            sums,
+        )
+        return self._flat
 
     def mixed(self, forest: np.ndarray, boosted: np.ndarray) -> np.ndarray:
         """The forest's answers with this member's share."""

@@ -60,7 +60,8 @@ def test_a_member_no_better_than_the_forest_is_not_kept():
     assert booster is None and mixed is exact
 
 
-def test_the_forest_answers_with_its_member_and_keeps_it_when_stored():
+def test_the_forest_answers_with_its_member_and_keeps_it_when_stored(monkeypatch):
+    monkeypatch.setattr(forest_boost, "BOOST_SHARES", (0.5,))  # kept, whatever it is worth
     x, y = _world(1_500)
     trees = ExampleTrees(SCHEMA, np.zeros(0, np.int64), np.zeros(0, np.int64), 3)
     oob = trees.fit(x, y, seed=0)
@@ -71,3 +72,18 @@ def test_the_forest_answers_with_its_member_and_keeps_it_when_stored():
     np.testing.assert_allclose(both, trees.booster.mixed(alone, trees.booster.probabilities(x)))
     assert not np.allclose(both, alone)
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(trees)).probabilities(x), both)
+
+
+def test_the_flat_walk_answers_as_scikit_learn_does(monkeypatch):
+    """A few rows are walked in numpy (Booster._raw), many by scikit-learn: the same
+    probabilities, missing values included."""
+    x, y = _world(1_200)
+    x[::7, 0] = np.nan
+    booster, _ = forest_boost.cross_fitted(
+        x, y, None, np.full((len(y), 3), 1 / 3), 0, 3, lambda: None
+    )
+    rows = x[:50]
+    walked = booster.probabilities(rows)
+    monkeypatch.setattr(forest_boost, "SMALL_WALK", 0)
+    np.testing.assert_allclose(walked, booster.probabilities(rows), rtol=1e-9, atol=1e-12)
+    assert pickle.loads(pickle.dumps(booster))._flat is None
