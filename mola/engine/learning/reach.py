@@ -71,7 +71,8 @@ class ReachFilter:
         decisive = queries[:, self.decisive].astype(np.float64)
         to_low, to_high = (decisive - self.low) ** 2, (decisive - self.high) ** 2
         base = np.minimum(to_low, to_high).sum(axis=1)
-        extra = np.abs(to_low - to_high).min(axis=1, initial=np.inf)
+        with np.errstate(invalid="ignore"):  # inf - inf: NaN, handled below
+            extra = np.abs(to_low - to_high).min(axis=1, initial=np.inf)
         # NaN anywhere makes these comparisons False: such rows are searched.
         alone = base + extra > self.bound + slack
         ideal = self._keys(to_high < to_low)
@@ -150,8 +151,10 @@ class ReachFilter:
             offsets = np.arange(int(counts.sum())) - np.repeat(firsts, counts)
             pair_points = np.repeat(self.starts[buckets[part]], counts) + offsets
             asked = queries[rows[part]][:, self.rest]
-            rest = np.repeat(asked, counts, axis=0) - self.points[pair_points]
-            away = np.einsum("ij,ij->i", rest, rest, dtype=np.float64)
+            rest = np.repeat(asked, counts, axis=0)
+            rest -= self.points[pair_points]
+            # In float32: its rounding (~|rest| units of the sum) is within the slack too.
+            away = np.einsum("ij,ij->i", rest, rest)
             nearest = np.minimum.reduceat(away, firsts) + base[rows[part]]
             result[part] = nearest <= self.bound + slack[rows[part]]
             start = stop
