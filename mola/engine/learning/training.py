@@ -21,7 +21,9 @@ The forest is most of a fit's time, so a retrain may reuse the space's last fitt
   kernel, a counterexample also through its veto of the trees), rule strength, bandwidth
   and temperature — chosen on held-out rows the trees never saw (examples added since, or
   left out of their fit) or whose out-of-fold probabilities the fit kept, so the choice is
-  as honest as a full fit's;
+  as honest as a full fit's — unless the examples and rules are within 1 % and 5 % of the
+  ones the trees' fit chose on: then its rule strength, bandwidth, temperature and
+  neighbour encoding are kept too (blend_reuse.py);
 - without compatible trees (none yet, another schema, a concept the trees read is gone or
   changed) the retrain has none: kernel and rules, as before the trees came;
 - on a small space (up to 1,000 training examples) of which 5 % or more came since the
