@@ -98,14 +98,14 @@ class ReachFilter:
         pair_rows = np.repeat(np.arange(len(rows)), counts)
         offsets = np.arange(int(counts.sum())) - np.repeat(firsts, counts)
         points = self.order[np.repeat(self.starts[buckets], counts) + offsets]
-        values = block[rows[pair_rows], points]
+        values = block.ravel().take(rows[pair_rows] * block.shape[1] + points)  # block[r, p]
         inside = values <= bound  # as _smallest and nearest compare: in the block's dtype
         pair_rows, points, values = pair_rows[inside], points[inside], values[inside]
         groups = block.shape[1] // GROUP
         if groups > k:
             group, member = points % groups, points // groups
             minima = _group_minima(pair_rows * groups + group, values)
-            order = np.lexsort((member, group, minima, values, pair_rows))
+            order = np.lexsort((group * GROUP + member, minima, values, pair_rows))
         else:  # _smallest reads the whole row: the earliest column on a tie
             order = np.lexsort((points, values, pair_rows))
         pair_rows, points, values = pair_rows[order], points[order], values[order]
