@@ -217,6 +217,7 @@ def warm(space: Space | None, version: ModelVersion):
     if space is not None:
         try:
             model.explain(table_from_rows(space.schema, [{}]))
+            model.prepare()
         except Exception:  # a warm-up must never keep a version from serving
             log.exception("warming version %s up failed", version.pk)
     with _models_lock:

@@ -104,28 +104,34 @@ class ExampleIndex:
         plan = self._reachable(queries, radius) if exclude is None else None
         if plan is None:
             return self._search(queries, k, radius, exclude, few=few)
-        rows, buckets = plan  # only these rows can have a point within the radius
+        rows, buckets, reach = plan  # only these rows can have a point within the radius
         found[rows], squared[rows] = self._search(
-            queries[rows], k, radius, None, few=few, buckets=buckets
+            queries[rows], k, radius, None, few=few, buckets=buckets, reach=reach
         )
         return found, squared
 
     def _reachable(
         self, queries: np.ndarray, radius: float
-    ) -> tuple[np.ndarray, np.ndarray] | None:
-        """The rows that may have a point within ``radius`` and the bucket their candidates
-        are limited to (-1: none; reach.py), or None: search every row, when there is no
-        radius or the batch is too small to be worth the filter."""
+    ) -> tuple[np.ndarray, np.ndarray, ReachFilter] | None:
+        """The rows that may have a point within ``radius``, the bucket their candidates
+        are limited to (-1: none) and the filter that says so (reach.py), or None: search
+        every row, when there is no radius or the batch is too small to be worth it."""
         if not np.isfinite(radius) or len(queries) < FILTER_MIN_ROWS:
             return None
-        bound = float(radius) * float(radius)
-        if self._filter is None or self._filter.bound != bound:
-            self._filter = ReachFilter(self._points, bound)  # one radius per model
-        if not self._filter.useful():
+        reach = self.prepare(radius)
+        if not reach.useful():
             return None
-        reachable, buckets = self._filter.reachable(queries)
+        reachable, buckets = reach.reachable(queries)
         rows = np.flatnonzero(reachable)
-        return rows, buckets[rows]
+        return rows, buckets[rows], reach
+
+    def prepare(self, radius: float) -> ReachFilter:
+        """The reach filter for ``radius`` (built once: one radius per model)."""
+        bound = float(radius) * float(radius)
+        reach = self._filter
+        if reach is None or reach.bound != bound:
+            reach = self._filter = ReachFilter(self._points, bound)
+        return reach
 
     def _search(
         self,
@@ -136,11 +142,12 @@ class ExampleIndex:
         *,
         few: bool,
         buckets: np.ndarray | None = None,
+        reach: ReachFilter | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """``nearest`` by brute force: one distance product per block of queries. ``few``:
         the caller's batch is tiny (einsum, not BLAS). ``buckets[i] >= 0``: query i's
-        points within the radius are all in that bucket of the reach filter, so only its
-        columns of the product are read."""
+        points within the radius are all in that bucket of the filter ``reach``, so only
+        its columns of the product are read."""
         m = len(queries)
         found = np.full((m, k), -1, dtype=np.int64)
         squared = np.full((m, k), np.inf, dtype=np.float32)
@@ -162,9 +169,9 @@ class ExampleIndex:
                 own = exclude[start:stop]
                 block[rows[own >= 0], own[own >= 0]] = np.inf
             part = slice(start, stop)
-            shortcut = None if buckets is None else np.flatnonzero(buckets[part] >= 0)
+            shortcut = None if reach is None else np.flatnonzero(buckets[part] >= 0)
             if shortcut is not None and len(shortcut):
-                found[part][shortcut], squared[part][shortcut] = self._filter.smallest(
+                found[part][shortcut], squared[part][shortcut] = reach.smallest(
                     block, shortcut, buckets[part][shortcut], k, radius * radius
                 )
                 rows = np.flatnonzero(buckets[part] < 0)

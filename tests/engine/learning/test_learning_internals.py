@@ -170,7 +170,7 @@ def test_the_reach_filter_keeps_the_brute_force_neighbours(seed, n):
     brute = index._search(queries, k, radius, None, few=False)
     np.testing.assert_array_equal(found, brute[0])
     np.testing.assert_array_equal(squared, brute[1])
-    kept, buckets = index._filter.reachable(queries)
+    kept, buckets = index.prepare(radius).reachable(queries)
     assert kept[found[:, 0] >= 0].all() and kept[-2:].all()
     assert (buckets[kept] >= 0).mean() > 0.5  # most are searched in their bucket only
     assert (found[300:500, 0] >= 0).all()  # the rows at exactly the reach are found
@@ -180,3 +180,24 @@ def test_the_reach_filter_keeps_the_brute_force_neighbours(seed, n):
     brute_left_out = index._search(points[own], k, radius, own, few=False)
     np.testing.assert_array_equal(left_out[0], brute_left_out[0])
     assert not (left_out[0] == own[:, None]).any()
+
+
+def test_a_model_prepares_its_reach_filter_ahead_of_a_big_batch():
+    """prepare builds the filter predicting uses (the kernel's reach), and does nothing
+    without examples."""
+    from tests.engine.learning.learning_kit import FRONT, NONE, example, rule, trained
+
+    examples = [
+        example(i, FRONT if i % 2 else NONE, toss_height_cm=float(20 + 3 * i)) for i in range(40)
+    ]
+    model = trained(rules=[rule(1, "toss_height_cm > 60", FRONT)], examples=examples)
+    assert model.examples_.index.n == 40
+    index = model.examples_.index
+    assert index._filter is None
+    model.prepare()
+    assert index._filter is not None
+    assert index._filter.bound == (3 * model.bandwidth_) ** 2
+    prepared = index._filter
+    model.predict_proba(rows(*({"toss_height_cm": float(h)} for h in range(0, 200, 2))))
+    assert index._filter is prepared  # the one predicting uses
+    trained(rules=[rule(1, "toss_height_cm > 60", FRONT)]).prepare()  # no examples
