@@ -53,7 +53,10 @@ class FlatForest:
         """(rows, trees) the leaf each tree sends each row of ``x`` (float32) to."""
         x = np.asarray(x, dtype=np.float32)
         if len(x) > SMALL_WALK:
-            return self._model.apply(x).astype(np.int64) + self.roots
+            # Each tree's own apply, as RandomForestClassifier.apply calls it, without its
+            # input check and joblib dispatch per tree: ~25 % of its time at M (x is float32).
+            trees = self._model.estimators_
+            return np.column_stack([t.tree_.apply(x) for t in trees]).astype(np.int64) + self.roots
         if len(x) <= PYTHON_WALK:
             return np.array([self._python_walk(row) for row in x.tolist()], dtype=np.int64)
         rows = np.repeat(np.arange(len(x)), len(self.roots))
