@@ -84,6 +84,21 @@ def rule_pair(index: ConsensusIndex, x: RuleState, y: RuleState) -> Contradictio
     return memo.found
 
 
+def pair_at_standing(index: ConsensusIndex, found: Contradiction, rule_id: int) -> bool:
+    """Whether ``found``, a contradiction of a pair of rules (one of them ``rule_id``), is
+    the one ``rule_pair`` remembers for these two rule states, built at the rule's current
+    rounded rank (``Standing.rank``): then only a change of the examples the two share can
+    have moved it (``shown_refreshed``)."""
+    a, b = found.teachings
+    memo = index.pairs.get((a.id, b.id))
+    if memo is None or memo.found is not found or not memo.counts:
+        return False
+    if memo.a is not index.rules.get(a.id) or memo.b is not index.rules.get(b.id):
+        return False
+    rule, side = (memo.a, 0) if a.id == rule_id else (memo.b, 1)
+    return memo.counts[2][side] == index.facts(rule).standing.rank
+
+
 @dataclass(eq=False)
 class _PairMemo:
     """What ``rule_pair`` remembers of a pair of rule states."""

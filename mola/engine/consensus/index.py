@@ -19,7 +19,7 @@ pair into a ``Contradiction`` in ``findings.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -156,18 +156,27 @@ class ConsensusIndex(RuleFactsMixin):
 
     # --- detection -----------------------------------------------------------------------
 
-    def check(self, ref: Ref, *, rule_examples: bool = True) -> list[Contradiction]:
+    def check(
+        self,
+        ref: Ref,
+        *,
+        rule_examples: bool = True,
+        partners: Collection[int] | None = None,
+    ) -> list[Contradiction]:
         """Every contradiction involving the teaching ``ref`` (none when it is unknown),
         most severe first. ``rule_examples=False`` leaves out a rule's ``rule_example``
-        contradictions (a caller that lists only some asks ``examples_against``)."""
+        contradictions (a caller that lists only some asks ``examples_against``); for a
+        rule, ``partners`` keeps only its pairs with those rules (``shown_refreshed``)."""
         found: list[Contradiction] = []
         if ref.type == "rule" and ref.id in self.rules:
             rule = self.rules[ref.id]
-            partners: set[int] = set()
+            meeting: set[int] = set()
             for column in self.boxes.columns_of.get(ref.id, ()):
                 hits = self.boxes.meeting(column, slice(0, self.boxes.size))
-                partners.update(self.boxes.owner[hits].tolist())
-            found += [findings.rule_pair(self, rule, self.rules[other]) for other in partners]
+                meeting.update(self.boxes.owner[hits].tolist())
+            if partners is not None:
+                meeting.intersection_update(partners)
+            found += [findings.rule_pair(self, rule, self.rules[other]) for other in meeting]
             if rule_examples:
                 found += [
                     findings.rule_example(self, rule, self.examples.items[example_id])
