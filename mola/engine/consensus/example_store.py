@@ -10,6 +10,8 @@ from mola.engine.schema import Feature, Schema
 from mola.engine.table import Table, table_from_rows
 from mola.engine.text import near_duplicate_key
 
+NO_RULE = np.iinfo(np.int64).min
+
 
 class ExampleStore:
     """Examples in slots (a removed example's slot is reused). ``label`` is -1 on a free slot.
@@ -44,10 +46,13 @@ class ExampleStore:
         self.label = np.full(capacity, -1, np.int32)
         self.ids = np.full(capacity, -1, np.int64)
         self.training = np.zeros(capacity, bool)
+        # The rule a counterexample refutes (``NO_RULE`` when none: -1 is the preview's id).
+        self.refutes = np.full(capacity, NO_RULE, np.int64)
         self.capacity = capacity
 
     def _grow(self) -> None:
         columns, label, training, ids = self.columns, self.label, self.training, self.ids
+        refutes = self.refutes
         same_text = self.same_text
         self._allocate(2 * self.capacity)
         for name, column in columns.items():
@@ -57,6 +62,7 @@ class ExampleStore:
         self.label[: self.size] = label[: self.size]
         self.training[: self.size] = training[: self.size]
         self.ids[: self.size] = ids[: self.size]
+        self.refutes[: self.size] = refutes[: self.size]
 
     # --- writing -------------------------------------------------------------------------
 
@@ -75,6 +81,7 @@ class ExampleStore:
             keys[slot] = near_duplicate_key(item.point.get(name) or "")
         self.label[slot], self.ids[slot] = label, item.id
         self.training[slot] = not item.evaluation
+        self.refutes[slot] = NO_RULE if item.refutes is None else item.refutes
         self.items[item.id], self.slot_of[item.id] = item, slot
         self.version += 1
         return slot
@@ -83,6 +90,7 @@ class ExampleStore:
         slot = self.slot_of.pop(example_id)
         del self.items[example_id]
         self.label[slot], self.ids[slot], self.training[slot] = -1, -1, False
+        self.refutes[slot] = NO_RULE
         self._free.append(slot)
         self.version += 1
 

@@ -62,14 +62,11 @@ def _capped(
 def _rule_examples_shown(index: ConsensusIndex, rule_id: int) -> list[Contradiction]:
     """The shown ``rule_example`` contradictions of one rule, building only those (a rule
     may hold a thousand disagreeing examples)."""
-    groups: dict[Group, list[int]] = defaultdict(list)
-    for example_id in index.examples_against(rule_id):
-        example = index.examples.items[example_id]
-        groups[(rule_id, example.label, example.refutes == rule_id)].append(example_id)
     result: list[Contradiction] = []
-    for group, ids in groups.items():
-        members = [(i, index.rule_example(rule_id, i)) for i in ids[:RULE_EXAMPLES_SHOWN]]
-        result += _capped(group, members, len(ids))
+    for code, expected, ids, total in index.examples_against_groups(rule_id, RULE_EXAMPLES_SHOWN):
+        group = (rule_id, index.label_names[code], expected)
+        members = [(i, index.rule_example(rule_id, i)) for i in ids]
+        result += _capped(group, members, total)
     return result
 
 

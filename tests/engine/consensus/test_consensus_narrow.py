@@ -2,7 +2,8 @@
 examples in their region disagree) and every example lies in several rules, so an edit moves
 suspect ranks and the evidence of some pairs but not of others. The refreshed set must equal
 the from-scratch one after every edit, including the pairs an affected rule forms with rules
-the edit did not touch (rebuilt when its rank moved, kept as they were otherwise)."""
+the edit did not touch (rebuilt when its rank moved, kept as they were otherwise). And a
+rule's disagreeing examples grouped with array steps as a plain loop groups them."""
 
 from __future__ import annotations
 
@@ -73,3 +74,26 @@ def test_example_edits_refresh_exactly_what_a_recompute_finds(seed: int) -> None
         kept_pairs += sum(1 for k, c in _pairs(current).items() if before.get(k) is c)
     # The edits did move ranks, and pairs were carried over unvisited.
     assert ranks_moved and kept_pairs
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_disagreeing_examples_grouped_with_arrays_equal_a_plain_grouping(seed: int) -> None:
+    """``examples_against_groups`` against a loop over ``examples_against``: groups of every
+    size, counterexamples among them (some refute the rule, others another rule)."""
+    rng = random.Random(seed)
+    index = ConsensusIndex(SCHEMA)
+    for rule_id in range(1, 9):
+        index.replace(_rule(rng, rule_id))
+    for example_id in range(1, 121):
+        item = _example(rng, example_id)
+        refutes = rng.choice([None, None, None, rng.randint(1, 8)])
+        index.replace(ExampleItem(item.id, item.label, item.author, item.point, refutes))
+    for first in (1, 3, 5):
+        for rule_id in index.rules:
+            groups: dict[tuple[int, bool], list[int]] = {}
+            for example_id in index.examples_against(rule_id):
+                example = index.examples.items[example_id]
+                group = (index.label_code(example.label), example.refutes == rule_id)
+                groups.setdefault(group, []).append(example_id)
+            expected = [(*group, ids[:first], len(ids)) for group, ids in groups.items()]
+            assert index.examples_against_groups(rule_id, first) == expected
