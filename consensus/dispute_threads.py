@@ -79,6 +79,9 @@ class ThreadMemory:
     rule_leader: dict[int, str] = field(default_factory=dict)
     followers: dict[str, list[_Dispute]] = field(default_factory=dict)
     leaders: dict[str, Found] = field(default_factory=dict)
+    # The keys of ``leaders`` set or deleted since ``grouping`` last grouped them (None:
+    # not known, compare all), so that it compares only those.
+    pending: set[str] | None = None
 
     def dispute(self, found: Found) -> _Dispute:
         known = self.disputes.get(found.key)
@@ -95,6 +98,7 @@ class ThreadMemory:
         if last is None or held != self.held:
             self.threading, self.by_rule, self.rule_leader = {}, {}, {}
             self.followers, self.leaders = {}, {}
+            self.pending = None
             changed: set[str] = set(open_keys)
         elif getattr(found, "since", None) is last:  # a ``Shown`` refreshed from ``last``
             changed = set(found.changed)  # type: ignore[attr-defined]
@@ -105,6 +109,7 @@ class ThreadMemory:
             changed |= open_keys ^ self.open_keys
         self.found, self.open_keys, self.held = found, set(open_keys), held
         rules: set[int] = set()
+        pending = self.pending if self.pending is not None else set()
         for key in changed:
             before = self.threading.pop(key, None)
             if before is not None:
@@ -113,6 +118,7 @@ class ThreadMemory:
                     rules.add(before.rule_id)
                 else:
                     del self.followers[key], self.leaders[key]
+                    pending.add(key)
             item = found.get(key)
             if item is None or key not in open_keys or item.expected:
                 continue
@@ -127,10 +133,12 @@ class ThreadMemory:
                 rules.add(dispute.rule_id)
             else:
                 self.followers[key], self.leaders[key] = [dispute], item
+                pending.add(key)
         for rule_id in rules:  # all its rule_example disputes travel with its most severe
             leader = self.rule_leader.pop(rule_id, None)
             if leader is not None:
                 del self.followers[leader], self.leaders[leader]
+                pending.add(leader)
             rows = sorted(
                 self.by_rule.get(rule_id, {}).values(), key=lambda r: (-r.severity, r.key)
             )
@@ -139,6 +147,9 @@ class ThreadMemory:
                 continue
             self.rule_leader[rule_id] = rows[0].key
             self.followers[rows[0].key], self.leaders[rows[0].key] = rows, found[rows[0].key]
+            pending.add(rows[0].key)
+        if self.pending is not None:
+            self.pending = pending
         if len(self.disputes) > 2 * len(found):
             self.disputes = {k: v for k, v in self.disputes.items() if k in found}
 
@@ -204,8 +215,10 @@ def threads_plan(
     memory.update(found, open_keys, frozenset(held))
     leaders = memory.leaders
     previous = {key: thread for key, thread in threaded.items() if key in leaders}
-    # Copies: the memory's dicts change with the next plan, the groups are read before.
-    return ThreadPlan(memory.grouping.group(leaders, previous), dict(memory.followers))
+    groups = memory.grouping.group(leaders, previous, memory.pending)
+    memory.pending = set()
+    # A copy: the memory's dict changes with the next plan, the groups are read before.
+    return ThreadPlan(groups, dict(memory.followers))
 
 
 def thread_requests(plan: ThreadPlan) -> list[DisputeGroup]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import networkx as nx
 import pytest
 from hypothesis import given, settings
@@ -206,6 +208,28 @@ def test_incremental_grouping_equals_from_scratch(
         assert grouping.group(found, previous) == group_into_threads(
             found, previous, max_size=max_size
         )
+
+
+@given(edit_sequences(), st.integers(2, 6), st.sampled_from([0, 64]), st.randoms())
+@settings(max_examples=200, deadline=None)
+def test_grouping_told_which_keys_changed_equals_from_scratch(
+    states: list[tuple[list[Contradiction], dict[str, int]]],
+    max_size: int,
+    in_place_from: int,
+    rng: Any,
+) -> None:
+    """``changed`` names the keys that differ from the last call (and some that do not)."""
+    grouping = ThreadGrouping(max_size)
+    grouping.in_place_from = in_place_from
+    last: dict[str, Contradiction] = {}
+    for found, previous in states:
+        now = {c.key: c for c in found}
+        changed = {k for k in now.keys() | last.keys() if now.get(k) is not last.get(k)}
+        changed |= set(rng.sample(sorted(now), min(2, len(now))))
+        assert grouping.group(now, previous, changed if last else None) == group_into_threads(
+            found, previous, max_size=max_size
+        )
+        last = now
 
 
 @pytest.mark.parametrize(
