@@ -33,6 +33,7 @@ from mola.engine.consensus.findings import pair_at_standing
 RULE_EXAMPLES_SHOWN = 5
 
 Group = tuple[int, str, bool]  # rule id, example label, expected
+_RULE_EXAMPLE_KEY = f"{RULE_EXAMPLE}:"  # how the key of each ``rule_example`` begins
 
 
 def _parts(index: ConsensusIndex, found: Contradiction) -> tuple[Group, int]:
@@ -149,14 +150,6 @@ def _narrow_rules(
     return narrow
 
 
-def _moves_with(found: Contradiction, rule_id: int, rule_ids: set[int]) -> bool:
-    """Whether ``found``, held by the narrow rule ``rule_id``, is built again: its shown
-    ``rule_example`` contradictions, and its pairs with other affected rules."""
-    if found.kind == RULE_EXAMPLE:
-        return True
-    return any(ref.id != rule_id and ref.id in rule_ids for ref in found.teachings)
-
-
 def shown_refreshed(
     current: Mapping[str, Contradiction], index: ConsensusIndex, affected: Iterable[Ref]
 ) -> Shown:
@@ -176,7 +169,10 @@ def shown_refreshed(
     for ref in affected:
         keys = by_teaching.get(ref, ())
         if ref.type == "rule" and ref.id in narrow:
-            keys = [key for key in keys if _moves_with(current[key], ref.id, rule_ids)]
+            # Its shown examples are built again. Its pairs with other affected rules are
+            # found again, each (the two rule states are the ones they were, so each still
+            # meets), or dropped with the other rule when that one is not narrow.
+            keys = [key for key in keys if key.startswith(_RULE_EXAMPLE_KEY)]
         dropped.update(keys)
     result = Shown(current)
     for key in dropped:
