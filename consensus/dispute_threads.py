@@ -72,7 +72,9 @@ class ThreadMemory:
     grouping: ThreadGrouping = field(default_factory=lambda: ThreadGrouping(THREAD_MAX_SIZE))
     disputes: dict[str, tuple[Found, _Dispute]] = field(default_factory=dict)
     found: Mapping[str, Found] | None = None  # the found contradictions of the last plan
-    open_keys: set[str] = field(default_factory=set)
+    # A copy of the last plan's open keys, to compare with; None when that plan was told
+    # which keys' open state moved (the next one must be told too, or starts afresh).
+    open_keys: set[str] | None = field(default_factory=set)
     held: frozenset[Ref] = frozenset()
     threading: dict[str, _Dispute] = field(default_factory=dict)  # the disputes threaded
     by_rule: dict[int, dict[str, _Dispute]] = field(default_factory=dict)  # rule_example ones
@@ -83,31 +85,47 @@ class ThreadMemory:
     # not known, compare all), so that it compares only those.
     pending: set[str] | None = None
 
+    def _open_moved(self, open_keys: set[str], told: set[str] | None) -> set[str]:
+        """The keys whose open state moved since the last plan (or may have: ``told``)."""
+        if told is not None:
+            return told
+        assert self.open_keys is not None  # else ``update`` starts afresh
+        return open_keys ^ self.open_keys
+
     def dispute(self, found: Found) -> _Dispute:
         known = self.disputes.get(found.key)
         if known is None or known[0] is not found:
             known = self.disputes[found.key] = (found, _dispute(found))
         return known[1]
 
-    def update(self, found: Mapping[str, Found], open_keys: set[str], held: frozenset[Ref]):
+    def update(
+        self,
+        found: Mapping[str, Found],
+        open_keys: set[str],
+        held: frozenset[Ref],
+        open_moved: set[str] | None = None,
+    ):
         """Bring ``leaders`` and ``followers`` up to date (what ``_representatives`` gives
         for the open disputes), revisiting only the keys that changed since the last plan
         (everything when the held teachings changed, or on the first plan); ``found.changed``
-        says which when ``found`` is a ``Shown`` refreshed from the last plan's set."""
+        says which when ``found`` is a ``Shown`` refreshed from the last plan's set, and
+        ``open_moved`` (when given) holds every key whose open state may have moved since
+        the last plan: the ~110k open keys at M are then neither compared nor copied."""
         last = self.found
-        if last is None or held != self.held:
+        if last is None or held != self.held or (open_moved is None and self.open_keys is None):
             self.threading, self.by_rule, self.rule_leader = {}, {}, {}
             self.followers, self.leaders = {}, {}
             self.pending = None
             changed: set[str] = set(open_keys)
         elif getattr(found, "since", None) is last:  # a ``Shown`` refreshed from ``last``
             changed = set(found.changed)  # type: ignore[attr-defined]
-            changed |= open_keys ^ self.open_keys
+            changed |= self._open_moved(open_keys, open_moved)
         else:
             changed = {key for key, item in found.items() if last.get(key) is not item}
             changed |= last.keys() - found.keys()
-            changed |= open_keys ^ self.open_keys
-        self.found, self.open_keys, self.held = found, set(open_keys), held
+            changed |= self._open_moved(open_keys, open_moved)
+        self.found, self.held = found, held
+        self.open_keys = None if open_moved is not None else set(open_keys)
         rules: set[int] = set()
         pending = self.pending if self.pending is not None else set()
         for key in changed:
@@ -203,6 +221,7 @@ def threads_plan(
     threaded: dict[str, int],
     held: set[Ref] | frozenset[Ref] = frozenset(),
     memory: ThreadMemory | None = None,
+    open_moved: set[str] | None = None,
 ) -> ThreadPlan:
     """Group the open disputes among ``open_keys`` (the found contradictions that are open
     once the check is stored) into threads. ``threaded``: the thread of each open stored
@@ -210,9 +229,9 @@ def threads_plan(
     ones: reviewed, not discussed; once endorsed, their disputes join the queue). No database
     access: this runs before the write lock is taken (at M it groups ~100k disputes).
     ``memory``: what the last plan of this space in this process kept (a fresh one groups
-    from scratch, with the same result)."""
+    from scratch, with the same result). ``open_moved``: see ``ThreadMemory.update``."""
     memory = ThreadMemory() if memory is None else memory
-    memory.update(found, open_keys, frozenset(held))
+    memory.update(found, open_keys, frozenset(held), open_moved)
     leaders = memory.leaders
     previous = {key: thread for key, thread in threaded.items() if key in leaders}
     groups = memory.grouping.group(leaders, previous, memory.pending)

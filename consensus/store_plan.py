@@ -181,8 +181,9 @@ def plan_store(
                 opened.discard(key, last[key])
         gone = [key for key in changed if key not in found]
         may_close: Iterable[str] = {*gone, *appealed}
+        open_moved: set[str] | None = candidates  # no other key's open state moves
     else:
-        opened, candidates = _Open(), found.keys()
+        opened, candidates, open_moved = _Open(), found.keys(), None
         gone = [key for key in memory.digests if key not in found]
         may_close = stored.keys()
     plan = Plan(generation, stored, [], [], [], [], opened, set(), ThreadPlan([], {}), set())
@@ -196,6 +197,7 @@ def plan_store(
         threaded={k: t for k, t in threaded.items() if k not in plan.reopened_keys},
         held=proposed,
         memory=memory.threads,
+        open_moved=open_moved,
     )
     teaching_columns_fill(space=space, rows=plan.created)
     for key in gone:

@@ -74,3 +74,26 @@ def test_kept_leaders_equal_leaders_from_scratch(states) -> None:
         assert kept.leaders == {key: found[key] for key in wanted}
         fresh = threads_plan(found=found, open_keys=open_keys, threaded={}, held=held)
         assert plan.groups == fresh.groups
+
+
+@given(_states(), st.randoms())
+@settings(max_examples=200, deadline=None)
+def test_leaders_told_which_keys_opened_or_closed_equal_leaders_from_scratch(states, rng) -> None:
+    """As the store's plan does: one set of open keys changed in place from plan to plan,
+    and the keys whose open state may have moved named (with some that did not)."""
+    kept, open_keys = ThreadMemory(), set()
+    for found, wanted_open, held in states:
+        moved = (open_keys ^ wanted_open) | set(rng.sample(sorted(found), min(2, len(found))))
+        open_keys.intersection_update(wanted_open)
+        open_keys.update(wanted_open)
+        plan = threads_plan(
+            found=found,
+            open_keys=open_keys,
+            threaded={},
+            held=held,
+            memory=kept,
+            open_moved=moved,
+        )
+        fresh = threads_plan(found=found, open_keys=set(open_keys), threaded={}, held=held)
+        assert plan.followers == fresh.followers
+        assert plan.groups == fresh.groups
