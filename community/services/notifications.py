@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -124,8 +124,26 @@ def deliver(*, space: Space, events: Sequence[Event]) -> int:
             notices.fold(row, event)
             changed.append(row)
             fresh_events += 1
-        Notification.objects.bulk_update(list({id(r): r for r in changed}.values()), FOLDED_FIELDS)
+        _folded_save(list({id(r): r for r in changed}.values()))
     return fresh_events
+
+
+def _folded_save(rows: list[Notification]) -> None:
+    """``bulk_update(rows, FOLDED_FIELDS)`` as one prepared ``UPDATE … WHERE id = %s`` run
+    with ``executemany``: ``bulk_update`` builds a ``CASE`` per row and field, ~0.1 s of
+    each consensus check that opens disputes at M (its authors' items are folded here)."""
+    if not rows:
+        return
+    quote, meta = connection.ops.quote_name, Notification._meta
+    fields = [meta.get_field(name) for name in FOLDED_FIELDS]
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
+    params = [
+        [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields] + [row.pk]
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def _capped(space: Space, events: Sequence[Event]) -> list[Event]:
