@@ -85,6 +85,8 @@ class ThreadGrouping:
         self._keys_at: dict[Ref, set[str]] = {}  # teaching -> the keys holding it
         self._previous: dict[str, int] = {}
         self._component_of: dict[str, _Component] = {}  # by key
+        # Every component, by ``id``: ~90k keys at M, but far fewer components to order.
+        self._components: dict[int, _Component] = {}
         self._component_at: dict[Ref, _Component] = {}  # by teaching
 
     def group(
@@ -188,6 +190,7 @@ class ThreadGrouping:
         region.difference_update(removed)
         region.update(added)
         for component in stale.values():
+            del self._components[id(component)]
             for key in component.keys:
                 for ref in (old_by_key.get(key) or self._by_key[key]).teachings:
                     if self._component_at.get(ref) is component:
@@ -196,6 +199,7 @@ class ThreadGrouping:
         for keys in components(found):
             first = min(self._by_key[keys[0]].teachings)
             component = _Component(keys, first, [], {})
+            self._components[id(component)] = component
             for key in keys:
                 self._component_of[key] = component
                 for ref in self._by_key[key].teachings:
@@ -302,9 +306,7 @@ class ThreadGrouping:
     # --- threads -------------------------------------------------------------------------
 
     def _threads(self) -> list[ThreadGroup]:
-        ordered = sorted(
-            {id(c): c for c in self._component_of.values()}.values(), key=lambda c: c.first
-        )
+        ordered = sorted(self._components.values(), key=lambda c: c.first)
         groups = [group for component in ordered for group in component.groups]
         ids = self._ids(ordered, len(groups))
         result: list[ThreadGroup] = []
