@@ -181,7 +181,7 @@ def contradictions_if_saved(
 ) -> list[dict[str, Any]]:
     """The contradictions a rule with this region and label would take part in, as a check
     would store them (a few of its disagreeing examples per label), most severe first."""
-    _, current = current_index(space.pk)
+    _, current = current_index(space.pk, found=False)
     item = RuleItem(id=PREVIEW_ID, label=label, author="", region=region, text=condition)
     # Another thread's preview uses the same id on the same index.
     with index_lock(space.pk):

@@ -251,6 +251,38 @@ def test_preview_says_what_a_rule_would_do(api, space, teacher, expert):
     assert bad.status_code == 400 and bad.json()["errors"][0]["suggestion"] == "toss_height_cm"
 
 
+def test_a_first_preview_builds_the_index_alone_and_the_next_check_stores_everything(
+    api, space, teacher, expert
+):
+    """A preview in a process without the space's index builds the index but not its
+    contradictions (at M: ~6.5 of ~10 s); the check after it works them out and stores
+    what a recompute stores."""
+    from consensus import loading
+    from teaching.services.examples import example_create
+
+    rule_create(space=space, user=expert, condition="toss_height_cm < 80", label="no cue")
+    example_create(space=space, user=expert, features=row(toss_height_cm=70), label="no cue")
+    loading.forget(space.pk)
+    response = api(teacher).post(
+        f"{S}/rules/preview",
+        {"condition": "toss_height_cm > 60", "label": "toss in front"},
+        format="json",
+    )
+    kinds = {c["kind"] for c in response.json()["contradictions"]}
+    assert kinds == {"rule_overlap", "rule_example"}
+    assert loading._indexes.peek(space.pk).found is None
+    rule_create(space=space, user=teacher, condition="toss_height_cm > 60", label="toss in front")
+    consensus_check(space_id=space.pk)
+    assert loading._indexes.peek(space.pk).found
+    checked = sorted(Contradiction.objects.values_list(*_STORED))
+    consensus_recompute(space=space)
+    assert checked == sorted(Contradiction.objects.values_list(*_STORED))
+    assert {kind for kind, *_ in Contradiction.objects.values_list("kind")} == {
+        "rule_overlap",
+        "rule_example",
+    }
+
+
 def test_a_preview_after_a_write_counts_the_new_example(api, space, teacher, expert):
     """The examples are read once per revision of the space: a write makes the next preview
     read them again."""
