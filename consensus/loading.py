@@ -172,8 +172,7 @@ def _built(read: _Read, *, found: bool = True) -> SpaceIndex:
     """A fresh index of every live teaching, with every contradiction among them (when
     ``found``). No database access: the caller holds no transaction while this runs."""
     index = ConsensusIndex(read.space.schema, recent_points=read.recent)
-    for item in read.items:
-        index.replace(item)
+    index.build(read.items)
     return SpaceIndex(
         index,
         read.fingerprint,

@@ -107,6 +107,21 @@ class ConsensusIndex(RuleFactsMixin):
             self._concepts_by_hull.setdefault(signature, set()).add(item.id)
         return frozenset(affected | {item.ref})
 
+    def build(self, items: Iterable[Item]) -> None:
+        """Add the teachings of a fresh index: ``replace`` each, without working out what an
+        example affects (nothing is checked yet, and no rule knows its facts: they are
+        found for every rule at once when first asked). At M that bookkeeping was ~2 of a
+        build's ~2.6 s: each example's holders looked up, every rule visited, every
+        example's spread measured again."""
+        # Adding teachings never works facts out, so this holds for the whole loop.
+        unknown = all(rule.facts is None for rule in self.rules.values())
+        for item in items:
+            if unknown and isinstance(item, ExampleItem) and item.id not in self.examples.items:
+                self.examples.add(item, self.label_code(item.label))
+            else:
+                self.replace(item)
+        self.examples.spreads_changed()  # measured once, for all of them
+
     def remove(self, ref: Ref) -> frozenset[Ref]:
         """Forget a teaching (absent ones are ignored); the refs to re-check."""
         affected: set[Ref] = set()

@@ -97,3 +97,39 @@ def test_disagreeing_examples_grouped_with_arrays_equal_a_plain_grouping(seed: i
                 groups.setdefault(group, []).append(example_id)
             expected = [(*group, ids[:first], len(ids)) for group, ids in groups.items()]
             assert index.examples_against_groups(rule_id, first) == expected
+
+
+# "y" has no bounds: "the same case" is measured against the examples' own spread.
+OPEN_SCHEMA = Schema.from_dicts(
+    [{"name": "x", "kind": "number", "min": 0, "max": 100}, {"name": "y", "kind": "number"}],
+    [{"name": label} for label in LABELS],
+)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("schema", [SCHEMA, OPEN_SCHEMA])
+def test_an_index_built_at_once_equals_one_built_teaching_by_teaching(
+    seed: int, schema: Schema
+) -> None:
+    """``build`` skips what each example affects; the contradictions found, and those kept
+    current after edits, are the same."""
+    rng = random.Random(seed)
+    items = [_rule(rng, rule_id) for rule_id in range(1, 13)]
+    items += [_example(rng, example_id) for example_id in range(1, 61)]
+    items.insert(15, _example(rng, 2))  # the same example twice: the later one stands
+    near = [(i, e) for i, e in enumerate(items) if isinstance(e, ExampleItem)][:10]
+    for i, e in near:  # pairs of examples at nearly the same point, other labels
+        point = {"x": e.point["x"], "y": round(e.point["y"] + rng.uniform(-2, 2), 1)}
+        items.append(ExampleItem(100 + i, rng.choice(LABELS), "ben", point))
+    one_by_one, at_once = ConsensusIndex(schema), ConsensusIndex(schema)
+    for item in items:
+        one_by_one.replace(item)
+    at_once.build(items)
+    assert shown_all(at_once) == shown_all(one_by_one)
+    assert at_once.detect_all() == one_by_one.detect_all()
+    current = shown_all(at_once)
+    for _ in range(10):
+        item = _example(rng, rng.choice([*range(1, 70), *range(100, 112)]))
+        one_by_one.replace(item)
+        current = shown_refreshed(current, at_once, at_once.replace(item))
+        assert current == shown_all(one_by_one)
