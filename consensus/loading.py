@@ -70,8 +70,9 @@ _indexes: LRU[int, SpaceIndex] = LRU(
     lambda: settings.CONSENSUS_INDEXES_KEPT, on_evict=lambda *_: _dropped()
 )
 # Web threads share a process's indexes. Each space's index is read or changed under that
-# space's own lock (``index_lock``): building one at M takes ~10 s of CPU, which must not hold
-# up another space's preview.
+# space's own lock (``index_lock``): building one at M takes seconds of CPU (~1.4 s for a
+# preview, ~8 s with every contradiction for a check), which must not hold up another
+# space's preview.
 index_lock = KeyedLocks()
 
 
