@@ -16,9 +16,9 @@ every concept is a feature of its own, blended into the counts.
   with 20 examples as with 20,000 (no learning rate or leaf size to tune per scale), and
   its out-of-bag probabilities are held-out predictions for every example at no extra fit,
   so the blend is chosen on honest predictions without refitting per fold. Where examples
-  are 1,000-4,000 a boosting member fitted on the same columns takes a share of the
-  forest's answer chosen out of fold (forest_boost.py: there boosting learns interactions
-  of rules the forest misses; below, it is the weaker learner; above, too slow for a refine).
+  are 150-4,000 a boosting member fitted on the same columns takes a share of the forest's
+  answer chosen out of fold (forest_boost.py: boosting learns interactions of rules the
+  forest misses; below, the choice is unreliable; above, too slow for a refine).
 - ``support(x)``: the forest gives way to the rules where a rule fires that it has seen on
   fewer than ``SEEN`` training examples — it cannot have learned anything about such a rule,
   so there the teaching speaks (principle 1: a rule where no example is). Measured on rule

@@ -1,4 +1,4 @@
-"""A boosting member beside the forest, on the same columns, where examples are 1,000-4,000.
+"""A boosting member beside the forest, on the same columns, where examples are 150-4,000.
 
     p_forest(x) = (1 − b) · p_random_forest(x) + b · p_boosting(x)
 
@@ -7,8 +7,7 @@ values, rules and concepts stops 1-2 points below gradient boosting on the same 
 2: MOLA's forest alone 0.924, its blend 0.917, the boosting baseline 0.936; no choice of the
 blend's settings reached it — the best of all 240 on the test cases 0.9225). Boosting with
 the authors' discounts as example weights, on MOLA's own forest columns, scored 0.94-0.957
-there. Below ~1,000 examples boosting is the weaker learner on these worlds (the baseline
-is 5-15 points below the forest at 50-500), so it is not fitted.
+there. Where it does not help, its share is chosen 0.
 
 How: ``BOOST_FOLDS`` models, each fitted on the other folds (cross-fitting): each training
 row's held-out probability is its fold's model's, so the share ``b`` is chosen on honest
@@ -16,10 +15,14 @@ probabilities beside the forest's out-of-bag ones (least log loss, rows weighted
 authors' discounts, as the blend is chosen), and the member answers with the mean of the
 fold models — no extra fit on all rows. ``b`` = 0 keeps no member.
 
-Cost: three fits on two thirds of the rows, each ~0.15-0.4 s of CPU at 2,000 examples
-(``BOOST_SETTING``, the cheapest setting of the boosting baseline's grid). Beyond
-``BOOST_ROWS[1]`` examples (the M and L spaces, whose refine must be served within two
-seconds) none is fitted; nor in a quick retrain's refit (at most 1,000 examples).
+Where: from ``blending.FLOOR_ENOUGH`` (150) training examples, below which a choice made on
+held-out rows is known to be unreliable (blending.forest_floor; broad at 50, seed 2, with a
+member its share was chosen ¼ and the model fell 0.680 -> 0.633), to ``BOOST_ROWS[1]``:
+beyond (the M and L spaces, whose refine must be served within two seconds) none is fitted.
+Nor in a quick retrain's refit (forest_fitting.refit_trees): the refine brings it back.
+
+Cost: three fits on two thirds of the rows (``BOOST_SETTING``), 0.65-0.8 s of CPU in all at
+2,000 examples, ~0.3 s at 500.
 
 Explaining: a rule's column switched off is read again by the member too (deciding.py), on
 the rows where some of its trees split on that column (``uses``).
@@ -31,10 +34,11 @@ from collections.abc import Callable
 
 import numpy as np
 
+from mola.engine.learning.blending import FLOOR_ENOUGH
 from mola.engine.learning.forest import ExampleTrees, go_on
 from mola.engine.learning.scoring import log_loss
 
-BOOST_ROWS = (1_000, 4_000)  # fitted on more than the first, at most the second
+BOOST_ROWS = (FLOOR_ENOUGH, 4_000)  # training examples: fitted from the first to the second
 BOOST_FOLDS = 3
 BOOST_SETTING = {
     "learning_rate": 0.1,
@@ -160,7 +164,7 @@ class Booster:
 
 def wanted(n_rows: int) -> bool:
     """Whether a full fit on ``n_rows`` examples fits a boosting member."""
-    return BOOST_ROWS[0] < n_rows <= BOOST_ROWS[1]
+    return BOOST_ROWS[0] <= n_rows <= BOOST_ROWS[1]
 
 
 def add_member(

@@ -3,7 +3,7 @@
 Owns: the rows a forest is fitted on (``TreeRows``) and their encoding, matched in blocks;
 a full fit (``fit_trees``: a sample beyond ``MAX_TREE_ROWS``, the plain forest, the authors'
 trust judged from it and, when some author is discounted, the discounted forest — or the
-discounted one at once while the trust is settled, forest_trust.py; at 1,000-4,000
+discounted one at once while the trust is settled, forest_trust.py; at 150-4,000
 examples its boosting member, forest_boost.py); a quick retrain's
 refit with the kept setting and discounts (``refit_trees``) and when it is worth it
 (``quick_refit``). The trees themselves: forest.py.
@@ -122,7 +122,7 @@ def fit_trees(
         )
         trees.author_trust = discounted
     trees.trust_counts = trust_counts
-    # Where examples are 1,000-4,000, a boosting member weighted as the forest was.
+    # Where examples are 150-4,000, a boosting member weighted as the forest was.
     oob = forest_boost.add_member(trees, x_fit, y_fit, discount, oob, seed, cancelled)
     held_out = np.zeros((len(selected), n_labels))
     inside = np.isin(selected, pool)
