@@ -87,10 +87,12 @@ def test_the_migration_moves_artifacts_out_and_back(owner):
 def test_a_publish_checkpoints_sqlites_log_after_its_announce(api, space, teacher, monkeypatch):
     """SQLite copies its log back in the commit that crosses ``wal_autocheckpoint``: with a
     ~5 MB artefact, every publish's commit (before its announce). The threshold is raised
-    and the worker checkpoints once it has announced (mola.db.checkpoint)."""
+    and the worker checkpoints once it has announced and released its claim
+    (mola.db.checkpoint): until the release, GET /model says "training"."""
     if connection.vendor != "sqlite":
         pytest.skip("SQLite's write-ahead log")
     from teaching.services import serving
+    from teaching.services.training import queue
 
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA wal_autocheckpoint")
@@ -107,9 +109,11 @@ def test_a_publish_checkpoints_sqlites_log_after_its_announce(api, space, teache
             events.append("checkpoint")
         return execute(sql, params, many, context)
 
+    release = queue.claim_release
+    monkeypatch.setattr(queue, "claim_release", lambda *a: (events.append("release"), release(*a)))
     with connection.execute_wrapper(noted):
-        train_space(space_id=space.pk)
-    assert events == ["announce", "checkpoint"]
+        assert queue.retrain_run(space_id=space.pk) == 1
+    assert events == ["announce", "release", "checkpoint"]
 
 
 @pytest.mark.postgres

@@ -18,6 +18,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from mola import relay
+from mola.db import checkpoint
 from teaching.models import Space, TrainingState, WorkKind
 from teaching.services.outbox import work_done, work_record
 from teaching.services.training.claims import (
@@ -124,6 +125,9 @@ def retrain_run(*, space_id: int, claim: str | None = None, revision: int | None
             claim_release(space_id, mine)
         except OperationalError as error:
             raise RetrainInterrupted(mine.isoformat()) from error
+        # After the announce, the refine's send and the claim's release: mola.db says why.
+        # Not before the release: the claim says "training" (GET /model) until then.
+        checkpoint()
     from teaching.tasks import retrain_space
 
     relay.send(retrain_space, (space_id,))  # still behind after MAX_ROUNDS: another task

@@ -15,7 +15,6 @@ from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 
-from mola.db import checkpoint
 from teaching.models import ModelArtifact, ModelStatus, ModelVersion, TrainingState, WorkKind
 from teaching.services.outbox import work_done
 from teaching.services.snapshots import fit_cache, snapshot_read
@@ -70,7 +69,6 @@ def train_space(*, space_id: int, claim: datetime | None = None) -> ModelVersion
     published = publish(version, model, artifact, snapshot, stages, claim=claim)
     if published is not None and refinable(model.metrics_):
         refine_schedule(space_id=space_id)
-    checkpoint()  # after the announce and the refine's send: mola.db says why
     return published
 
 
