@@ -254,3 +254,28 @@ def test_a_component_updated_in_place_is_split_when_the_change_splits_it(
     assert grouping.group(list(found.values())) == group_into_threads(
         list(found.values()), max_size=2
     )
+
+
+@given(edit_sequences(), st.integers(2, 6), st.sampled_from([0, 64]))
+@settings(max_examples=200, deadline=None)
+def test_each_component_knows_the_old_threads_of_its_keys(
+    states: list[tuple[list[Contradiction], dict[str, int]]], max_size: int, in_place_from: int
+) -> None:
+    """A call compares only the keys whose old thread moved with what each component kept
+    (not whole components): what it kept must stay what a fresh look at ``previous`` gives,
+    and the components must stay those found from scratch."""
+    grouping = ThreadGrouping(max_size)
+    grouping.in_place_from = in_place_from
+    for found, previous in states:
+        assert grouping.group(found, previous) == group_into_threads(
+            found, previous, max_size=max_size
+        )
+        kept = list(grouping._components.values())
+        for component in kept:
+            assert component.old == {k: previous[k] for k in component.keys if k in previous}
+        fresh = ThreadGrouping(max_size)
+        fresh.group(found, previous)
+        assert sorted(c.keys for c in kept) == sorted(c.keys for c in fresh._components.values())
+        assert sorted(c.groups for c in kept) == sorted(
+            c.groups for c in fresh._components.values()
+        )
