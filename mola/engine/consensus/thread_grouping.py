@@ -57,6 +57,19 @@ class _Links:
             self.parent[root_a] = root_b
 
 
+def _same_in_thread(before: Contradiction | None, after: Contradiction) -> bool:
+    """Whether a thread holding ``after`` reads as it did with ``before`` (a thread takes
+    only its keys' teachings, summaries and severities): an example edit at M renews ~2-3k
+    threads' leaders for their evidence alone, and building those threads again cost
+    ~0.05 s per check."""
+    return (
+        before is not None
+        and before.severity == after.severity
+        and before.summary == after.summary
+        and before.teachings == after.teachings
+    )
+
+
 @dataclass(eq=False)
 class _Component:
     """One connected component: its sorted keys, smallest teaching, groups, and the threads
@@ -123,6 +136,8 @@ class ThreadGrouping:
         self._regroup_around(added, removed, old_by_key)
         self._regroup_moved(moved)
         for key in renewed:
+            if _same_in_thread(old_by_key.get(key), by_key[key]):
+                continue
             component = self._component_of[key]
             if component.threads:
                 component.threads[component.group_of[key]] = None
