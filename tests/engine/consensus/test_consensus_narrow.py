@@ -133,3 +133,28 @@ def test_an_index_built_at_once_equals_one_built_teaching_by_teaching(
         one_by_one.replace(item)
         current = shown_refreshed(current, at_once, at_once.replace(item))
         assert current == shown_all(one_by_one)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_refresh_changes_exactly_the_keys_whose_contradiction_moved(seed: int) -> None:
+    """The store and the threads take a key whose object is the one they saw as unchanged:
+    a contradiction built again equal to the shown one must come back as that object, and
+    ``changed`` must name exactly the keys that came, went or differ."""
+    rng = random.Random(seed)
+    index = ConsensusIndex(SCHEMA)
+    for rule_id in range(1, 16):
+        index.replace(_rule(rng, rule_id))
+    for example_id in range(1, 81):
+        index.replace(_example(rng, example_id))
+    current = shown_all(index)
+    kept_equal = 0
+    for _ in range(30):
+        affected = index.replace(_example(rng, rng.randint(1, 90)))
+        before = dict(current)
+        current = shown_refreshed(current, index, affected)
+        differing = {k for k in before.keys() | current.keys() if before.get(k) != current.get(k)}
+        assert set(current.changed) == differing
+        for key in current.keys() & before.keys():
+            assert (current[key] is before[key]) == (current[key] == before[key])
+        kept_equal += sum(1 for key in current if before.get(key) is current[key])
+    assert kept_equal
