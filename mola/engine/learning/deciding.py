@@ -27,7 +27,7 @@ import numpy as np
 
 from mola.engine.learning.arrays import row_slices
 from mola.engine.learning.forest import SEEN
-from mola.engine.learning.forest_boost import Booster
+from mola.engine.learning.forest_boost import SMALL_WALK, Booster
 from mola.engine.learning.forest_walk import FlatForest, is_read
 from mola.engine.learning.scoring import tempered
 
@@ -55,6 +55,12 @@ class ForestInput(NamedTuple):
     own: np.ndarray  # (rows, labels) the random forest's alone
     boosted: np.ndarray | None  # (rows, labels) the boosting member's (None: no member)
     booster: Booster | None  # forest_boost.py
+    # The member's trees (forest_boost_walk.py): where they send each row (rows, trees),
+    # its raw predictions (rows, BoostWalk.n_raw), which columns they test on each row's
+    # paths (packed bits, as FlatForest.columns_read). None without a member.
+    boost_leaves: np.ndarray | None = None
+    boost_raw: np.ndarray | None = None
+    boost_read: np.ndarray | None = None
 
 
 def deciding_rules(
@@ -115,9 +121,20 @@ def forest_input(
     booster = trees.booster
     if booster is None:
         return ForestInput(walker, classes, x, leaves, own, own, None, None)
-    boosted = booster.probabilities(x)
+    member = booster.walker()
+    if len(x) <= SMALL_WALK:  # as Booster.probabilities reads few rows
+        raw = np.hstack(booster._raw(x))
+        member_leaves = member.leaves(x)
+    else:
+        values = member.tree_values(x)
+        raw = member.raw(values)
+        member_leaves = member.leaves_of(x, values)
+    boosted = booster.from_raw(raw)
     answers = booster.mixed(own, boosted)
-    return ForestInput(walker, classes, x, leaves, answers, own, boosted, booster)
+    read = member.columns_read(member_leaves)
+    return ForestInput(
+        walker, classes, x, leaves, answers, own, boosted, booster, member_leaves, raw, read
+    )
 
 
 def _pair_drops(
@@ -182,14 +199,18 @@ def _pair_answers(
     booster = forest.booster
     if booster is None:
         return answers, moved
-    # The boosting member reads the row again wherever one of its trees splits on the column.
+    # The boosting member's answer moves only where one of its trees tests the column on
+    # the row's path: those trees alone are walked again (BoostWalk.switched_raw).
     boosted = forest.boosted[rows]
     again = switched[booster.uses[columns[switched]]]
+    again = again[is_read(forest.boost_read, rows[again], columns[again])]
     if len(again):
-        x = forest.x[rows[again]]
-        x[np.arange(len(again)), columns[again]] = 0
-        boosted[again] = booster.probabilities(x)
-        moved[again] = True
+        changed, raw = booster.walker().switched_raw(
+            forest.x, forest.boost_leaves, forest.boost_raw, rows[again], columns[again]
+        )
+        at = again[changed]
+        boosted[at] = booster.from_raw(raw)
+        moved[at] = True
     return booster.mixed(answers, boosted), moved
 
 
@@ -245,10 +266,20 @@ def _boosted_variants(
     switched column (``at``/``column``: the switched cells that have a column)."""
     booster = forest.booster
     boosted = forest.boosted[rows]
-    again = np.unique(at[booster.uses[column]])
+    used = booster.uses[column]
+    at, column = at[used], column[used]
+    again = np.unique(at)
     if len(again):
         x = trees.with_rules(forest.x[rows[again]], fired[:, again], was[:, again])
-        boosted[again] = booster.probabilities(x)
+        taken = rows[again]
+        raw = booster.walker().changed_raw(
+            x,
+            forest.boost_leaves[taken],
+            forest.boost_raw[taken],
+            np.searchsorted(again, at),
+            column,
+        )
+        boosted[again] = booster.from_raw(raw)
     return booster.mixed(own, boosted)
 
 

@@ -87,3 +87,60 @@ def test_the_flat_walk_answers_as_scikit_learn_does(monkeypatch):
     monkeypatch.setattr(forest_boost, "SMALL_WALK", 0)
     np.testing.assert_allclose(walked, booster.probabilities(rows), rtol=1e-9, atol=1e-12)
     assert pickle.loads(pickle.dumps(booster))._flat is None
+
+
+def _scikit_learn(booster: forest_boost.Booster, x: np.ndarray) -> np.ndarray:
+    """The fold models' mean probabilities through scikit-learn's own predict_proba."""
+    out = np.zeros((len(x), booster.n_labels))
+    with forest_boost._limited(1):
+        for model in booster.models:
+            out[:, model.classes_] += model.predict_proba(x)
+    return out / len(booster.models)
+
+
+def test_big_batches_and_switched_columns_answer_as_scikit_learn_does():
+    """Many rows through the member's own per-tree predictors (BoostWalk), bit for bit as
+    scikit-learn; and for every (row, column) pair with that column switched to 0, only
+    the trees that test it on the row's path walked again: scikit-learn's probabilities
+    with the column set to 0, within rounding (exactly where nothing moved). Several
+    columns at once likewise (the deciding rules' variants)."""
+    rng = np.random.default_rng(5)
+    n = 900
+    rules = rng.random((n, 3)) < 0.4  # 0/1 columns, as a rule's
+    x = np.column_stack([rng.random(n), rng.random(n), rules]).astype(np.float32)
+    x[::9, 0] = np.nan
+    y = ((x[:, 0] > 0.5) ^ rules[:, 0]).astype(np.int64) + (rules[:, 1] & (x[:, 1] > 0.3))
+    booster, _ = forest_boost.cross_fitted(x, y, None, np.full((n, 3), 1 / 3), 0, 3, lambda: None)
+    assert booster is not None
+    rows = x[:300]  # more than SMALL_WALK: the per-tree predictors
+    own = booster.probabilities(rows)
+    np.testing.assert_array_equal(own, _scikit_learn(booster, rows))
+    walker = booster.walker()
+    values = walker.tree_values(rows)
+    leaves = walker.leaves_of(rows, values)
+    everywhere = np.repeat(np.arange(len(rows)), len(walker.roots))
+    walked = walker._walk(rows, everywhere, np.tile(walker.roots, len(rows)))
+    np.testing.assert_array_equal(leaves, walked.reshape(len(rows), -1))
+    raw = walker.raw(values)
+    columns = np.flatnonzero(booster.uses)
+    assert len(columns) == 5
+    at = np.repeat(np.arange(len(rows)), len(columns))
+    off = np.tile(columns, len(rows))
+    changed, switched = walker.switched_raw(rows, leaves, raw, at, off)
+    got = own[at]
+    got[changed] = booster.from_raw(switched)
+    switched_x = rows[at]
+    switched_x[np.arange(len(at)), off] = 0
+    expected = _scikit_learn(booster, switched_x)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(got[~changed], expected[~changed])
+    assert changed.any() and not changed.all()
+    assert (np.abs(got[changed] - own[at[changed]]).max(axis=1) > 1e-6).any()
+    # The three 0/1 columns switched off together, as a row's deciding rules are.
+    together = rows.copy()
+    together[:, 2:] = 0
+    cells = np.repeat(np.arange(len(rows)), 3)
+    raw_together = walker.changed_raw(together, leaves, raw, cells, np.tile([2, 3, 4], len(rows)))
+    np.testing.assert_allclose(
+        booster.from_raw(raw_together), _scikit_learn(booster, together), rtol=0, atol=1e-12
+    )

@@ -80,12 +80,16 @@ def test_deciding_rules_are_those_whose_deletion_through_the_whole_model_lowers_
     assert sum(map(len, got)) > 100  # rules do decide here
 
 
-def test_deciding_rules_read_the_boosting_member_again_where_it_splits_on_the_rule(monkeypatch):
+@pytest.mark.parametrize("rows", [None, 50])
+def test_deciding_rules_read_the_boosting_member_again_where_it_splits_on_the_rule(
+    monkeypatch, rows
+):
     """With a boosting member beside the forest (forest_boost.py; forced here at 600
     examples, half the forest's answer), a switched rule moves its answer too: the deciding
-    rules must still be what switching each rule off through the whole model says."""
+    rules must still be what switching each rule off through the whole model says — in
+    blocks of 50 rows too (the member's trees walked in numpy, not read by value)."""
     from bench.synthetic import synthetic_snapshot
-    from mola.engine.learning import fit, forest_boost
+    from mola.engine.learning import fit, forest_boost, model
     from mola.engine.table import table_from_rows
 
     monkeypatch.setattr(forest_boost, "BOOST_ROWS", (0, 10_000))
@@ -96,6 +100,8 @@ def test_deciding_rules_read_the_boosting_member_again_where_it_splits_on_the_ru
     assert booster is not None and booster.share == 0.5 and booster.uses.any()
     table = table_from_rows(snapshot.schema, world.sample_rows(400, np.random.default_rng(2)))
     expected = _deciding_by_deletion(taught, table)
+    if rows is not None:
+        monkeypatch.setattr(model, "ROWS_PER_PART", rows)
     got = [{r["id"] for r in e.rules if r["decides"]} for e in taught.explain(table)]
     assert got == expected
     assert sum(map(len, got)) > 100
