@@ -24,8 +24,9 @@ Nor in a quick retrain's refit (forest_fitting.refit_trees): the refine brings i
 Cost: three fits on two thirds of the rows (``BOOST_SETTING``), 0.65-0.8 s of CPU in all at
 2,000 examples, ~0.3 s at 500.
 
-Explaining: a rule's column switched off is read again by the member too (deciding.py), on
-the rows where some of its trees split on that column (``uses``).
+Explaining: a rule's column switched off is read again by the member too (deciding.py):
+only its trees that test that column on the row's path are walked again
+(forest_boost_walk.py), as forest_walk.py does for the random forest.
 """
 
 from __future__ import annotations
