@@ -124,8 +124,8 @@ def forest_input(
         return ForestInput(walker, classes, x, leaves, own, own, None, None)
     member = booster.walker()
     if len(x) <= SMALL_WALK:  # as Booster.probabilities reads few rows
-        raw = np.hstack(booster._raw(x))
         member_leaves = member.leaves(x)
+        raw = np.hstack(booster.raw_at(member_leaves))  # as Booster._raw from its leaves
     else:
         values = member.tree_values(x)
         raw = member.raw(values)

@@ -126,7 +126,7 @@ class Booster:
         them: its baseline plus the leaf values of its trees, numbers compared in float64
         (``num_threshold``), a missing value sent where the node says."""
         flat = self._flat if getattr(self, "_flat", None) is not None else self._flatten()
-        feature, threshold, missing_left, left, right, leaf, value, roots, sums = flat
+        feature, threshold, missing_left, left, right, leaf, _, roots, _ = flat
         x = np.asarray(x, dtype=np.float64)
         node = np.repeat(roots[None, :], len(x), axis=0)
         rows = np.arange(len(x))[:, None]
@@ -136,6 +136,13 @@ class Booster:
             go_left = np.where(np.isnan(seen), missing_left[node], seen <= threshold[node])
             node = np.where(active, np.where(go_left, left[node], right[node]), node)
             active = ~leaf[node]
+        return self.raw_at(node)
+
+    def raw_at(self, node: np.ndarray) -> list[np.ndarray]:
+        """``_raw`` from the leaves (rows, trees) its walk ends in, numbered as its flat
+        arrays (and BoostWalk's) number them."""
+        flat = self._flat if getattr(self, "_flat", None) is not None else self._flatten()
+        value, sums = flat[6], flat[8]
         raw, start = value[node] @ sums, 0
         out = []
         for model in self.models:

@@ -69,6 +69,21 @@ class BoostWalk(FlatForest):
             distinct = len(values) < 2 or bool((np.diff(values) > 0).all())
             self._by_value.append((values, leaves[order]) if distinct else None)
 
+    def leaves(self, x: np.ndarray) -> np.ndarray:
+        """(rows, trees) the leaf each tree sends each row of a small batch to: one numpy
+        walk of every tree at once (a Python walk of ~1,200 trees costs more than its ~60
+        numpy calls, even for one row)."""
+        x = np.asarray(x, dtype=np.float32)
+        rows = np.repeat(np.arange(len(x)), len(self.roots))
+        return self._walk(x, rows, np.tile(self.roots, len(x))).reshape(len(x), -1)
+
+    def columns_read(self, leaves: np.ndarray) -> np.ndarray:
+        """``FlatForest.columns_read``; for a few rows in one gather (its loop over ~1,200
+        trees cost ~2 ms for one row)."""
+        if leaves.size * self._tested_on_path().shape[1] <= CELLS_PER_PART:
+            return np.bitwise_or.reduce(self._tested_on_path()[leaves], axis=1)
+        return super().columns_read(leaves)
+
     def tree_values(self, x: np.ndarray) -> np.ndarray:
         """(rows, trees) each tree's value per row, by scikit-learn's compiled predictor on
         the float64 input its ``predict_proba`` would make, one thread."""
