@@ -54,7 +54,6 @@ class BoostWalk(FlatForest):
         self.column = np.array(column, dtype=np.int64)
         self.n_raw = start
         self._tested: np.ndarray | None = None
-        self._lists: tuple | None = None
         self._trees_on: list[np.ndarray] | None = None  # per column the trees splitting on it
         self._bitsets = [model._bin_mapper.make_known_categories_bitsets() for model in models]
         self._model_of = np.repeat(
