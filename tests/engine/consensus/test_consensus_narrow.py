@@ -50,14 +50,20 @@ def _pairs(found: dict) -> dict:
     return {key: c for key, c in found.items() if c.kind in (RULE_OVERLAP, RULE_EXCEPTION)}
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_example_edits_refresh_exactly_what_a_recompute_finds(seed: int) -> None:
-    rng = random.Random(seed)
+def _seeded(rng: random.Random) -> ConsensusIndex:
+    """An index of 15 random rules and 80 random examples."""
     index = ConsensusIndex(SCHEMA)
     for rule_id in range(1, 16):
         index.replace(_rule(rng, rule_id))
     for example_id in range(1, 81):
         index.replace(_example(rng, example_id))
+    return index
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_example_edits_refresh_exactly_what_a_recompute_finds(seed: int) -> None:
+    rng = random.Random(seed)
+    index = _seeded(rng)
     current = shown_all(index)
     ranks_moved = kept_pairs = 0
     for _ in range(40):
@@ -141,11 +147,7 @@ def test_a_refresh_changes_exactly_the_keys_whose_contradiction_moved(seed: int)
     a contradiction built again equal to the shown one must come back as that object, and
     ``changed`` must name exactly the keys that came, went or differ."""
     rng = random.Random(seed)
-    index = ConsensusIndex(SCHEMA)
-    for rule_id in range(1, 16):
-        index.replace(_rule(rng, rule_id))
-    for example_id in range(1, 81):
-        index.replace(_example(rng, example_id))
+    index = _seeded(rng)
     current = shown_all(index)
     kept_equal = 0
     for _ in range(30):
