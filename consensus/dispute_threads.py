@@ -178,10 +178,15 @@ class DisputeGroup:
     severity of its most severe dispute. Teachings and keys are worked out when read: a
     check at M hands up ~12k groups, of which the community opens threads for at most 30."""
 
-    __slots__ = ("_followers", "_group")
+    __slots__ = ("_followers", "_group", "_threaded")
 
-    def __init__(self, group: ThreadGroup, followers: dict[str, list[_Dispute]]) -> None:
-        self._group, self._followers = group, followers
+    def __init__(
+        self,
+        group: ThreadGroup,
+        followers: dict[str, list[_Dispute]],
+        threaded: Mapping[str, int],
+    ) -> None:
+        self._group, self._followers, self._threaded = group, followers, threaded
 
     @property
     def thread_id(self) -> int | None:
@@ -204,14 +209,22 @@ class DisputeGroup:
         followers = self._followers
         return [row.key for key in self._group.contradiction_keys for row in followers.get(key, [])]
 
+    def keys_off(self, thread_id: int) -> list[str]:
+        """The keys whose stored row is not on thread ``thread_id`` yet (as read for the
+        plan, which the write holds to: its generation)."""
+        threaded = self._threaded
+        return [key for key in self.keys if threaded.get(key) != thread_id]
+
 
 @dataclass
 class ThreadPlan:
     """Threads worked out from what a check found, before any write: the groups (most
-    severe first, old thread ids kept) and, per representative, the disputes that follow it."""
+    severe first, old thread ids kept), per representative the disputes that follow it, and
+    the thread each open stored row is on."""
 
     groups: list[ThreadGroup]
     followers: dict[str, list[_Dispute]]
+    threaded: Mapping[str, int] = field(default_factory=dict)
 
 
 def threads_plan(
@@ -237,10 +250,10 @@ def threads_plan(
     groups = memory.grouping.group(leaders, previous, memory.pending)
     memory.pending = set()
     # A copy: the memory's dict changes with the next plan, the groups are read before.
-    return ThreadPlan(groups, dict(memory.followers))
+    return ThreadPlan(groups, dict(memory.followers), threaded)
 
 
 def thread_requests(plan: ThreadPlan) -> list[DisputeGroup]:
     """What the community app is asked to open threads for (``disputes_grouped``): each
     group, most severe first, with every contradiction key that travels with it."""
-    return [DisputeGroup(group, plan.followers) for group in plan.groups]
+    return [DisputeGroup(group, plan.followers, plan.threaded) for group in plan.groups]

@@ -124,3 +124,31 @@ def test_a_cold_check_writes_new_rows_in_short_transactions(space, monkeypatch):
     assert rows > 300 and len(inserts) >= rows // 40
     for before, after in pairwise(inserts):  # each batch commits before the next begins
         assert any(text.startswith("RELEASE SAVEPOINT") for text in sql[before:after])
+
+
+def test_a_warm_check_leaves_unchanged_threads_alone(space, teacher):
+    """A check that changes nothing a thread holds neither writes its threads nor hands
+    their contradictions to them again: each thread is read with the others in one query
+    (it once read, re-joined and re-handed each of the ~30 on every check)."""
+    from community.models import Thread
+
+    _grow(space, rules=40, examples=160)
+    consensus_check(space_id=space.pk)
+    threads = Thread.objects.filter(space=space)
+    assert threads.count() > 3
+    before = {t.pk: (t.updated_at, t.title, tuple(map(repr, t.teachings))) for t in threads}
+    threaded = dict(
+        Contradiction.objects.filter(space=space, thread__isnull=False).values_list("key", "thread")
+    )
+    Space.objects.filter(pk=space.pk).update(teaching_revision=F("teaching_revision") + 1)
+    with CaptureQueriesContext(connection) as captured:
+        consensus_check(space_id=space.pk)
+    sql = [query["sql"] for query in captured.captured_queries]
+    assert not [s for s in sql if s.startswith('UPDATE "community_thread"')]
+    assert not [s for s in sql if '"community_thread_participants"' in s]
+    assert len([s for s in sql if 'FROM "community_thread"' in s]) <= 2  # count, threads
+    after = {t.pk: (t.updated_at, t.title, tuple(map(repr, t.teachings))) for t in threads}
+    assert after == before
+    assert threaded == dict(
+        Contradiction.objects.filter(space=space, thread__isnull=False).values_list("key", "thread")
+    )
