@@ -157,7 +157,7 @@ def _kept(current: Mapping[str, Contradiction], found: Contradiction) -> Contrad
     tells the store and the threads they are unchanged (compared by identity), so neither
     digests nor regroups them."""
     before = current.get(found.key)
-    if before is None or before.evidence != found.evidence:
+    if before is found or before is None or before.evidence != found.evidence:
         return found  # what moves most rebuilt rows: a cheap look before the whole compare
     return before if before == found else found
 

@@ -160,3 +160,28 @@ def test_a_refresh_changes_exactly_the_keys_whose_contradiction_moved(seed: int)
             assert (current[key] is before[key]) == (current[key] == before[key])
         kept_equal += sum(1 for key in current if before.get(key) is current[key])
     assert kept_equal
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_pair_whose_words_did_not_move_is_not_built_again(seed: int) -> None:
+    """A suspect rule's rank moving under a pair that a more suspect partner ranks leaves
+    the pair as it was: ``rule_pair`` hands back the very object it built before (and the
+    pair stays "at standing"), rather than building an equal one for ``_kept`` to find."""
+    rng = random.Random(seed)
+    index = _seeded(rng)
+    current = shown_all(index)
+    reused = 0
+    for _ in range(40):
+        ranks = {i: index.facts(r).standing.rank for i, r in index.rules.items()}
+        affected = index.replace(_example(rng, rng.randint(1, 90)))
+        before = current
+        current = shown_refreshed(current, index, affected)
+        assert current == shown_all(index)
+        for key, found in _pairs(current).items():
+            a, b = found.teachings
+            moved = ranks.get(a.id) != index.facts(index.rules[a.id]).standing.rank
+            moved |= ranks.get(b.id) != index.facts(index.rules[b.id]).standing.rank
+            if moved and before.get(key) == found:
+                assert before[key] is found and index.pairs[(a.id, b.id)].found is found
+                reused += 1
+    assert reused
