@@ -19,11 +19,14 @@ then with the space's API key, against each server in the same run:
   ``GET /model`` of that server until it reports the new revision) against the next one
   (warm), medians over ``--batches`` versions;
 
-and against the warm-serving server, 10,000 instances with ``"explain": false``,
-``"compact"`` and ``true`` (full): median wall time from sending the request to the last
-byte of the answer (this client's JSON encoding and decoding left out), the web process's
-CPU, answer size; then the served model alone in this process, CPU medians of labels only
-and compact explanations at 2,000, 5,000 and 10,000 rows.
+and against the warm-serving server, once the space has settled (no training under way,
+its served version with fitted trees: see ``settle``), 10,000 instances with
+``"explain": false``, ``"compact"`` and ``true`` (full): median wall time from sending the
+request to the last byte of the answer (this client's JSON encoding and decoding left out),
+the web process's CPU, answer size; the same labels only from the space's first version, which
+has no trees (what a space serves until its first refine lands); then the version those
+batches were answered with alone in this process, CPU medians of labels only and compact
+explanations at 2,000, 5,000 and 10,000 rows.
 
 Targets (issue 18, the 2-core machine at load ~1): one instance p50 ≤ 5 ms and p99 ≤ 20 ms
 with the first calls after a new version included; cold batch ≤ 2 × warm; 10,000 labels
@@ -81,8 +84,10 @@ def main() -> None:
         firsts = {name: bench.first_batches(name, small, args.batches) for name in ("off", "on")}
         _print_singles(singles)
         _print_firsts(firsts)
-        bench.batches(batch, args.batches)
-        bench.engine(batch, args.batches)
+        bench.settle()
+        answered = bench.batches(batch, args.batches)
+        bench.treeless(batch, args.batches)
+        bench.engine(batch, args.batches, answered)
     except BaseException:
         env.stop(failed=True)
         raise
@@ -173,8 +178,58 @@ class Bench:
             "load": load(),
         }
 
-    def batches(self, rows: list[dict], rounds: int) -> None:
+    def settle(self, timeout: float = 600) -> None:
+        """Wait until no training is under way and the served version has fitted trees.
+
+        Why: the earlier phases leave the last teaching's refine running, and until a
+        space's first refine lands its versions have no trees and a wider kernel
+        (blending.py), which the reach filter cannot narrow (reach.py): labels only at M cost
+        ~0.1 s more CPU with them. Batches measured meanwhile timed whichever version the race
+        left, beside a refine fitting on the same two cores (the first version is timed on
+        its own in ``treeless``)."""
         client = self.client("on")
+        deadline = time.monotonic() + timeout
+        while True:
+            status, body = client.call("GET", f"/api/v1/spaces/{self.seeded.slug}/model")
+            assert status == 200, (status, body)
+            trees = (body.get("metrics") or {}).get("trees") or {}
+            if body["status"] == "ready" and trees.get("fitted_at_revision") is not None:
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the space did not settle: {body['status']}, {trees}")
+            time.sleep(0.2)
+        client.close()
+
+    def treeless(self, rows: list[dict], rounds: int) -> None:
+        """Labels only from version 1, fitted before any tree (after one call loads it)."""
+        client = self.client("on")
+        status, first = client.call("GET", f"/api/v1/spaces/{self.seeded.slug}/model/versions/1")
+        assert status == 200, (status, first)
+        if (first["metrics"].get("trees") or {}).get("fitted_at_revision") is not None:
+            client.close()
+            return  # trained with trees from the start: nothing else to time
+        body = {"instances": rows, "explain": False, "version": 1}
+        status, answer = client.call("POST", self.path, body)
+        assert status == 200, (status, answer)
+        walls, cpus = [], []
+        for _ in range(rounds):
+            cpu = web_cpu(self.ports["on"])
+            status, answer = client.call("POST", self.path, body)
+            walls.append(client.wire_seconds)
+            cpus.append(web_cpu(self.ports["on"]) - cpu)
+            assert status == 200 and len(answer["predictions"]) == len(rows), status
+        client.close()
+        print(
+            f"  {len(rows):,} instances, explain false, version 1 (no trees: served until the "
+            f"first refine lands): median {median(walls):.2f} s wall (web process CPU "
+            f"{median(cpus):.2f} s)   [load {load()}]",
+            flush=True,
+        )
+
+    def batches(self, rows: list[dict], rounds: int) -> int:
+        """The three kinds of 10,000-instance batches; the version that answered them."""
+        client = self.client("on")
+        answered = set()
         for explain in (False, "compact", True):
             walls, cpus = [], []
             for _ in range(rounds):
@@ -185,6 +240,7 @@ class Bench:
                 walls.append(client.wire_seconds)  # without this client's JSON work
                 cpus.append(web_cpu(self.ports["on"]) - cpu)
                 assert status == 200 and len(body["predictions"]) == len(rows), status
+                answered.add(body["model_version"])
             size = len(json.dumps(body, separators=(",", ":"))) / 1e6
             wall, cpu = median(walls), median(cpus)
             if explain is False:
@@ -203,11 +259,14 @@ class Bench:
                 flush=True,
             )
         client.close()
+        assert len(answered) == 1, f"the batches were answered by versions {sorted(answered)}"
+        return answered.pop()
 
-    def engine(self, rows: list[dict], rounds: int) -> None:
-        """The served model alone in this process, one thread of BLAS: CPU medians of labels
-        only (``predict_proba``) and compact explanations per batch size — what the
-        requests above cost in the engine, the rest being the web's."""
+    def engine(self, rows: list[dict], rounds: int, version: int) -> None:
+        """``version`` (the one the batches above were answered with) alone in this process,
+        one thread of BLAS: CPU medians of labels only (``predict_proba``) and compact
+        explanations per batch size — what those requests cost in the engine, the rest
+        being the web's."""
         import threadpoolctl
 
         from mola.engine.learning.arrays import rows_to_table
@@ -216,9 +275,12 @@ class Bench:
         from teaching.services.predict import serving_version
 
         space = Space.objects.get(pk=self.seeded.space_id)
-        model = serving.load_model(serving_version(space=space))
+        model = serving.load_model(serving_version(space=space, version=version))
         model.explain_compact(rows_to_table(space.schema, rows[:10]))  # built once per model
-        print("  the engine alone (served model, this process, CPU medians):", flush=True)
+        print(
+            f"  the engine alone (version {version}, as served above, this process, CPU medians):",
+            flush=True,
+        )
         with threadpoolctl.threadpool_limits(1):
             for n in ENGINE_BATCHES:
                 table = rows_to_table(space.schema, rows[:n])
