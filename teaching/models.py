@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings as django_settings
 from django.db import models, transaction
-from rest_framework_api_key.models import AbstractAPIKey
+from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
 
 from mola.engine.schema import Schema
 
@@ -330,8 +330,17 @@ class Outbox(models.Model):
         ]
 
 
+class SpaceApiKeyManager(APIKeyManager):
+    def get_usable_keys(self) -> models.QuerySet:
+        # The key's space in the same query: a client's call then reads its space from the
+        # key (teaching.api.model.space_for_reader), one query fewer per predict.
+        return super().get_usable_keys().select_related("space")
+
+
 class SpaceApiKey(AbstractAPIKey):
     """A client's key: reads the model and predicts, in its own space only."""
+
+    objects = SpaceApiKeyManager()
 
     space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="api_keys")
     created_by = models.ForeignKey(

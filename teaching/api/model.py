@@ -25,12 +25,14 @@ from teaching.services.access import check_member
 
 def space_for_reader(request, slug: str):
     """The space, if the caller is one of its members or holds one of its keys."""
-    space = selectors.space_get(slug=slug)
     if is_api_client(request.user):
-        if request.user.space_id != space.pk:
+        space = request.auth.space  # read with the key (SpaceApiKeyManager): no query
+        if space.slug != slug:
+            selectors.space_get(slug=slug)  # a space that does not exist is not found
             raise NotAllowed("This API key belongs to another space.", code="wrong_space")
-    else:
-        check_member(space=space, user=request.user)
+        return space
+    space = selectors.space_get(slug=slug)
+    check_member(space=space, user=request.user)
     return space
 
 

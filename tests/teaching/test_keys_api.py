@@ -95,3 +95,23 @@ def test_a_key_name_is_required_and_bounded(api, space, moderator):
         assert response.status_code == 400
         assert response.json()["errors"][0]["field"] == "name"
     assert not SpaceApiKey.objects.filter(space=space).exists()
+
+
+def test_a_key_reads_only_its_own_space(api, space, owner):
+    from teaching.services.keys import api_key_create
+    from teaching.services.spaces import space_create
+
+    other_owner = make_user("other_owner")
+    space_create(
+        user=other_owner, slug="swim", name="Swim", features=SPACE_FEATURES, labels=SPACE_LABELS
+    )
+    _, key = api_key_create(space=space, user=owner, name="ours")
+    client = api(key)
+    for path in ("model", "model/versions", "model/versions/1"):
+        refused = client.get(f"/api/v1/spaces/swim/{path}")
+        assert refused.status_code == 403
+        assert refused.json()["errors"][0]["code"] == "wrong_space"
+        assert client.get(f"/api/v1/spaces/nosuch/{path}").status_code == 404
+    refused = client.post("/api/v1/spaces/swim/predict", {"instances": [{}]}, format="json")
+    assert refused.json()["errors"][0]["code"] == "wrong_space"
+    assert client.get(f"{S}/model").status_code in (200, 409)

@@ -2,6 +2,8 @@
 and 400s that name the instance and the field."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from teaching.services.training import train_space
 from tests.factories import SPACE_API as S
@@ -40,6 +42,21 @@ def test_explain_false_answers_what_the_explained_call_answers_without_reasons(
     ]
     assert {p["label"] for p in bare["predictions"]} >= {"toss in front", "no cue"}
     assert all("explanation" in p for p in explained["predictions"])
+
+
+def test_a_client_call_with_the_served_version_held_makes_one_query(api, trained, api_key):
+    """The key with its space (one query); the version held is known newest for a second."""
+    client = api(api_key)
+    one = {"instances": [row(toss_height_cm=120.0)]}
+    assert client.post(f"{S}/predict", one, format="json").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        answer = client.post(f"{S}/predict", one, format="json")
+    assert answer.status_code == 200
+    assert answer.json()["predictions"][0]["label"] == "toss in front"
+    [query] = [q["sql"] for q in queries.captured_queries]
+    assert "teaching_spaceapikey" in query and "teaching_space" in query.replace(
+        "teaching_spaceapikey", ""
+    )
 
 
 def test_explain_true_is_the_default_shape(api, trained, api_key):
