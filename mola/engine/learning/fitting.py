@@ -276,14 +276,16 @@ def _read_texts(
         return None, None, None, None
     reader = TextReader(features, prep.n_labels)
     documents = reader.documents(prep.table)
-    out_of_fold = reader.out_of_fold(documents, prep.y, prep.weights, random_state)
+    out_of_fold = reader.choose(documents, prep.y, prep.weights, random_state)
     authors = [e.author for e in prep.training]
     reader.fit(documents, prep.y, prep.weights, authors)
     pool = prep.pool
     if pool is None:
         return reader, out_of_fold, None, None
     posteriors = pool.label_model.posteriors if pool.label_model is not None else None
-    texts = PoolTexts(TextReader(features, prep.n_labels), posteriors)
+    pooled_reader = TextReader(features, prep.n_labels)
+    pooled_reader.representation = reader.representation
+    texts = PoolTexts(pooled_reader, posteriors)
     pool_documents = reader.documents(pool.table)
     pooled = texts.fit(documents, pool_documents, prep.y, prep.weights, authors, random_state)
     return reader, out_of_fold, pooled, texts.summary

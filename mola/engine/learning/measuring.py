@@ -79,6 +79,8 @@ def fit_metrics(
             "temperature": round(choice["temperature"], 6),
             "tree_mass": choice["tree_mass"],
             "text_mass": choice["text_mass"],
+            # How the texts were read (text.REPRESENTATIONS), None without a text reader.
+            "text_representation": parts.reader.representation.name if parts.reader else None,
             "forest_floor": round(choice["forest_floor"], 6),
             "tree_reach": None,  # the forest's support is by rule coverage (forest.py)
             # The revision of the full fit whose choice a quick retrain kept (blend_reuse.py).

@@ -8,6 +8,13 @@ import numpy as np
 
 from mola.engine.language import compile_condition
 from mola.engine.learning import ExampleSpec, RuleSpec, Snapshot, TaughtModel, fit
+from mola.engine.learning.scoring import log_loss
+from mola.engine.learning.text import (
+    LINK_TOKEN,
+    REPRESENTATIONS,
+    TextReader,
+    mark_links_and_digits,
+)
 from mola.engine.schema import Schema
 from mola.engine.table import table_from_rows
 
@@ -131,3 +138,44 @@ def test_a_space_mixing_text_and_numbers_learns_from_both():
     model = fit(Snapshot(schema=schema, examples=tuple(items)))
     cases = table_from_rows(schema, [{"comment": "subscribe now", "links": 3}])
     assert model.predict(cases) == ["spam"]
+
+
+def test_each_space_reads_its_texts_as_its_own_held_out_examples_prefer():
+    """Two readings (text.REPRESENTATIONS) are weighed per space by out-of-fold log loss: where
+    the label sits in word order ("alice pays bob" against "bob pays alice": the same words)
+    only the word pairs tell the labels apart, and that reading is kept."""
+    payers, payees = ["alice", "bob", "carol", "dave"], ["erin", "frank", "gina", "hugo"]
+    items = []
+    for a in payers:
+        for b in payees:
+            items += [(f"{a} pays {b}", "spam"), (f"{b} pays {a}", "ham")]
+    specs = [
+        ExampleSpec(id=i, features={"comment": t}, label=label, author="anna", expertise="expert")
+        for i, (t, label) in enumerate(items, start=1)
+    ]
+    model = fit(Snapshot(schema=SCHEMA, examples=tuple(specs)))
+    assert model.metrics_["parameters"]["text_representation"] == "pairs"
+    assert model.predict(table("alice pays frank", "frank pays alice")) == ["spam", "ham"]
+
+
+def test_the_reader_keeps_the_reading_with_the_lowest_out_of_fold_loss():
+    documents = SPAM_TEXTS + HAM_TEXTS + ["see http://bit.ly/x9 now", "win 500 at www.prize.com"]
+    labels = np.array([0] * len(SPAM_TEXTS) + [1] * len(HAM_TEXTS) + [0, 0])
+    reader = TextReader(["comment"], 2)
+    chosen = reader.choose(documents, labels, None, 0)
+    losses = {}
+    for representation in REPRESENTATIONS:
+        reader.representation = representation
+        losses[representation.name] = log_loss(
+            reader.out_of_fold(documents, labels, None, 0), labels
+        )
+    best = min(losses, key=losses.get)
+    assert log_loss(chosen, labels) == losses[best]
+    assert len(set(losses.values())) == 2  # the two readings differ here
+
+
+def test_links_are_marked_and_digits_read_alike_in_the_marked_reading():
+    marked = mark_links_and_digits("call 555-0192 or see http://bit.ly/a1b2 and www.x.com")
+    assert marked.split().count(LINK_TOKEN) == 2
+    assert "000-0000" in marked and "http://bit.ly/a0b0" in marked
+    assert mark_links_and_digits("no link here, 2 songs") == "no link here, 0 songs"
