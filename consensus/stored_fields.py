@@ -22,13 +22,17 @@ def revisions_of(found: Found, versions: dict) -> dict[str, int]:
 
 
 _LEAVES = frozenset((str, int, float, bool, type(None)))  # exact types: numpy's are none
+_KEYS = frozenset((str,))
 
 
 def _plain(value: Any) -> Any:
     """JSON-safe copies of what the core returns (numpy scalars become Python numbers).
     Plain leaves are not called for: a witness has a value per feature, and an example edit
-    at M stores ~14k of them."""
+    at M stores ~14k of them. A dict that is plain already (nearly every one) is handed
+    back as it is, looked over in C: the core's contradictions are never written to."""
     if isinstance(value, dict):
+        if _LEAVES.issuperset(map(type, value.values())) and _KEYS.issuperset(map(type, value)):
+            return value
         return {
             key if type(key) is str else str(key): item if type(item) in _LEAVES else _plain(item)
             for key, item in value.items()
