@@ -285,6 +285,18 @@ class ExampleTrees:
             self._flat = FlatForest(self.model)
         return self._flat
 
+    def prepare(self) -> None:
+        """Build the walkers' tables that the deciding rules of an explanation read
+        (deciding.py). Why ahead: they are reached only when a row fires a voting rule, so a
+        warm-up's empty row never built them, and a new version's first explained call
+        paid them (~24 ms of ~27 ms CPU for one row at M, against ~3 ms after)."""
+        walker = None if self.legacy else self.walker()
+        if walker is None:
+            return
+        walker.prepare()
+        if self.booster is not None:
+            self.booster.walker().prepare()
+
     def support(self, fired: np.ndarray) -> np.ndarray:
         """(rows,) 1 where the forest has seen every firing rule on ``SEEN`` examples or
         more, less where a rule it barely saw fires, 0 where one it never saw fires."""

@@ -176,12 +176,7 @@ class BoostWalk(FlatForest):
         """The (pair, tree) whose path on row ``rows[p]`` (``leaves``) tests column
         ``columns[p]``: per column only the trees that split on it are looked at."""
         tested = self._tested_on_path()
-        if self._trees_on is None:
-            inner = ~self.leaf
-            tree_of = np.repeat(np.arange(len(self.roots)), np.diff([*self.roots, len(self.leaf)]))
-            self._trees_on = [
-                np.unique(tree_of[inner & (self.feature == c)]) for c in range(self.width)
-            ]
+        trees_on = self._trees_splitting()
         pairs, trees = [], []
         order = np.argsort(columns, kind="stable")
         bounds = np.flatnonzero(np.diff(columns[order])) + 1
@@ -189,7 +184,7 @@ class BoostWalk(FlatForest):
             if not len(group):
                 continue
             column = int(columns[group[0]])
-            on = self._trees_on[column]
+            on = trees_on[column]
             step = max(1, CELLS_PER_PART // max(1, len(on)))
             for begin in range(0, len(group), step):
                 part = group[begin : begin + step]
@@ -199,3 +194,18 @@ class BoostWalk(FlatForest):
         if not pairs:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         return np.concatenate(pairs), np.concatenate(trees)
+
+    def prepare(self) -> None:
+        """``FlatForest.prepare``, and the trees splitting on each column (``_hits``)."""
+        super().prepare()
+        self._trees_splitting()
+
+    def _trees_splitting(self) -> list[np.ndarray]:
+        """Per column, the trees with a node splitting on it (built on first use)."""
+        if self._trees_on is None:
+            inner = ~self.leaf
+            tree_of = np.repeat(np.arange(len(self.roots)), np.diff([*self.roots, len(self.leaf)]))
+            self._trees_on = [
+                np.unique(tree_of[inner & (self.feature == c)]) for c in range(self.width)
+            ]
+        return self._trees_on

@@ -145,6 +145,10 @@ class FlatForest:
             found.append(node)
         return found
 
+    def prepare(self) -> None:
+        """Build what explaining builds on first use (``_tested_on_path``)."""
+        self._tested_on_path()
+
     def _tested_on_path(self) -> np.ndarray:
         """(nodes, ⌈width / 8⌉) uint8: bit c set where a node on the way from the root to
         this node (itself excluded) tests column c — for a leaf, every column its path reads.

@@ -158,10 +158,13 @@ class TaughtModel:
         return tempered(counts, self.temperature_)
 
     def prepare(self) -> None:
-        """Build ahead what predicting a big batch builds on first use (the neighbour
-        search's reach filter, ~5–8 ms at M), e.g. while a new version warms up."""
+        """Build ahead what answering builds on first use, e.g. while a new version warms
+        up: the neighbour search's reach filter (~5–8 ms at M) and the trees' path tables
+        that explanations read (``ExampleTrees.prepare``)."""
         if self.examples_.index.n:
             self.examples_.index.prepare(self._reach())
+        if self.trees_ is not None:
+            self.trees_.prepare()
 
     def _reach(self) -> float:
         """How far predicting looks for examples: the kernel's cut (kernel_evidence)."""

@@ -105,3 +105,32 @@ def test_deciding_rules_read_the_boosting_member_again_where_it_splits_on_the_ru
     got = [{r["id"] for r in e.rules if r["decides"]} for e in taught.explain(table)]
     assert got == expected
     assert sum(map(len, got)) > 100
+
+
+def test_a_prepared_model_builds_nothing_on_its_first_explanation(monkeypatch):
+    """``prepare`` (a new version's warm-up in a web process) builds the trees' path tables
+    that the deciding rules read — the forest's and the boosting member's — so a version's
+    first explained call does not (a warm-up's empty row fires no rule and never reached
+    them); the explanations are the same either way."""
+    from bench.synthetic import synthetic_snapshot
+    from mola.engine.learning import TaughtModel, fit, forest_boost
+    from mola.engine.table import table_from_rows
+
+    monkeypatch.setattr(forest_boost, "BOOST_ROWS", (0, 10_000))
+    monkeypatch.setattr(forest_boost, "BOOST_SHARES", (0.5,))
+    world, snapshot = synthetic_snapshot((40, 10, 600), seed=1)
+    stored = fit(snapshot, random_state=1).to_bytes()
+    cold, warm = TaughtModel.from_bytes(stored), TaughtModel.from_bytes(stored)
+    assert warm.trees_.booster is not None
+    warm.prepare()
+    forest, member = warm.trees_.walker(), warm.trees_.booster.walker()
+    built = (forest._tested, member._tested, member._trees_on)
+    assert all(table is not None for table in built)
+
+    table = table_from_rows(snapshot.schema, world.sample_rows(50, np.random.default_rng(3)))
+    explained = [e.as_dict() for e in warm.explain(table)]
+    assert explained == [e.as_dict() for e in cold.explain(table)]
+    assert sum(r["decides"] for e in explained for r in e["explanation"]["rules"]) > 10
+    now = (forest._tested, member._tested, member._trees_on)
+    assert all(after is before for after, before in zip(now, built, strict=True))
+    assert cold.trees_.walker()._tested is not None  # what its first explanation built
