@@ -6,6 +6,8 @@ models hold data and a few small facts about it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings as django_settings
 from django.db import models, transaction
 from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
@@ -235,14 +237,39 @@ class ModelVersion(models.Model):
     # The pickled model lives in ModelArtifact. ``version.artifact = data`` then ``save()``
     # stores it in the same transaction as the version (training publishes that way), and
     # reading ``version.artifact`` loads it; nothing else about a version ever touches it.
+    # ``version.artifact_parts = {digest: its bytes when called}``: the parts it names
+    # (mola's learning/parts.py), stored with it where the space has none of that digest.
+    artifact_parts: dict[str, Callable[[], bytes]] | None = None
+
     def save(self, *args, **kwargs) -> None:
         with transaction.atomic():
             super().save(*args, **kwargs)
             if getattr(self, "_artifact_unsaved", False):
-                ModelArtifact.objects.update_or_create(
+                _, created = ModelArtifact.objects.update_or_create(
                     version_id=self.pk, defaults={"data": self._artifact}
                 )
+                if not created:
+                    ArtifactPart.objects.filter(artifact_id=self.pk).delete()
+                if self.artifact_parts:
+                    self._link_parts(self.artifact_parts)
                 self._artifact_unsaved = False
+
+    def _link_parts(self, parts: dict[str, Callable[[], bytes]]) -> None:
+        """Link the artefact to its parts, storing those the space lacks. Under the lock of
+        the space's training row, which ``versions_prune`` takes before deleting the
+        space's unlinked parts: a part found here stays until this link is committed."""
+        TrainingState.objects.select_for_update().filter(space_id=self.space_id).exists()
+        stored = ModelPart.objects.filter(space_id=self.space_id, digest__in=list(parts))
+        have = set(stored.values_list("digest", flat=True))
+        ModelPart.objects.bulk_create(
+            ModelPart(space_id=self.space_id, digest=digest, data=data())
+            for digest, data in parts.items()
+            if digest not in have
+        )
+        ArtifactPart.objects.bulk_create(
+            ArtifactPart(artifact_id=self.pk, part_id=pk)
+            for pk in stored.values_list("pk", flat=True)
+        )
 
     @property
     def artifact(self) -> bytes | None:
@@ -272,6 +299,28 @@ class ModelArtifact(models.Model):
         ModelVersion, on_delete=models.CASCADE, primary_key=True, related_name="+"
     )
     data = models.BinaryField()
+
+
+class ModelPart(models.Model):
+    """A piece of pickled model that several versions of a space name by its digest (the
+    fitted forest a quick version takes from the refined one: mola's learning/parts.py),
+    stored once. Deleted by ``versions_prune`` once no artefact links to it."""
+
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="+")
+    digest = models.CharField(max_length=64)  # sha256 of ``data``
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["space", "digest"], name="one_part_per_digest"),
+        ]
+
+
+class ArtifactPart(models.Model):
+    """An artefact names this part: the part cannot be deleted while the link exists."""
+
+    artifact = models.ForeignKey(ModelArtifact, on_delete=models.CASCADE, related_name="+")
+    part = models.ForeignKey(ModelPart, on_delete=models.RESTRICT, related_name="links")
 
 
 class TrainingState(models.Model):

@@ -14,23 +14,23 @@ from django.db import migrations, transaction
 TABLE = "teaching_modelartifact"
 
 
-def lz4(apps, schema_editor):
+def lz4(apps, schema_editor, table=TABLE):
     connection = schema_editor.connection
     if connection.vendor != "postgresql" or connection.pg_version < 140000:
         return
     try:
         with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-            cursor.execute(f"ALTER TABLE {TABLE} ALTER COLUMN data SET COMPRESSION lz4")
+            cursor.execute(f"ALTER TABLE {table} ALTER COLUMN data SET COMPRESSION lz4")
     except Exception:  # built without lz4: pglz, as before
         pass
 
 
-def pglz(apps, schema_editor):
+def pglz(apps, schema_editor, table=TABLE):
     connection = schema_editor.connection
     if connection.vendor != "postgresql" or connection.pg_version < 140000:
         return
     with connection.cursor() as cursor:
-        cursor.execute(f"ALTER TABLE {TABLE} ALTER COLUMN data SET COMPRESSION pglz")
+        cursor.execute(f"ALTER TABLE {table} ALTER COLUMN data SET COMPRESSION pglz")
 
 
 class Migration(migrations.Migration):

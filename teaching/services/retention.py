@@ -5,8 +5,10 @@ model (``ModelArtifact``; its size at S and M: README "Scaling"); nothing remove
 busy space's storage grew with every write, for versions nobody serves. The workers' sweep thread
 (``mola.sweeper``) runs ``versions_prune`` at most every ``PRUNE_SECONDS`` per process: each
 space's versions older than its newest ``MODEL_VERSIONS_KEPT`` go, with their artifacts and
-scorecards (cascade). Never pruned: the serving version (the newest ready one, however old)
-and a version still training. Version numbers are not reused (the next is the newest + 1).
+scorecards (cascade), then the model parts no remaining artefact names (``parts_prune``: a
+refined version's forest stays while a quick version that reuses it is kept). Never
+pruned: the serving version (the newest ready one, however old) and a version still
+training. Version numbers are not reused (the next is the newest + 1).
 Pruned versions answer 404 to a client that asks for them by number.
 """
 
@@ -16,9 +18,10 @@ import logging
 import time
 
 from django.conf import settings
-from django.db.models import Count
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef
 
-from teaching.models import ModelStatus, ModelVersion
+from teaching.models import ArtifactPart, ModelPart, ModelStatus, ModelVersion, TrainingState
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +55,21 @@ def versions_prune(*, keep: int | None = None) -> int:
             old = old.exclude(pk=serving)
         _, by_model = old.delete()
         deleted += by_model.get(ModelVersion._meta.label, 0)
+        parts_prune(space_id)
     if deleted:
         log.info("pruned %s model versions (keeping %s per space)", deleted, keep)
     return deleted
+
+
+def parts_prune(space_id: int) -> int:
+    """Delete the space's model parts no artefact links to any more; returns how many.
+    Under the lock of the space's training row, which a version's save takes before it
+    links to a part it found (ModelVersion._link_parts): no part goes under a new link."""
+    with transaction.atomic():
+        TrainingState.objects.select_for_update().filter(space_id=space_id).exists()
+        linked = ArtifactPart.objects.filter(part=OuterRef("pk"))
+        _, by_model = ModelPart.objects.filter(space_id=space_id).exclude(Exists(linked)).delete()
+    return by_model.get(ModelPart._meta.label, 0)
 
 
 def sweep() -> int:

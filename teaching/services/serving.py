@@ -33,7 +33,8 @@ from django.utils import timezone
 
 from mola.engine.lru import LRU
 from mola.engine.table import table_from_rows
-from teaching.models import ModelArtifact, ModelStatus, ModelVersion, Space
+from teaching.models import ModelStatus, ModelVersion, Space
+from teaching.services.artefacts import model_read
 
 log = logging.getLogger(__name__)
 
@@ -84,13 +85,10 @@ FULL_READ_EVERY = 10
 
 def load_model(version: ModelVersion):
     """The version's TaughtModel, unpickled once per process."""
-    from mola.engine.learning import TaughtModel
-
     model = _models.get(version.pk)
     if model is not None:
         return model
-    artifact = ModelArtifact.objects.values_list("data", flat=True).get(version_id=version.pk)
-    model = TaughtModel.from_bytes(bytes(artifact))
+    model = model_read(version.pk)
     _remember(version.pk, model)
     return model
 
@@ -207,13 +205,10 @@ def warm(space: Space | None, version: ModelVersion):
     explanation tables and lazily built parts exist before a client asks; then hold it
     (before it is listed as loaded, so that ``shown`` never reports a version ``current``
     does not answer with)."""
-    from mola.engine.learning import TaughtModel
-
     generation = _generation
     model = _loaded(version.pk)
     if model is None:
-        data = ModelArtifact.objects.values_list("data", flat=True).get(version_id=version.pk)
-        model = TaughtModel.from_bytes(bytes(data))
+        model = model_read(version.pk)
     if space is not None:
         try:
             model.explain(table_from_rows(space.schema, [{}]))

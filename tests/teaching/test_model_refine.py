@@ -7,11 +7,14 @@ from __future__ import annotations
 import logging
 import threading
 
+import numpy as np
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from mola.celery import app
-from teaching.models import ModelStatus, ModelVersion, TrainingState
+from mola.engine.table import table_from_rows
+from teaching.models import ModelPart, ModelStatus, ModelVersion, TrainingState
 from teaching.services import snapshots
 from teaching.services.examples import example_create, examples_create
 from teaching.services.training import (
@@ -162,6 +165,44 @@ def test_a_worker_process_without_trees_takes_the_stored_ones(refines, space, te
     metrics = ModelVersion.objects.get(space=space, teaching_revision=newest).metrics
     assert metrics["trees"] == {"fresh": False, "fitted_at_revision": revision}
     assert metrics["parameters"]["tree_mass"] > 0
+
+
+def test_a_quick_version_stores_no_forest_of_its_own(refines, space, teacher):
+    """It names the refined version's forest and boosting member (stored once per space:
+    learning/parts.py) beside its own examples' index; a process that holds the refined
+    model reads only that index, and the quick version answers bit for bit as loaded
+    alone."""
+    from mola.engine.learning import parts
+    from teaching.services.artefacts import model_read
+
+    _trained_quickly(space, teacher, refines)
+    refined = refine_run(space_id=space.pk)
+    _, newest = example_create(space=space, user=teacher, **_examples(1, start=800)[0])
+    quick = ModelVersion.objects.get(space=space, teaching_revision=newest)
+    assert quick.metrics["trees"]["fresh"] is False
+
+    def named(version) -> set[str]:
+        return set(ModelPart.objects.filter(links__artifact_id=version.pk).values_list("digest"))
+
+    shared = named(quick) & named(refined)
+    assert len(named(refined)) == len(named(quick)) == 3 and len(shared) == 2
+    stored = ModelPart.objects.filter(links__artifact_id=quick.pk).values_list("data", flat=True)
+    assert len(quick.artifact) < sum(len(data) for data in stored) / 2  # most of a model
+
+    parts.forget()  # a web process: it serves the refined version, then loads the quick one
+    served = model_read(refined.pk)
+    with CaptureQueriesContext(connection) as reads:
+        loaded = model_read(quick.pk)
+    assert len([q for q in reads.captured_queries if "modelpart" in q["sql"]]) == 1
+    assert loaded.trees_.model is served.trees_.model
+    parts.forget()
+    alone = model_read(quick.pk)
+    assert alone.trees_.model is not served.trees_.model
+    table = table_from_rows(space.schema, [item["features"] for item in _examples(60, 900)])
+    np.testing.assert_array_equal(loaded.predict_proba(table), alone.predict_proba(table))
+    assert [e.as_dict() for e in loaded.explain(table)] == [
+        e.as_dict() for e in alone.explain(table)
+    ]
 
 
 def test_a_write_during_a_refine_makes_it_give_way(refines, space, teacher, caplog):

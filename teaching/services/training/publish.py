@@ -53,7 +53,7 @@ def publish(
     claim: datetime | None = None,
     waited: dict[str, float] | None = None,
 ) -> ModelVersion | None:
-    """Store the version as ready and the work done, in one transaction; refused when a
+    """Store the version as ready (``artifact``: artefacts.model_stored's) and the work done, in one transaction; refused when a
     newer revision is published, or when ``claim`` was taken over meanwhile (a process
     that hung past its lease must not publish beside the one that took its place).
 
@@ -87,7 +87,7 @@ def publish(
             )
             version.save(update_fields=["status", "error"])
             return None
-        version.artifact = artifact
+        version.artifact, version.artifact_parts = artifact
         version.metrics = model.metrics_
         version.contributors = contributors
         version.teachings = {

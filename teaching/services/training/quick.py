@@ -16,6 +16,7 @@ from django.db.models import F
 from django.db.models.functions import Greatest
 
 from teaching.models import ModelArtifact, ModelStatus, ModelVersion, TrainingState, WorkKind
+from teaching.services.artefacts import model_read, model_stored
 from teaching.services.outbox import work_done
 from teaching.services.snapshots import fit_cache, snapshot_read
 from teaching.services.training.publish import publish, refinable, version_start
@@ -50,7 +51,7 @@ def train_space(*, space_id: int, claim: datetime | None = None) -> ModelVersion
             _take_stored_trees(space_id, snapshot, cache)
             model = fit(snapshot, random_state=0, cache=cache, trees="reuse")
         stages.lap("fit")
-        artifact = model.to_bytes()
+        artifact = model_stored(model)
         stages.lap("serialise")
     except Exception as exc:
         log.exception("training %s at revision %s failed", space_id, revision)
@@ -75,7 +76,6 @@ def train_space(*, space_id: int, claim: datetime | None = None) -> ModelVersion
 def _take_stored_trees(space_id: int, snapshot, cache) -> None:
     """Give this process's ``cache`` the trees of the newest stored full fit, if they are
     newer than its own (another worker process fitted them)."""
-    from mola.engine.learning import TaughtModel
     from mola.engine.learning.boosting import MIN_TREE_EXAMPLES
 
     have = cache.for_schema(snapshot.schema).trees
@@ -94,6 +94,5 @@ def _take_stored_trees(space_id: int, snapshot, cache) -> None:
     newest = fitted.order_by("-version").values_list("pk", "teaching_revision").first()
     if newest is None or (have is not None and have.revision >= newest[1]):
         return
-    data = ModelArtifact.objects.filter(version_id=newest[0]).values_list("data", flat=True)
-    if data:
-        cache.keep_trees(TaughtModel.from_bytes(bytes(data[0])).trees_)
+    if ModelArtifact.objects.filter(version_id=newest[0]).exists():
+        cache.keep_trees(model_read(newest[0]).trees_)

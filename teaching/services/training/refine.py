@@ -19,6 +19,7 @@ from mola.db import checkpoint
 from mola.leases import lease
 from mola.pools import yielding
 from teaching.models import ModelStatus, ModelVersion, Outbox, TrainingState, WorkKind
+from teaching.services.artefacts import model_stored
 from teaching.services.outbox import work_done, work_started
 from teaching.services.snapshots import fit_cache, snapshot_read
 from teaching.services.training.claims import claim_release, claim_take
@@ -144,7 +145,7 @@ def _refine(space_id: int) -> ModelVersion | None:
         log.info("refine of space %s at %s gave way to a newer revision", space_id, revision)
         return None
     stages.lap("fit")
-    artifact = model.to_bytes()
+    artifact = model_stored(model)
     stages.lap("serialise")
     mine = claim_take(space_id)
     if mine is None:

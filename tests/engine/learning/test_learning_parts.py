@@ -1,0 +1,107 @@
+"""A model stored in parts (learning/parts.py): a quick retrain names the forest and boosting
+member of the full fit it reuses instead of carrying them again, a version whose examples
+did not change names the last one's neighbour index, a process that holds them takes them
+as they are, and the model answers bit for bit as a whole load of it does."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from bench.synthetic import synthetic_snapshot
+from mola.engine.learning import TaughtModel, fit, parts
+from mola.engine.learning.caching import FitCache
+from mola.engine.table import table_from_rows
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    """A full fit (600 examples: a forest and a boosting member), the quick retrain after one
+    more example that reuses its trees, one after a rule less, and rows to ask them."""
+    world, snapshot = synthetic_snapshot((40, 12, 600), seed=5)
+    cache = FitCache()
+    refined = fit(snapshot, random_state=0, cache=cache)
+    added = dataclasses.replace(snapshot.examples[0], id=10**6)
+    later = dataclasses.replace(
+        snapshot, examples=[*snapshot.examples, added], revision=snapshot.revision + 1
+    )
+    quick = fit(later, random_state=0, cache=cache, trees="reuse")
+    fewer = dataclasses.replace(later, rules=later.rules[1:], revision=later.revision + 1)
+    rule_gone = fit(fewer, random_state=0, cache=cache, trees="reuse")
+    table = table_from_rows(snapshot.schema, world.sample_rows(200, np.random.default_rng(3)))
+    return refined, quick, rule_gone, table
+
+
+@pytest.fixture(autouse=True)
+def fresh_process():
+    """Each test starts as a process that holds no part."""
+    parts.forget()
+    yield
+    parts.forget()
+
+
+def _stored(model: TaughtModel) -> tuple[bytes, dict[str, bytes]]:
+    data, named = parts.dump(model)
+    return data, {digest: part() for digest, part in named.items()}
+
+
+def _assert_same_answers(a: TaughtModel, b: TaughtModel, table) -> None:
+    np.testing.assert_array_equal(a.predict_proba(table), b.predict_proba(table))
+    assert [e.as_dict() for e in a.explain(table)] == [e.as_dict() for e in b.explain(table)]
+
+
+def test_a_quick_version_names_the_full_fits_forest_and_member(fitted):
+    refined, quick, rule_gone, _ = fitted
+    assert quick.trees_.model is refined.trees_.model and quick.trees_.booster is not None
+    _, of_refined = parts.dump(refined)
+    quick_data, of_quick = _stored(quick)
+    _, of_rule_gone = parts.dump(rule_gone)
+    # Forest and member shared; the examples' index is the quick version's own (an example
+    # more), and the next version's too, since only a rule went.
+    assert len(of_quick) == 3 and len(set(of_quick) & set(of_refined)) == 2
+    assert set(of_rule_gone) == set(of_quick)
+    # The quick artefact is what it was without them.
+    whole = len(quick.to_bytes())
+    assert len(quick_data) < whole - sum(map(len, of_quick.values())) + 1_000
+
+
+def test_a_process_that_holds_the_parts_takes_them_and_answers_as_a_whole_load(fitted):
+    refined, quick, rule_gone, table = fitted
+    refined_data, stored = _stored(refined)
+    quick_data, more = _stored(quick)
+    stored |= more
+    later_data, _ = parts.dump(rule_gone)
+    parts.forget()  # another process: it reads what was stored
+    asked = []
+
+    def read(digest: str) -> bytes:
+        asked.append(digest)
+        return stored[digest]
+
+    served_refined = parts.load(refined_data, read)
+    served_quick = parts.load(quick_data, read)
+    served_later = parts.load(later_data, read)
+    assert sorted(asked) == sorted(stored)  # each read once
+    assert served_quick.trees_.model is served_refined.trees_.model
+    assert served_quick.trees_.booster is served_refined.trees_.booster
+    assert served_later.examples_.index is served_quick.examples_.index
+
+    for model, data, fitted_one in (
+        (served_quick, quick_data, quick),
+        (served_later, later_data, rule_gone),
+    ):
+        parts.forget()  # a process that loads this version alone
+        alone = parts.load(data, stored.__getitem__)
+        assert alone.trees_.model is not served_refined.trees_.model
+        _assert_same_answers(model, alone, table)
+        _assert_same_answers(model, TaughtModel.from_bytes(fitted_one.to_bytes()), table)
+        _assert_same_answers(model, fitted_one, table)
+
+
+def test_a_whole_artefact_still_loads_and_something_else_is_refused(fitted):
+    refined, _, _, table = fitted
+    _assert_same_answers(parts.load(refined.to_bytes(), {}.__getitem__), refined, table)
+    with pytest.raises(ValueError):
+        parts.load(__import__("pickle").dumps((99, "model")), {}.__getitem__)
