@@ -83,20 +83,30 @@ def _index_bytes(space_id: int) -> tuple[int, float, int]:
     return held, cpu, found
 
 
+def _stored(version_id: int) -> int:
+    """Bytes of a version's model: its artefact and the parts it names (those a later quick
+    version names again are stored once: teaching.services.artefacts)."""
+    from django.db.models import Sum
+    from django.db.models.functions import Length
+
+    from teaching.models import ModelArtifact, ModelPart
+
+    artifact = ModelArtifact.objects.filter(version_id=version_id).annotate(n=Length("data"))
+    parts = ModelPart.objects.filter(links__artifact_id=version_id)
+    return artifact.values_list("n", flat=True).get() + (
+        parts.aggregate(n=Sum(Length("data")))["n"] or 0
+    )
+
+
 def sizing(size: str) -> dict:
-    from teaching.models import ModelArtifact, ModelStatus, ModelVersion, Space
+    from teaching.models import ModelStatus, ModelVersion, Space
 
     before = _db_bytes()
     seeded = seed_space(size, seed=7)
     space_bytes = _db_bytes() - before
     _train(seeded.space_id)
     versions = ModelVersion.objects.filter(space_id=seeded.space_id, status=ModelStatus.READY)
-    artifacts = {
-        "quick" if v.requested_at else "refined": len(
-            ModelArtifact.objects.values_list("data", flat=True).get(version_id=v.pk)
-        )
-        for v in versions
-    }
+    artifacts = {"quick" if v.requested_at else "refined": _stored(v.pk) for v in versions}
     import numpy as np
 
     row = seeded.world.sample_rows(1, np.random.default_rng(0))[0]

@@ -26,8 +26,8 @@ where it goes (wall, then the worker's CPU per stage, from ``ModelVersion.timing
   publish   the rest of the publishing transaction
   notice    published → the polling client sees it (watcher, warm-up, poll, GET /model);
             the web process's warm-up of the last quick version is printed after them, in
-            wall and CPU (timed in the bench's own process: the worker's timings cannot
-            show it)
+            wall and CPU, alone and holding the version before it (timed in the bench's own
+            process: the worker's timings cannot show it)
 
 Then ``--refined`` more writes (10 by default), each waiting also for its refined version
 before the next: the time from the write until the refined version is served, p50/p95,
@@ -51,6 +51,7 @@ this run's.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 import time
@@ -184,22 +185,38 @@ def _print_refined_waits(refined_writes: int, paced, refined, during) -> None:
 
 def _warm_up(space, version) -> str:
     """What a web process's warm-up of ``version`` costs (``serving.warm``: read the
-    artefact, unpickle it, one explained prediction), timed here, in this process."""
+    artefact, unpickle it, one explained prediction), timed here, in this process: alone,
+    and in a process that holds the version before it, as a serving web process does (it
+    takes the parts they share from memory: teaching.services.artefacts)."""
+    from teaching.models import ModelStatus, ModelVersion
     from teaching.services import serving
 
-    wall, cpu = [], []
-    for _ in range(3):
+    before = (
+        ModelVersion.objects.filter(
+            space=space, status=ModelStatus.READY, version__lt=version.version
+        )
+        .order_by("-version")
+        .first()
+    )
+    figures = []
+    for holding in (None, before):
+        wall, cpu = [], []
+        for _ in range(3):
+            serving.forget()
+            gc.collect()  # nothing of the models held before is left to share
+            if holding is not None:
+                serving.warm(space, holding)
+            # This thread's CPU: the process's would count its serving watcher, which loads
+            # the versions the writes publish meanwhile.
+            w, c = time.perf_counter(), time.thread_time()
+            serving.warm(space, version)
+            wall.append(time.perf_counter() - w)
+            cpu.append(time.thread_time() - c)
+        figures.append(f"wall {median(wall) * 1000:.0f} ms, CPU {median(cpu) * 1000:.0f} ms")
         serving.forget()
-        # This thread's CPU: the process's would count its serving watcher, which loads
-        # the versions the writes publish meanwhile.
-        w, c = time.perf_counter(), time.thread_time()
-        serving.warm(space, version)
-        wall.append(time.perf_counter() - w)
-        cpu.append(time.thread_time() - c)
-    serving.forget()
     return (
-        f"warm-up of a version (serving.warm, timed in the bench's process):"
-        f" wall {median(wall) * 1000:.0f} ms, CPU {median(cpu) * 1000:.0f} ms"
+        f"warm-up of a version (serving.warm, timed in the bench's process): alone"
+        f" {figures[0]}; holding the version before it {figures[1]}"
     )
 
 

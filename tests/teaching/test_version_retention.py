@@ -42,21 +42,28 @@ def test_zero_keeps_every_version(space, settings):
     assert versions_prune() == 0 and _numbers(space) == [1, 2, 3, 4]
 
 
+def _named(space, number: int, forest: str) -> None:
+    version = ModelVersion(
+        space=space, version=number, teaching_revision=number, status=ModelStatus.READY
+    )
+    version.artifact = b"model %d" % number
+    version.artifact_parts = {forest: forest.encode}
+    version.save()
+
+
 def test_a_part_stays_while_a_kept_artefact_names_it(space):
     # A refined version stores its forest (a part); the quick versions after it name it.
     forests = ["forest A"] * 4 + ["forest B"] * 2
     for number, forest in enumerate(forests, start=1):
-        version = ModelVersion(
-            space=space, version=number, teaching_revision=number, status=ModelStatus.READY
-        )
-        version.artifact = b"model %d" % number
-        version.artifact_parts = {forest: forest.encode}
-        version.save()
+        _named(space, number, forest)
     stored = ModelPart.objects.filter(space=space)
     assert sorted(stored.values_list("digest", flat=True)) == ["forest A", "forest B"]
     versions_prune(keep=3)  # 4 (forest A), 5 and 6 stay
     assert sorted(stored.values_list("digest", flat=True)) == ["forest A", "forest B"]
     versions_prune(keep=2)
     assert list(stored.values_list("digest", "data")) == [("forest B", b"forest B")]
+    # A worker that still holds forest A (its fit cache) names it again: stored again.
+    _named(space, 7, "forest A")
+    assert sorted(stored.values_list("digest", flat=True)) == ["forest A", "forest B"]
     space.delete()  # its parts go with it
     assert not ModelPart.objects.exists()
