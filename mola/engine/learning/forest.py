@@ -49,6 +49,7 @@ models pickle it by this module's path.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -88,6 +89,14 @@ LARGE_TREES = 24
 # 8 trees left up to ~0.8 s between asks at M under load, parts of 2 ~0.25 s, for ~1-2 %
 # more refine CPU (1.31-1.42 -> 1.34-1.35 s).
 TREES_PER_PART = 2
+
+
+# Each fitted forest's flat tables while some trees hold them, by the forest's id (a
+# FlatForest holds its forest, so the id stays its own meanwhile): the trees of every quick
+# version reuse the refined version's forest (forest_reuse.py), which a web process holds
+# once (parts.py), and so its walker and the path tables explanations read (~1 ms and
+# ~5-25 ms at M) are built once, not per version.
+_walkers: weakref.WeakValueDictionary[int, FlatForest] = weakref.WeakValueDictionary()
 
 
 class FitCancelled(Exception):
@@ -282,7 +291,10 @@ class ExampleTrees:
         if self.model is None or self.only_label is not None:
             return None
         if self._flat is None:
-            self._flat = FlatForest(self.model)
+            flat = _walkers.get(id(self.model))
+            if flat is None or flat._model is not self.model:
+                flat = _walkers[id(self.model)] = FlatForest(self.model)
+            self._flat = flat
         return self._flat
 
     def prepare(self) -> None:

@@ -86,6 +86,9 @@ def test_a_process_that_holds_the_parts_takes_them_and_answers_as_a_whole_load(f
     assert sorted(asked) == sorted(stored)  # each read once
     assert served_quick.trees_.model is served_refined.trees_.model
     assert served_quick.trees_.booster is served_refined.trees_.booster
+    # And so the forest's flat walk, with the path tables a warm-up builds (forest.py).
+    served_refined.prepare()
+    assert served_quick.trees_.walker() is served_refined.trees_.walker()
     assert served_later.examples_.index is served_quick.examples_.index
 
     for model, data, fitted_one in (
