@@ -177,16 +177,22 @@ class ExampleTrees:
                 parts += [column == code for code in range(n_choices)]
             else:
                 parts.append(column)
-        parts += [held[c] for c in self.concepts.tolist()]
-        absent = np.zeros(table.n_rows, dtype=bool)
-        parts += [fired[r] if r >= 0 else absent for r in self.rules.tolist()]
-        if not parts:
+        values, concepts = len(parts), len(self.concepts)
+        width = values + concepts + len(self.rules)
+        if not width:
             return np.zeros((table.n_rows, 1), dtype=np.float32)
         # Filled a column at a time into float32 (column order: each write contiguous), not
-        # stacked as float64 and converted: 10,000 rows × ~300 columns in ~1 ms, not ~10.
-        x = np.empty((len(parts), table.n_rows), dtype=np.float32)
+        # stacked as float64 and converted: 10,000 rows × ~300 columns in ~1 ms, not ~10;
+        # the concepts' and the rules' columns in one gather each (one row: ~650 writes of
+        # one value each, ~0.15 ms, were most of it).
+        x = np.empty((width, table.n_rows), dtype=np.float32)
         for j, part in enumerate(parts):
             x[j] = part
+        x[values : values + concepts] = held[self.concepts]
+        rules = x[values + concepts :]
+        rules[:] = 0  # a rule gone since the fit never fires
+        known = np.flatnonzero(self.rules >= 0)
+        rules[known] = fired[self.rules[known]]
         return x.T
 
     def rule_column(self, n_rules: int, width: int) -> np.ndarray:
