@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from mola.engine import collector
-from mola.engine.consensus import findings
+from mola.engine.consensus import case_findings, findings
 from mola.engine.consensus.example_store import ExampleStore
 from mola.engine.consensus.geometry import Parts, RegionReader, hull
 from mola.engine.consensus.items import (
@@ -206,13 +206,13 @@ class ConsensusIndex(RuleFactsMixin):
                 if rule.label != code:
                     found.append(findings.rule_example(self, rule, example))
             found += [
-                findings.example_pair(self, example, self._example_at(other))
+                case_findings.example_pair(self, example, self._example_at(other))
                 for other in self.examples.conflicting(slot)
             ]
         elif ref.type == "concept" and ref.id in self.concepts:
             concept = self.concepts[ref.id]
             found += [
-                findings.concept_pair(self, concept, self.concepts[other])
+                case_findings.concept_pair(self, concept, self.concepts[other])
                 for other in self._same_concepts(concept)
             ]
         return _ranked(found)
@@ -242,12 +242,12 @@ class ConsensusIndex(RuleFactsMixin):
         for example_id, slot in self.examples.slot_of.items():
             example = self.examples.items[example_id]
             found += [
-                findings.example_pair(self, example, self._example_at(other))
+                case_findings.example_pair(self, example, self._example_at(other))
                 for other in self.examples.conflicting(slot, after=slot)
             ]
         for concept in self.concepts.values():
             found += [
-                findings.concept_pair(self, concept, self.concepts[other])
+                case_findings.concept_pair(self, concept, self.concepts[other])
                 for other in self._same_concepts(concept)
                 if other > concept.id
             ]
