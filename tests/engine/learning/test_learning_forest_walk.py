@@ -55,11 +55,15 @@ def test_the_columns_read_are_those_some_tree_tests_on_the_row():
     np.testing.assert_array_equal(trees.probabilities(flipped), trees.probabilities(queries))
 
 
-def test_a_switched_column_is_walked_again_only_where_a_tree_tests_it():
+@pytest.mark.parametrize("python", [False, True])
+def test_a_switched_column_is_walked_again_only_where_a_tree_tests_it(monkeypatch, python):
+    """In numpy, and in plain Python (as a few rows' walks go: PYTHON_SWITCHED)."""
+    monkeypatch.setattr(forest_walk, "PYTHON_SWITCHED", 10**9 if python else 0)
     trees = _fitted(np.random.default_rng(7))
     walker = trees.walker()
     rng = np.random.default_rng(8)
     x = _with_noise(rng, 200)
+    x[:20, 0] = np.nan  # where the split sends missing values
     leaves = walker.leaves(x)
     rows = rng.integers(0, len(x), 3000)  # rows repeat, as (rule, row) pairs do
     columns = rng.integers(0, x.shape[1], 3000)
