@@ -68,7 +68,10 @@ def parts_prune(space_id: int) -> int:
     with transaction.atomic():
         TrainingState.objects.select_for_update().filter(space_id=space_id).exists()
         linked = ArtifactPart.objects.filter(part=OuterRef("pk"))
-        _, by_model = ModelPart.objects.filter(space_id=space_id).exclude(Exists(linked)).delete()
+        unlinked = ModelPart.objects.filter(space_id=space_id).exclude(Exists(linked))
+        # only("pk"): the delete looks at each part's links first, which loads the parts;
+        # not their megabytes.
+        _, by_model = unlinked.only("pk").delete()
     return by_model.get(ModelPart._meta.label, 0)
 
 

@@ -3,6 +3,9 @@ version and any still training; older ones go with their artifacts."""
 
 from __future__ import annotations
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
 from teaching.models import ModelArtifact, ModelPart, ModelStatus, ModelVersion
 from teaching.services.retention import versions_prune
 
@@ -60,8 +63,11 @@ def test_a_part_stays_while_a_kept_artefact_names_it(space):
     assert sorted(stored.values_list("digest", flat=True)) == ["forest A", "forest B"]
     versions_prune(keep=3)  # 4 (forest A), 5 and 6 stay
     assert sorted(stored.values_list("digest", flat=True)) == ["forest A", "forest B"]
-    versions_prune(keep=2)
+    with CaptureQueriesContext(connection) as queries:
+        versions_prune(keep=2)
     assert list(stored.values_list("digest", "data")) == [("forest B", b"forest B")]
+    # Nor are the megabytes of what goes read.
+    assert not [q for q in queries.captured_queries if '"data"' in q["sql"]]
     # A worker that still holds forest A (its fit cache) names it again: stored again.
     _named(space, 7, "forest A")
     assert sorted(stored.values_list("digest", flat=True)) == ["forest A", "forest B"]
