@@ -184,8 +184,8 @@ def test_a_quick_version_stores_no_forest_of_its_own(refines, space, teacher):
     def named(version) -> set[str]:
         return set(ModelPart.objects.filter(links__artifact_id=version.pk).values_list("digest"))
 
-    shared = named(quick) & named(refined)
-    assert len(named(refined)) == len(named(quick)) == 3 and len(shared) == 2
+    shared = named(quick) & named(refined)  # forest, member, matcher: not the examples' index
+    assert len(named(refined)) == len(named(quick)) == 4 and len(shared) == 3
     stored = ModelPart.objects.filter(links__artifact_id=quick.pk).values_list("data", flat=True)
     assert len(quick.artifact) < sum(len(data) for data in stored) / 2  # most of a model
 

@@ -1,6 +1,7 @@
 """A model stored in parts (learning/parts.py): a quick retrain names the forest and boosting
 member of the full fit it reuses instead of carrying them again, a version whose examples
-did not change names the last one's neighbour index, a process that holds them takes them
+did not change names the last one's neighbour index (and one whose rules did not, its
+matcher), a process that holds them takes them
 as they are, and the model answers bit for bit as a whole load of it does."""
 
 from __future__ import annotations
@@ -58,10 +59,10 @@ def test_a_quick_version_names_the_full_fits_forest_and_member(fitted):
     _, of_refined = parts.dump(refined)
     quick_data, of_quick = _stored(quick)
     _, of_rule_gone = parts.dump(rule_gone)
-    # Forest and member shared; the examples' index is the quick version's own (an example
-    # more), and the next version's too, since only a rule went.
-    assert len(of_quick) == 3 and len(set(of_quick) & set(of_refined)) == 2
-    assert set(of_rule_gone) == set(of_quick)
+    # Forest, member and matcher shared; the examples' index is the quick version's own (an
+    # example more), and the next version's too, where only a rule went (a matcher of its own).
+    assert len(of_quick) == 4 and len(set(of_quick) & set(of_refined)) == 3
+    assert len(set(of_rule_gone) & set(of_quick)) == 3
     # The quick artefact is what it was without them.
     whole = len(quick.to_bytes())
     assert len(quick_data) < whole - sum(map(len, of_quick.values())) + 1_000
@@ -71,8 +72,8 @@ def test_a_process_that_holds_the_parts_takes_them_and_answers_as_a_whole_load(f
     refined, quick, rule_gone, table = fitted
     refined_data, stored = _stored(refined)
     quick_data, more = _stored(quick)
-    stored |= more
-    later_data, _ = parts.dump(rule_gone)
+    later_data, later = _stored(rule_gone)
+    stored |= more | later
     parts.forget()  # another process: it reads what was stored
     asked = []
 
@@ -83,13 +84,14 @@ def test_a_process_that_holds_the_parts_takes_them_and_answers_as_a_whole_load(f
     served_refined = parts.load(refined_data, read)
     served_quick = parts.load(quick_data, read)
     served_later = parts.load(later_data, read)
-    assert sorted(asked) == sorted(stored)  # each read once
+    assert sorted(asked) == sorted(stored) and len(asked) == len(set(asked))  # each read once
     assert served_quick.trees_.model is served_refined.trees_.model
     assert served_quick.trees_.booster is served_refined.trees_.booster
     # And so the forest's flat walk, with the path tables a warm-up builds (forest.py).
     served_refined.prepare()
     assert served_quick.trees_.walker() is served_refined.trees_.walker()
     assert served_later.examples_.index is served_quick.examples_.index
+    assert served_quick.matcher_ is served_refined.matcher_  # an example more: the same rules
 
     for model, data, fitted_one in (
         (served_quick, quick_data, quick),
