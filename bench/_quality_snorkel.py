@@ -140,7 +140,7 @@ def run(settings, world_examples: int, save: str | None) -> None:
         sys.exit("snorkel is not installed (bench/_quality_snorkel.py says how).")
     found = []
     for family in settings.families:
-        for seed in range(settings.seeds):
+        for seed in settings.seed_range:
             teaching = build(family, seed, world_examples)
             found += snorkel_cell(teaching, settings.scales, settings.n_test, seed)
             print(f"  {family} seed {seed}: done", flush=True)

@@ -2,6 +2,10 @@
 
     .venv/bin/python bench/quality.py [--quick] [--seeds 5] [--scales 50,150,500,2000]
                                       [--families overlap,broad,saboteur,concepts]
+                                      [--seed-offset 0]
+
+``--seed-offset 100`` runs worlds 100.. instead of 0..: develop a change there and run the
+official seeds once at the end, so the reported worlds never chose anything.
 
 Each (family, seed) generates a world (8 mixed features, 6 labels, a decision-list truth) and
 five teachers — master, expert, intermediate, novice, saboteur — who write concepts, rules
@@ -81,6 +85,11 @@ class Settings:
     n_test: int
     trees: int
     pool: int = 0  # unlabelled cases of the world given as the space's pool (0: none)
+    seed_offset: int = 0  # worlds seed_offset .. seed_offset + seeds - 1
+
+    @property
+    def seed_range(self) -> range:
+        return range(self.seed_offset, self.seed_offset + self.seeds)
 
 
 def _labels(model, table, index) -> np.ndarray:
@@ -203,7 +212,7 @@ def _run_cells(settings: Settings, save: str | None) -> list[dict]:
     """Every (family, seed) cell, a line printed per cell; saved to ``save`` as it goes."""
     results = []
     # Seed by seed across the families, saving as it goes: a partial run still reports.
-    for seed in range(settings.seeds):
+    for seed in settings.seed_range:
         for family in settings.families:
             clock = time.perf_counter()
             cell = run_cell(family, seed, settings)
@@ -229,6 +238,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--scales", default=None, help="comma-separated example counts")
     parser.add_argument("--families", default=",".join(FAMILIES))
     parser.add_argument("--quick", action="store_true", help="2 seeds, 100 forest trees")
+    parser.add_argument(
+        "--seed-offset",
+        type=int,
+        default=0,
+        help="first world seed (develop on other worlds than the official 0..seeds-1)",
+    )
     parser.add_argument("--save", help="also write the per-seed results to this JSON file")
     parser.add_argument(
         "--pool", type=int, default=0, help="also fit MOLA with this many unlabelled cases"
@@ -253,6 +268,7 @@ def main() -> None:
         n_test=2000,
         trees=100 if args.quick else 150,
         pool=args.pool,
+        seed_offset=args.seed_offset,
     )
     if args.report:
         results = [r for path in args.report.split(",") for r in json.loads(Path(path).read_text())]
@@ -284,7 +300,7 @@ def main() -> None:
         found = [
             r
             for f in settings.families
-            for s in range(settings.seeds)
+            for s in settings.seed_range
             for r in quick_cell(f, s, settings)
         ]
         report_quick(found)
