@@ -2,6 +2,9 @@
 
 Behaviour lives in ``teaching.services`` (writes) and ``teaching.selectors`` (reads); the
 models hold data and a few small facts about it.
+
+Long: one app's schema, which reads best in one place (Django looks for it here, and the
+migrations follow it); the version and its artefact tables belong together.
 """
 
 from __future__ import annotations
