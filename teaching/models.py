@@ -261,7 +261,7 @@ class ModelVersion(models.Model):
         """Link the artefact to its parts, storing those the space lacks. Under the lock of
         the space's training row, which ``versions_prune`` takes before deleting the
         space's unlinked parts: a part found here stays until this link is committed."""
-        TrainingState.objects.select_for_update().filter(space_id=self.space_id).exists()
+        TrainingState.lock(self.space_id)
         stored = ModelPart.objects.filter(space_id=self.space_id, digest__in=list(parts))
         have = set(stored.values_list("digest", flat=True))
         ModelPart.objects.bulk_create(
@@ -346,6 +346,13 @@ class TrainingState(models.Model):
     # heartbeat stopped belongs to a worker that died, and anyone may take it over.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     claimed_by = models.CharField(max_length=200, blank=True, default="")  # host:pid
+
+    @classmethod
+    def lock(cls, space_id: int) -> None:
+        """Hold the space's training row until the transaction ends: a version links to
+        the model parts it found (``ModelVersion._link_parts``), and ``parts_prune``
+        deletes the unlinked ones, each under this lock, so no part goes under a new link."""
+        cls.objects.select_for_update().filter(space_id=space_id).exists()
 
 
 class WorkKind(models.TextChoices):

@@ -66,7 +66,7 @@ def parts_prune(space_id: int) -> int:
     Under the lock of the space's training row, which a version's save takes before it
     links to a part it found (ModelVersion._link_parts): no part goes under a new link."""
     with transaction.atomic():
-        TrainingState.objects.select_for_update().filter(space_id=space_id).exists()
+        TrainingState.lock(space_id)
         linked = ArtifactPart.objects.filter(part=OuterRef("pk"))
         unlinked = ModelPart.objects.filter(space_id=space_id).exclude(Exists(linked))
         # only("pk"): the delete looks at each part's links first, which loads the parts;

@@ -19,10 +19,10 @@ whose out-of-fold log loss on the training examples is lower is kept (``TextRead
 
 - *pairs*: words and word pairs, sublinear tf-idf (as above);
 - *marked*: single words, term presence (0/1) times idf, and every link marked by a token of
-  its own (``LINK_TOKEN``), and every digit read as 0 ("555-0192" and "555-7731" read alike, so do "$500"
-  and "$100"; a link's host still counts through its words and character n-grams). Short texts hold few
-  repeated words, so presence loses little and pairs add columns the few examples cannot
-  fill.
+  its own (``LINK_TOKEN``), and every digit read as 0 ("555-0192" and "555-7731" read
+  alike, so do "$500" and "$100"; a link's host still counts through its words and
+  character n-grams). Short texts hold few repeated words, so presence loses little and
+  pairs add columns the few examples cannot fill.
 
 Why choose and not replace: the evidence for *marked* comes from one text data set (Snorkel's
 spam split, bench/spam.py: out-of-fold log loss on the 100 dev comments, mean of 8 fold

@@ -53,9 +53,10 @@ def publish(
     claim: datetime | None = None,
     waited: dict[str, float] | None = None,
 ) -> ModelVersion | None:
-    """Store the version as ready (``artifact``: artefacts.model_stored's) and the work done, in one transaction; refused when a
-    newer revision is published, or when ``claim`` was taken over meanwhile (a process
-    that hung past its lease must not publish beside the one that took its place).
+    """Store the version as ready (``artifact``: what ``artefacts.model_stored`` gives)
+    and the work done, in one transaction; refused when a newer revision is published, or
+    when ``claim`` was taken over meanwhile (a process that hung past its lease must not
+    publish beside the one that took its place).
 
     ``stages``: the training's stopwatch; "evaluate" (the ``version_publishing``
     listeners) and "publish" (the rest of the transaction) are added to it. ``waited``:
