@@ -135,12 +135,19 @@ def _line(name: str, runs: list[tuple[float, float, float, float]]) -> str:
 
 
 def _rows(space) -> list[tuple]:
-    """Every stored field of every row a check writes (ids and timestamps aside)."""
-    from consensus.models import Contradiction
+    """Every stored field of every row a check writes (ids and timestamps aside), with the
+    evidence and note each row shows (from its rules' stored counts), and those counts."""
+    from consensus.evidence import rows_rendered
+    from consensus.models import Contradiction, RuleEvidence
 
     fields = ("key", "kind", "teachings", "witness", "region", "evidence", "severity", "note")
     fields += ("summary", "expected", "status", "digest", "first", "second", "thread_id")
-    return sorted(Contradiction.objects.filter(space=space).values_list(*fields), key=repr)
+    fields += ("evidence_from",)
+    rows = list(Contradiction.objects.filter(space=space).values(*fields))
+    shown = rows_rendered(space=space, rows=rows)
+    found = [(*row.values(), *text) for row, text in zip(rows, shown, strict=True)]
+    counts = RuleEvidence.objects.filter(space=space).values_list("rule_id", "counts", "digest")
+    return sorted([*found, *counts], key=repr)
 
 
 def _verify(space) -> bool:

@@ -48,6 +48,7 @@ from mola.engine.consensus import (
     RuleItem,
     group_into_threads,
 )
+from mola.engine.consensus.counted import index_rendered
 from mola.engine.consensus.shown import RULE_EXAMPLES_SHOWN, shown_all
 from mola.engine.language import compile_condition
 from mola.engine.schema import Schema
@@ -177,19 +178,23 @@ def rule_item(schema: Schema, rule_id: int, text: str, cue: str, author: str) ->
     return RuleItem(rule_id, cue, author, compile_condition(text, schema).region, text)
 
 
-def contradictions_hash(found: list) -> str:
-    """Every field of every contradiction, in order (floats by repr: exact)."""
+def contradictions_hash(index: ConsensusIndex, found: list) -> str:
+    """Every field of every contradiction as shown, in order (floats by repr: exact). The
+    evidence and note are the rendered ones (``counted.index_rendered``): a rule
+    contradiction carries them without its rules' counts since session 9, and the hash
+    stays comparable with the earlier ones."""
     digest = hashlib.sha256()
     for c in found:
+        evidence, note = index_rendered(index, c)
         fields = (
             c.key,
             c.kind,
             c.teachings,
             sorted(c.witness.items()),
             c.region_text,
-            sorted(c.evidence.items()),
+            sorted(evidence.items()),
             repr(c.severity),
-            c.note,
+            note,
             c.summary,
             c.expected,
         )
@@ -300,7 +305,7 @@ def main() -> None:
         f"{len(everything)} contradictions: "
         + ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items()))
         + f" ({per_item:.0f} us per contradiction, witness and words included); "
-        f"hash {contradictions_hash(everything)}"
+        f"hash {contradictions_hash(index, everything)}"
     )
 
     started = time.process_time()
@@ -310,7 +315,7 @@ def main() -> None:
         f"stored (first {RULE_EXAMPLES_SHOWN} rule_example per rule and label): "
         f"{len(stored)} contradictions, rule_example {stored_kinds['rule_example']}, "
         f"built from scratch in {time.process_time() - started:.2f} s CPU; "
-        f"hash {contradictions_hash(sorted(stored.values(), key=lambda c: c.key))}"
+        f"hash {contradictions_hash(index, sorted(stored.values(), key=lambda c: c.key))}"
     )
 
     _checks_and_threads(index, schema, community, args.checks, args.rules, args.examples)

@@ -36,6 +36,11 @@ class Contradiction(models.Model):
     witness = models.JSONField(default=dict)
     region = models.TextField(blank=True, default="")
     evidence = models.JSONField(default=dict)
+    # What a rule contradiction's counts come from (``mola.engine.consensus.counted``): its
+    # evidence and note are stored without them and shown with its rules' ``RuleEvidence``
+    # (``consensus.evidence``), so an example edit rewrites ~100 rules' counts, not ~8k rows.
+    # Empty: the evidence and note are shown as stored.
+    evidence_from = models.JSONField(default=list, blank=True)
     severity = models.FloatField(default=0.0)
     note = models.TextField(blank=True, default="")
     summary = models.TextField(blank=True, default="")
@@ -109,3 +114,20 @@ class ConsensusState(models.Model):
     # an older generation plans again (see ``contradictions_store``).
     generation = models.PositiveBigIntegerField(default=0)
     last_seconds = models.FloatField(null=True, blank=True)
+
+
+class RuleEvidence(models.Model):
+    """Per rule of a space: the examples its contradictions count, as the last stored check
+    saw them (``mola.engine.consensus.counted.RuleCounts.as_json``): training example ids per
+    label, and how many examples of each label disagree with it. Written for the rules an
+    edit touches; read to show a page of contradictions (``consensus.evidence``)."""
+
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="rule_evidence")
+    rule_id = models.PositiveIntegerField()
+    counts = models.JSONField(default=dict)
+    digest = models.CharField(max_length=32, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["space", "rule_id"], name="one_rule_evidence_per_rule")
+        ]

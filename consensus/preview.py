@@ -16,6 +16,7 @@ import numpy as np
 from cases.services.coverage import draft_pool_coverage
 from consensus.loading import current_index, index_lock
 from mola.engine.consensus import RuleItem
+from mola.engine.consensus.counted import index_rendered
 from mola.engine.consensus.shown import shown
 from mola.engine.language import ConditionError, compile_condition
 from mola.engine.lru import LRU
@@ -188,6 +189,8 @@ def contradictions_if_saved(
         current.index.replace(item)
         try:
             found = shown(current.index, current.index.check(item.ref)).values()
+            # The counts are put in while the previewed rule is in the index.
+            notes = {c.key: index_rendered(current.index, c)[1] for c in found}
         finally:
             current.index.remove(item.ref)
     found = sorted(found, key=lambda c: (-c.severity, c.key))
@@ -198,7 +201,7 @@ def contradictions_if_saved(
             "witness": c.witness,
             "region": c.region_text,
             "severity": c.severity,
-            "note": c.note,
+            "note": notes[c.key],
         }
         for c in found
     ]

@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Q, QuerySet
 
+from consensus.evidence import rows_rendered
 from consensus.models import Contradiction
 from consensus.outside import EVALUATION_DISAGREEMENT, OUTSIDE_KINDS
 from mola.engine.consensus import KINDS
@@ -217,12 +218,15 @@ def contradictions_described(
     *, space: Space, rows: Iterable[Contradiction]
 ) -> list[dict[str, Any]]:
     """Each row as the API lists it, with its teachings described: ref, what it says in
-    words, its author and status. One query per teaching kind for the whole page."""
+    words, its author and status; a rule contradiction's evidence and note with its rules'
+    counts (``consensus.evidence``). One query per teaching kind for the whole page, and one
+    for the rules' counts."""
     rows = list(rows)
     refs = {(r["type"], int(r["id"])) for row in rows for r in row.teachings}
     found = _teachings(space, refs)
+    shown = rows_rendered(space=space, rows=[_fields(row) for row in rows])
     described = []
-    for row in rows:
+    for row, (evidence, note) in zip(rows, shown, strict=True):
         teachings = []
         for ref in row.teachings:
             teaching = found.get((ref["type"], int(ref["id"])))
@@ -243,11 +247,11 @@ def contradictions_described(
                 "teachings": teachings,
                 "witness": row.witness,
                 "region": row.region,
-                "evidence": row.evidence,
+                "evidence": evidence,
                 "severity": row.severity,
                 "thread": row.thread_id,
                 "status": row.status,
-                "note": row.note,
+                "note": note,
                 "summary": row.summary,
                 "expected": row.expected,
                 "checked_revision": row.checked_revision,
@@ -259,6 +263,11 @@ def contradictions_described(
     return described
 
 
+def _fields(row: Contradiction) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in _RENDERED_FROM}
+
+
+_RENDERED_FROM = ("kind", "teachings", "evidence", "note", "expected", "evidence_from")
 NOTABLE_SEVERITY = 0.5  # below this, an open dispute without a thread gets no "disputed" tag
 
 

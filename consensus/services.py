@@ -15,9 +15,19 @@ import time
 from consensus.loading import current_index, fresh_index
 from consensus.models import ConsensusState, Contradiction, ContradictionStatus
 from consensus.store import StoreMemory, contradictions_store
+from mola.engine.consensus import ConsensusIndex
+from mola.engine.consensus.counted import RuleCounts, rule_counts
 from teaching.models import Space
 
 log = logging.getLogger(__name__)
+
+
+def every_rule_counts(index: ConsensusIndex) -> dict[int, RuleCounts]:
+    """What each rule's contradictions count (``consensus.evidence``); remembered per rule
+    by the index, so after one edit only the ~100 rules it touched are read again."""
+    return {rule_id: rule_counts(index, rule_id) for rule_id in index.rules}
+
+
 SLOW_CHECK_SECONDS = 10.0  # a check slower than this is logged as a warning
 
 
@@ -64,6 +74,7 @@ def consensus_check(
             revision=current.revision,
             seconds=indexed - started,
             memory=current.memory,
+            counts=every_rule_counts(current.index),
         )
     finally:
         # Frozen before the collector is back: else its first young collection scans every
@@ -117,6 +128,7 @@ def consensus_recompute(*, space: Space) -> int:
         revision=fresh.revision,
         seconds=time.perf_counter() - started,
         force=True,
+        counts=every_rule_counts(fresh.index),
     )
     return len(fresh.found)
 

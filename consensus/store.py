@@ -19,11 +19,13 @@ from django.db.models import JSONField
 from django.utils import timezone
 
 from consensus.dispute_threads import thread_requests
+from consensus.evidence import closing_freeze, rule_evidence_plan, rule_evidence_write
 from consensus.models import ConsensusState, Contradiction, ContradictionStatus
 from consensus.signals import disputes_grouped, disputes_opened
 from consensus.store_plan import Plan, StoreMemory, plan_store
 from consensus.stored_fields import FIELD_NAMES
 from mola.engine.consensus import Contradiction as Found
+from mola.engine.consensus.counted import RuleCounts
 from teaching.models import Space
 from teaching.services.disputes import teachings_mark_disputed
 
@@ -60,6 +62,7 @@ def contradictions_store(
     seconds: float = 0.0,
     force: bool = False,
     memory: StoreMemory | None = None,
+    counts: Mapping[int, RuleCounts] | None = None,
 ) -> None:
     """Upsert what a check found at ``revision``; never store an older check over a newer.
 
@@ -72,6 +75,9 @@ def contradictions_store(
     difference: new rows in batches of ``INSERT_BATCH``, each its own short transaction,
     then one transaction for the rest. Every write bumps the space's ``generation``; a
     write that finds it moved since the plan was read plans again.
+
+    ``counts``: every rule's counts (``mola.engine.consensus.counted``), which the rule
+    contradictions show; the rules' stored counts are brought up to date with the rows.
     """
     memory = StoreMemory() if memory is None else memory
     for _ in range(5):
@@ -85,20 +91,36 @@ def contradictions_store(
         )
         if plan is None:
             return
+        evidence = None
+        if counts is not None:
+            known = memory.counts if plan.stored is memory.rows else None
+            evidence = rule_evidence_plan(space=space, counts=counts, memory=known)
+        memory.counts = None  # set again once written
         try:
-            written = _write(space, plan, found, revision, seconds, force)
+            written = _write(space, plan, found, revision, seconds, force, evidence=evidence)
         except _Superseded:
             memory.generation = -1
             continue
         _remember(memory, plan, found, written)
+        if written is not None and evidence is not None:
+            memory.counts = evidence[2]
         return
     raise RuntimeError(f"consensus store of space {space.pk} kept being superseded")
 
 
 def _write(
-    space: Space, plan: Plan, found: dict[str, Found], revision: int, seconds: float, force: bool
+    space: Space,
+    plan: Plan,
+    found: dict[str, Found],
+    revision: int,
+    seconds: float,
+    force: bool,
+    *,
+    evidence: tuple | None = None,
 ) -> list[Contradiction] | None:
-    """Write the plan; the created rows, or None when a newer check was stored meanwhile."""
+    """Write the plan (and the rules' counts that moved, ``evidence``: what
+    ``rule_evidence_plan`` gave); the created rows, or None when a newer check was stored
+    meanwhile."""
     newly_open: list[Contradiction] = []
     created: list[Contradiction] = []
     batches = [
@@ -129,6 +151,10 @@ def _write(
         )
         newly_open += plan.reopened
         closing = [plan.stored[key][0] for key in plan.closing]
+        # Before the rules' counts move: a row closing keeps what it showed.
+        _rows_update(closing_freeze(space=space, pks=closing))
+        if evidence is not None:
+            rule_evidence_write(space=space, written=evidence[0], gone=evidence[1])
         for start in range(0, len(closing), 500):
             Contradiction.objects.filter(pk__in=closing[start : start + 500]).update(
                 status=ContradictionStatus.RESOLVED,

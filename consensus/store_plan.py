@@ -13,6 +13,7 @@ from typing import Any
 
 from consensus.columns import teaching_columns_fill
 from consensus.dispute_threads import ThreadMemory, ThreadPlan, threads_plan
+from consensus.evidence import CountsMemory
 from consensus.models import ConsensusState, Contradiction, ContradictionStatus
 from consensus.outside import OUTSIDE_KINDS
 from consensus.stored_fields import (
@@ -46,6 +47,8 @@ class StoreMemory:
     # from ``found`` (``Shown.since``) revisits only the keys that changed.
     found: Mapping[str, Found] | None = None
     opened: _Open | None = None
+    # The rules' counts as last written (``consensus.evidence``), valid with ``rows``.
+    counts: CountsMemory | None = None
 
 
 @dataclass

@@ -4,6 +4,7 @@ import pytest
 
 from community.models import Thread
 from consensus.decisions import contradictions_decide
+from consensus.evidence import contradiction_shown
 from consensus.models import Contradiction
 from consensus.services import consensus_check, consensus_recompute
 from mola.engine.language import compile_condition
@@ -109,6 +110,7 @@ def test_incremental_equals_from_scratch(space, teacher, expert):
 
 _STORED = ("key", "kind", "teachings", "witness", "region", "evidence", "severity", "note")
 _STORED += ("summary", "expected", "status", "digest", "first", "second", "thread_id")
+_STORED += ("evidence_from",)
 
 
 def test_a_row_whose_severity_moves_is_stored_as_a_recompute_stores_it(space, teacher, expert):
@@ -131,7 +133,9 @@ def test_a_row_whose_severity_moves_is_stored_as_a_recompute_stores_it(space, te
     overlap = Contradiction.objects.get(kind="rule_overlap")
     assert f"rule #{suspect.pk} disagrees with most" in overlap.note.lower()
     against = Contradiction.objects.filter(kind="rule_example").first()
-    assert "3 of the 3" in against.note and against.evidence["high elbow"] == 3
+    evidence, note = contradiction_shown(against)
+    assert "3 of the 3" in note and evidence["high elbow"] == 3
+    assert "3 of the 3" not in against.note and against.evidence == {}  # counts: per rule
     example_create(space=space, user=expert, features=row(toss_height_cm=130), label="high elbow")
     consensus_check(space_id=space.pk)
     moved = Contradiction.objects.get(pk=overlap.pk)
@@ -142,7 +146,10 @@ def test_a_row_whose_severity_moves_is_stored_as_a_recompute_stores_it(space, te
         overlap.evidence,
         overlap.region,
     )
-    assert "4 of the 4" in Contradiction.objects.get(pk=against.pk).note
+    assert contradiction_shown(moved) == contradiction_shown(overlap)
+    kept = Contradiction.objects.get(pk=against.pk)
+    assert "4 of the 4" in contradiction_shown(kept)[1]
+    assert kept.note == against.note
     incremental = sorted(Contradiction.objects.values_list(*_STORED))
     consensus_recompute(space=space)
     assert sorted(Contradiction.objects.values_list(*_STORED)) == incremental

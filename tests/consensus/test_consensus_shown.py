@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 from hypothesis import given
 
+from consensus.evidence import contradiction_shown
 from consensus.models import Contradiction
 from consensus.services import consensus_check, consensus_recompute
 from mola.engine.consensus import ConsensusIndex, ExampleItem, RuleItem
 from mola.engine.consensus import shown as shown_module
+from mola.engine.consensus.counted import index_rendered
 from mola.engine.consensus.shown import shown, shown_all, shown_refreshed
 from mola.engine.language import compile_condition
 from teaching.models import Example, Rule
@@ -62,7 +64,8 @@ def test_a_shown_example_stays_shown_when_every_example_is_checked_again() -> No
         current = shown_refreshed(current, index, index.replace(item))
     assert current == shown(index, index.detect_all()) == shown_all(index)
     listed = [c for c in current.values() if c.kind == "rule_example"]
-    assert len(listed) == 5 and all("2 more examples labelled b" in c.note for c in listed)
+    notes = [index_rendered(index, c)[1] for c in listed]
+    assert len(listed) == 5 and all("2 more examples labelled b" in note for note in notes)
 
 
 @pytest.mark.django_db
@@ -81,11 +84,12 @@ def test_a_rule_shows_its_first_disagreeing_examples_and_counts_the_rest(space, 
     stored = Contradiction.objects.filter(space=space, kind="rule_example")
     shown_ids = sorted(t["id"] for c in stored for t in c.teachings if t["type"] == "example")
     assert shown_ids == sorted(ids)[: shown_module.RULE_EXAMPLES_SHOWN]
-    assert all("2 more examples labelled no cue" in c.note for c in stored)
-    assert {c.evidence["no cue"] for c in stored} == {7}  # the evidence counts all of them
+    shown_rows = [contradiction_shown(c) for c in stored]
+    assert all("2 more examples labelled no cue" in note for _, note in shown_rows)
+    assert {evidence["no cue"] for evidence, _ in shown_rows} == {7}  # counts all of them
     # The disputed flags follow what is stored: the rule and the shown examples.
     assert set(Example.objects.filter(disputed=True).values_list("pk", flat=True)) == set(shown_ids)
     assert Rule.objects.get(pk=rule.pk).disputed
-    incremental = {(c.key, c.note, c.severity) for c in stored}
+    incremental = {(c.key, contradiction_shown(c)[1], c.severity) for c in stored}
     consensus_recompute(space=space)
-    assert {(c.key, c.note, c.severity) for c in stored.all()} == incremental
+    assert {(c.key, contradiction_shown(c)[1], c.severity) for c in stored.all()} == incremental

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from mola.engine.consensus.counted import EXAMPLE_COUNTS, PAIR_COUNTS
 from mola.engine.consensus.geometry import overlap, within
 from mola.engine.consensus.items import (
     RULE_EXAMPLE,
@@ -26,7 +27,6 @@ from mola.engine.consensus.severity import (
     EXPECTED_WEIGHT,
     KIND_WEIGHT,
     Standing,
-    evidence_note,
     severity,
     suspect_note,
 )
@@ -84,12 +84,13 @@ def rule_pair(index: ConsensusIndex, x: RuleState, y: RuleState) -> Contradictio
 def _same_words(
     memo: _PairMemo, counts: Counter[int], in_both: int, suspects: tuple, value: float
 ) -> bool:
-    """Whether ``_rule_pair`` would build ``memo.found`` again: the examples both rules
-    hold are the same, each rule is suspect or not as before and the severity comes out
-    the same. So it does when a suspect rule's rank moves under a pair that a more suspect
-    partner ranks (~6k of the ~13k pairs rebuilt per example edit at M); handing back the
-    same object also keeps the pair "at standing" (``pair_at_standing``)."""
-    if memo.found is None or memo.counts[:2] != (counts, in_both):
+    """Whether ``_rule_pair`` would build ``memo.found`` again: each rule is suspect or not
+    as before and the severity comes out the same. Its words leave the counts out
+    (``counted``), so it does when only the examples both rules hold moved, or when a
+    suspect rule's rank moves under a pair that a more suspect partner ranks (~6k of the
+    ~13k pairs rebuilt per example edit at M); handing back the same object also keeps
+    the pair "at standing" (``pair_at_standing``)."""
+    if memo.found is None:
         return False
     before = memo.counts[2]
     flags = [rank is not None for rank in before] == [rank is not None for rank in suspects]
@@ -189,7 +190,6 @@ def _rule_pair(
     """The pair's contradiction, its severity ``value`` worked out (``_pair_severity``)."""
     text, witness, a_in_b, _, found_witness = geometry
     kind = _pair_kind(geometry)
-    side_a, side_b = counts[a.label], counts[b.label]
     name_a, first_a, _ = index.names(a)
     name_b, _, later_b = index.names(b)
     names = (name_a, name_b)
@@ -207,7 +207,7 @@ def _rule_pair(
         notes.append("Both rules cover exactly the same cases but give different labels.")
     else:
         notes.append(f"Both rules apply when {text}.")
-    notes.append(evidence_note(names, side_a, side_b))
+    # The evidence and the sentence on it come from the rules' counts when shown (``counted``).
     # contradiction_key of two rules, a's id first
     key = f"{kind}:rule:{a.item.id}+rule:{b.item.id}"
     return Contradiction(
@@ -217,11 +217,12 @@ def _rule_pair(
         # contradiction's witness, and ~96k copies held ~45 MB of an index at M.
         witness=witness,
         region_text=text,
-        evidence=_evidence(index, counts, (a.label, b.label)),
+        evidence={},
         severity=value,
         note=" ".join(notes),
         key=key,
         summary=f"{first_a}, {later_b}, when {text}",
+        counted=PAIR_COUNTS,
     )
 
 
@@ -269,7 +270,7 @@ def rule_example(index: ConsensusIndex, rule: RuleState, example: ExampleItem) -
     """An example inside the rule's region with another label (precondition)."""
     example_label = index.label_code(example.label)
     expected = example.refutes == rule.item.id
-    value, before, after, evidence = _rule_verdict(index, rule, example_label, expected)
+    value, after = _rule_verdict(index, rule, example_label, expected)
     text, point = index.example_words(example)
     rule_name, rule_words, _ = index.names(rule)
     middle = (
@@ -282,21 +283,23 @@ def rule_example(index: ConsensusIndex, rule: RuleState, example: ExampleItem) -
         teachings=teachings,
         witness=dict(point),
         region_text=text,
-        evidence=dict(evidence),
+        evidence={},
         severity=value,
-        note=" ".join((*before, middle, *after)),
+        note=" ".join((middle, *after)),
         key=contradiction_key(RULE_EXAMPLE, teachings),
         expected=expected,
         summary=f"{rule_words}, {teaching_words(example, first=False)}, when {text}",
+        counted=(EXAMPLE_COUNTS, example.label),
     )
 
 
 def _rule_verdict(
     index: ConsensusIndex, rule: RuleState, example_label: int, expected: bool
-) -> tuple[float, tuple[str, ...], tuple[str, ...], dict[str, int]]:
+) -> tuple[float, tuple[str, ...]]:
     """What a ``rule_example`` says that depends on the rule and the example's label only
-    (severity, the notes around the example's own sentence, evidence), worked out once per
-    label: a rule may hold a thousand examples of a handful of labels."""
+    (severity, the count-free note after the example's own sentence), worked out once per
+    label: a rule may hold a thousand examples of a handful of labels. The rule's standing
+    and counts are put in when shown (``counted.rendered``)."""
     facts = index.facts(rule)
     if rule.verdicts is None or rule.verdicts[0] is not facts:
         rule.verdicts = (facts, {})
@@ -305,7 +308,6 @@ def _rule_verdict(
     if found is not None:
         return found
     counts, standing = facts.counts, facts.standing
-    label = index.label_names[example_label]
     rule_name = index.names(rule)[0]
     value = severity(
         EXPECTED_WEIGHT if expected else KIND_WEIGHT[RULE_EXAMPLE],
@@ -315,34 +317,14 @@ def _rule_verdict(
         recent_share=_share(index, facts.recent),
         standings=(standing,),
     )
-    before = (suspect_note(rule_name, standing),) if standing.suspect else ()
+    after: tuple[str, ...] = ()
     if expected:
         after = (
             f"It was written as a counterexample to {rule_name}, so the disagreement is "
             "deliberate: record it, no dispute needed.",
         )
-    else:
-        after = (
-            evidence_note(
-                (rule_name, f"the label {label}"), counts[rule.label], counts[example_label]
-            ),
-        )
-    found = memo[(example_label, expected)] = (
-        value,
-        before,
-        after,
-        _evidence(index, counts, (rule.label, example_label)),
-    )
+    found = memo[(example_label, expected)] = (value, after)
     return found
-
-
-def _evidence(
-    index: ConsensusIndex, counts: Counter[int], shown: tuple[int, ...]
-) -> dict[str, int]:
-    """Counts per label name, in schema order: the teachings' own labels always, others
-    when present."""
-    codes = sorted({*shown, *(code for code, count in counts.items() if count)})
-    return {index.label_names[code]: counts[code] for code in codes}
 
 
 def _share(index: ConsensusIndex, inside: frozenset[int]) -> float:

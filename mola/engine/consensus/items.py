@@ -107,6 +107,9 @@ class Contradiction:
     key: str
     expected: bool = False
     summary: str = ""
+    # What the counts a rule contradiction shows come from (``counted``): its note and
+    # evidence here leave them out. Empty for the kinds that show what they hold.
+    counted: tuple[str, ...] = ()
 
 
 def contradiction_key(kind: str, teachings: tuple[Ref, ...]) -> str:

@@ -66,6 +66,8 @@ class RuleState:
     names: tuple[str, str, str] | None = field(default=None, repr=False)
     # ``rule_example`` verdicts per (example label code, expected), valid for these facts.
     verdicts: tuple[RuleFacts, dict[tuple[int, bool], Any]] | None = field(default=None, repr=False)
+    # The rule's ``counted.RuleCounts`` and the facts they were read from.
+    counted: tuple[RuleFacts, Any] | None = field(default=None, repr=False)
     # The latest one-slot changes of the facts: (serial before, serial after, slot).
     moves: list[tuple[int, int, int]] = field(default_factory=list, repr=False)
 

@@ -3,11 +3,11 @@ disagreeing examples are shown a few at a time.
 
 Every ``rule_example`` of one rule, one example label and one ``expected`` flag says the same
 thing: same severity, same evidence (counts over the rule's whole region), same notes apart
-from the example's own sentence. A rule that 1,370 examples of a label disagree with (a
+from the example's own sentence (the counts are put in when shown: ``counted``). A rule that 1,370 examples of a label disagree with (a
 medium space has such rules) would otherwise store, notify and list 1,370 rows a moderator
 reads as one. So only the first ``RULE_EXAMPLES_SHOWN`` of such a group are stored (lowest
-example ids: deterministic, and stable as new examples arrive), and their note says how many
-more disagree.
+example ids: deterministic, and stable as new examples arrive), and their note, as shown,
+says how many more disagree.
 
 The detection core stays exact; this is a pure function of what it found (``shown``), and
 ``shown_refreshed`` keeps it current after a change exactly as ``refreshed`` does for the
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 
 from mola.engine.consensus import (
     RULE_EXAMPLE,
@@ -28,9 +27,10 @@ from mola.engine.consensus import (
     Contradiction,
     Ref,
 )
+from mola.engine.consensus.counted import RULE_EXAMPLES_SHOWN
 from mola.engine.consensus.findings import pair_at_standing
 
-RULE_EXAMPLES_SHOWN = 5
+__all__ = ["RULE_EXAMPLES_SHOWN", "Shown", "shown", "shown_all", "shown_refreshed"]
 
 Group = tuple[int, str, bool]  # rule id, example label, expected
 _RULE_EXAMPLE_KEY = f"{RULE_EXAMPLE}:"  # how the key of each ``rule_example`` begins
@@ -42,32 +42,20 @@ def _parts(index: ConsensusIndex, found: Contradiction) -> tuple[Group, int]:
     return (rule.id, index.examples.items[example.id].label, found.expected), example.id
 
 
-def _capped(
-    group: Group, members: list[tuple[int, Contradiction]], total: int
-) -> list[Contradiction]:
-    """The first ``RULE_EXAMPLES_SHOWN`` of a group of ``total`` by example id (``members``
-    holds at least those), saying how many more there are."""
+def _capped(members: list[tuple[int, Contradiction]]) -> list[Contradiction]:
+    """The first ``RULE_EXAMPLES_SHOWN`` of a group by example id (``members`` holds at
+    least those). How many more there are is said when shown, from the rule's counts
+    (``counted.rendered``): it moves with every example of the label entering the region."""
     members.sort(key=lambda member: member[0])
-    more = total - RULE_EXAMPLES_SHOWN
-    if more <= 0:
-        return [found for _, found in members]
-    rule_id, label, _ = group
-    examples = "example" if more == 1 else "examples"
-    suffix = (
-        f" {more} more {examples} labelled {label} lie inside rule #{rule_id}'s region "
-        f"(only the first {RULE_EXAMPLES_SHOWN} are listed)."
-    )
-    return [replace(found, note=found.note + suffix) for _, found in members[:RULE_EXAMPLES_SHOWN]]
+    return [found for _, found in members[:RULE_EXAMPLES_SHOWN]]
 
 
 def _rule_examples_shown(index: ConsensusIndex, rule_id: int) -> list[Contradiction]:
     """The shown ``rule_example`` contradictions of one rule, building only those (a rule
     may hold a thousand disagreeing examples)."""
     result: list[Contradiction] = []
-    for code, expected, ids, total in index.examples_against_groups(rule_id, RULE_EXAMPLES_SHOWN):
-        group = (rule_id, index.label_names[code], expected)
-        members = [(i, index.rule_example(rule_id, i)) for i in ids]
-        result += _capped(group, members, total)
+    for _, _, ids, _ in index.examples_against_groups(rule_id, RULE_EXAMPLES_SHOWN):
+        result += _capped([(i, index.rule_example(rule_id, i)) for i in ids])
     return result
 
 
@@ -81,8 +69,8 @@ def shown(index: ConsensusIndex, found: Iterable[Contradiction]) -> dict[str, Co
             groups[group].append((example_id, item))
         else:
             result[item.key] = item
-    for group, members in groups.items():
-        result.update((item.key, item) for item in _capped(group, members, len(members)))
+    for members in groups.values():
+        result.update((item.key, item) for item in _capped(members))
     return result
 
 

@@ -20,6 +20,7 @@ from mola.engine.consensus import (
     Ref,
     RuleItem,
 )
+from mola.engine.consensus.counted import index_rendered
 from mola.engine.language import compile_condition
 from mola.engine.schema import Schema
 from tests.engine.conftest import serve_row
@@ -91,8 +92,9 @@ def test_an_overlap_has_a_witness_a_text_and_a_summary(schema: Schema) -> None:
         "Rule #12 (anna) says toss in front, rule #31 (ben) says no cue, when "
         "toss_height_cm is 60\u201375 cm and elbow_angle is below 90 and serve_type is jump"
     )
-    assert found.evidence == {FRONT: 0, NO_CUE: 0}
-    assert "No example falls there yet" in found.note
+    evidence, note = index_rendered(index, found)
+    assert evidence == {FRONT: 0, NO_CUE: 0} and found.evidence == {}  # counts: when shown
+    assert "No example falls there yet" in note and "No example" not in found.note
 
 
 def test_a_rule_inside_another_is_a_likely_exception(schema: Schema) -> None:
@@ -202,7 +204,7 @@ def test_evaluation_examples_are_not_evidence(schema: Schema) -> None:
         ExampleItem(2, FRONT, "dev", serve_row(toss_height_cm=90.0, fatigued=True), None, True),
     )
     overlap = only(index.check(Ref("rule", 1)), RULE_OVERLAP)
-    assert overlap.evidence == {FRONT: 0, NO_CUE: 1}
+    assert index_rendered(index, overlap)[0] == {FRONT: 0, NO_CUE: 1}
 
 
 def test_adding_an_example_rechecks_the_rules_around_it(schema: Schema) -> None:
@@ -255,14 +257,16 @@ def coaching_space(schema: Schema) -> ConsensusIndex:
 
 
 def test_disputed_overlaps_rank_above_settled_ones(schema: Schema) -> None:
-    found = {c.key: c for c in coaching_space(schema).detect_all()}
+    index = coaching_space(schema)
+    found = {c.key: c for c in index.detect_all()}
     disputed = found["rule_overlap:rule:1+rule:2"]
     settled = found["rule_overlap:rule:1+rule:3"]
     unknown = found["rule_overlap:rule:1+rule:4"]
     assert disputed.severity > unknown.severity > settled.severity
-    assert "split" in disputed.note
-    assert "the model can learn that precedence" in settled.note
-    assert settled.evidence == {FRONT: 6, NO_CUE: 0}
+    assert "split" in index_rendered(index, disputed)[1]
+    evidence, note = index_rendered(index, settled)
+    assert "the model can learn that precedence" in note
+    assert evidence == {FRONT: 6, NO_CUE: 0}
 
 
 def test_a_rule_against_most_of_its_examples_ranks_first(schema: Schema) -> None:
@@ -273,7 +277,7 @@ def test_a_rule_against_most_of_its_examples_ranks_first(schema: Schema) -> None
     ranked = index.detect_all()
     assert Ref("rule", 9) in ranked[0].teachings
     assert ranked[0].severity >= 0.9
-    assert "likely mistake" in ranked[0].note
+    assert "likely mistake" in index_rendered(index, ranked[0])[1]
     assert all(c.severity < 0.9 for c in ranked if Ref("rule", 9) not in c.teachings)
 
 
