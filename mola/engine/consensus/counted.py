@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from mola.engine.consensus.items import Contradiction
 from mola.engine.consensus.severity import Standing, evidence_note, suspect_note
 
@@ -77,26 +79,40 @@ def rule_counts(index: ConsensusIndex, rule_id: int) -> RuleCounts:
     if rule.counted is not None and rule.counted[0].serial == facts.serial:
         rule.counted = (facts, rule.counted[1])  # a newer version, the same slots
         return rule.counted[1]
-    store, names = index.examples, index.label_names
-    own = names[rule.label]
-    by_code: dict[int, list[int]] = {rule.label: []}
-    for slot in facts.examples:
-        if store.training[slot]:
-            by_code.setdefault(int(store.label[slot]), []).append(int(store.ids[slot]))
-    against = {
-        (names[code], expected): total
-        for code, expected, _, total in index.examples_against_groups(rule_id, 1)
-    }
-    codes = {names[code]: code for code in sorted(by_code)}
-    codes.update((name, index.label_code(name)) for name, _ in against)
-    counts = RuleCounts(
-        own,
-        codes,
-        {names[code]: frozenset(by_code[code]) for code in sorted(by_code)},
-        against,
-    )
+    counts = _read_counts(index, rule_id, facts.examples)
     rule.counted = (facts, counts)
     return counts
+
+
+def _read_counts(index: ConsensusIndex, rule_id: int, held: frozenset[int]) -> RuleCounts:
+    """``RuleCounts`` of the examples in ``held`` (slots), by array steps: a suspect rule
+    at M holds thousands of examples, and an edit touches ~100 rules (a Python loop over
+    their slots was ~0.45 s of each example edit)."""
+    store, names, rule = index.examples, index.label_names, index.rules[rule_id]
+    slots = np.fromiter(held, dtype=np.int64, count=len(held))
+    codes, training = store.label[slots], store.training[slots]
+    by_code: dict[int, frozenset[int]] = {rule.label: frozenset()}
+    trained_codes, trained_ids = codes[training], store.ids[slots[training]]
+    order = np.argsort(trained_codes, kind="stable")
+    trained_codes, trained_ids = trained_codes[order], trained_ids[order]
+    for code in np.unique(trained_codes).tolist():
+        lo, hi = np.searchsorted(trained_codes, [code, code + 1]).tolist()
+        by_code[code] = frozenset(trained_ids[lo:hi].tolist())
+    other = codes != rule.label
+    groups = 2 * codes[other].astype(np.int64) + (store.refutes[slots[other]] == rule_id)
+    found, totals = np.unique(groups, return_counts=True)
+    against = {
+        (names[group // 2], bool(group % 2)): total
+        for group, total in zip(found.tolist(), totals.tolist(), strict=True)
+    }
+    label_codes = {names[code]: code for code in sorted(by_code)}
+    label_codes.update((name, index.label_code(name)) for name, _ in against)
+    return RuleCounts(
+        names[rule.label],
+        label_codes,
+        {names[code]: by_code[code] for code in sorted(by_code)},
+        against,
+    )
 
 
 def rendered(found: Contradiction, counts: Mapping[int, RuleCounts]) -> tuple[dict[str, int], str]:
