@@ -7,7 +7,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from mola.api.auth import ApiClient
-from teaching.models import SpaceApiKey
+from teaching.services.keys import api_key_verified
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -21,10 +21,7 @@ class ApiKeyAuthentication(BaseAuthentication):
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed("Send: Authorization: Api-Key <key>.")
-        try:
-            key = SpaceApiKey.objects.get_from_key(parts[1].decode("latin-1"))
-        except SpaceApiKey.DoesNotExist:
-            key = None
+        key = api_key_verified(parts[1].decode("latin-1"))
         if key is None or key.has_expired:
             raise exceptions.AuthenticationFailed("Invalid, revoked or expired API key.")
         return ApiClient(key_id=key.id, key_name=key.name, space_id=key.space_id), key

@@ -115,3 +115,29 @@ def test_a_key_reads_only_its_own_space(api, space, owner):
     refused = client.post("/api/v1/spaces/swim/predict", {"instances": [{}]}, format="json")
     assert refused.json()["errors"][0]["code"] == "wrong_space"
     assert client.get(f"{S}/model").status_code in (200, 409)
+
+
+def test_a_verified_key_is_read_again_each_call_and_checked_in_one_query(space, owner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from teaching.models import Space
+    from teaching.services.keys import api_key_create, api_key_verified
+
+    created, key = api_key_create(space=space, user=owner, name="coach app")
+    assert api_key_verified(key).pk == created.pk
+    with CaptureQueriesContext(connection) as reads:
+        again = api_key_verified(key)
+    assert len(reads) == 1 and again.space.slug == space.slug
+    again.space.name = "changed by a request"  # each call gets its own objects
+    assert api_key_verified(key).space.name == space.name
+
+    Space.objects.filter(pk=space.pk).update(name="Renamed", teaching_revision=99)
+    seen = api_key_verified(key).space
+    assert (seen.name, seen.teaching_revision) == ("Renamed", 99)
+
+    prefix, _, secret = key.partition(".")
+    other = secret[:-1] + ("y" if secret.endswith("x") else "x")
+    assert api_key_verified(f"{prefix}.{other}") is None  # the prefix is not the key
+    SpaceApiKey.objects.filter(pk=created.pk).update(revoked=True)
+    assert api_key_verified(key) is None
