@@ -65,7 +65,14 @@ class Space(models.Model):
 
     @property
     def schema(self) -> Schema:
-        return Schema.from_dicts(self.features, self.labels)
+        """The features and labels as a Schema, built once per pair of lists (~40 us each
+        time otherwise: a one-instance predict reads it). Assign new lists to change them,
+        as ``space_update`` does: one changed in place is not seen."""
+        built = self.__dict__.get("_schema")
+        if built is None or built[0] is not self.features or built[1] is not self.labels:
+            built = (self.features, self.labels, Schema.from_dicts(self.features, self.labels))
+            self.__dict__["_schema"] = built
+        return built[2]
 
     @property
     def visibility(self) -> str:

@@ -83,6 +83,7 @@ def api_key_verified(key: str) -> SpaceApiKey | None:
             return None
         # Read after the row, so never older than it: a later row that differs only
         # means the library's path once more.
+        _ = verified.space.schema  # built once: each copy below shares it
         _verified.put(digest, (tuple(row), verified))
     answer = copy.copy(verified)
     answer.space = copy.copy(verified.space)

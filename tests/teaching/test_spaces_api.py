@@ -117,3 +117,12 @@ def test_settings_are_changed_by_moderators(api, space, moderator):
         f"{URL}/serve", {"settings": {"review_novice_teachings": False}}, format="json"
     )
     assert response.json()["settings"]["review_novice_teachings"] is False
+
+
+def test_a_space_builds_its_schema_once_per_features_and_labels(space):
+    first = space.schema
+    assert space.schema is first
+    space.features = [f for f in space.features if f["name"] != SPACE_FEATURES[0]["name"]]
+    assert SPACE_FEATURES[0]["name"] not in space.schema.feature_names
+    space.refresh_from_db()
+    assert space.schema is not first and space.schema.feature_names == first.feature_names
