@@ -95,34 +95,58 @@ class Encoder:
         probabilities of the rows' texts, the coordinates of a space's texts (two cases
         whose words read alike are near), None without text features.
 
-        Written column by column into one array: each value is computed in float64 and
-        rounded to float32 once, as a float64 matrix cast at the end would round it."""
-        widths = [_width(f) for f in self.features]
+        Written into one array a kind of feature at a time (one row of 20 features: one
+        numpy call per kind, not per feature). Each value is computed in float64, element
+        by element as a feature's own column would be, and rounded to float32 once, as a
+        float64 matrix cast at the end would round it."""
+        width, kinds = self._layout()
         extra = 0 if text is None else text.shape[1]
-        points = np.zeros(
-            (table.n_rows, sum(widths) + len(self.concepts) + extra), dtype=np.float32
-        )
+        points = np.zeros((table.n_rows, width + len(self.concepts) + extra), dtype=np.float32)
         if extra:
             points[:, points.shape[1] - extra :] = text
-        at = 0
-        for j, (feature, width) in enumerate(zip(self.features, widths, strict=True)):
-            if not width:
-                continue
-            column = table.column(feature.name)
-            if feature.kind == "number":
-                scaled = (column - self.low[j]) / self.span[j]
+        for kind, features, starts in kinds:
+            columns = np.stack([table.column(self.features[j].name) for j in features], axis=1)
+            if kind == "number":
+                scaled = (columns - self.low[features]) / self.span[features]
                 # A missing number sits in the middle: equally far from both ends.
-                points[:, at] = np.where(np.isfinite(scaled), scaled, 0.5) * self.scale[j]
-            elif feature.kind == "category":
-                known = np.flatnonzero(column >= 0)
-                points[known, at + column[known]] = self.scale[j] / math.sqrt(2)
+                points[:, starts] = (
+                    np.where(np.isfinite(scaled), scaled, 0.5) * self.scale[features]
+                )
+            elif kind == "category":
+                rows, cells = np.nonzero(columns >= 0)
+                choice = starts[cells] + columns[rows, cells]
+                points[rows, choice] = (self.scale[features] / math.sqrt(2))[cells]
             else:
-                points[:, at] = column.astype(np.float64) * self.scale[j]
-            at += width
+                points[:, starts] = columns.astype(np.float64) * self.scale[features]
+        at = width
         if len(self.concepts):
             end = at + len(self.concepts)
             points[:, at:end] = held[:, self.concepts].astype(np.float64) * self.concept_scale
         return points
+
+    def _layout(self) -> tuple[int, list[tuple[str, np.ndarray, np.ndarray]]]:
+        """The features' coordinates (concepts and texts' aside) and, per kind of feature
+        with any, its features and the first coordinate of each: worked out once per
+        process (not stored with the model: ``__getstate__``)."""
+        layout = self.__dict__.get("_layout_cache")
+        if layout is None:
+            kinds: dict[str, tuple[list[int], list[int]]] = {}
+            at = 0
+            for j, feature in enumerate(self.features):
+                width = _width(feature)
+                if width:
+                    same = kinds.setdefault(feature.kind, ([], []))
+                    same[0].append(j)
+                    same[1].append(at)
+                at += width
+            arrays = [(kind, np.array(f), np.array(s)) for kind, (f, s) in kinds.items()]
+            layout = self.__dict__["_layout_cache"] = (at, arrays)
+        return layout
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_layout_cache", None)
+        return state
 
     def describe(self, concept_names: Sequence[str]) -> dict[str, float]:
         """Coordinate weights by feature and concept name (for metrics)."""

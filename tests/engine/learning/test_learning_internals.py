@@ -201,3 +201,65 @@ def test_a_model_prepares_its_reach_filter_ahead_of_a_big_batch():
     model.predict_proba(rows(*({"toss_height_cm": float(h)} for h in range(0, 200, 2))))
     assert index._filter is prepared  # the one predicting uses
     trained(rules=[rule(1, "toss_height_cm > 60", FRONT)]).prepare()  # no examples
+
+
+def test_the_encoder_writes_each_coordinate_as_its_own_column_would():
+    """A kind of feature at a time gives the bytes of the column-by-column reference:
+    missing numbers, choices that are none, a text between the others (no coordinate)."""
+    from mola.engine.learning.arrays import table_slice
+    from mola.engine.learning.encoding import Encoder
+    from mola.engine.schema import Schema
+
+    schema = Schema.from_dicts(
+        [
+            {"name": "a", "kind": "number", "min": -3, "max": 7},
+            {"name": "kind", "kind": "category", "choices": ["x", "y", "z"]},
+            {"name": "note", "kind": "text"},
+            {"name": "b", "kind": "number"},
+            {"name": "on", "kind": "boolean"},
+            {"name": "size", "kind": "category", "choices": ["s", "m"]},
+        ],
+        [{"name": "yes"}, {"name": "no"}],
+    )
+    rng = np.random.default_rng(3)
+    n = 300
+    table = table_from_rows(
+        schema,
+        [
+            {
+                "a": None if i % 7 == 0 else float(rng.normal(2, 3)),
+                "kind": ["x", "y", "z", "w"][i % 4],
+                "note": "a note",
+                "b": float(rng.normal(0, 1e3)) if i % 5 else None,
+                "on": bool(i % 3),
+                "size": ["s", "m", None][i % 3],
+            }
+            for i in range(n)
+        ],
+    )
+    held = rng.random((n, 4)) < 0.4
+    labels = (held[:, 0] | (table.column("kind") == 1)).astype(np.int64)  # gains to weigh
+    encoder = Encoder(schema).fit(table, held, labels, 2)
+    assert len(encoder.concepts) and (encoder.scale != 1).any()
+
+    expected = []
+    for j, feature in enumerate(encoder.features):
+        column = table.column(feature.name)
+        if feature.kind == "number":
+            scaled = (column - encoder.low[j]) / encoder.span[j]
+            expected.append(
+                (np.where(np.isfinite(scaled), scaled, 0.5) * encoder.scale[j])[:, None]
+            )
+        elif feature.kind == "category":
+            cells = np.zeros((n, len(feature.choices)))
+            known = np.flatnonzero(column >= 0)
+            cells[known, column[known]] = encoder.scale[j] / math.sqrt(2)
+            expected.append(cells)
+        elif feature.kind == "boolean":
+            expected.append((column.astype(np.float64) * encoder.scale[j])[:, None])
+    expected.append(held[:, encoder.concepts].astype(np.float64) * encoder.concept_scale)
+    reference = np.hstack(expected).astype(np.float32)
+    for rows_taken in (slice(0, 1), slice(5, 6), slice(0, n)):
+        points = encoder.transform(table_slice(table, rows_taken), held[rows_taken])
+        assert points.dtype == np.float32
+        assert points.tobytes() == reference[rows_taken].tobytes()
