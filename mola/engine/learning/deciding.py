@@ -158,7 +158,8 @@ def _pair_drops(
         support = trees.support(fired)
         supports = _support_without(fired, trees.coverage, rows, rules)
         columns = trees.rule_column(len(votes), forest.x.shape[1])
-        row_forest = model._forest_counts(forest.answers, support, found, squared)
+        row_forest = evidence.forest_counts  # the evidence's, from the same answers
+        assert row_forest is not None
     drops = np.empty(len(rows))
     for chunk in row_slices(len(rows), PAIRS_PER_CHUNK):
         at, off = rows[chunk], rules[chunk]

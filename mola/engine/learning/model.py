@@ -40,6 +40,9 @@ class _Evidence(NamedTuple):
     squared: np.ndarray  # (rows, k) their squared distances
     steady: np.ndarray  # (rows, labels) the part of ``counts`` that does not depend on ``fired``
     forest: ForestInput | None = None  # explained: the forest's input, leaves and answers
+    # Explained, with ``forest``: the forest's pseudo-counts at mass 1 (_forest_counts) the
+    # counts were built with; the deciding rules start from them.
+    forest_counts: np.ndarray | None = None
 
 
 @dataclass
@@ -315,7 +318,8 @@ class TaughtModel:
         answers = inputs.answers if inputs is not None else None
         ruled, forest = self._ruled(table, fired, held, found, squared, answers)
         blended = self._floored(counts + ruled, forest)
-        return _Evidence(blended, fired, held, found, squared, counts, inputs)
+        kept = forest if inputs is not None else None
+        return _Evidence(blended, fired, held, found, squared, counts, inputs, kept)
 
     def _floored(self, counts: np.ndarray, forest: np.ndarray) -> np.ndarray:
         """``counts`` with the forest's floor (blending.forest_floor): a mixture with the
