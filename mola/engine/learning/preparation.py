@@ -100,12 +100,8 @@ def prepare(
     if cache is not None:
         cache.for_schema(schema)
 
-    matcher = Matcher(
-        schema,
-        [r.condition for r in rules],
-        [c.condition for c in concepts],
-        reuse=cache.boxes if cache is not None else None,
-    )
+    conditions = ([r.condition for r in rules], [c.condition for c in concepts])
+    matcher = Matcher(schema, *conditions) if cache is None else cache.matcher(schema, *conditions)
     winners, losers = _precedence_pairs(snapshot, rules)
     rows = [e.features for e in known]
     if cache is not None:

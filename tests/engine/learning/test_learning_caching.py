@@ -117,3 +117,33 @@ def test_a_space_that_had_no_examples_gets_its_first(generated):
     _same_model(snapshot, cache, probe)
     assert cache.tables.converted == len(snapshot.examples)
     _same_model(dataclasses.replace(snapshot, examples=[]), cache, probe)
+
+
+def test_a_retrain_whose_conditions_are_the_same_objects_keeps_the_matcher(generated):
+    snapshot, probe, extra = generated
+    cache = FitCache()
+    first = fit(snapshot, random_state=0, cache=cache)
+    # An example written: the same matcher object (a model part named without pickling).
+    added = dataclasses.replace(snapshot.examples[0], id=20_000, features=extra[0])
+    grown = dataclasses.replace(snapshot, examples=[*snapshot.examples, added])
+    kept = fit(grown, random_state=0, cache=cache, trees="reuse")
+    assert kept.matcher_ is first.matcher_
+    # The same conditions in another order, or one condition compiled again: a new one,
+    # matching as a matcher built from scratch does.
+    rules = list(snapshot.rules)
+    for step in (
+        dataclasses.replace(grown, rules=[*rules[1:], rules[0]]),
+        dataclasses.replace(
+            grown,
+            rules=[
+                *rules[:-1],
+                dataclasses.replace(rules[-1], condition=_recompiled(rules[-1].condition)),
+            ],
+        ),
+    ):
+        changed = fit(step, random_state=0, cache=cache, trees="reuse")
+        assert changed.matcher_ is not kept.matcher_
+        fresh = fit(step, random_state=0, trees="reuse")
+        for a, b in zip(changed.matcher_.match(probe), fresh.matcher_.match(probe), strict=True):
+            np.testing.assert_array_equal(a, b)
+        kept = changed
