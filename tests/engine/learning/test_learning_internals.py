@@ -183,8 +183,8 @@ def test_the_reach_filter_keeps_the_brute_force_neighbours(seed, n):
 
 
 def test_a_model_prepares_its_reach_filter_ahead_of_a_big_batch():
-    """prepare builds the filter predicting uses (the kernel's reach), and does nothing
-    without examples."""
+    """prepare builds the filter predicting uses (the kernel's reach; prepare_batches, which
+    a warm-up runs once the version serves), and does nothing without examples."""
     from tests.engine.learning.learning_kit import FRONT, NONE, example, rule, trained
 
     examples = [
@@ -193,6 +193,8 @@ def test_a_model_prepares_its_reach_filter_ahead_of_a_big_batch():
     model = trained(rules=[rule(1, "toss_height_cm > 60", FRONT)], examples=examples)
     assert model.examples_.index.n == 40
     index = model.examples_.index
+    assert index._filter is None
+    model.prepare_explaining()  # what a warm-up builds before it serves the version: not it
     assert index._filter is None
     model.prepare()
     assert index._filter is not None
