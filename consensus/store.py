@@ -150,9 +150,10 @@ def _write(
             ]
         )
         newly_open += plan.reopened
+        # Before the rules' counts move: a row no longer found keeps what it showed.
+        leaving = [plan.stored[key][0] for key in plan.leaving]
+        _rows_update(closing_freeze(space=space, pks=leaving))
         closing = [plan.stored[key][0] for key in plan.closing]
-        # Before the rules' counts move: a row closing keeps what it showed.
-        _rows_update(closing_freeze(space=space, pks=closing))
         if evidence is not None:
             rule_evidence_write(space=space, written=evidence[0], gone=evidence[1])
         for start in range(0, len(closing), 500):
@@ -223,6 +224,9 @@ def _remember(
     rows = plan.stored  # read for this plan alone, or the memory itself: updated in place
     for row in [*created, *plan.changed, *plan.reopened]:
         rows[row.key] = (row.pk, row.status, row.digest)
+    for key in plan.leaving:  # frozen or not, compared in full when found again
+        pk, status, _ = rows[key]
+        rows[key] = (pk, status, "")
     for key in plan.closing:
         pk, _, digest = rows[key]
         rows[key] = (pk, ContradictionStatus.RESOLVED, digest)

@@ -102,6 +102,9 @@ class Plan:
     changed: list[Change]  # open (or staying closed) rows whose content changed
     reopened: list[Contradiction]  # pk set; every field in ``FIELD_NAMES``, status open
     closing: list[str]  # keys of open rows no longer found
+    # Keys of stored rows no longer found, whatever their status (closing, closed, or held
+    # open by an appeal): they keep the words they showed (``consensus.evidence``).
+    leaving: list[str]
     opened: _Open  # found keys that are open once the plan is written
     reopened_keys: set[str]
     threads: ThreadPlan
@@ -189,7 +192,7 @@ def plan_store(
         opened, candidates, open_moved = _Open(), found.keys(), None
         gone = [key for key in memory.digests if key not in found]
         may_close = stored.keys()
-    plan = Plan(generation, stored, [], [], [], [], opened, set(), ThreadPlan([], {}), set())
+    plan = Plan(generation, stored, [], [], [], [], [], opened, set(), ThreadPlan([], {}), set())
     for key in candidates:
         item = found.get(key)
         if item is not None:
@@ -205,12 +208,11 @@ def plan_store(
     teaching_columns_fill(space=space, rows=plan.created)
     for key in gone:
         memory.digests.pop(key, None)
+    plan.leaving = [key for key in may_close if key not in found and key in stored]
     plan.closing = [
         key
-        for key in may_close
-        if key not in found
-        and key in stored
-        and stored[key][1] == ContradictionStatus.OPEN
+        for key in plan.leaving
+        if stored[key][1] == ContradictionStatus.OPEN
         and not held_by_appeal(appealed.get(key), versions)
     ]
     plan.disputed = {(ref.type, ref.id) for ref in opened.disputes}

@@ -111,3 +111,25 @@ def test_list_pages_read_their_counts_in_a_bounded_number_of_queries(space, expe
     large = [_page_queries(client, urls[0]), _page_queries(pages, urls[1])]
     # One query per teaching kind on the page: a page of rules alone reads one fewer.
     assert all(n <= m for n, m in zip(large, small, strict=True)) and max(small) <= 12
+
+
+def test_a_dismissed_pair_whose_rule_is_retired_keeps_what_it_showed(space, teacher, expert, api):
+    """Not found any more, closed already: its rule's counts are gone with the rule."""
+    from consensus.decisions import contradictions_decide
+    from teaching.services.common import teaching_retire
+
+    rule_create(space=space, user=teacher, condition="toss_height_cm > 60", label="toss in front")
+    second, _ = rule_create(
+        space=space, user=expert, condition="toss_height_cm < 80", label="no cue"
+    )
+    _examples(space, expert, "no cue", 70.0, 2)
+    consensus_check(space_id=space.pk)
+    [shown] = _overlaps(api, expert)
+    contradictions_decide(space=space, ids=[shown["id"]], status="dismissed", note="deliberate")
+    teaching_retire(space=space, kind="rule", teaching_id=second.pk, user=expert)
+    consensus_check(space_id=space.pk)
+    assert not RuleEvidence.objects.filter(space=space, rule_id=second.pk).exists()
+    closed = api(expert).get(f"{S}/contradictions?kind=rule_overlap&status=dismissed").json()
+    [kept] = closed["results"]
+    assert (kept["evidence"], kept["note"]) == (shown["evidence"], shown["note"])
+    assert "split" in kept["note"] or "side with" in kept["note"]
