@@ -168,10 +168,10 @@ def test_a_worker_process_without_trees_takes_the_stored_ones(refines, space, te
 
 
 def test_a_quick_version_stores_no_forest_of_its_own(refines, space, teacher):
-    """It names the refined version's forest and boosting member (stored once per space:
-    learning/parts.py) beside its own examples' index; a process that holds the refined
-    model reads only that index, and the quick version answers bit for bit as loaded
-    alone."""
+    """It names the refined version's forest, boosting member and examples' index (stored
+    once per space: learning/parts.py) and a small delta of that index (an example more);
+    a process that holds the refined model reads only the delta, and the quick version
+    answers bit for bit as loaded alone."""
     from mola.engine.learning import parts
     from teaching.services.artefacts import model_read
 
@@ -184,10 +184,13 @@ def test_a_quick_version_stores_no_forest_of_its_own(refines, space, teacher):
     def named(version) -> set[str]:
         return set(ModelPart.objects.filter(links__artifact_id=version.pk).values_list("digest"))
 
-    shared = named(quick) & named(refined)  # forest, member, matcher: not the examples' index
-    assert len(named(refined)) == len(named(quick)) == 4 and len(shared) == 3
+    shared = named(quick) & named(refined)  # forest, member, matcher, the index it changes
+    assert len(named(refined)) == 4 and len(named(quick)) == 5 and len(shared) == 4
     stored = ModelPart.objects.filter(links__artifact_id=quick.pk).values_list("data", flat=True)
     assert len(quick.artifact) < sum(len(data) for data in stored) / 2  # most of a model
+    (only,) = named(quick) - shared
+    (delta,) = ModelPart.objects.filter(digest=only[0]).values_list("data", flat=True)
+    assert len(delta) < 2_000  # one row, where the index has 200
 
     parts.forget()  # a web process: it serves the refined version, then loads the quick one
     served = model_read(refined.pk)
@@ -203,6 +206,32 @@ def test_a_quick_version_stores_no_forest_of_its_own(refines, space, teacher):
     assert [e.as_dict() for e in loaded.explain(table)] == [
         e.as_dict() for e in alone.explain(table)
     ]
+
+
+def test_an_index_deltas_base_stays_through_retention(refines, space, teacher):
+    """The quick version after an example write stores its index as a delta of the refined
+    version's (learning/parts.py); pruning every version but it must leave the base its
+    delta needs, and it loads alone as the process that published it holds it."""
+    from mola.engine.learning import parts
+    from teaching.services.artefacts import model_read
+    from teaching.services.retention import versions_prune
+
+    _trained_quickly(space, teacher, refines)
+    refined = refine_run(space_id=space.pk)
+    _, newest = example_create(space=space, user=teacher, **_examples(1, start=800)[0])
+    newest = ModelVersion.objects.get(space=space, teaching_revision=newest)
+    held = model_read(newest.pk)
+    refined_parts = set(ModelPart.objects.filter(links__artifact_id=refined.pk))
+    versions_prune(keep=1)
+    assert list(ModelVersion.objects.filter(space=space)) == [newest]
+    kept = set(ModelPart.objects.filter(links__artifact_id=newest.pk))
+    assert len(kept) == 5 and len(kept & refined_parts) == 4  # the delta and its base
+    assert set(ModelPart.objects.filter(space=space)) == kept
+    parts.forget()  # a process that holds nothing
+    alone = model_read(newest.pk)
+    table = table_from_rows(space.schema, [item["features"] for item in _examples(60, 900)])
+    np.testing.assert_array_equal(held.predict_proba(table), alone.predict_proba(table))
+    assert [e.as_dict() for e in held.explain(table)] == [e.as_dict() for e in alone.explain(table)]
 
 
 def test_a_write_during_a_refine_makes_it_give_way(refines, space, teacher, caplog):

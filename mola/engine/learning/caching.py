@@ -34,6 +34,7 @@ import numpy as np
 from mola.engine.learning.arrays import TableCache, table_take
 from mola.engine.learning.forest import ExampleTrees
 from mola.engine.learning.matching import Matcher
+from mola.engine.learning.neighbours import ExampleIndex
 from mola.engine.schema import Schema
 from mola.engine.table import Table
 
@@ -115,6 +116,7 @@ class FitCache:
         # id(region) → (region, its boxes of tests, the matcher width): see ``Matcher``.
         self.boxes: dict[int, tuple[Any, list, int]] = {}
         self.trees: ExampleTrees | None = None  # the newest fitted trees of the space
+        self.index: ExampleIndex | None = None  # the last fit's neighbour index
         self.masks = MaskCache()
         self._matcher: tuple[list, Matcher] | None = None  # (its conditions' regions, it)
 

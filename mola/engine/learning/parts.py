@@ -15,6 +15,16 @@ the index's reach filter, built for the last version, serves the next one at tha
 
 A part object's digest is remembered while it lives (``_known``): a quick version names its
 forest without pickling it again. Process-wide; thread-safe.
+
+A neighbour index that follows another (``follows``: the fit's index after the last fit's,
+an example written) is stored as that index's part and an ``IndexDelta``: the rows between
+the ones both share at the start and at the end (the same bytes). After an example write at
+M that is a few hundred bytes where the whole index is 2.2 MB: the worker neither pickles,
+hashes nor saves 2 MB, and a process that holds the base (the version before) rebuilds the
+index from it (``np.concatenate`` of the same bytes: the same points, bit for bit). An
+artefact names every part of its chain, so a base stays stored while a kept version needs
+it (retention deletes unnamed parts only). A chain is at most ``MAX_DELTAS`` long, and a
+delta with more than ``MAX_DELTA_SHARE`` of the rows is stored whole instead.
 """
 
 from __future__ import annotations
@@ -28,14 +38,28 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mola.engine.learning.model import ARTEFACT_FORMAT, TaughtModel
+import numpy as np
 
-PARTS_FORMAT = 2  # an artefact that may name parts; ``TaughtModel.to_bytes`` gives format 1
+from mola.engine.learning.model import ARTEFACT_FORMAT, TaughtModel
+from mola.engine.learning.neighbours import ExampleIndex
+
+# An artefact that may name parts (3: its index part may be an ``IndexDelta``, which a
+# reader of format 2 would not know); ``TaughtModel.to_bytes`` gives format 1.
+PARTS_FORMAT = 3
+READABLE_FORMATS = (ARTEFACT_FORMAT, 2, PARTS_FORMAT)
 TREE_PARTS = ("model", "booster")  # ExampleTrees attributes stored as parts
+MAX_DELTAS = 8  # deltas in a chain at most: then the index is stored whole again
+MAX_DELTA_SHARE = 0.25  # a delta with more rows than this share of the index: stored whole
 
 _lock = threading.Lock()
 _known: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 _held: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
+# An index stored as a delta → (its chain's length, every part its load needs: its own
+# first, then its base's). The bytes of a delta are kept, a whole base by its object: a
+# store that lacks them (pruned meanwhile, never published) is given them again.
+_chains: weakref.WeakKeyDictionary[ExampleIndex, tuple[int, tuple]] = weakref.WeakKeyDictionary()
+# An index → the index of the fit before it (``follows``), to be stored as a delta of it.
+_previous: weakref.WeakKeyDictionary[ExampleIndex, ExampleIndex] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -43,6 +67,28 @@ class PartRef:
     """Where a part was in the pickled model."""
 
     digest: str
+
+
+@dataclass(frozen=True)
+class IndexDelta:
+    """A neighbour index as its ``base`` part's points with the rows ``[head, n - tail)``
+    replaced by ``rows``; ``depth``: the deltas in its chain, this one included."""
+
+    base: str
+    depth: int
+    head: int
+    tail: int
+    rows: np.ndarray
+
+
+def follows(index: ExampleIndex, previous: ExampleIndex | None) -> None:
+    """``index`` is the next fit's of ``previous`` (the same space): ``dump`` stores it as a
+    delta of it where that is small. Only the newest index remembers its previous one, so a
+    series of fits never holds more than the last two."""
+    with _lock:
+        if previous is not None and previous is not index:
+            _previous.pop(previous, None)
+            _previous[index] = previous
 
 
 def dump(model: TaughtModel) -> tuple[bytes, dict[str, Callable[[], bytes]]]:
@@ -65,7 +111,13 @@ def dump(model: TaughtModel) -> tuple[bytes, dict[str, Callable[[], bytes]]]:
             setattr(stand_in.trees_, name, ref(getattr(model.trees_, name)))
     if model.examples_.index.n:
         stand_in.examples_ = copy.copy(model.examples_)
-        stand_in.examples_.index = ref(model.examples_.index)
+        index = model.examples_.index
+        chain = _chain(index) or _derived(index)
+        if chain is None:
+            stand_in.examples_.index = ref(index)
+        else:
+            parts.update(chain[1])
+            stand_in.examples_.index = PartRef(chain[1][0][0])
     stand_in.matcher_ = ref(model.matcher_)
     data = pickle.dumps((PARTS_FORMAT, stand_in), protocol=pickle.HIGHEST_PROTOCOL)
     return data, parts
@@ -75,9 +127,9 @@ def load(data: bytes, read: Callable[[str], bytes]) -> TaughtModel:
     """A model stored by ``dump`` (or whole, by ``TaughtModel.to_bytes``). ``read(digest)``:
     a part's bytes, asked only for parts this process does not hold."""
     version, model = pickle.loads(data)
-    if version not in (ARTEFACT_FORMAT, PARTS_FORMAT) or not isinstance(model, TaughtModel):
-        raise ValueError(f"Not a model artefact of format {ARTEFACT_FORMAT} or {PARTS_FORMAT}.")
-    if version == PARTS_FORMAT:
+    if version not in READABLE_FORMATS or not isinstance(model, TaughtModel):
+        raise ValueError(f"Not a model artefact of a format in {READABLE_FORMATS}.")
+    if version != ARTEFACT_FORMAT:
         trees = model.trees_
         for name in TREE_PARTS if trees is not None else ():
             if isinstance(getattr(trees, name), PartRef):
@@ -94,6 +146,7 @@ def forget() -> None:
     with _lock:
         _known.clear()
         _held.clear()
+        _chains.clear()
 
 
 def _named(obj: Any) -> tuple[str, Callable[[], bytes]]:
@@ -114,9 +167,83 @@ def _part(digest: str, read: Callable[[str], bytes]) -> Any:
     with _lock:
         obj = _held.get(digest)
     if obj is None:
-        obj = pickle.loads(read(digest))
+        data = read(digest)
+        obj = pickle.loads(data)
+        if isinstance(obj, IndexDelta):
+            obj = _rebuilt(obj, digest, data, _part(obj.base, read))
         _remember(obj, digest)
     return obj
+
+
+def _rebuilt(delta: IndexDelta, digest: str, data: bytes, base: ExampleIndex) -> ExampleIndex:
+    """The index ``delta`` (stored as ``data`` under ``digest``) stands for, from its base."""
+    old = base._points
+    points = np.concatenate([old[: delta.head], delta.rows, old[len(old) - delta.tail :]])
+    index = ExampleIndex(points)
+    with _lock:
+        _chains[index] = (delta.depth, ((digest, lambda: data), *_chain_locked(base)[1]))
+    return index
+
+
+def _chain(index: ExampleIndex) -> tuple[int, tuple] | None:
+    """(deltas in the chain, ((digest, its bytes when asked), …)) of an index named
+    before (a whole one: no delta, its own part), None if it was not."""
+    with _lock:
+        return _chain_locked(index)
+
+
+def _chain_locked(index: ExampleIndex) -> tuple[int, tuple] | None:
+    chain = _chains.get(index)
+    if chain is not None:
+        return chain
+    digest = _known.get(index)
+    if digest is None:
+        return None
+    return 0, ((digest, lambda: pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL)),)
+
+
+def _derived(index: ExampleIndex) -> tuple[int, tuple] | None:
+    """``index``'s chain as a delta of the index it follows, if that was named and the
+    delta is small enough (else None: stored whole)."""
+    with _lock:
+        previous = _previous.get(index)
+        base = None if previous is None else _chain_locked(previous)
+    if base is None or base[0] >= MAX_DELTAS:
+        return None
+    old, new = previous._points, index._points
+    if old.shape[1] != new.shape[1]:
+        return None
+    head, tail = _common_ends(old, new)
+    if head == len(old) == len(new):  # the same points: the same part(s)
+        chain = base
+    else:
+        rows = new[head : len(new) - tail]
+        if len(rows) > MAX_DELTA_SHARE * len(new):
+            return None
+        delta = IndexDelta(base[1][0][0], base[0] + 1, head, tail, rows.copy())
+        data = pickle.dumps(delta, protocol=pickle.HIGHEST_PROTOCOL)
+        digest = hashlib.sha256(data).hexdigest()
+        chain = (delta.depth, ((digest, lambda: data), *base[1]))
+    with _lock:
+        _known[index] = chain[1][0][0]
+        _held.setdefault(chain[1][0][0], index)
+        if chain[0]:
+            _chains[index] = chain
+    return chain
+
+
+def _common_ends(old: np.ndarray, new: np.ndarray) -> tuple[int, int]:
+    """How many rows ``old`` and ``new`` share, byte for byte, at their start and then at
+    their end (not overlapping)."""
+    shared = min(len(old), len(new))
+    a, b = old.view(np.uint32), new.view(np.uint32)
+    same = (a[:shared] == b[:shared]).all(axis=1)
+    head = shared if same.all() else int(np.argmin(same))
+    room = shared - head
+    if not room:
+        return head, 0
+    same = (a[len(a) - room :] == b[len(b) - room :]).all(axis=1)[::-1]
+    return head, room if same.all() else int(np.argmin(same))
 
 
 def _remember(obj: Any, digest: str) -> None:

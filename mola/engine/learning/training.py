@@ -49,6 +49,7 @@ from mola.engine.learning.choosing import assemble, choose_parameters
 from mola.engine.learning.fitting import fit_parts
 from mola.engine.learning.measuring import fit_metrics
 from mola.engine.learning.model import TaughtModel
+from mola.engine.learning.parts import follows
 from mola.engine.learning.preparation import prepare
 from mola.engine.learning.snapshot import Snapshot
 
@@ -129,6 +130,9 @@ def fit(
     if trees == "fit":
         keep_blend(parts.example_trees, prep, parts.encoder, choice, parts.pool_summary)
     model = assemble(prep, parts, choice, params)
+    if cache is not None:  # stored as a delta of the last fit's index (parts.py)
+        follows(model.examples_.index, cache.index)
+        cache.index = model.examples_.index
     fit_done = time.perf_counter()
 
     model.metrics_ = fit_metrics(

@@ -7,6 +7,7 @@ as they are, and the model answers bit for bit as a whole load of it does."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import numpy as np
 import pytest
@@ -110,3 +111,87 @@ def test_a_whole_artefact_still_loads_and_something_else_is_refused(fitted):
     _assert_same_answers(parts.load(refined.to_bytes(), {}.__getitem__), refined, table)
     with pytest.raises(ValueError):
         parts.load(__import__("pickle").dumps((99, "model")), {}.__getitem__)
+
+
+def _edited(snapshot, examples):
+    return dataclasses.replace(snapshot, examples=examples, revision=snapshot.revision + 1)
+
+
+@pytest.fixture(scope="module")
+def written():
+    """As a worker stores them: a full fit, then quick ones after an example added, one
+    edited and one deleted, each stored before the next fit (``parts.dump``)."""
+    parts.forget()
+    world, snapshot = synthetic_snapshot((40, 12, 600), seed=7)
+    cache = FitCache()
+    models = [fit(snapshot, random_state=0, cache=cache)]
+    stored = [_stored(models[-1])]
+    added = dataclasses.replace(snapshot.examples[3], id=10**6)
+    first = snapshot.examples[40]
+    label = next(label for label in snapshot.schema.labels if label != first.label)
+    edited = dataclasses.replace(first, label=label)
+    steps = [
+        [*snapshot.examples, added],
+        [*snapshot.examples[:40], edited, *snapshot.examples[41:], added],
+        [*snapshot.examples[:40], edited, *snapshot.examples[42:], added],
+    ]
+    for examples in steps:
+        snapshot = _edited(snapshot, examples)
+        models.append(fit(snapshot, random_state=0, cache=cache, trees="reuse"))
+        stored.append(_stored(models[-1]))
+    table = table_from_rows(snapshot.schema, world.sample_rows(200, np.random.default_rng(4)))
+    parts.forget()
+    return models, stored, table
+
+
+def test_a_quick_index_is_stored_as_a_small_delta_of_the_one_before(written):
+    models, stored, table = written
+    everything = {}
+    for _, named in stored:
+        everything |= named
+    for (_, before), (_, after) in itertools.pairwise(stored):
+        new = set(after) - set(before)
+        assert len(new) == 1 and len(after[next(iter(new))]) < 3_000  # the delta alone
+        assert len(set(after) & set(before)) == len(before)  # its chain: every base named
+    # A process that serves each version in turn reads only each one's delta, and each
+    # answers bit for bit as the model fitted (and as a whole load of it).
+    asked = []
+
+    def read(digest: str) -> bytes:
+        asked.append(digest)
+        return everything[digest]
+
+    for model, (data, _) in zip(models, stored, strict=True):
+        asked.clear()
+        served = parts.load(data, read)
+        assert len(asked) == (4 if model is models[0] else 1)
+        _assert_same_answers(served, model, table)
+        _assert_same_answers(served, TaughtModel.from_bytes(model.to_bytes()), table)
+    parts.forget()  # one that loads the last alone: the whole chain
+    alone = parts.load(stored[-1][0], everything.__getitem__)
+    _assert_same_answers(alone, models[-1], table)
+    np.testing.assert_array_equal(alone.examples_.index._points, models[-1].examples_.index._points)
+
+
+def _index_part(stored: tuple[bytes, dict[str, bytes]]) -> bytes:
+    data, named = stored
+    return named[__import__("pickle").loads(data)[1].examples_.index.digest]
+
+
+def test_a_chain_of_deltas_is_bounded(monkeypatch):
+    monkeypatch.setattr(parts, "MAX_DELTAS", 1)
+    _, snapshot = synthetic_snapshot((40, 12, 600), seed=8)
+    cache = FitCache()
+    sizes = [len(_index_part(_stored(fit(snapshot, random_state=0, cache=cache))))]
+    for step in range(2):
+        extra = dataclasses.replace(snapshot.examples[step], id=10**6 + step)
+        snapshot = _edited(snapshot, [*snapshot.examples, extra])
+        model = fit(snapshot, random_state=0, cache=cache, trees="reuse")
+        sizes.append(len(_index_part(_stored(model))))
+    # Whole, a delta of it, then whole again (the chain was full).
+    assert sizes[0] > 50_000 and sizes[1] < 3_000 and sizes[2] > 50_000
+    monkeypatch.setattr(parts, "MAX_DELTA_SHARE", 0.0)  # any delta is too large: whole
+    extra = dataclasses.replace(snapshot.examples[5], id=10**7)
+    snapshot = _edited(snapshot, [*snapshot.examples, extra])
+    model = fit(snapshot, random_state=0, cache=cache, trees="reuse")
+    assert len(_index_part(_stored(model))) > 50_000
