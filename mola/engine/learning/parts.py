@@ -170,19 +170,48 @@ def _part(digest: str, read: Callable[[str], bytes]) -> Any:
         data = read(digest)
         obj = pickle.loads(data)
         if isinstance(obj, IndexDelta):
-            obj = _rebuilt(obj, digest, data, _part(obj.base, read))
+            obj = _rebuilt([(digest, data, obj)], read)
         _remember(obj, digest)
     return obj
 
 
-def _rebuilt(delta: IndexDelta, digest: str, data: bytes, base: ExampleIndex) -> ExampleIndex:
-    """The index ``delta`` (stored as ``data`` under ``digest``) stands for, from its base."""
-    old = base._points
-    points = np.concatenate([old[: delta.head], delta.rows, old[len(old) - delta.tail :]])
-    index = ExampleIndex(points)
+def _rebuilt(deltas: list[tuple[str, bytes, IndexDelta]], read) -> ExampleIndex:
+    """The index the first of ``deltas`` (digest, bytes, delta) stands for: its bases read
+    down to one held or stored whole, then every delta applied to slices of it and the
+    points joined once (a process that holds nothing builds no index in between)."""
+    while True:
+        digest = deltas[-1][2].base
+        with _lock:
+            base = _held.get(digest)
+        if base is not None:
+            break
+        data = read(digest)
+        obj = pickle.loads(data)
+        if not isinstance(obj, IndexDelta):
+            base = obj
+            _remember(base, digest)
+            break
+        deltas.append((digest, data, obj))
+    pieces = [base._points]
+    for _, _, delta in reversed(deltas):
+        n = sum(map(len, pieces))
+        pieces = [*_rows(pieces, 0, delta.head), delta.rows, *_rows(pieces, n - delta.tail, n)]
+    index = ExampleIndex(np.concatenate(pieces))
+    own = tuple((digest, lambda data=data: data) for digest, data, _ in deltas)
     with _lock:
-        _chains[index] = (delta.depth, ((digest, lambda: data), *_chain_locked(base)[1]))
+        _chains[index] = (deltas[0][2].depth, (*own, *_chain_locked(base)[1]))
     return index
+
+
+def _rows(pieces: list[np.ndarray], start: int, stop: int) -> list[np.ndarray]:
+    """Rows ``[start, stop)`` of the pieces joined, as views of them."""
+    taken, offset = [], 0
+    for piece in pieces:
+        low, high = max(start - offset, 0), min(stop - offset, len(piece))
+        if low < high:
+            taken.append(piece[low:high])
+        offset += len(piece)
+    return taken
 
 
 def _chain(index: ExampleIndex) -> tuple[int, tuple] | None:
