@@ -75,15 +75,13 @@ def rule_pair(index: ConsensusIndex, x: RuleState, y: RuleState) -> Contradictio
     memo.serials = (facts_a.serial, facts_b.serial)
     if memo.found is None or memo.counts != (counts, in_both, suspects):
         value = _pair_severity(index, memo.geometry, counts, (a, b), in_both, standings)
-        if not _same_words(memo, counts, in_both, suspects, value):
-            memo.found = _rule_pair(index, a, b, memo.geometry, counts, value, standings)
+        if not _same_words(memo, suspects, value):
+            memo.found = _rule_pair(index, a, b, memo.geometry, value, standings)
         memo.counts = (counts, in_both, suspects)
     return memo.found
 
 
-def _same_words(
-    memo: _PairMemo, counts: Counter[int], in_both: int, suspects: tuple, value: float
-) -> bool:
+def _same_words(memo: _PairMemo, suspects: tuple, value: float) -> bool:
     """Whether ``_rule_pair`` would build ``memo.found`` again: each rule is suspect or not
     as before and the severity comes out the same. Its words leave the counts out
     (``counted``), so it does when only the examples both rules hold moved, or when a
@@ -183,7 +181,6 @@ def _rule_pair(
     a: RuleState,
     b: RuleState,
     geometry: tuple,
-    counts: Counter[int],
     value: float,
     standings: tuple[Standing, Standing],
 ) -> Contradiction:
