@@ -19,7 +19,7 @@ from consensus.models import Contradiction, RuleEvidence
 from consensus.stored_fields import content_digest
 from mola.engine.consensus import Contradiction as Found
 from mola.engine.consensus import Ref
-from mola.engine.consensus.counted import RuleCounts, rendered
+from mola.engine.consensus.counted import RuleCounts, counted_rules, rendered
 from teaching.models import Space
 
 CountsMemory = dict[int, tuple[RuleCounts, str]]  # rule id → counts written, their digest
@@ -90,14 +90,8 @@ def rows_rendered(
     """The evidence and note each row (a mapping of its fields) shows: one query for the
     counts of every rule the rows count with. A rule whose counts are missing (a row stored
     before ``RuleEvidence`` existed) leaves the row as stored."""
-    rows = list(rows)
-    wanted = {
-        int(t["id"])
-        for row in rows
-        if row["evidence_from"]
-        for t in row["teachings"]
-        if t["type"] == "rule"
-    }
+    found = [_found(row) for row in rows]
+    wanted = {rule_id for item in found for rule_id in counted_rules(item)}
     counts = {
         rule_id: RuleCounts.from_json(data)
         for rule_id, data in RuleEvidence.objects.filter(
@@ -105,13 +99,11 @@ def rows_rendered(
         ).values_list("rule_id", "counts")
     }
     shown = []
-    for row in rows:
-        found = _found(row)
-        rules = [ref.id for ref in found.teachings if ref.type == "rule"]
-        if found.counted and all(rule_id in counts for rule_id in rules):
-            shown.append(rendered(found, counts))
+    for item in found:
+        if item.counted and all(rule_id in counts for rule_id in counted_rules(item)):
+            shown.append(rendered(item, counts))
         else:
-            shown.append((row["evidence"], row["note"]))
+            shown.append((item.evidence, item.note))
     return shown
 
 
@@ -140,7 +132,11 @@ def closing_freeze(*, space: Space, pks: list[int]) -> list[tuple[int, dict[str,
 _UNCOUNTED = ("example_conflict", "concept_duplicate")
 
 
+def shown_fields(row: Contradiction) -> dict[str, Any]:
+    """The fields of a stored row that ``rows_rendered`` reads."""
+    return {name: getattr(row, name) for name in _FIELDS if name != "pk"}
+
+
 def contradiction_shown(row: Contradiction) -> tuple[dict[str, int], str]:
     """The evidence and note one stored row shows (``rows_rendered`` of one row)."""
-    fields = {name: getattr(row, name) for name in _FIELDS if name != "pk"}
-    return rows_rendered(space=row.space, rows=[fields])[0]
+    return rows_rendered(space=row.space, rows=[shown_fields(row)])[0]

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Q, QuerySet
 
-from consensus.evidence import rows_rendered
+from consensus.evidence import rows_rendered, shown_fields
 from consensus.models import Contradiction
 from consensus.outside import EVALUATION_DISAGREEMENT, OUTSIDE_KINDS
 from mola.engine.consensus import KINDS
@@ -224,7 +224,7 @@ def contradictions_described(
     rows = list(rows)
     refs = {(r["type"], int(r["id"])) for row in rows for r in row.teachings}
     found = _teachings(space, refs)
-    shown = rows_rendered(space=space, rows=[_fields(row) for row in rows])
+    shown = rows_rendered(space=space, rows=[shown_fields(row) for row in rows])
     described = []
     for row, (evidence, note) in zip(rows, shown, strict=True):
         teachings = []
@@ -263,11 +263,6 @@ def contradictions_described(
     return described
 
 
-def _fields(row: Contradiction) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in _RENDERED_FROM}
-
-
-_RENDERED_FROM = ("kind", "teachings", "evidence", "note", "expected", "evidence_from")
 NOTABLE_SEVERITY = 0.5  # below this, an open dispute without a thread gets no "disputed" tag
 
 
