@@ -127,11 +127,13 @@ def warm(env: BenchEnv, run: Run) -> None:
 
 def quick_writes(run: Run, writes: int):
     """``writes`` writes, each waited for until served: (waits, stages, CPU per stage, how
-    many were served with reused trees, the last version)."""
+    many were served with reused trees, the last version, each write's wait and stages in
+    ms — where a slow write's time went)."""
     from teaching.models import ModelVersion
 
     waits, stages, reused = [], {name: [] for name in STAGES}, 0
     cpus = {name: [] for name in STAGES}
+    each = []
     for i in range(writes):
         wall0 = datetime.now(UTC)
         t0 = time.perf_counter()
@@ -155,7 +157,11 @@ def quick_writes(run: Run, writes: int):
             cpus[name].append(float((timings.get("cpu") or {}).get(name, 0.0)))
         published = (version.trained_at - wall0).total_seconds()
         stages["notice"].append(max(0.0, total - published))
-    return waits, stages, cpus, reused, version
+        each.append(
+            {"wait": round(total * 1000, 1), "version": version.pk}
+            | {name: round(values[-1] * 1000, 1) for name, values in stages.items()}
+        )
+    return waits, stages, cpus, reused, version, each
 
 
 def paced_writes(run: Run, start: int, n: int):

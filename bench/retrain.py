@@ -81,8 +81,10 @@ def bench_size(env: BenchEnv, size: str, writes: int, seed: int, refined_writes:
     a refine, at ``size``; prints their figures and returns them."""
     run = seeded_run(env, size, writes, seed)
     warm(env, run)
-    waits, stages, cpus, reused, version = quick_writes(run, writes)
+    waits, stages, cpus, reused, version, each = quick_writes(run, writes)
     p50, p95 = _print_quick(size, waits, stages, cpus, reused)
+    for slow in sorted(each, key=lambda write: write["wait"])[-2:]:
+        print("  a slowest write (ms) " + "  ".join(f"{k} {v:.0f}" for k, v in slow.items()))
     gets = []
     for _ in range(10):
         started = time.perf_counter()
@@ -116,6 +118,7 @@ def bench_size(env: BenchEnv, size: str, writes: int, seed: int, refined_writes:
         **{f"{name} median": median(values) for name, values in stages.items()},
         **{f"refined {name} median": median(v) for name, v in refined_stages.items() if v},
         **{f"refined {name} CPU": median(v) for name, v in refined_cpus.items() if v},
+        "quick writes": each,  # each write's wait and stages, ms
     }
 
 
@@ -224,7 +227,7 @@ def print_comparison(before: dict, now: dict) -> None:
     """The figures of an earlier run (``--compare``) beside this run's."""
     print(f"  before -> now ({now['size']}; load then {before['load']}, now {now['load']})")
     for key, value in now.items():
-        if key in ("size", "load") or value is None or before.get(key) is None:
+        if not isinstance(value, float) or not isinstance(before.get(key), float):
             continue
         print(f"    {key:18s} {before[key]:7.3f} s -> {value:7.3f} s", flush=True)
 

@@ -4,11 +4,12 @@ asked for (warm serving).
 Versions are immutable, so unpickled models are kept per process by version id. When a
 version is published, the worker announces it (``announce``, after the commit): in the
 cache (``mola:serving:{space}`` = the version's id, and ``LATEST_KEY``) and, with Redis, on
-the ``mola:serving`` channel. Every process that answers for a space runs one watcher
-thread (started by its first prediction) that listens on the channel or reads
-``LATEST_KEY`` every ``SERVING_POLL_SECONDS`` (and its spaces' keys when that moved), loads
-the announced version, and warms it up (its explanation tables built, one prediction
-made), so no client pays the load.
+the ``mola:serving`` channel, or without Redis by ringing the doorbells of the machine's
+watchers (``mola.doorbell``). Every process that answers for a space runs one watcher
+thread (started by its first prediction) that wakes on the channel or its doorbell, and
+reads ``LATEST_KEY`` every ``SERVING_POLL_SECONDS`` (and its spaces' keys when that moved)
+in case a notice was lost; it loads the announced version and warms it up (its explanation
+tables built, one prediction made), so no client pays the load.
 
 Until a newer version is loaded, the process keeps answering with the version it holds —
 for at most ``SERVING_CATCH_UP_SECONDS`` after the newer one was published; past that (a
@@ -18,12 +19,14 @@ version of the space does (and every request, when that setting is 0: warm servi
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -31,6 +34,7 @@ from django.core.cache import cache
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
+from mola import doorbell
 from mola.engine.lru import LRU
 from mola.engine.table import table_from_rows
 from teaching.models import ModelStatus, ModelVersion, Space
@@ -81,6 +85,11 @@ LATEST_KEY = "mola:serving:latest"
 # Every this many polls a watcher reads its spaces' keys anyway (a lost ``LATEST_KEY``
 # write, a cache restarted), as it does when Redis wakes it.
 FULL_READ_EVERY = 10
+
+
+def doorbells() -> Path:
+    """The folder of this machine's watchers' doorbells (without Redis)."""
+    return Path(settings.DATA_DIR) / "serving"
 
 
 def load_model(version: ModelVersion):
@@ -238,11 +247,14 @@ def announce(*, space_id: int, version_id: int) -> None:
         cache.set(LATEST_KEY, version_id, timeout=None)  # after the space's key: see above
     except Exception:  # the request path still finds the version in the database
         log.exception("announcing version %s in the cache failed", version_id)
+    notice = f"{space_id}:{version_id}"
     if settings.REDIS_URL:
         try:
-            _redis().publish(CHANNEL, f"{space_id}:{version_id}")
+            _redis().publish(CHANNEL, notice)
         except Exception:
             log.exception("announcing version %s on Redis failed", version_id)
+    else:  # the watchers wake now, not at their next poll (~12 ms later on average)
+        doorbell.ring(doorbells(), notice.encode())
 
 
 def _redis():
@@ -261,6 +273,7 @@ class Watcher:
         self._latest: object = None  # LATEST_KEY when the spaces' keys were last read
         self._polls = 0
         self._wake = threading.Event()
+        self._bell: doorbell.Doorbell | None = None  # without Redis: rung by ``announce``
         self._pid: int | None = None
 
     def start(self) -> None:
@@ -273,12 +286,21 @@ class Watcher:
             threading.Thread(target=self._run, name="mola-serving-watcher", daemon=True).start()
 
     def want(self, space_id: int, version_id: int) -> None:
+        self._put(space_id, version_id)
+        self._wake.set()
+        bell = self._bell
+        if bell is not None and bell.pid == os.getpid():
+            bell.wake()
+
+    def _put(self, space_id: int, version_id: int) -> None:
+        """Load ``version_id`` next (the watcher's own thread: no wake-up needed)."""
         with self._lock:
             self._wanted[space_id] = version_id
-        self._wake.set()
 
     def _run(self) -> None:
         subscription = None
+        if not settings.REDIS_URL:
+            self._bell = _doorbell()
         while True:
             try:
                 if settings.REDIS_URL and subscription is None:
@@ -295,15 +317,20 @@ class Watcher:
 
     def _wait(self, subscription) -> None:
         poll = settings.SERVING_POLL_SECONDS
-        if subscription is None:
-            self._wake.wait(poll)
-        else:  # a notice wakes it at once; the keys are still read now and then
+        notices = []
+        if subscription is not None:  # a notice wakes it at once; the keys are read less
             message = subscription.get_message(timeout=poll * 10)
-            if message is not None:
-                space_id, version_id = (int(x) for x in message["data"].split(b":"))
+            notices = [message["data"]] if message is not None else []
+        elif self._bell is not None:  # a ring wakes it at once; the keys are still polled
+            notices = self._bell.wait(poll)
+        else:
+            self._wake.wait(poll)
+        for notice in notices:
+            if notice:  # a wake-up (``want``) has no notice
+                space_id, version_id = (int(x) for x in notice.split(b":"))
                 if space_id in _held:
                     recheck(space_id)
-                    self.want(space_id, version_id)
+                    self._put(space_id, version_id)
         self._wake.clear()
 
     def _load_announced(self) -> None:
@@ -316,7 +343,7 @@ class Watcher:
                     self._notices[space_id] = announced
                     recheck(space_id)
                     if _loaded(announced) is None:
-                        self.want(space_id, announced)
+                        self._put(space_id, announced)
         with self._lock:
             wanted, self._wanted = self._wanted, {}
         for space_id, version_id in wanted.items():
@@ -344,6 +371,18 @@ class Watcher:
         if version is None or (held and held.order >= (version.teaching_revision, version.version)):
             return
         warm(Space.objects.filter(pk=space_id).first(), version)
+
+
+def _doorbell() -> doorbell.Doorbell | None:
+    """This process's doorbell, removed at exit; None where it cannot be made (a data dir
+    path too long for a Unix socket): the watcher polls alone."""
+    try:
+        bell = doorbell.Doorbell(doorbells())
+    except OSError:
+        log.warning("no serving doorbell in %s: new versions are noticed by polling", doorbells())
+        return None
+    atexit.register(bell.close)
+    return bell
 
 
 _watcher = Watcher()

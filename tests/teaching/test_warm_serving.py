@@ -119,3 +119,40 @@ def test_a_watcher_reads_its_spaces_notices_only_when_the_latest_one_moved():
     assert not watcher._news()
     serving.announce(space_id=2, version_id=102)  # any space's notice moves it
     assert watcher._news()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("rung", [True, False], ids=["rung", "ring lost"])
+def test_a_notice_wakes_the_watcher_and_a_lost_one_is_still_polled(
+    api, space, teacher, api_key, settings, monkeypatch, rung
+):
+    """Without Redis the publisher rings the watchers' doorbells (mola.doorbell): the
+    watcher loads the version at once, even with a poll too slow to find it; a ring that
+    is lost leaves the version to the poll of the cache's notice."""
+    from mola import doorbell
+    from teaching.services.rules import rule_create
+    from teaching.services.training import train_space
+
+    assert not settings.REDIS_URL
+    rule_create(space=space, user=teacher, condition="fatigued", label="no cue")
+    train_space(space_id=space.pk)
+    reader = api(api_key)
+    assert reader.post(f"{S}/predict", {"instances": [row()]}, format="json").status_code == 200
+    wait_for(lambda: serving._watcher._bell is not None)
+    settings.SERVING_POLL_SECONDS = 60 if rung else 0.025
+    serving._watcher._bell.wake()  # its next wait has the poll set here
+    ring = doorbell.ring
+    monkeypatch.setattr(doorbell, "ring", lambda folder, message: 0)  # no ring: lost
+    rule_create(space=space, user=teacher, condition="toss_height_cm > 90", label="toss in front")
+    train_space(space_id=space.pk)
+    second = ModelVersion.objects.filter(space=space, status="ready").latest("version")
+    serving._models.pop(second.pk)  # as if fitted in another process (a worker)
+    if rung:
+        monkeypatch.setattr(doorbell, "ring", ring)
+        serving.announce(space_id=space.pk, version_id=second.pk)
+    try:
+        wait_for(lambda: serving._loaded(second.pk), timeout=10)
+    finally:
+        settings.SERVING_POLL_SECONDS = 0.025
+        serving._watcher._bell.wake()  # out of the long wait, for the tests after this one
+    assert reader.get(f"{S}/model").json()["version"] == second.version

@@ -1,0 +1,42 @@
+"""mola.doorbell: the wake-ups between one machine's processes that warm serving uses
+without Redis."""
+
+import threading
+import time
+
+from mola import doorbell
+
+
+def test_a_ring_wakes_a_waiting_doorbell_at_once_with_its_message(tmp_path):
+    bell = doorbell.Doorbell(tmp_path)
+    woken = []
+    waiter = threading.Thread(target=lambda: woken.append((bell.wait(10), time.monotonic())))
+    waiter.start()
+    time.sleep(0.05)  # it waits
+    rung = time.monotonic()
+    assert doorbell.ring(tmp_path, b"3:41") == 1
+    waiter.join(5)
+    messages, at = woken[0]
+    assert messages == [b"3:41"]
+    assert at - rung < 1.0  # not its 10 s timeout
+    bell.close()
+
+
+def test_a_wait_with_nothing_rung_returns_nothing_after_its_timeout(tmp_path):
+    bell = doorbell.Doorbell(tmp_path)
+    started = time.monotonic()
+    assert bell.wait(0.05) == []
+    assert time.monotonic() - started >= 0.04
+    bell.wake()  # its own wake-up has no message
+    assert bell.wait(5) == [b""]
+    bell.close()
+    assert not bell.path.exists()
+
+
+def test_a_ring_reaches_every_doorbell_and_removes_those_of_gone_processes(tmp_path):
+    live, other, gone = (doorbell.Doorbell(tmp_path) for _ in range(3))
+    gone._socket.close()  # as if its process was killed: the file is left behind
+    assert doorbell.ring(tmp_path, b"1:2") == 2
+    assert live.wait(1) == [b"1:2"] and other.wait(1) == [b"1:2"]
+    assert not gone.path.exists()
+    assert doorbell.ring(tmp_path / "nobody", b"1:2") == 0  # no folder: nobody listens
