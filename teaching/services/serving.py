@@ -72,6 +72,12 @@ _held: LRU[int, Held] = LRU(_CACHE_SIZE, on_evict=lambda space_id, _: _checked.p
 _checked: dict[int, float] = {}
 RECHECK_SECONDS = 1.0
 _generation = 0
+# A GET /model that comes while this process loads the newest version waits this long for
+# it rather than report the version before: a quick version at M loads and warms up in
+# ~10–20 ms, and a client that polls would otherwise see it only at its next poll (the
+# teacher's wait at M: ~20 ms of it). ``_arrived`` is notified when a version is held.
+SHOW_WAIT_SECONDS = 0.1
+_arrived = threading.Condition()
 
 
 def notice_key(space_id: int) -> str:
@@ -104,6 +110,8 @@ def load_model(version: ModelVersion):
 
 def _remember(pk: int, model) -> None:
     _models.put(pk, model)
+    with _arrived:
+        _arrived.notify_all()
 
 
 def keep_fitted(*, space_id: int, version_id: int, model) -> None:
@@ -168,13 +176,17 @@ def answering(space: Space, newest: ModelVersion) -> tuple[ModelVersion, Any]:
 
 def shown(space: Space, newest: ModelVersion | None) -> ModelVersion | None:
     """The version ``GET /model`` reports: the one this process answers with (see
-    ``answering``), without loading anything on the request."""
+    ``answering``), without loading anything on the request — while the watcher loads the
+    newest, after waiting for it at most ``SHOW_WAIT_SECONDS``."""
     if newest is None or _loaded(newest.pk) is not None:
         return newest
     held = _catching_up(space, newest)
     if held is not None:
         _watcher.start()
         _watcher.want(space.pk, newest.pk)
+        with _arrived:  # the watcher is loading it: a moment, then it is served
+            if _arrived.wait_for(lambda: _loaded(newest.pk) is not None, SHOW_WAIT_SECONDS):
+                return newest
         return ModelVersion.objects.defer("teachings", "timings").get(pk=held.version.pk)
     return newest
 

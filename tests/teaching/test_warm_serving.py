@@ -156,3 +156,43 @@ def test_a_notice_wakes_the_watcher_and_a_lost_one_is_still_polled(
         settings.SERVING_POLL_SECONDS = 0.025
         serving._watcher._bell.wake()  # out of the long wait, for the tests after this one
     assert reader.get(f"{S}/model").json()["version"] == second.version
+
+
+@pytest.mark.django_db(transaction=True)
+def test_get_model_waits_a_moment_for_the_version_being_loaded(
+    api, space, teacher, api_key, monkeypatch
+):
+    """GET /model, asked while the watcher loads the newest version, reports it once it is
+    held (serving.SHOW_WAIT_SECONDS) — never before — and the one held past that wait."""
+    import time
+
+    from teaching.services.rules import rule_create
+    from teaching.services.training import train_space
+
+    rule_create(space=space, user=teacher, condition="fatigued", label="no cue")
+    train_space(space_id=space.pk)
+    reader = api(api_key)
+    assert reader.post(f"{S}/predict", {"instances": [row()]}, format="json").status_code == 200
+    loading = threading.Event()
+    load_announced = serving._watcher._load_announced
+    monkeypatch.setattr(
+        serving._watcher, "_load_announced", lambda: loading.is_set() and load_announced()
+    )
+    rule_create(space=space, user=teacher, condition="toss_height_cm > 90", label="toss in front")
+    train_space(space_id=space.pk)
+    second = ModelVersion.objects.filter(space=space, status="ready").latest("version")
+    serving._models.pop(second.pk)  # as if fitted in another process (a worker)
+
+    monkeypatch.setattr(serving, "SHOW_WAIT_SECONDS", 0.05)
+    started = time.monotonic()
+    assert reader.get(f"{S}/model").json()["version"] == 1  # not loaded within the wait
+    assert time.monotonic() - started >= 0.05
+
+    monkeypatch.setattr(serving, "SHOW_WAIT_SECONDS", 30)
+    threading.Timer(0.2, loading.set).start()  # the watcher loads it while GET waits
+    assert reader.get(f"{S}/model").json()["version"] == second.version
+    assert serving._loaded(second.pk) is not None
+    assert (
+        reader.post(f"{S}/predict", {"instances": [row()]}, format="json").json()["model_version"]
+        == second.version
+    )
