@@ -13,6 +13,7 @@ process that died refuses messages; the next ring removes it.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
@@ -63,6 +64,18 @@ class Doorbell:
         self._socket.close()
         with contextlib.suppress(OSError):
             self.path.unlink()
+
+
+def listen(folder: Path) -> Doorbell | None:
+    """A doorbell for this process in ``folder``, removed at exit; None where it cannot be
+    made (a folder path too long for a Unix socket)."""
+    try:
+        bell = Doorbell(folder)
+    except OSError:
+        log.warning("no doorbell in %s: news is noticed by polling", folder)
+        return None
+    atexit.register(bell.close)
+    return bell
 
 
 def ring(folder: Path, message: bytes) -> int:

@@ -19,7 +19,6 @@ version of the space does (and every request, when that setting is 0: warm servi
 
 from __future__ import annotations
 
-import atexit
 import logging
 import os
 import threading
@@ -73,9 +72,8 @@ _checked: dict[int, float] = {}
 RECHECK_SECONDS = 1.0
 _generation = 0
 # A GET /model that comes while this process loads the newest version waits this long for
-# it rather than report the version before: a quick version at M loads and warms up in
-# ~10–20 ms, and a client that polls would otherwise see it only at its next poll (the
-# teacher's wait at M: ~20 ms of it). ``_arrived`` is notified when a version is held.
+# it (``_arrived``: notified when one is held) rather than report the one before: a quick
+# version at M loads in ~10–20 ms, and a polling client would see it only at its next poll.
 SHOW_WAIT_SECONDS = 0.1
 _arrived = threading.Condition()
 
@@ -254,19 +252,21 @@ def _warm_step(version: ModelVersion, space: Space | None, step) -> None:
 
 def announce(*, space_id: int, version_id: int) -> None:
     """Tell every web process that ``version_id`` is published (after the commit)."""
+    notice = f"{space_id}:{version_id}"
+    if not settings.REDIS_URL:
+        # Watchers wake now, not at their next poll (~12 ms later on average); rung
+        # before the cache is written, which they need only if the ring is lost.
+        doorbell.ring(doorbells(), notice.encode())
     try:
         cache.set(notice_key(space_id), version_id, timeout=None)
         cache.set(LATEST_KEY, version_id, timeout=None)  # after the space's key: see above
     except Exception:  # the request path still finds the version in the database
         log.exception("announcing version %s in the cache failed", version_id)
-    notice = f"{space_id}:{version_id}"
     if settings.REDIS_URL:
         try:
             _redis().publish(CHANNEL, notice)
         except Exception:
             log.exception("announcing version %s on Redis failed", version_id)
-    else:  # the watchers wake now, not at their next poll (~12 ms later on average)
-        doorbell.ring(doorbells(), notice.encode())
 
 
 def _redis():
@@ -312,7 +312,7 @@ class Watcher:
     def _run(self) -> None:
         subscription = None
         if not settings.REDIS_URL:
-            self._bell = _doorbell()
+            self._bell = doorbell.listen(doorbells())  # None: the watcher polls alone
         while True:
             try:
                 if settings.REDIS_URL and subscription is None:
@@ -383,18 +383,6 @@ class Watcher:
         if version is None or (held and held.order >= (version.teaching_revision, version.version)):
             return
         warm(Space.objects.filter(pk=space_id).first(), version)
-
-
-def _doorbell() -> doorbell.Doorbell | None:
-    """This process's doorbell, removed at exit; None where it cannot be made (a data dir
-    path too long for a Unix socket): the watcher polls alone."""
-    try:
-        bell = doorbell.Doorbell(doorbells())
-    except OSError:
-        log.warning("no serving doorbell in %s: new versions are noticed by polling", doorbells())
-        return None
-    atexit.register(bell.close)
-    return bell
 
 
 _watcher = Watcher()

@@ -40,3 +40,7 @@ def test_a_ring_reaches_every_doorbell_and_removes_those_of_gone_processes(tmp_p
     assert live.wait(1) == [b"1:2"] and other.wait(1) == [b"1:2"]
     assert not gone.path.exists()
     assert doorbell.ring(tmp_path / "nobody", b"1:2") == 0  # no folder: nobody listens
+
+
+def test_no_doorbell_where_its_path_is_too_long_for_a_unix_socket(tmp_path):
+    assert doorbell.listen(tmp_path / ("x" * 120)) is None  # the caller polls instead
