@@ -133,7 +133,8 @@ def test_a_notice_wakes_the_watcher_and_a_lost_one_is_still_polled(
     from teaching.services.rules import rule_create
     from teaching.services.training import train_space
 
-    assert not settings.REDIS_URL
+    if settings.REDIS_URL:
+        pytest.skip("with Redis a notice is published on its channel, no doorbell is rung")
     rule_create(space=space, user=teacher, condition="fatigued", label="no cue")
     train_space(space_id=space.pk)
     reader = api(api_key)
