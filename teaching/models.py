@@ -168,7 +168,17 @@ class Example(Teaching):
     evaluation = models.BooleanField(default=False)
 
     class Meta(Teaching.Meta):
-        indexes = [models.Index(fields=["space", "status"], name="example_space_status")]
+        indexes = [
+            models.Index(fields=["space", "status"], name="example_space_status"),
+            # A retrain reads only the examples written since its last read, and the
+            # disputed ones (teaching.services.snapshots).
+            models.Index(fields=["space", "revision"], name="example_space_revision"),
+            models.Index(
+                fields=["space", "status"],
+                condition=models.Q(disputed=True),
+                name="example_space_disputed",
+            ),
+        ]
 
 
 TEACHING_MODELS: dict[str, type[Teaching]] = {"concept": Concept, "rule": Rule, "example": Example}
