@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from mola.engine.learning.arrays import TableCache, table_take
+from mola.engine.learning.facts import ExampleFacts
 from mola.engine.learning.forest import ExampleTrees
 from mola.engine.learning.matching import Matcher
 from mola.engine.learning.neighbours import ExampleIndex
@@ -118,6 +119,7 @@ class FitCache:
         self.trees: ExampleTrees | None = None  # the newest fitted trees of the space
         self.index: ExampleIndex | None = None  # the last fit's neighbour index
         self.masks = MaskCache()
+        self.facts: ExampleFacts | None = None  # the last fit's examples' facts (facts.py)
         self._matcher: tuple[list, Matcher] | None = None  # (its conditions' regions, it)
 
     def matcher(self, schema: Schema, rules: list, concepts: list) -> Matcher:

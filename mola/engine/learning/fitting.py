@@ -93,7 +93,7 @@ def fit_parts(
     points = encoder.transform(prep.table, prep.held.T, text_out_of_fold)
     label_prior = (label_counts + 1) / (len(prep.y) + n_labels) if n_labels else np.zeros(0)
 
-    vetoes = np.array([e.refutes is not None for e in prep.training], dtype=bool)
+    vetoes = prep.facts.refutes[~prep.facts.evaluation]
     # Beyond a cap the neighbours come from a sample (every counterexample in it): the trees
     # carry what the many examples teach, and predicting stays fast (neighbours.py).
     stored = stored_rows(vetoes, random_state)
@@ -148,7 +148,10 @@ def _evidence(
     weights, covered, discount = prep.weights, prep.covered, None
     if example_trees is not None and example_trees.author_trust:
         trust = example_trees.author_trust
-        discount = np.array([trust.get(e.author, 1.0) for e in prep.training])
+        if example_trees is prep.reused and prep.discount is not None:
+            discount = prep.discount  # the same trust, worked out while preparing
+        else:
+            discount = prep.facts.author_values(trust, 1.0, ~prep.facts.evaluation)
         if example_trees is prep.reused and prep.covered_taken is not None:
             covered = covered - prep.covered_taken  # counted while preparing
         else:

@@ -11,6 +11,8 @@ rules' firing on it (pool.py). Nothing here is learned.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import compress
+from operator import attrgetter
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -18,11 +20,11 @@ import numpy as np
 from mola.engine.learning.arrays import rows_to_table, table_take
 from mola.engine.learning.caching import FitCache
 from mola.engine.learning.evidence import (
-    example_weight,
     rule_prior,
     rule_strengths,
     suppress_losers,
 )
+from mola.engine.learning.facts import ExampleFacts, example_facts
 from mola.engine.learning.forest import MIN_TREE_EXAMPLES, ExampleTrees
 from mola.engine.learning.forest_reuse import reusable_trees, reuse_candidates
 from mola.engine.learning.matching import Matcher
@@ -71,6 +73,9 @@ class Prepared:
     # With reused trees that discount authors: what the discount takes off ``covered``,
     # counted in the same pass (``covered_by`` would match every row again).
     covered_taken: np.ndarray | None = None
+    # With reused trees that discount authors: each training row's discount (else None).
+    discount: np.ndarray | None = None
+    facts: ExampleFacts | None = None  # the examples' per-row facts (facts.py)
     # (rules then concepts, evaluation rows): the matcher's answer on the evaluation
     # examples when a cache kept it (caching.MaskCache), else None.
     evaluation_masks: np.ndarray | None = None
@@ -95,10 +100,14 @@ def prepare(
     rules = _unique_by_id(r for r in snapshot.rules if r.label in label_index)
     concepts = _unique_by_id(snapshot.concepts)
     known = [e for e in _unique_by_id(snapshot.examples) if e.label in label_index]
-    training = [e for e in known if not e.evaluation]
-    evaluation = [e for e in known if e.evaluation]
     if cache is not None:
         cache.for_schema(schema)
+    facts = example_facts(known, tuple(labels), cache.facts if cache is not None else None)
+    if cache is not None:
+        cache.facts = facts
+    training, trained = facts.training()
+    is_evaluation = facts.evaluation
+    evaluation = list(compress(known, is_evaluation.tolist()))
 
     conditions = ([r.condition for r in rules], [c.condition for c in concepts])
     matcher = Matcher(schema, *conditions) if cache is None else cache.matcher(schema, *conditions)
@@ -108,15 +117,13 @@ def prepare(
         known_table = cache.tables.table(schema, rows)
     else:
         known_table = rows_to_table(schema, rows)
-    is_evaluation = np.array([e.evaluation for e in known], dtype=bool)
-    table = table_take(known_table, np.flatnonzero(~is_evaluation))
-    y = np.array([label_index[e.label] for e in training], dtype=np.int64)
-    weights = np.array([_weight(e) for e in training], dtype=np.float64)
-    ids = np.array([e.id for e in training], dtype=np.int64)
+    table = table_take(known_table, np.flatnonzero(trained))
+    y, weights, ids = facts.label[trained], facts.weight[trained], facts.id[trained]
     reused = _reusable(trees, cache, schema, concepts, rules, len(training))
     candidates = None if reused is None else reuse_candidates(reused, ids)
     selected = _selection_rows(params, rng, len(training), n_labels, candidates)
-    taken = _taken(reused, weights, training)
+    discount = _discount(reused, facts, trained)
+    taken = None if discount is None else weights * (1 - discount)
     masks, evaluation_masks = _kept_masks(cache, matcher, known_table, is_evaluation)
     covered, coverage, held, fired_selected, covered_taken = _match_training(
         matcher, table, winners, losers, y, weights, n_labels, selected, taken, masks
@@ -149,6 +156,8 @@ def prepare(
         fired_selected=fired_selected,
         pool=pool,
         covered_taken=covered_taken,
+        discount=discount,
+        facts=facts,
         evaluation_masks=evaluation_masks,
     )
 
@@ -170,15 +179,14 @@ def _reusable(
     return reusable_trees(cache.trees, schema, concept_keys, rule_keys)
 
 
-def _taken(
-    reused: ExampleTrees | None, weights: np.ndarray, training: list[ExampleSpec]
+def _discount(
+    reused: ExampleTrees | None, facts: ExampleFacts, trained: np.ndarray
 ) -> np.ndarray | None:
-    """The weight the reused trees' authors' discounts take off each training example
+    """What the reused trees' authors' discounts leave of each training example's weight
     (None: no discounts)."""
     if reused is None or not reused.author_trust:
         return None
-    trust = reused.author_trust
-    return weights * (1 - np.array([trust.get(e.author, 1.0) for e in training]))
+    return facts.author_values(reused.author_trust, 1.0, trained)
 
 
 def _kept_masks(
@@ -200,6 +208,9 @@ def _kept_masks(
 
 def _unique_by_id(items):
     """Teachings in snapshot order, the first of any repeated id (a defensive de-dup)."""
+    items = list(items)
+    if len(set(map(_id_of, items))) == len(items):  # as always: no repeated id
+        return items
     seen: set[int] = set()
     unique = []
     for item in items:
@@ -209,10 +220,7 @@ def _unique_by_id(items):
     return unique
 
 
-def _weight(example: ExampleSpec) -> float:
-    return example_weight(
-        example.expertise, disputed=example.disputed, counterexample=example.refutes is not None
-    )
+_id_of = attrgetter("id")
 
 
 def _precedence_pairs(snapshot: Snapshot, rules: list[RuleSpec]) -> tuple[np.ndarray, np.ndarray]:
