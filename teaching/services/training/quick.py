@@ -86,11 +86,16 @@ def _take_stored_trees(space_id: int, snapshot, cache) -> None:
     )
     if have is not None:
         # Only newer trees matter, and those are recent: look among the last few versions
-        # (each one's metrics are parsed: a few hundred kB at L).
+        # of a newer revision than the trees (each one's metrics are parsed: a few hundred
+        # kB at L), and none at all when there is none, as after most writes.
         recent = ModelVersion.objects.filter(space_id=space_id, status=ModelStatus.READY)
-        fitted = fitted.filter(
-            pk__in=list(recent.order_by("-version").values_list("pk", flat=True)[:TREE_SOURCES])
+        newer = list(
+            recent.order_by("-version").values_list("pk", "teaching_revision")[:TREE_SOURCES]
         )
+        newer = [pk for pk, revision in newer if revision > have.revision]
+        if not newer:
+            return
+        fitted = fitted.filter(pk__in=newer)
     newest = fitted.order_by("-version").values_list("pk", "teaching_revision").first()
     if newest is None or (have is not None and have.revision >= newest[1]):
         return
