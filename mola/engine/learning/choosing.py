@@ -196,11 +196,11 @@ def assemble(
         encoder=parts.encoder,
         examples=ExampleTable(
             index=parts.index,
-            ids=np.array([training[i].id for i in stored], dtype=np.int64),
+            ids=prep.ids[stored],
             labels=prep.y[stored],
             weights=parts.weights[stored],
             authors=[training[i].author for i in stored],
-            disputed=np.array([training[i].disputed for i in stored], dtype=bool),
+            disputed=prep.facts.disputed[~prep.facts.evaluation][stored],
         ),
         label_prior=parts.label_prior,
         rule_strength=choice["rule_strength"],
