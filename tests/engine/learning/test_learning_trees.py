@@ -51,6 +51,22 @@ def test_out_of_bag_probabilities_come_with_the_fit_and_a_setting_is_chosen():
     assert trees.setting in forest.FOREST_GRID
 
 
+def test_below_smooth_rows_settings_rank_by_the_labels_mean_probability_not_accuracy():
+    def ranked(n: int) -> list[int]:
+        y = np.zeros(n, dtype=np.int64)
+        # Setting 0 right on 60 % of the rows by a hair, wrong with conviction elsewhere;
+        # setting 1 right on 50 % of them, never far from right.
+        sure = np.empty((n, 3))
+        sure[: 3 * n // 5] = [0.4, 0.35, 0.25]
+        sure[3 * n // 5 :] = [0.05, 0.9, 0.05]
+        mild = np.tile([[0.6, 0.3, 0.1], [0.4, 0.5, 0.1]], (n // 2, 1))
+        scores = [forest.grid_score(out, y) for out in (sure, mild)]
+        return sorted(range(2), key=lambda i: scores[i])
+
+    assert ranked(forest.SMOOTH_ROWS - 10) == [1, 0]  # mean probability 0.5 against 0.26
+    assert ranked(forest.SMOOTH_ROWS + 10) == [0, 1]  # accuracy 0.6 against 0.5
+
+
 def test_rules_firing_on_two_examples_or_more_get_columns_most_covering_first(monkeypatch):
     assert rule_columns(np.array([0, 1, 2, 9, 5])).tolist() == [2, 3, 4]
     monkeypatch.setattr(forest, "MAX_RULE_COLUMNS", 2)
