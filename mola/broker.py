@@ -5,18 +5,27 @@ lists the folder and takes any ``*.msg`` it finds — sometimes before the write
 The worker then reads an empty or partial message and dies with "Unrecoverable error:
 JSONDecodeError" (seen in our test runs; celery/kombu#1551). Here a message is written under
 a name no reader picks up and renamed into place, so a reader sees all of it or nothing.
+
+A worker lists the queue folder every ``polling_interval`` (0.1 s) when it is empty: on
+average 50 ms between a teaching write's commit and its retrain starting, up to 100 ms.
+With the ``doorbell_folder`` transport option, a consuming process also listens on a
+doorbell there (``mola.doorbell``) and a sender rings it once a message is in place, so
+the worker lists the folder at once; a ring that is lost leaves the message to the poll.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 from queue import Empty
 from time import monotonic
 
 from kombu.exceptions import ChannelError
 from kombu.transport import filesystem
 from kombu.utils.json import dumps
+
+from mola import doorbell
 
 
 class Channel(filesystem.Channel):
@@ -33,6 +42,9 @@ class Channel(filesystem.Channel):
             os.replace(partial, final)  # atomic on one filesystem
         except OSError as exc:
             raise ChannelError(f"Cannot add file {final!r} to directory") from exc
+        folder = self.transport_options.get("doorbell_folder")
+        if folder:
+            doorbell.ring(Path(folder), b"")
 
     def _get(self, queue):
         """The next message of ``queue``; none while the queue folder cannot be listed.
@@ -50,3 +62,32 @@ class Channel(filesystem.Channel):
 
 class Transport(filesystem.Transport):
     Channel = Channel
+    _bell: doorbell.Doorbell | None = None
+    _bell_pid = 0
+
+    def drain_events(self, connection, timeout=None):
+        """kombu's loop (list the queues; when empty, wait ``polling_interval``), the wait
+        cut short by a ring of this process's doorbell."""
+        bell = self._doorbell()
+        if bell is None:
+            return super().drain_events(connection, timeout)
+        started = monotonic()
+        interval = self.polling_interval or 1.0
+        if timeout:
+            interval = min(interval, timeout)
+        while True:
+            try:
+                return self.cycle.get(self._deliver, timeout=timeout)
+            except Empty:
+                if timeout is not None and monotonic() - started >= timeout:
+                    raise TimeoutError() from None  # socket.timeout, as kombu raises
+                bell.wait(interval)
+
+    def _doorbell(self) -> doorbell.Doorbell | None:
+        folder = self.client.transport_options.get("doorbell_folder")
+        if not folder:
+            return None
+        if self._bell_pid != os.getpid():  # a forked child makes its own
+            self._bell_pid = os.getpid()
+            self._bell = doorbell.listen(Path(folder))  # None: it polls alone
+        return self._bell

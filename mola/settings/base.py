@@ -137,6 +137,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # The worker lists the queue folder this often; 1 s (kombu's default) would add up
         # to a second to every retrain a teacher waits for.
         "polling_interval": 0.1,
+        # A sender rings the consumers here, so they list the queue at once (mola/broker.py).
+        "doorbell_folder": str(BROKER_DIR / "doorbells"),
     }
     # kombu's filesystem transport with atomic message writes (see mola/broker.py).
     CELERY_BROKER_TRANSPORT = "mola.broker:Transport"

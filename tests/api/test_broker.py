@@ -3,6 +3,7 @@
 import json
 import os
 import threading
+import time
 
 import pytest
 from kombu import Connection
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _connection(folder):
+def _connection(folder, **options):
     return Connection(
         "filesystem://",
         transport="mola.broker:Transport",
@@ -21,8 +22,38 @@ def _connection(folder):
             "data_folder_in": str(folder),
             "data_folder_out": str(folder),
             "control_folder": str(folder / "control"),
+            **options,
         },
     )
+
+
+@pytest.mark.parametrize("rung", [True, False], ids=["rung", "ring lost"])
+def test_a_sender_rings_the_consumer_which_else_still_polls(tmp_path, rung):
+    """With a doorbell folder a consumer takes a message at once, however long its poll;
+    a sender that rings no doorbell leaves the message to that poll."""
+    bells = {"doorbell_folder": str(tmp_path / "doorbells")}
+    consumer = _connection(tmp_path, polling_interval=30 if rung else 0.2, **bells)
+    sender = _connection(tmp_path, **(bells if rung else {}))
+    # A name of its own: kombu keeps declared exchanges per process, so a "jobs" declared
+    # in another folder would route this test's message nowhere.
+    name = f"rung-{rung}"
+    queue = consumer.SimpleQueue(name)
+    got = []
+    taker = threading.Thread(target=lambda: got.append((queue.get(timeout=60), time.monotonic())))
+    taker.start()
+    time.sleep(0.3)  # it has listed the empty queue and waits
+    sent = time.monotonic()
+    sending = sender.SimpleQueue(name)
+    sending.put({"n": 1})
+    sending.close()
+    taker.join(60)
+    message, at = got[0]
+    assert message.payload == {"n": 1}
+    assert at - sent < 5  # not its 30 s poll when rung
+    message.ack()
+    queue.close()
+    consumer.release()
+    sender.release()
 
 
 def test_the_app_uses_the_atomic_transport():
