@@ -13,8 +13,6 @@ from datetime import datetime
 
 from celery.utils.time import get_exponential_backoff_interval
 from django.db import OperationalError
-from django.db.models import F
-from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from mola import relay
@@ -61,8 +59,10 @@ def retrain_want(*, space_id: int, revision: int) -> None:
         if not Space.objects.filter(pk=space_id).exists():
             return
         TrainingState.objects.get_or_create(space_id=space_id)
-    TrainingState.objects.filter(space_id=space_id).update(
-        wanted_revision=Greatest(F("wanted_revision"), revision), requested_at=timezone.now()
+    # ``requested_at`` is when the write asked (the "queue" stage starts there): the task's
+    # own call for the same revision must not move it past the broker's delivery.
+    TrainingState.objects.filter(space_id=space_id, wanted_revision__lt=revision).update(
+        wanted_revision=revision, requested_at=timezone.now()
     )
 
 
