@@ -126,7 +126,7 @@ def prepare(
     taken = None if discount is None else weights * (1 - discount)
     masks, evaluation_masks = _kept_masks(cache, matcher, known_table, is_evaluation)
     covered, coverage, held, fired_selected, covered_taken = _match_training(
-        matcher, table, winners, losers, y, weights, n_labels, selected, taken, masks
+        matcher, table, winners, losers, y, weights, n_labels, selected, taken, masks, trained
     )
     pool = prepare_pool(schema, snapshot.pool, matcher, winners, losers, random_state, rows)
     return Prepared(
@@ -192,18 +192,16 @@ def _discount(
 def _kept_masks(
     cache: FitCache | None, matcher: Matcher, known_table: Table, is_evaluation: np.ndarray
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """(training, evaluation) masks of the examples the cache kept (caching.MaskCache), the
-    training ones a copy of our own to modify; (None, None) when it kept none."""
+    """(every example's, the evaluation examples') masks the cache kept (caching.MaskCache),
+    not to be modified; (None, None) when it kept none."""
     if cache is None:
         return None, None
     known_masks = cache.masks.masks_of(matcher, known_table, cache.tables)
     if known_masks is None:
         return None, None
-    # compress, not an index array: the same columns, ~35 % less CPU (650 × 10,000 at M).
-    return (
-        known_masks.compress(~is_evaluation, axis=1),
-        known_masks.compress(is_evaluation, axis=1),
-    )
+    # The training masks are taken group by group (_match_training); compress, not an index
+    # array: the same columns, ~35 % less CPU (650 × 10,000 at M).
+    return known_masks, known_masks.compress(is_evaluation, axis=1)
 
 
 def _unique_by_id(items):
@@ -265,13 +263,15 @@ def _match_training(
     selected: np.ndarray,
     taken: np.ndarray | None = None,
     masks: np.ndarray | None = None,
+    columns: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Match every rule and concept on the training rows, keeping only what fitting needs:
     per-rule weighted label counts and coverage, concept truths, the firing at the
     held-out rows, and (with ``taken``, per row) the label counts of those weights alone,
     else None. Rules go through in groups (all rules × 100,000 rows would be 200 MB); a
     group's label counts are one matrix product. ``masks``: every target's mask over the
-    rows, already matched (``caching.MaskCache``; modified here), else they are matched."""
+    rows ``columns`` selects (the training rows among the examples), already matched
+    (``caching.MaskCache``; not modified), else they are matched."""
     n_rules, n = matcher.n_rules, table.n_rows
     # Where a winner fires its losers are silenced: the winners' masks are needed first.
     if masks is None:
@@ -279,28 +279,29 @@ def _match_training(
             zip(np.unique(winners).tolist(), matcher.masks(table, np.unique(winners)), strict=True)
         )
     else:
-        winner_masks = {w: masks[w].copy() for w in np.unique(winners).tolist()}
+        winner_masks = {w: masks[w].compress(columns) for w in np.unique(winners).tolist()}
     beaten = {
         int(loser): np.logical_or.reduce(
             [winner_masks[w] for w in winners[losers == loser].tolist()]
         )
         for loser in np.unique(losers)
     }
-    label_weights = np.zeros((n, max(n_labels, 1)), dtype=np.float32)
-    label_weights[np.arange(n), y] = weights
-    covered = np.zeros((n_rules, max(n_labels, 1)))
-    taken_weights = covered_taken = None
-    if taken is not None:
-        taken_weights = np.zeros_like(label_weights)
-        taken_weights[np.arange(n), y] = taken
-        covered_taken = np.zeros_like(covered)
-    coverage = np.zeros(n_rules, dtype=np.int64)
-    fired_selected = np.zeros((n_rules, len(selected)), dtype=bool)
-    held = np.zeros((matcher.n_concepts, n), dtype=bool)
+    counts = _Counts(n_rules, n, y, weights, n_labels, selected, taken)
     group = np.zeros((max(1, min(n_rules, RULE_GROUP_ENTRIES // max(n, 1))), n), dtype=bool)
-    as_floats = np.empty(group.shape, dtype=np.float32)  # reused: no page faults per group
+    if masks is not None:
+        # Each group's rows taken straight into it: no copy of every mask first.
+        for start in range(0, n_rules, len(group)):
+            block = group[: min(len(group), n_rules - start)]
+            np.compress(columns, masks[start : start + len(block)], axis=1, out=block)
+            for target in range(start, start + len(block)):
+                if target in beaten:
+                    block[target - start] &= ~beaten[target]
+            counts.add(block, start)
+        held = masks[n_rules:].compress(columns, axis=1)
+        return counts.result(held)
+    held = np.zeros((matcher.n_concepts, n), dtype=bool)
     start = 0
-    for target, mask in enumerate(matcher.masks(table) if masks is None else masks):
+    for target, mask in enumerate(matcher.masks(table)):
         if target >= n_rules:
             held[target - n_rules] = mask
             continue
@@ -308,18 +309,46 @@ def _match_training(
             mask &= ~beaten[target]
         group[target - start] = mask
         if target - start + 1 == len(group) or target + 1 == n_rules:
-            block = group[: target - start + 1]
-            floats = as_floats[: len(block)]
-            np.copyto(floats, block)
-            covered[start : target + 1] = floats @ label_weights
-            if taken_weights is not None:
-                covered_taken[start : target + 1] = floats @ taken_weights
-            coverage[start : target + 1] = np.count_nonzero(block, axis=1)
-            fired_selected[start : target + 1] = block[:, selected]
+            counts.add(group[: target - start + 1], start)
             start = target + 1
-    if covered_taken is not None:
-        covered_taken = covered_taken[:, :n_labels]
-    return covered[:, :n_labels], coverage, held, fired_selected, covered_taken
+    return counts.result(held)
+
+
+class _Counts:
+    """What ``_match_training`` keeps of the rules' masks, added a group of rules at a time."""
+
+    def __init__(self, n_rules, n, y, weights, n_labels, selected, taken) -> None:
+        self.n_labels, self.selected = n_labels, selected
+        self.label_weights = np.zeros((n, max(n_labels, 1)), dtype=np.float32)
+        self.label_weights[np.arange(n), y] = weights
+        self.covered = np.zeros((n_rules, max(n_labels, 1)))
+        self.taken_weights = self.covered_taken = None
+        if taken is not None:
+            self.taken_weights = np.zeros_like(self.label_weights)
+            self.taken_weights[np.arange(n), y] = taken
+            self.covered_taken = np.zeros_like(self.covered)
+        self.coverage = np.zeros(n_rules, dtype=np.int64)
+        self.fired_selected = np.zeros((n_rules, len(selected)), dtype=bool)
+        # Reused: no page faults per group.
+        self.as_floats = np.empty(
+            (min(n_rules, RULE_GROUP_ENTRIES // max(n, 1)) or 1, n), np.float32
+        )
+
+    def add(self, block: np.ndarray, start: int) -> None:
+        """Count the rules ``start``, ``start + 1``… whose (final) masks ``block`` holds."""
+        stop = start + len(block)
+        floats = self.as_floats[: len(block)]
+        np.copyto(floats, block)
+        self.covered[start:stop] = floats @ self.label_weights
+        if self.taken_weights is not None:
+            self.covered_taken[start:stop] = floats @ self.taken_weights
+        self.coverage[start:stop] = np.count_nonzero(block, axis=1)
+        self.fired_selected[start:stop] = block[:, self.selected]
+
+    def result(self, held: np.ndarray) -> tuple:
+        n_labels = self.n_labels
+        taken = None if self.covered_taken is None else self.covered_taken[:, :n_labels]
+        return self.covered[:, :n_labels], self.coverage, held, self.fired_selected, taken
 
 
 def covered_by(

@@ -147,3 +147,25 @@ def test_a_retrain_whose_conditions_are_the_same_objects_keeps_the_matcher(gener
         for a, b in zip(changed.matcher_.match(probe), fresh.matcher_.match(probe), strict=True):
             np.testing.assert_array_equal(a, b)
         kept = changed
+
+
+def test_kept_masks_silence_the_losers_of_precedences_as_matching_does(generated):
+    """Precedences between rules that fire on the same rows: the counts taken from the
+    kept masks are those of matching every row."""
+    from mola.engine.learning import Precedence
+
+    snapshot, probe, _ = generated
+    model = fit(snapshot, random_state=0)
+    fired, _ = model.matcher_.match(
+        rows_to_table(snapshot.schema, [e.features for e in snapshot.examples])
+    )
+    rules = list(snapshot.rules)
+    overlap = fired.astype(np.int64) @ fired.T.astype(np.int64)
+    pairs = [
+        Precedence(winner=rules[a].id, loser=rules[b].id)
+        for a in range(len(rules))
+        for b in range(len(rules))
+        if a < b and rules[a].label != rules[b].label and 0 < overlap[a, b] < fired[b].sum()
+    ][:5]
+    assert pairs
+    _same_model(dataclasses.replace(snapshot, precedences=pairs), FitCache(), probe)
