@@ -19,6 +19,7 @@ import logging
 import os
 import select
 import socket
+import time
 import uuid
 from pathlib import Path
 
@@ -45,13 +46,20 @@ class Doorbell:
 
     def wait(self, timeout: float) -> list[bytes]:
         """The messages rung since the last call, waiting up to ``timeout`` seconds for
-        the first one; [] when none came."""
-        readable, _, _ = select.select([self._socket], [], [], timeout)
+        the first one; [] when none came, or once the bell is closed (at exit, while the
+        watcher's daemon thread may still be waiting on it)."""
+        if self._socket.fileno() == -1:
+            time.sleep(timeout)
+            return []
+        try:
+            readable, _, _ = select.select([self._socket], [], [], timeout)
+        except (OSError, ValueError):  # closed under the wait
+            return []
         messages = []
         while readable:
             try:
                 messages.append(self._socket.recv(_MAX_MESSAGE))
-            except BlockingIOError:
+            except OSError:  # nothing more to read, or closed under the read (EBADF)
                 break
         return messages
 

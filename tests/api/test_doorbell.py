@@ -44,3 +44,19 @@ def test_a_ring_reaches_every_doorbell_and_removes_those_of_gone_processes(tmp_p
 
 def test_no_doorbell_where_its_path_is_too_long_for_a_unix_socket(tmp_path):
     assert doorbell.listen(tmp_path / ("x" * 120)) is None  # the caller polls instead
+
+
+def test_a_bell_closed_under_a_wait_returns_nothing_and_stays_quiet(tmp_path):
+    # At exit the bell is closed (atexit) while the watcher's daemon thread may wait on it:
+    # the wait ends with nothing, and later waits neither raise nor spin.
+    bell = doorbell.Doorbell(tmp_path)
+    outcome = []
+    waiter = threading.Thread(target=lambda: outcome.append(bell.wait(0.5)))
+    waiter.start()
+    time.sleep(0.05)
+    bell.close()
+    waiter.join(5)
+    assert outcome == [[]]
+    started = time.monotonic()
+    assert bell.wait(0.05) == []
+    assert time.monotonic() - started >= 0.04  # its timeout, not a busy loop
