@@ -11,6 +11,8 @@ average 50 ms between a teaching write's commit and its retrain starting, up to 
 With the ``doorbell_folder`` transport option, a consuming process also listens on a
 doorbell there (``mola.doorbell``) and a sender rings it once a message is in place, so
 the worker lists the folder at once; a ring that is lost leaves the message to the poll.
+An ack or a reject wakes the consumer too: with its prefetch slots full it had to leave a
+rung message where it was.
 """
 
 from __future__ import annotations
@@ -45,6 +47,24 @@ class Channel(filesystem.Channel):
         folder = self.transport_options.get("doorbell_folder")
         if folder:
             doorbell.ring(Path(folder), b"")
+
+    def basic_ack(self, delivery_tag, multiple=False):
+        super().basic_ack(delivery_tag, multiple)
+        self._freed()
+
+    def basic_reject(self, delivery_tag, requeue=False):
+        super().basic_reject(delivery_tag, requeue)
+        self._freed()
+
+    def _freed(self) -> None:
+        """A prefetch slot came free: wake this process's consumer. While its slots were
+        full it left the queue alone and its ring was spent on that; without this wake it
+        would take the message waiting there only at its next poll (0.1 s). A worker acks
+        from another thread than the one that waits (a retrain's ack after the refine
+        task's slot freed: the 110 ms 'queue' stalls of bench/retrain.py)."""
+        bell = self.connection._bell
+        if bell is not None and bell.pid == os.getpid():
+            bell.wake()
 
     def _get(self, queue):
         """The next message of ``queue``; none while the queue folder cannot be listed.

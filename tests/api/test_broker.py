@@ -97,3 +97,33 @@ def test_a_message_is_never_visible_half_written(tmp_path):
     for raw in seen:  # every .msg the reader ever found was complete
         assert json.loads(raw)["body"]
     assert not [n for n in os.listdir(tmp_path) if n.endswith(".part")]
+
+
+def test_a_message_left_while_the_prefetch_slots_were_full_is_taken_at_the_ack(tmp_path):
+    """A consumer whose one prefetch slot is taken leaves a new message (its ring spent on
+    nothing); the ack that frees the slot wakes it, not its next poll."""
+    bells = {"doorbell_folder": str(tmp_path / "doorbells")}
+    consumer = _connection(tmp_path, polling_interval=30, **bells)
+    sender = _connection(tmp_path, **bells)
+    queue = consumer.SimpleQueue("slots")
+    queue.consumer.qos(prefetch_count=1)
+    sending = sender.SimpleQueue("slots")
+    sending.put({"n": 1})
+    first = queue.get(timeout=10)  # unacked: the one slot is full
+    got = []
+    taker = threading.Thread(target=lambda: got.append((queue.get(timeout=60), time.monotonic())))
+    taker.start()
+    sending.put({"n": 2})  # rung, but the slot is full
+    time.sleep(0.5)
+    assert got == []
+    acked = time.monotonic()
+    first.ack()
+    taker.join(60)
+    message, at = got[0]
+    assert message.payload == {"n": 2}
+    assert at - acked < 5  # not its 30 s poll
+    message.ack()
+    sending.close()
+    queue.close()
+    consumer.release()
+    sender.release()
