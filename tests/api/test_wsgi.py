@@ -9,13 +9,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 _PROBE = """
-import gc, time
+import gc
 import mola.wsgi
 from teaching.api import model  # a view module: imported with the URLconf, so frozen
 frozen, tracked = gc.get_freeze_count(), len(gc.get_objects())
-started = time.process_time()
-gc.collect()
-print(frozen, tracked, time.process_time() - started)
+print(frozen, tracked)
 """
 
 
@@ -29,7 +27,8 @@ def test_the_web_process_freezes_its_imports_out_of_full_collections():
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    frozen, tracked, seconds = result.stdout.split()
+    frozen, tracked = result.stdout.split()
     assert int(frozen) > 50_000  # Django, the URLconf's views, the engine
-    assert int(tracked) < int(frozen) // 20  # a full collection walks only these
-    assert float(seconds) < 0.05  # ~100 ms without the freeze
+    # A full collection walks only these (its time is bench/retrain.py's to show, not a
+    # unit test's: ~100 ms of CPU at M without the freeze, ~3 ms with it).
+    assert int(tracked) < int(frozen) // 20
