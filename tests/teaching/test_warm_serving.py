@@ -26,6 +26,16 @@ def _trained(client, revision: int) -> dict:
     return wait_for(ready, timeout=90)
 
 
+def _watcher_held(monkeypatch) -> threading.Event:
+    """Hold the serving watcher's loads back until the returned event is set."""
+    loading = threading.Event()
+    load_announced = serving._watcher._load_announced
+    monkeypatch.setattr(
+        serving._watcher, "_load_announced", lambda: loading.is_set() and load_announced()
+    )
+    return loading
+
+
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_a_published_version_is_loaded_before_the_first_client_asks(
@@ -82,11 +92,7 @@ def test_the_held_version_answers_while_the_newer_one_loads_then_the_newer(
     # The watcher (started by the first prediction) is held back until the request below
     # has answered: polling every 25 ms it could load the new version first, and the
     # request would then rightly answer with it.
-    loading = threading.Event()
-    load_announced = serving._watcher._load_announced
-    monkeypatch.setattr(
-        serving._watcher, "_load_announced", lambda: loading.is_set() and load_announced()
-    )
+    loading = _watcher_held(monkeypatch)
     rule_create(space=space, user=teacher, condition="toss_height_cm > 90", label="toss in front")
     train_space(space_id=space.pk)
     second = newest()
@@ -174,11 +180,7 @@ def test_get_model_waits_a_moment_for_the_version_being_loaded(
     train_space(space_id=space.pk)
     reader = api(api_key)
     assert reader.post(f"{S}/predict", {"instances": [row()]}, format="json").status_code == 200
-    loading = threading.Event()
-    load_announced = serving._watcher._load_announced
-    monkeypatch.setattr(
-        serving._watcher, "_load_announced", lambda: loading.is_set() and load_announced()
-    )
+    loading = _watcher_held(monkeypatch)
     rule_create(space=space, user=teacher, condition="toss_height_cm > 90", label="toss in front")
     train_space(space_id=space.pk)
     second = ModelVersion.objects.filter(space=space, status="ready").latest("version")
