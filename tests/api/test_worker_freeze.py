@@ -2,14 +2,9 @@
 forked and freezes what the imports made out of the cyclic collector's sight; a
 consensus-only worker does not (it settles its own heap)."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+from tests.probe import probe
 
 _PROBE = """
 import gc, sys
@@ -28,15 +23,6 @@ print(gc.get_freeze_count(), "sklearn.ensemble" in sys.modules)
     [("training", True), ("training,consensus,celery", True), ("consensus,celery", False)],
 )
 def test_a_retraining_worker_freezes_its_imports_before_forking(queues, frozen):
-    result = subprocess.run(
-        [sys.executable, "-c", _PROBE, queues],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "mola.settings"},
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    count, engine = result.stdout.split()
+    count, engine = probe(_PROBE, queues)
     assert (int(count) > 50_000) is frozen  # Django, Celery, scikit-learn, the engine
     assert (engine == "True") is frozen

@@ -1,12 +1,7 @@
 """mola/wsgi.py: a web process freezes what its imports made out of the cyclic garbage
 collector's sight, so that a full collection walks only what came after."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent.parent
+from tests.probe import probe
 
 _PROBE = """
 import gc
@@ -18,16 +13,7 @@ print(frozen, tracked)
 
 
 def test_the_web_process_freezes_its_imports_out_of_full_collections():
-    result = subprocess.run(
-        [sys.executable, "-c", _PROBE],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "mola.settings"},
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    frozen, tracked = result.stdout.split()
+    frozen, tracked = probe(_PROBE)
     assert int(frozen) > 50_000  # Django, the URLconf's views, the engine
     # A full collection walks only these (its time is bench/retrain.py's to show, not a
     # unit test's: ~100 ms of CPU at M without the freeze, ~3 ms with it).
