@@ -63,7 +63,7 @@ class Channel(filesystem.Channel):
         from another thread than the one that waits (a retrain's ack after the refine
         task's slot freed: the 110 ms 'queue' stalls of bench/retrain.py)."""
         bell = self.connection._bell
-        if bell is not None and bell.pid == os.getpid():
+        if bell is not None:
             bell.wake()
 
     def _get(self, queue):

@@ -64,7 +64,10 @@ class Doorbell:
         return messages
 
     def wake(self) -> None:
-        """Make the ``wait`` under way (or the next one) return at once, with no message."""
+        """Make the ``wait`` under way (or the next one) return at once, with no message;
+        nothing in a forked child, whose inherited bell is its parent's."""
+        if self.pid != os.getpid():
+            return
         with contextlib.suppress(OSError):  # a full buffer: it wakes anyway
             self._socket.sendto(b"", str(self.path))
 

@@ -301,7 +301,7 @@ class Watcher:
         self._put(space_id, version_id)
         self._wake.set()
         bell = self._bell
-        if bell is not None and bell.pid == os.getpid():
+        if bell is not None:
             bell.wake()
 
     def _put(self, space_id: int, version_id: int) -> None:

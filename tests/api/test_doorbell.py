@@ -1,6 +1,7 @@
 """mola.doorbell: the wake-ups between one machine's processes that warm serving uses
 without Redis."""
 
+import os
 import threading
 import time
 
@@ -60,3 +61,16 @@ def test_a_bell_closed_under_a_wait_returns_nothing_and_stays_quiet(tmp_path):
     started = time.monotonic()
     assert bell.wait(0.05) == []
     assert time.monotonic() - started >= 0.04  # its timeout, not a busy loop
+
+
+def test_a_forked_childs_wake_leaves_its_parents_bell_alone(tmp_path):
+    bell = doorbell.Doorbell(tmp_path)
+    child = os.fork()
+    if child == 0:  # the child inherited the parent's bell: waking it must not ring it
+        bell.wake()
+        os._exit(0)
+    os.waitpid(child, 0)
+    assert bell.wait(0.05) == []
+    bell.wake()  # the parent's own wake does
+    assert bell.wait(1) == [b""]
+    bell.close()
