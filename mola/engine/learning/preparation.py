@@ -286,8 +286,8 @@ def _match_training(
         )
         for loser in np.unique(losers)
     }
-    counts = _Counts(n_rules, n, y, weights, n_labels, selected, taken)
     group = np.zeros((max(1, min(n_rules, RULE_GROUP_ENTRIES // max(n, 1))), n), dtype=bool)
+    counts = _Counts(n_rules, y, weights, n_labels, selected, taken, group.shape)
     if masks is not None:
         # Each group's rows taken straight into it: no copy of every mask first.
         for start in range(0, n_rules, len(group)):
@@ -317,7 +317,8 @@ def _match_training(
 class _Counts:
     """What ``_match_training`` keeps of the rules' masks, added a group of rules at a time."""
 
-    def __init__(self, n_rules, n, y, weights, n_labels, selected, taken) -> None:
+    def __init__(self, n_rules, y, weights, n_labels, selected, taken, group_shape) -> None:
+        n = group_shape[1]
         self.n_labels, self.selected = n_labels, selected
         self.label_weights = np.zeros((n, max(n_labels, 1)), dtype=np.float32)
         self.label_weights[np.arange(n), y] = weights
@@ -329,10 +330,7 @@ class _Counts:
             self.covered_taken = np.zeros_like(self.covered)
         self.coverage = np.zeros(n_rules, dtype=np.int64)
         self.fired_selected = np.zeros((n_rules, len(selected)), dtype=bool)
-        # Reused: no page faults per group.
-        self.as_floats = np.empty(
-            (min(n_rules, RULE_GROUP_ENTRIES // max(n, 1)) or 1, n), np.float32
-        )
+        self.as_floats = np.empty(group_shape, np.float32)  # reused: no page faults per group
 
     def add(self, block: np.ndarray, start: int) -> None:
         """Count the rules ``start``, ``start + 1``… whose (final) masks ``block`` holds."""
