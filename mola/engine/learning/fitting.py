@@ -243,6 +243,10 @@ def _tree_rows(prep: Prepared, encoder: Encoder) -> TreeRows:
         n_labels=prep.n_labels,
         selected=prep.selected,
         ids=prep.ids,
+        rule_labels=prep.rule_labels,
+        rule_authors=tuple(r.author for r in prep.rules),
+        rule_prior=prep.prior,
+        weights=prep.weights,
     )
 
 

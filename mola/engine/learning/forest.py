@@ -35,9 +35,8 @@ of at most ``MAX_BOOTSTRAP`` of them, one thread. Beyond ``GRID_ROWS`` examples 
 the forest has ``LARGE_TREES`` trees, not ``FOREST_TREES``: a refine at M must be served
 within two seconds of the write. On bench/synthetic.py's M worlds 24 trees of 4,000 rows
 each score as 100 do (the forest alone within 0.1 point against the truth, the whole model
-0.949 -> 0.947 on seed 0), in a quarter of the time and half the artefact. 16 trees were
-tried: their noisier out-of-bag probabilities pushed an author's trust under
-``authors.RELEVANT``, which adds a refit (slower than 24 trees, and 0.5 point lost).
+0.949 -> 0.947 on seed 0), in a quarter of the time and half the artefact (16 trees: an
+author's noisier trust crossed ``authors.RELEVANT``, a refit more, 0.5 point lost).
 
 This module owns the trees themselves: ``ExampleTrees`` (fit over the setting grid, encode a
 case, answer, with the flat numpy walk for small batches) and the constants that size them.
@@ -77,9 +76,13 @@ FOREST_GRID: tuple[dict[str, Any], ...] = (
 )
 GRID_ROWS = 4_000
 LARGE_GRID = 2
-# Below this many examples the grid's settings are ranked by the mean out-of-bag
-# probability of each row's own label, not by accuracy (``grid_score``, which says why here).
-SMOOTH_ROWS = 100
+# Below FEW_ROWS examples the settings rank by the labels' mean probability (grid_score),
+# forests have FEW_ROWS_TREES trees, and the authors' trust also reads the other authors'
+# rules (forest_trust.judged_trust). 400: with eight seeds a bench/quality.py world at 50
+# examples moved MOLA's accuracy by sd 1.4-2.3 points with 100 trees, 0.9-1.0 with 400
+# (same setting, discounts, blend); a full fit's CPU there 0.8 -> 2.4 s.
+FEW_ROWS = 100
+FEW_ROWS_TREES = 400
 # Beyond GRID_ROWS examples each tree also stops at this many leaves (at most 511 nodes),
 # and the forest has LARGE_TREES trees (module docstring: why so few).
 LARGE_LEAVES = 256
@@ -92,6 +95,7 @@ LARGE_TREES = 24
 # 8 trees left up to ~0.8 s between asks at M under load, parts of 2 ~0.25 s, for ~1-2 %
 # more refine CPU (1.31-1.42 -> 1.34-1.35 s).
 TREES_PER_PART = 2
+FEW_ROWS_TREES_PER_PART = 25  # ~25 ms a part; 400 trees on 50 rows in parts of 2: +40 % CPU
 
 
 # Each fitted forest's flat tables while some trees hold them, by the forest's id (a
@@ -227,17 +231,17 @@ class ExampleTrees:
         weights: np.ndarray | None = None,
         settled: tuple[dict[str, Any], int] | None = None,
         threads: int = 1,
+        trees: int | None = None,
     ) -> np.ndarray:
         """Fit a forest per ``FOREST_GRID`` setting and keep the one of best out-of-bag
-        ``grid_score`` (accuracy, as the rules-as-features baseline of bench/quality.py is
-        tuned, from ``SMOOTH_ROWS`` examples; below, the mean probability of the labels);
-        returns its out-of-bag probabilities (rows × n_labels; uniform for a row
-        every tree saw). ``cancelled`` is asked between the grid's forests and between the
-        parts of each (``TREES_PER_PART``). ``settled``: a setting the grid search already
-        chose and the rows it chose on (``settled_setting``), fitted alone. ``weights``:
-        the authors' discounts (with the setting chosen before, or the settled one).
-        ``threads``: trees fitted side by side (the forest is the same whatever the number,
-        but for rounding in its out-of-bag sums)."""
+        ``grid_score``; returns its out-of-bag probabilities (rows × n_labels; uniform for a
+        row every tree saw). ``cancelled`` is asked between the grid's forests and between
+        the parts of each (``_grow``). ``settled``: a setting the grid search already chose
+        and the rows it chose on (``settled_setting``), fitted alone. ``weights``: the
+        authors' discounts (with the setting chosen before, or the settled one). ``threads``:
+        trees fitted side by side (the same forest, but for rounding in its out-of-bag
+        sums). ``trees``: the forest's size, else ``FOREST_TREES`` (``FEW_ROWS_TREES`` below
+        ``FEW_ROWS`` rows, ``LARGE_TREES`` beyond ``GRID_ROWS``)."""
         labels = np.unique(y)
         if len(labels) < 2:
             self.only_label = int(labels[0])
@@ -251,6 +255,9 @@ class ExampleTrees:
         if len(y) > GRID_ROWS:
             grid = tuple({**g, "max_leaf_nodes": LARGE_LEAVES} for g in grid[:LARGE_GRID])
             n_trees = LARGE_TREES
+        elif len(y) < FEW_ROWS:
+            n_trees = FEW_ROWS_TREES
+        n_trees = trees or n_trees
         searched = False
         if settled is not None and settled[0] in grid:
             grid = (settled[0],)
@@ -327,24 +334,17 @@ class ExampleTrees:
 
 def grid_score(out: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """How a grid setting's out-of-bag probabilities ``out`` rank (lower is better): from
-    ``SMOOTH_ROWS`` examples by accuracy, then log loss; below, by the mean probability
+    ``FEW_ROWS`` examples by accuracy, then log loss; below, by the mean probability
     given to each row's own label, then log loss.
 
-    Why: at 50 examples the setting chosen was the choice that cost most (bench/quality.py
-    on worlds 100-109, the four families: 12 of 40 cells more than a point below a random
-    forest on the same columns, in which MOLA's forest alone scored what MOLA did). On ~45
-    noisy labels out-of-bag accuracy moves in steps of 2 % and ties, and against labels of
-    which a third or more are wrong (broad 102: 0.30-0.37 where the test accuracy was
-    0.63-0.71) it cannot rank four settings; log loss, tried instead, lets a few confidently
-    "wrong" rows (the mislabelled ones) decide. The mean probability of the labels is what
-    accuracy estimates, without its steps, and bounded as accuracy is. Chosen on those
-    worlds only (12 -> 6 cells below; each family's mean up, +0.2 to +2.8 points; the
-    authors' trust ranking the settings, and both together, tried: 10 and 6 below), then
-    run once on the official seeds 0-4 (6 of 20 cells moved, -2.2 to +2.8 points; broad
-    seed 2 unchanged, 1.0 point below). Not from 100 examples: on the same worlds at 150 (138-146
-    training examples, where the floor has faded and accuracy's steps are finer) it gained
-    nothing (4 -> 5 cells below, family means -0.4 to +0.3 points)."""
-    if len(y) < SMOOTH_ROWS:
+    Why: on ~45 noisy labels out-of-bag accuracy moves in steps of 2 % and ties, and
+    against labels of which a third or more are wrong it cannot rank four settings; log
+    loss lets a few confidently "wrong" (mislabelled) rows decide. The mean probability of
+    the labels estimates what accuracy does, without its steps, and is bounded as accuracy
+    is. Measured on bench/quality.py's worlds 100-109 (README, "Model quality", session 10):
+    at 50 examples 12 -> 6 of 40 cells more than a point below the rules-as-features
+    forest; at 150 nothing gained, so not from FEW_ROWS."""
+    if len(y) < FEW_ROWS:
         quality = float(out[np.arange(len(y)), y].mean())
     else:
         quality = float((out.argmax(axis=1) == y).mean())
@@ -352,16 +352,17 @@ def grid_score(out: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 
 def _grow(model, x, y, weights, cancelled: Callable[[], bool] | None) -> None:
-    """Fit the forest ``model`` — in parts of ``TREES_PER_PART`` trees, asking ``cancelled``
-    between them, when there is someone to ask. Out-of-bag scores are computed once, with
-    the last part (they cover every tree)."""
+    """Fit the forest ``model`` — in parts of ``TREES_PER_PART`` trees (below ``FEW_ROWS``
+    rows ``FEW_ROWS_TREES_PER_PART``), asking ``cancelled`` between them, when there is
+    someone to ask. Out-of-bag scores are computed once, with the last part."""
     n_trees = model.n_estimators
-    if cancelled is None or n_trees <= TREES_PER_PART:
+    per_part = FEW_ROWS_TREES_PER_PART if len(y) < FEW_ROWS else TREES_PER_PART
+    if cancelled is None or n_trees <= per_part:
         model.fit(x, y, sample_weight=weights)
         return
     model.set_params(warm_start=True, oob_score=False)
-    for upto in range(TREES_PER_PART, n_trees + TREES_PER_PART, TREES_PER_PART):
-        if upto > TREES_PER_PART:
+    for upto in range(per_part, n_trees + per_part, per_part):
+        if upto > per_part:
             go_on(cancelled)
         last = upto >= n_trees
         model.set_params(n_estimators=min(upto, n_trees), oob_score=last)

@@ -21,7 +21,12 @@ from mola.engine.learning.arrays import row_slices
 from mola.engine.learning.authors import RELEVANT
 from mola.engine.learning.evidence import suppress_losers
 from mola.engine.learning.forest import ExampleTrees, go_on, rule_columns
-from mola.engine.learning.forest_trust import judged_trust, settled_setting, settled_trust
+from mola.engine.learning.forest_trust import (
+    RuleFacts,
+    judged_trust,
+    settled_setting,
+    settled_trust,
+)
 from mola.engine.learning.matching import Matcher
 from mola.engine.schema import Schema
 from mola.engine.table import Table
@@ -49,6 +54,11 @@ class TreeRows:
     n_labels: int
     selected: np.ndarray  # the rows whose held-out probabilities are wanted
     ids: np.ndarray  # each row's example id
+    # What the authors' trust reads of the rules below forest.FEW_ROWS (forest_trust.py).
+    rule_labels: np.ndarray  # each rule's label index
+    rule_authors: tuple[str, ...]  # each rule's author
+    rule_prior: np.ndarray  # (rules, 2) Beta pseudo-counts by the author's level
+    weights: np.ndarray  # each row's example weight
 
 
 def fit_trees(
@@ -87,16 +97,20 @@ def fit_trees(
     counts = np.bincount(authors[pool], minlength=len(author_names))
     counted = {author_names[a]: int(counts[a]) for a in np.flatnonzero(counts)}
     kept = settled_trust(previous, settled, counted)
-    # The fitted rows, gathered once (each forest below reads them).
+    # The fitted rows, gathered once (each forest below reads them), and how each is fitted.
     x_fit, y_fit = x_rows[position], y[pool]
+    how = {"cancelled": cancelled, "settled": settled, "threads": threads}
     if kept is not None:
         # Learned on about these examples: the discounted forest at once (one forest, not
         # the plain one to learn the trust from and the discounted one).
         trust = np.array([kept.get(name, 1.0) for name in author_names])
         discounted, trust_counts = dict(kept), previous.trust_counts
     else:
-        oob = trees.fit(x_fit, y_fit, seed, cancelled=cancelled, settled=settled, threads=threads)
-        trust = judged_trust(oob, x_fit, y_fit, authors[pool], trees.setting, seed, cancelled)
+        oob = trees.fit(x_fit, y_fit, seed, **how)
+        rules = _rule_facts(data, pool, author_names)
+        trust = judged_trust(
+            oob, x_fit, y_fit, authors[pool], trees.setting, seed, cancelled, rules
+        )
         present = counts[: len(trust)] > 0
         trust_counts = counted
         discounted = {
@@ -111,15 +125,7 @@ def fit_trees(
         # The discounted forest. Its setting: the settled one, else the one the plain forest
         # chose (the plain fit took the settled setting too, when it was on its grid).
         discount = np.maximum(trust[authors[pool]], 1e-3)
-        oob = trees.fit(
-            x_fit,
-            y_fit,
-            seed,
-            weights=discount,
-            cancelled=cancelled,
-            settled=settled,
-            threads=threads,
-        )
+        oob = trees.fit(x_fit, y_fit, seed, weights=discount, **how)
         trees.author_trust = discounted
     trees.trust_counts = trust_counts
     # Where examples are 150-4,000, a boosting member weighted as the forest was.
@@ -141,7 +147,8 @@ def refit_trees(
 ) -> tuple[ExampleTrees, np.ndarray]:
     """A quick retrain's forest on a small space (``quick_refit``): one forest on every
     training example with the setting and the authors' discounts of ``previous`` (no grid,
-    no trust judged again: the refine does both), and its out-of-bag probabilities at the
+    no trust judged again: the refine does both; ``forest.FOREST_TREES`` trees whatever the
+    rows), and its out-of-bag probabilities at the
     ``selected`` rows. ``authors``: each row's author name."""
     trees = ExampleTrees(data.schema, data.concepts, rule_columns(data.coverage), data.n_labels)
     trees.setting = previous.setting
@@ -151,7 +158,10 @@ def refit_trees(
     trees.fitted_ids = np.sort(data.ids)
     weights = np.array([max(trees.author_trust.get(a, 1.0), 1e-3) for a in authors])
     go_on(cancelled)
-    oob = trees.fit(x, data.y, seed, weights=weights)  # weights: the kept setting, no grid
+    # weights: the kept setting, no grid. FOREST_TREES, also below FEW_ROWS: there 400 trees
+    # took a quick retrain after a burst from 0.12 to 0.48 s of CPU (50 examples); the
+    # refine that follows brings the steadier forest.
+    oob = trees.fit(x, data.y, seed, weights=weights, trees=forest.FOREST_TREES)
     return trees, oob[data.selected]
 
 
@@ -170,6 +180,26 @@ def quick_refit(previous: ExampleTrees, ids: np.ndarray) -> bool:
         return False
     added = int((~np.isin(ids, previous.fitted_ids)).sum())
     return added >= QUICK_REFIT_SHARE * len(ids)
+
+
+def _rule_facts(data: TreeRows, pool: np.ndarray, author_names: list[str]) -> RuleFacts | None:
+    """The rules at the fitted rows ``pool``, as the authors' trust reads them below
+    ``forest.FEW_ROWS`` rows (None from there: not read)."""
+    if len(pool) >= forest.FEW_ROWS:
+        return None
+    part = Table(
+        columns={name: column[pool] for name, column in data.table.columns.items()},
+        n_rows=len(pool),
+    )
+    fired, _ = data.matcher.match(part)
+    code = {name: i for i, name in enumerate(author_names)}
+    return RuleFacts(
+        fired=suppress_losers(fired, data.winners, data.losers),
+        labels=data.rule_labels,
+        authors=np.array([code.get(a, -1) for a in data.rule_authors], dtype=np.int64),
+        prior=data.rule_prior,
+        weights=data.weights[pool],
+    )
 
 
 def _encode_rows(

@@ -9,7 +9,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from mola.engine.learning import LearningParams, fit
+from mola.engine.learning import LearningParams, fit, forest
 from mola.engine.learning.caching import FitCache
 from mola.engine.learning.forest import FOREST_GRID, FitCancelled
 from mola.engine.learning.forest_reuse import reuse_candidates
@@ -144,3 +144,18 @@ def test_a_quick_retrain_after_a_burst_on_a_small_space_fits_its_forest_again():
     # One example since (under 5 %): the trees are reused as they are.
     one = _reused(cache, rules=[RULE], examples=MANY_CONFIRMING[:181])
     assert one.trees_ is not None and one.trees_.model is first.trees_.model
+
+
+def test_below_few_rows_the_refine_fits_more_trees_than_a_quick_retrain():
+    cache = FitCache()
+    first = _fitted(cache, rules=[RULE], examples=MANY_CONFIRMING[:60])
+    # Few examples: the full fit's forest is the steadier one (forest.FEW_ROWS_TREES) ...
+    assert len(first.trees_.model.estimators_) == forest.FEW_ROWS_TREES
+    # ... a quick retrain after a burst refits with FOREST_TREES (fast; the refine follows).
+    burst = _reused(cache, rules=[RULE], examples=MANY_CONFIRMING[:70])
+    assert burst.trees_.model is not first.trees_.model
+    assert len(burst.trees_.model.estimators_) == forest.FOREST_TREES
+    assert burst.trees_.setting == first.trees_.setting
+    # From FEW_ROWS examples on, FOREST_TREES in both.
+    many = _fitted(FitCache(), rules=[RULE], examples=MANY_CONFIRMING[: forest.FEW_ROWS + 10])
+    assert len(many.trees_.model.estimators_) == forest.FOREST_TREES

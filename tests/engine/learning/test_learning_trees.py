@@ -9,7 +9,7 @@ import pytest
 
 from mola.engine.learning import forest, forest_trust
 from mola.engine.learning.arrays import table_take
-from mola.engine.learning.authors import author_trust
+from mola.engine.learning.authors import author_trust, rules_view
 from mola.engine.learning.forest import ExampleTrees, rule_columns, rule_support
 from mola.engine.schema import Schema
 from mola.engine.table import table_from_rows
@@ -51,7 +51,7 @@ def test_out_of_bag_probabilities_come_with_the_fit_and_a_setting_is_chosen():
     assert trees.setting in forest.FOREST_GRID
 
 
-def test_below_smooth_rows_settings_rank_by_the_labels_mean_probability_not_accuracy():
+def test_below_few_rows_settings_rank_by_the_labels_mean_probability_not_accuracy():
     def ranked(n: int) -> list[int]:
         y = np.zeros(n, dtype=np.int64)
         # Setting 0 right on 60 % of the rows by a hair, wrong with conviction elsewhere;
@@ -63,8 +63,8 @@ def test_below_smooth_rows_settings_rank_by_the_labels_mean_probability_not_accu
         scores = [forest.grid_score(out, y) for out in (sure, mild)]
         return sorted(range(2), key=lambda i: scores[i])
 
-    assert ranked(forest.SMOOTH_ROWS - 10) == [1, 0]  # mean probability 0.5 against 0.26
-    assert ranked(forest.SMOOTH_ROWS + 10) == [0, 1]  # accuracy 0.6 against 0.5
+    assert ranked(forest.FEW_ROWS - 10) == [1, 0]  # mean probability 0.5 against 0.26
+    assert ranked(forest.FEW_ROWS + 10) == [0, 1]  # accuracy 0.6 against 0.5
 
 
 def test_rules_firing_on_two_examples_or_more_get_columns_most_covering_first(monkeypatch):
@@ -95,6 +95,65 @@ def test_an_author_the_forest_disagrees_with_is_discounted():
     # Honest authors alike: nobody is discounted below RELEVANT.
     honest = author_trust(authors, y, np.eye(3)[y] * 0.7 + 0.1)
     np.testing.assert_allclose(honest, 1.0)
+
+
+EXPERT = np.array([7.0, 1.0])  # evidence.RULE_PRIORS["expert"]
+NOVICE = np.array([1.4, 0.6])
+
+
+def test_the_rules_view_reads_a_row_by_the_rules_of_other_authors_only():
+    # Author 0's rule says label 0 and author 1's label 1, both firing everywhere; rows 0-1
+    # are author 0's, rows 2-3 author 1's, row 4 author 2's where only their own rule fires.
+    fired = np.array([[1, 1, 1, 1, 0], [1, 1, 1, 1, 0], [0, 0, 0, 0, 1]], dtype=bool)
+    said = rules_view(
+        fired,
+        y=np.array([0, 0, 1, 1, 2]),
+        weights=np.ones(5),
+        authors=np.array([0, 0, 1, 1, 2]),
+        rule_labels=np.array([0, 1, 2]),
+        rule_authors=np.array([0, 1, 2]),
+        prior=np.tile(EXPERT, (3, 1)),
+        n_labels=3,
+    )
+    assert said[:2].argmax(axis=1).tolist() == [1, 1]  # author 1's rule, not their own
+    assert said[2:4].argmax(axis=1).tolist() == [0, 0]
+    assert np.isnan(said[4]).all()  # no other author's rule fires there
+    np.testing.assert_allclose(said[:4].sum(axis=1), 1.0)
+
+
+def test_a_rule_in_the_rules_view_is_judged_by_examples_of_neither_its_author_nor_the_judged():
+    # Rule 0 (author 1, a novice; label 0) fires on every row. Author 0's two rows say 0, author 1's
+    # four say 0 as their rule does, and what the six rows of author 2 say decides it.
+    fired = np.ones((1, 12), dtype=bool)
+    authors = np.array([0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2])
+
+    def own_label(third_says: int) -> float:
+        y = np.array([0, 0, 0, 0, 0, 0, *[third_says] * 6])
+        said = rules_view(
+            fired, y, np.ones(12), authors, np.array([0]), np.array([1]), NOVICE[None], 3
+        )
+        return float(said[0, 0])  # what it says of author 0's label, 0
+
+    # Author 2 agrees: the rule is trusted beyond its prior, and author 0's label with it.
+    assert own_label(0) > 0.6
+    # Author 2 contradicts: trusted at 1.4 / 8, below a coin, so author 0's label 0 is
+    # doubted (the rule votes against its label). Had author 1's own four examples counted
+    # too, 5.4 / 12: above a coin, and author 0's label backed.
+    assert own_label(1) < 1 / 3
+
+
+def test_an_author_whose_examples_every_view_doubts_loses_more_with_less_shrink():
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 3, 40)
+    authors = np.repeat([0, 1, 2, 3], 10)
+    held_out = np.full((40, 3), 0.2)
+    held_out[np.arange(40), y] = 0.6  # the views back authors 0-2 ...
+    held_out[30:] = 0.3
+    held_out[np.arange(30, 40), y[30:]] = 0.4  # ... and doubt author 3's ten labels
+    light = author_trust(authors, y, held_out, shrink=5.0)
+    heavy = author_trust(authors, y, held_out)  # TRUST_SHRINK, 10 pseudo-examples
+    assert light[3] < heavy[3] < 1.0
+    np.testing.assert_allclose(light[:3], heavy[:3])
 
 
 def test_with_few_examples_the_forest_has_a_floor_that_fades_as_examples_come():
