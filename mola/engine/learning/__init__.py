@@ -24,7 +24,8 @@ rule and per concept, tuned on the same examples — "rules as features"):
   size and column share are chosen out of bag, as the baseline's are.
 - *Authors are judged by their examples* (authors.py). A saboteur declares an expert's
   level; a novice mislabels more than their level says. The forest's out-of-bag agreement
-  with each author's labels discounts the authors it disagrees with, and the discount is
+  with each author's labels (below 100 examples, also what the other authors' rules say
+  of them) discounts the authors it disagrees with, and the discount is
   applied everywhere an example counts: the forest is refitted with it, the kernel, and
   the rules' reliabilities — so a saboteur's own examples stop vouching for their rules.
   This is what the baseline cannot do, and where MOLA gains most (the saboteur family).
@@ -72,7 +73,7 @@ label counts are matrix products; the neighbours are exact brute force with one 
 product per block and a group-minimum prefilter, over at most 16,384 stored examples; the
 forest fits on at most 20,000 examples, each tree on a bootstrap of at most 4,000, on one
 thread (beyond 4,000 examples its setting grid shrinks to two and it has 24 trees, not
-100: forest.py); a retrain may reuse the last forest (``trees="reuse"``, training.py).
+100; below 100 examples, 400: forest.py); a retrain may reuse the last forest (``trees="reuse"``, training.py).
 There is no per-row Python in fit.
 """
 
