@@ -148,8 +148,8 @@ def refit_trees(
     """A quick retrain's forest on a small space (``quick_refit``): one forest on every
     training example with the setting and the authors' discounts of ``previous`` (no grid,
     no trust judged again: the refine does both; ``forest.FOREST_TREES`` trees whatever the
-    rows), and its out-of-bag probabilities at the
-    ``selected`` rows. ``authors``: each row's author name."""
+    rows), and its out-of-bag probabilities at the ``selected`` rows. ``authors``: each
+    row's author name."""
     trees = ExampleTrees(data.schema, data.concepts, rule_columns(data.coverage), data.n_labels)
     trees.setting = previous.setting
     trees.author_trust = dict(previous.author_trust)
