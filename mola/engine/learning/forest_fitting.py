@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mola.engine.learning import forest, forest_boost
-from mola.engine.learning.arrays import row_slices
+from mola.engine.learning.arrays import row_slices, table_take
 from mola.engine.learning.authors import RELEVANT
 from mola.engine.learning.evidence import suppress_losers
 from mola.engine.learning.forest import ExampleTrees, go_on, rule_columns
@@ -187,11 +187,7 @@ def _rule_facts(data: TreeRows, pool: np.ndarray, author_names: list[str]) -> Ru
     ``forest.FEW_ROWS`` rows (None from there: not read)."""
     if len(pool) >= forest.FEW_ROWS:
         return None
-    part = Table(
-        columns={name: column[pool] for name, column in data.table.columns.items()},
-        n_rows=len(pool),
-    )
-    fired, _ = data.matcher.match(part)
+    fired, _ = data.matcher.match(table_take(data.table, pool))
     code = {name: i for i, name in enumerate(author_names)}
     return RuleFacts(
         fired=suppress_losers(fired, data.winners, data.losers),
@@ -214,11 +210,7 @@ def _encode_rows(
     at once would be 40 MB of booleans)."""
     parts = []
     for block in row_slices(len(rows), ROWS_PER_MATCH):
-        picked = rows[block]
-        part = Table(
-            columns={name: column[picked] for name, column in table.columns.items()},
-            n_rows=len(picked),
-        )
+        part = table_take(table, rows[block])
         fired, held = matcher.match(part)
         fired = suppress_losers(fired, winners, losers)
         parts.append(trees.encode(part, fired, held))

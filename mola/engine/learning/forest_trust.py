@@ -155,9 +155,10 @@ def judged_trust(
     ``x``/``y`` (``authors``: each row's author code): judged half by the plain forest's
     out-of-bag view ``oob``, half by forests of everyone else's examples (``others_view``,
     up to ``GRID_ROWS`` rows; where it has nothing to say, the out-of-bag view alone).
-    Below ``forest.FEW_ROWS`` rows, with ``rules``: a third each, the third what the other
-    authors' rules say (``authors.rules_view``; where none fires, the two), and each
-    author's agreement shrunk by ``FEW_ROWS_SHRINK`` pseudo-examples (authors.py: why).
+    With ``rules`` (``fit_trees`` gives them below ``forest.FEW_ROWS`` rows): a third each,
+    the third what the other authors' rules say (``authors.rules_view``; where none fires,
+    the two), and each author's agreement shrunk by ``FEW_ROWS_SHRINK`` pseudo-examples
+    (authors.py: why).
 
     Measured on bench/quality.py's worlds 100-119 at 50 examples (80 cells; forests of
     ``forest.FEW_ROWS_TREES`` trees in both): MOLA's family means +0.6 / +0.5 / +1.6 / +1.0
@@ -169,7 +170,7 @@ def judged_trust(
         others = others_view(x, y, authors, oob.shape[1], setting, seed, cancelled)
     others = oob if others is None else np.where(np.isnan(others), oob, others)
     judged = (oob + others) / 2
-    if rules is None or len(y) >= forest.FEW_ROWS:
+    if rules is None:
         return author_trust(authors, y, judged)
     n_labels = oob.shape[1]
     said = rules_view(
