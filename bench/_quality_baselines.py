@@ -9,9 +9,14 @@ cross-validated accuracy (boosting) on those examples only.
 - ``examples_only``: gradient boosting on the values alone;
 - ``majority_vote``: the rules that fire vote; ties and silence go to the most frequent
   training label.
+
+Every bench scores MOLA and these on the same held-out cases of a world
+(``held_out_cases``), the baselines on the same columns (``rules_as_features``).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
@@ -19,7 +24,7 @@ from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
 from mola.engine.schema import Schema
-from mola.engine.table import Table
+from mola.engine.table import Table, table_from_rows
 
 FOREST_GRID = (
     {"max_features": "sqrt", "min_samples_leaf": 1},
@@ -44,6 +49,34 @@ def values(schema: Schema, table: Table) -> np.ndarray:
         else:
             parts.append(column[:, None])
     return np.hstack(parts).astype(np.float64)
+
+
+TEST_SEED = 900_001
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """Held-out cases of a world: their rows, as a table, and each one's true label index."""
+
+    rows: list
+    table: Table
+    labels: np.ndarray
+
+
+def held_out_cases(teaching, n: int) -> HeldOut:
+    """``n`` cases of ``teaching``'s world (bench/_quality_world.Teaching) no teacher saw,
+    the same for every method and every bench: drawn with ``TEST_SEED`` + the world's seed."""
+    rows = teaching.world.sample_rows(n, np.random.default_rng(TEST_SEED + teaching.seed))
+    index = {name: i for i, name in enumerate(teaching.schema.label_names)}
+    labels = np.array([index[x] for x in teaching.world.true_labels(rows)])
+    return HeldOut(rows, table_from_rows(teaching.schema, rows), labels)
+
+
+def rules_as_features(teaching, table: Table) -> np.ndarray:
+    """The rules-as-features columns of ``table``'s rows: the values, then one 0/1 column per
+    rule and per concept of ``teaching`` (bench/_quality_world.Teaching)."""
+    conditions = [r.condition for r in teaching.rules] + [c.condition for c in teaching.concepts]
+    return np.hstack([values(teaching.schema, table), firing(conditions, table)])
 
 
 def firing(conditions, table: Table) -> np.ndarray:

@@ -80,14 +80,13 @@ def snorkel_predictions(
 def snorkel_cell(teaching, scales, n_test: int, seed: int) -> list[dict]:
     """Accuracy of the rules' majority vote and Snorkel's two baselines per scale, on the
     test cases bench/quality.py scores everything on (same seeds)."""
-    from bench._quality_baselines import firing, majority_vote, values
+    from bench._quality_baselines import firing, held_out_cases, majority_vote, values
     from mola.engine.table import table_from_rows
 
     schema = teaching.schema
     index = {name: i for i, name in enumerate(schema.label_names)}
-    test_rows = teaching.world.sample_rows(n_test, np.random.default_rng(900_001 + seed))
-    y_test = np.array([index[x] for x in teaching.world.true_labels(test_rows)])
-    test = table_from_rows(schema, test_rows)
+    held_out = held_out_cases(teaching, n_test)
+    test, y_test = held_out.table, held_out.labels
     unlabelled = table_from_rows(
         schema, teaching.world.sample_rows(UNLABELLED, np.random.default_rng(700_001 + seed))
     )

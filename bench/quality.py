@@ -58,8 +58,10 @@ from bench import _quality_snorkel as snorkel
 from bench._quality_baselines import (
     examples_only,
     firing,
+    held_out_cases,
     majority_vote,
     predicted,
+    rules_as_features,
     tuned_boosting,
     tuned_forest,
     values,
@@ -125,9 +127,8 @@ def quick_cell(family: str, seed: int, settings: Settings) -> list[dict]:
     """Only the refined and the quick version after one teaching, at ``QUICK_SCALES``."""
     teaching = build(family, seed, max(WORLD_EXAMPLES, *settings.scales))
     index = {name: i for i, name in enumerate(teaching.schema.label_names)}
-    rows = teaching.world.sample_rows(settings.n_test, np.random.default_rng(900_001 + seed))
-    y_test = np.array([index[x] for x in teaching.world.true_labels(rows)])
-    test = table_from_rows(teaching.schema, rows)
+    held_out = held_out_cases(teaching, settings.n_test)
+    test, y_test = held_out.table, held_out.labels
     results = []
     for n in QUICK_SCALES:
         snapshot = teaching.snapshot(n)
@@ -149,13 +150,10 @@ def run_cell(family: str, seed: int, settings: Settings) -> list[dict]:
     teaching = build(family, seed, max(WORLD_EXAMPLES, *settings.scales))
     schema = teaching.schema
     index = {name: i for i, name in enumerate(schema.label_names)}
-    rng = np.random.default_rng(900_001 + seed)
-    test_rows = teaching.world.sample_rows(settings.n_test, rng)
-    y_test = np.array([index[x] for x in teaching.world.true_labels(test_rows)])
-    test = table_from_rows(schema, test_rows)
-    conditions = [r.condition for r in teaching.rules] + [c.condition for c in teaching.concepts]
+    held_out = held_out_cases(teaching, settings.n_test)
+    test, y_test = held_out.table, held_out.labels
     x_test_values = values(schema, test)
-    x_test = np.hstack([x_test_values, firing(conditions, test)])
+    x_test = rules_as_features(teaching, test)
     rule_labels = np.array([index[r.label] for r in teaching.rules])
     test_fires = firing([r.condition for r in teaching.rules], test)
     results = []
@@ -165,7 +163,7 @@ def run_cell(family: str, seed: int, settings: Settings) -> list[dict]:
         train = table_from_rows(schema, [e.features for e in training])
         y = np.array([index[e.label] for e in training])
         x_values = values(schema, train)
-        x = np.hstack([x_values, firing(conditions, train)])
+        x = rules_as_features(teaching, train)
         frequency = np.bincount(y, minlength=len(index)).astype(float)
         said: dict[str, np.ndarray] = {}
         clock = time.process_time()
@@ -192,7 +190,9 @@ def run_cell(family: str, seed: int, settings: Settings) -> list[dict]:
         said["hgb-rules"] = predicted(tuned_boosting(x, y, seed), x_test)
         said["hgb"] = predicted(examples_only(x_values, y, seed), x_test_values)
         said["vote"] = majority_vote(test_fires, rule_labels, frequency)
-        named, deleted = deletion_share(model, table_from_rows(schema, test_rows[:DELETION_ROWS]))
+        named, deleted = deletion_share(
+            model, table_from_rows(schema, held_out.rows[:DELETION_ROWS])
+        )
         results.append(
             {
                 "family": family,

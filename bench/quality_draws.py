@@ -29,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._quality_baselines import firing, predicted, tuned_forest, values
+from bench._quality_baselines import held_out_cases, predicted, rules_as_features, tuned_forest
 from bench._quality_world import FAMILIES, build
 from mola.engine.learning import fit
 from mola.engine.table import table_from_rows
@@ -41,18 +41,14 @@ DRAW_STEP = 1000  # learner seeds: the world's seed, then + 1000, + 2000, ...
 def world_draws(family: str, seed: int, scale: int, draws: int) -> dict:
     """MOLA's and the baseline's accuracy on the world's 2,000 test cases per learner seed."""
     teaching = build(family, seed, max(WORLD_EXAMPLES, scale))
-    schema = teaching.schema
-    index = {name: i for i, name in enumerate(schema.label_names)}
-    test_rows = teaching.world.sample_rows(2000, np.random.default_rng(900_001 + seed))
-    y_test = np.array([index[x] for x in teaching.world.true_labels(test_rows)])
-    test = table_from_rows(schema, test_rows)
+    index = {name: i for i, name in enumerate(teaching.schema.label_names)}
+    held_out = held_out_cases(teaching, 2000)
+    test, y_test = held_out.table, held_out.labels
     snapshot = teaching.snapshot(scale)
     training = [e for e in snapshot.examples if not e.evaluation]
-    conditions = [r.condition for r in teaching.rules] + [c.condition for c in teaching.concepts]
-    train = table_from_rows(schema, [e.features for e in training])
+    train = table_from_rows(teaching.schema, [e.features for e in training])
     y = np.array([index[e.label] for e in training])
-    x = np.hstack([values(schema, train), firing(conditions, train)])
-    x_test = np.hstack([values(schema, test), firing(conditions, test)])
+    x, x_test = rules_as_features(teaching, train), rules_as_features(teaching, test)
     mola, forest = [], []
     for k in range(draws):
         learner = seed + DRAW_STEP * k
